@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite uses (etcd for the Kubernetes tests, Chromium for the web UI
+# tests) when they are missing. Needs root (CI runs as root); prints what it would need otherwise.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/etcd ] || need+=(etcd-server)
+if [ ${#need[@]} -eq 0 ]; then echo "system packages present"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (run as root: apt-get install ${need[*]})" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -1,0 +1,6 @@
+/** Every registered command. Add a new command as its own file and list it here (one line). */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [];
