@@ -263,6 +263,12 @@ export interface GenerateResponse {
   matchedStop: string;
   /** the stop token that ended generation, if any (-1 = none) */
   matchedStopTokenId: number;
+  /**
+   * echo with top_logprobs: the prompt's tokens and their logprobs (the first prompt token has none:
+   * its entry has token_id set and logprob 0 with an empty `top`). First chunk only.
+   */
+  promptTokenIds: number[];
+  promptLogprobs: TokenLogprob[];
 }
 
 export interface EmbedRequest {
@@ -1692,6 +1698,8 @@ function createBaseGenerateResponse(): GenerateResponse {
     promptText: "",
     matchedStop: "",
     matchedStopTokenId: 0,
+    promptTokenIds: [],
+    promptLogprobs: [],
   };
 }
 
@@ -1724,6 +1732,16 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     }
     if (message.matchedStopTokenId !== 0) {
       writer.uint32(64).int32(message.matchedStopTokenId);
+    }
+    if (message.promptTokenIds.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.promptTokenIds) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.promptLogprobs) {
+      TokenLogprob.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1815,6 +1833,32 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
             message.matchedStopTokenId = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag === 72) {
+              message.promptTokenIds.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.promptTokenIds.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.promptLogprobs.push(TokenLogprob.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1859,6 +1903,16 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
         : isSet(object.matched_stop_token_id)
         ? globalThis.Number(object.matched_stop_token_id)
         : 0,
+      promptTokenIds: globalThis.Array.isArray(object?.promptTokenIds)
+        ? object.promptTokenIds.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.prompt_token_ids)
+        ? object.prompt_token_ids.map((e: any) => globalThis.Number(e))
+        : [],
+      promptLogprobs: globalThis.Array.isArray(object?.promptLogprobs)
+        ? object.promptLogprobs.map((e: any) => TokenLogprob.fromJSON(e))
+        : globalThis.Array.isArray(object?.prompt_logprobs)
+        ? object.prompt_logprobs.map((e: any) => TokenLogprob.fromJSON(e))
+        : [],
     };
   },
 
@@ -1888,6 +1942,12 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     if (message.matchedStopTokenId !== 0) {
       obj.matchedStopTokenId = Math.round(message.matchedStopTokenId);
     }
+    if (message.promptTokenIds?.length) {
+      obj.promptTokenIds = message.promptTokenIds.map((e) => Math.round(e));
+    }
+    if (message.promptLogprobs?.length) {
+      obj.promptLogprobs = message.promptLogprobs.map((e) => TokenLogprob.toJSON(e));
+    }
     return obj;
   },
 
@@ -1904,6 +1964,8 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     message.promptText = object.promptText ?? "";
     message.matchedStop = object.matchedStop ?? "";
     message.matchedStopTokenId = object.matchedStopTokenId ?? 0;
+    message.promptTokenIds = object.promptTokenIds?.map((e) => e) || [];
+    message.promptLogprobs = object.promptLogprobs?.map((e) => TokenLogprob.fromPartial(e)) || [];
     return message;
   },
 };
