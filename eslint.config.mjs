@@ -3,15 +3,18 @@ import tseslint from 'typescript-eslint';
 
 const components = ['controller', 'worker', 'gateway', 'operator', 'jobs'];
 
+/** Relative import paths that reach into src/<name> from any depth below src/. */
+const into = (name) => ['../', '../../', '../../../', '../../../../', '../../../../../'].flatMap((up) => [`${up}${name}`, `${up}${name}/**`]);
+
 /** Components meet only through proto/ (generated code in src/common/gen) — never import each other. */
 const boundaries = components.map((self) => ({
   files: [`src/${self}/**/*.ts`],
   rules: {
     '@typescript-eslint/no-restricted-imports': ['error', {
       patterns: components.filter((c) => c !== self).map((other) => ({
-        group: [`**/${other}/**`, `**/${other}`],
+        group: into(other),
         message: `src/${self} must not import src/${other}: components talk through proto/ and src/common only.`,
-      })).concat([{ group: ['**/cli/**'], message: 'components must not import the CLI' }]),
+      })).concat([{ group: into('cli'), message: 'components must not import the CLI' }]),
     }],
   },
 }));
@@ -36,7 +39,7 @@ export default tseslint.config(
     files: ['src/common/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ group: components.map((c) => `**/${c}/**`).concat(['**/cli/**']), message: 'src/common imports nothing else.' }],
+        patterns: [{ group: components.concat(['cli']).flatMap(into), message: 'src/common imports nothing else.' }],
       }],
     },
   },

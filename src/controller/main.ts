@@ -1,0 +1,66 @@
+/** `fleetchat controller`: the worker registry and dispatcher as a gRPC server. */
+import { addressOption, durationOption, enumOption, stringOption, type ConfigOf } from '../common/config';
+import { ControllerService } from '../common/gen/controller';
+import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
+import type { Logger } from '../common/log';
+import { Counter, Gauge, createRegistry } from '../common/metrics';
+import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
+import { WorkerRegistry } from './registry';
+import { createControllerService } from './service';
+
+export const controllerOptions = {
+  listen: addressOption({ flag: '--listen', description: 'gRPC listen address', default: '0.0.0.0:21001' }),
+  metricsListen: addressOption({ flag: '--metrics-listen', description: 'HTTP address for /metrics, /healthz, /readyz', default: '0.0.0.0:21002' }),
+  dispatch: enumOption({ flag: '--dispatch', description: 'worker choice per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery'] as const }),
+  heartbeatInterval: durationOption({ flag: '--heartbeat-interval', description: 'heartbeat period asked of workers', default: 45_000, defaultLabel: '45s' }),
+  heartbeatExpiry: durationOption({ flag: '--heartbeat-expiry', description: 'silence after which a worker is removed', default: 90_000, defaultLabel: '90s' }),
+  logLevel: stringOption({ flag: '--log-level', description: 'log level (trace, debug, info, warn, error)', default: 'info' }),
+};
+
+export type ControllerConfig = ConfigOf<typeof controllerOptions>;
+
+export interface RunningController {
+  address: string;
+  registry: WorkerRegistry;
+  grpc: RunningGrpcServer;
+  ops: RunningOpsServer;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startController(config: ControllerConfig, logger: Logger): Promise<RunningController> {
+  const registry = new WorkerRegistry(config.heartbeatExpiry);
+  const metrics = createRegistry();
+  new Gauge({ name: 'fleetchat_controller_workers', help: 'Registered workers', registers: [metrics], collect() { this.set(registry.size); } });
+  const dispatches = new Counter({ name: 'fleetchat_controller_dispatch_total', help: 'GetWorkerAddress answers', labelNames: ['result'], registers: [metrics] });
+  const expired = new Counter({ name: 'fleetchat_controller_expired_workers_total', help: 'Workers removed for silence', registers: [metrics] });
+  const service = createControllerService({
+    registry,
+    logger,
+    defaultMethod: config.dispatch,
+    heartbeatIntervalMs: config.heartbeatInterval,
+    expiryMs: config.heartbeatExpiry,
+    onDispatch: (_model, ok) => dispatches.inc({ result: ok ? 'ok' : 'not_found' }),
+  });
+  const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Controller', definition: ControllerService, implementation: service.implementation }], logger });
+  const sweep = setInterval(() => {
+    const gone = registry.expire();
+    if (gone.length > 0) {
+      expired.inc(gone.length);
+      logger.warn({ workers: gone }, 'removed silent workers');
+    }
+  }, Math.max(50, Math.min(config.heartbeatExpiry / 4, 5000)));
+  sweep.unref();
+  const ops = await startOpsServer({ address: config.metricsListen, registry: metrics, ready: () => true });
+  return {
+    address: grpc.address,
+    registry,
+    grpc,
+    ops,
+    stop: async (graceMs = 5000) => {
+      clearInterval(sweep);
+      service.closeWatchers();
+      await grpc.shutdown(graceMs);
+      await ops.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/** The `fleetchat.v1.Controller` gRPC service over the worker registry. */
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { FleetError } from '../common/errors';
+import {
+  DispatchMethod,
+  WorkerEventType,
+  type ControllerServer,
+  type GetWorkerAddressRequest,
+  type GetWorkerAddressResponse,
+  type ListModelsResponse,
+  type ModelEntry,
+  type WatchWorkersRequest,
+  type WorkerEvent,
+} from '../common/gen/controller';
+import { ModelKind } from '../common/gen/worker';
+import { toServiceError } from '../common/grpc/status';
+import type { Logger } from '../common/log';
+import { chooseWorker, type DispatchMethodName } from './dispatch';
+import type { WorkerRegistry } from './registry';
+
+export interface ControllerServiceOptions {
+  registry: WorkerRegistry;
+  logger: Logger;
+  defaultMethod: DispatchMethodName;
+  heartbeatIntervalMs: number;
+  expiryMs: number;
+  onDispatch?: (model: string, ok: boolean) => void;
+  random?: () => number;
+}
+
+function unary<Req, Res>(fn: (req: Req) => Res): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
+  return (call, cb) => {
+    try {
+      cb(null, fn(call.request));
+    } catch (err) {
+      cb(toServiceError(err));
+    }
+  };
+}
+
+export function listModels(registry: WorkerRegistry): ListModelsResponse {
+  const models = new Map<string, ModelEntry>();
+  for (const { info } of registry.list()) {
+    for (const name of info.modelNames) {
+      const m = models.get(name) ?? { name, kind: info.kind, workerCount: 0, contextLength: info.contextLength, queueLength: 0, running: 0 };
+      m.workerCount += 1;
+      m.contextLength = Math.min(m.contextLength || info.contextLength, info.contextLength || m.contextLength);
+      m.queueLength += info.status?.queueLength ?? 0;
+      m.running += info.status?.running ?? 0;
+      if (m.kind === ModelKind.MODEL_KIND_UNSPECIFIED) m.kind = info.kind;
+      models.set(name, m);
+    }
+  }
+  return { models: [...models.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+function methodName(method: DispatchMethod, fallback: DispatchMethodName): DispatchMethodName {
+  if (method === DispatchMethod.DISPATCH_METHOD_LOTTERY) return 'lottery';
+  if (method === DispatchMethod.DISPATCH_METHOD_SHORTEST_QUEUE) return 'shortest_queue';
+  return fallback;
+}
+
+function getWorkerAddress(options: ControllerServiceOptions, req: GetWorkerAddressRequest): GetWorkerAddressResponse {
+  if (!req.model) throw new FleetError('invalid_request', 'model is required', { param: 'model' });
+  const serving = options.registry.list(req.model);
+  if (serving.length === 0) {
+    const available = listModels(options.registry).models.map((m) => m.name);
+    options.onDispatch?.(req.model, false);
+    throw new FleetError('not_found', `model '${req.model}' is not served by any worker${available.length ? ` (available: ${available.join(', ')})` : ''}`, { param: 'model', code: 'model_not_found' });
+  }
+  const exclude = new Set(req.excludeWorkerIds);
+  const candidates = serving.filter((e) => !exclude.has(e.info.workerId));
+  const chosen = chooseWorker(candidates, methodName(req.method, options.defaultMethod), options.random);
+  chosen.dispatchedSinceBeat += 1;
+  options.onDispatch?.(req.model, true);
+  return { address: chosen.info.address, workerId: chosen.info.workerId };
+}
+
+type WatchCall = ServerWritableStream<WatchWorkersRequest, WorkerEvent>;
+
+function watchWorkers(options: ControllerServiceOptions, call: WatchCall, open: Set<WatchCall>): void {
+  open.add(call);
+  for (const { info } of options.registry.list()) call.write({ type: WorkerEventType.WORKER_EVENT_TYPE_ADDED, worker: info });
+  const unsubscribe = options.registry.subscribe((event) => {
+    if (!call.cancelled) call.write(event);
+  });
+  const done = (): void => {
+    unsubscribe();
+    open.delete(call);
+  };
+  call.on('cancelled', done);
+  call.on('close', done);
+  call.on('error', done);
+}
+
+export interface ControllerServiceHandle {
+  implementation: ControllerServer;
+  /** Ends every WatchWorkers stream (shutdown). */
+  closeWatchers(): void;
+}
+
+export function createControllerService(options: ControllerServiceOptions): ControllerServiceHandle {
+  const { registry } = options;
+  const watches = new Set<WatchCall>();
+  const implementation: ControllerServer = {
+    registerWorker: unary((req) => {
+      if (!req.worker) throw new FleetError('invalid_request', 'worker is required', { param: 'worker' });
+      registry.register(req.worker);
+      options.logger.info({ workerId: req.worker.workerId, address: req.worker.address, models: req.worker.modelNames }, 'worker registered');
+      return { heartbeatIntervalMs: options.heartbeatIntervalMs, expiryMs: options.expiryMs };
+    }),
+    heartbeat: unary((req) => ({ known: registry.heartbeat(req.workerId, req.status) })),
+    deregisterWorker: unary((req) => {
+      const removed = registry.deregister(req.workerId);
+      if (removed) options.logger.info({ workerId: req.workerId }, 'worker deregistered');
+      return { removed };
+    }),
+    listModels: unary(() => listModels(registry)),
+    listWorkers: unary((req) => ({ workers: registry.list(req.model || undefined).map((e) => e.info) })),
+    getWorkerAddress: unary((req) => getWorkerAddress(options, req)),
+    watchWorkers: (call) => watchWorkers(options, call, watches),
+  };
+  return {
+    implementation,
+    closeWatchers: () => {
+      for (const call of [...watches]) call.end();
+      watches.clear();
+    },
+  };
+}

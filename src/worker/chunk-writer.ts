@@ -1,0 +1,59 @@
+/**
+ * Writes engine chunks to a gRPC server stream, honouring back-pressure: while the stream is not
+ * writable, chunks are merged into one pending message (text, token ids and logprobs appended) and sent on
+ * 'drain', so a slow client never makes the server buffer thousands of messages.
+ */
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { GenerateResponse, type GenerateRequest } from '../common/gen/worker';
+
+export class ChunkWriter {
+  private pending: GenerateResponse | undefined;
+  private writable = true;
+  private ended = false;
+  private endAfterFlush = false;
+
+  constructor(private readonly call: ServerWritableStream<GenerateRequest, GenerateResponse>) {
+    call.on('drain', () => this.onDrain());
+  }
+
+  write(message: GenerateResponse): void {
+    if (this.ended || this.call.cancelled) return;
+    if (!this.writable) {
+      this.pending = this.pending ? merge(this.pending, message) : message;
+      return;
+    }
+    this.writable = this.call.write(message);
+  }
+
+  /** Ends the stream once everything pending is written. */
+  end(): void {
+    if (this.ended) return;
+    if (this.pending) {
+      this.endAfterFlush = true;
+      return;
+    }
+    this.ended = true;
+    this.call.end();
+  }
+
+  private onDrain(): void {
+    this.writable = true;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) this.writable = this.call.write(pending);
+    if (this.endAfterFlush && !this.pending) {
+      this.ended = true;
+      this.call.end();
+    }
+  }
+}
+
+function merge(a: GenerateResponse, b: GenerateResponse): GenerateResponse {
+  return GenerateResponse.fromPartial({
+    ...b,
+    text: a.text + b.text,
+    tokenIds: [...a.tokenIds, ...b.tokenIds],
+    logprobs: [...a.logprobs, ...b.logprobs],
+    promptText: a.promptText || b.promptText,
+  });
+}

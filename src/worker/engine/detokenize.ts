@@ -1,0 +1,50 @@
+/**
+ * Incremental detokenization: turns a growing list of token ids into text deltas without ever splitting a
+ * multi-byte UTF-8 character (a decode that ends in U+FFFD waits for the next token) and with the right
+ * spacing for SentencePiece-style tokenizers (a few prompt tokens are decoded as left context).
+ */
+export interface TextDecoderLike {
+  decode(ids: number[], options: { skipSpecialTokens: boolean }): string;
+}
+
+const CONTEXT_TOKENS = 5;
+const REPLACEMENT = '\uFFFD';
+
+export class IncrementalDetokenizer {
+  private readonly ids: number[];
+  private prefixOffset = 0;
+  private readOffset: number;
+
+  constructor(
+    private readonly decoder: TextDecoderLike,
+    promptIds: ArrayLike<number>,
+    private readonly skipSpecialTokens: boolean,
+  ) {
+    const start = Math.max(0, promptIds.length - CONTEXT_TOKENS);
+    this.ids = Array.from({ length: promptIds.length - start }, (_, i) => promptIds[start + i]);
+    this.readOffset = this.ids.length;
+  }
+
+  /** Adds one token; returns the text it completes (possibly empty). */
+  push(tokenId: number): string {
+    this.ids.push(tokenId);
+    return this.release(false);
+  }
+
+  /** At the end: whatever is left, even an incomplete character. */
+  flush(): string {
+    return this.release(true);
+  }
+
+  private release(final: boolean): string {
+    const opts = { skipSpecialTokens: this.skipSpecialTokens };
+    const prefix = this.decoder.decode(this.ids.slice(this.prefixOffset, this.readOffset), opts);
+    const full = this.decoder.decode(this.ids.slice(this.prefixOffset), opts);
+    if (full.length <= prefix.length) return '';
+    if (!final && full.endsWith(REPLACEMENT)) return '';
+    const delta = full.slice(prefix.length);
+    this.prefixOffset = this.readOffset;
+    this.readOffset = this.ids.length;
+    return delta;
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * The generation engine: a continuous-batching loop over one decoder session.
+ *
+ *   loop: admit (FCFS, cap on running sequences, prefill token budget)
+ *         → prefill each admitted sequence (its own KV cache, first token)
+ *         → one decode step for every running sequence (shared forward pass)
+ *         → retire finished / cancelled sequences (their slots and caches are freed at once)
+ */
+import { FleetError } from '../../common/errors';
+import { FinishReason } from '../../common/gen/worker';
+import type { ValidSamplingParams } from '../sampling/params';
+import { rawLogprobs } from '../sampling/logprobs';
+import { assembleBatchKv } from './kv-cache';
+import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
+import type { DecoderSession } from './session';
+import type * as ort from 'onnxruntime-node';
+
+export interface EngineOptions {
+  /** Cap on sequences in the running batch (1 = serial, FastChat's behaviour). */
+  maxConcurrency: number;
+  /** Cap on requests waiting for a slot; beyond it submit() fails with `overloaded`. */
+  maxQueue: number;
+  /** Prompt tokens prefilled per scheduler step (at least one request is always admitted). */
+  maxPrefillTokens: number;
+  contextLength: number;
+  eosTokenIds: number[];
+  vocab: number;
+  tokenizer: TokenInfoSource;
+  observer?: EngineObserver;
+}
+
+/** Hooks for metrics. */
+export interface EngineObserver {
+  onFirstToken?(seconds: number): void;
+  onInterToken?(seconds: number): void;
+  onTokens?(count: number): void;
+  onStep?(batch: number, seconds: number): void;
+}
+
+export interface EngineRequest {
+  promptIds: number[];
+  promptText?: string;
+  params: ValidSamplingParams;
+  onChunk: (chunk: EngineChunk) => void;
+}
+
+export interface SequenceHandle {
+  id: number;
+  /** Stops the sequence; its slot is freed before the next step. */
+  cancel(): void;
+}
+
+export interface EngineStatus {
+  queueLength: number;
+  running: number;
+  maxConcurrency: number;
+  speed: number;
+  generatedTokens: number;
+  draining: boolean;
+}
+
+interface RunningBatch {
+  seqs: Sequence[];
+  tensors: ort.Tensor[];
+  pastLen: number;
+}
+
+export class Engine {
+  private readonly waiting: Sequence[] = [];
+  private readonly running: Sequence[] = [];
+  private batch: RunningBatch | undefined;
+  private nextId = 1;
+  private loopPromise: Promise<void> | undefined;
+  private draining = false;
+  private generatedTokens = 0;
+  private speed = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly session: DecoderSession,
+    private readonly options: EngineOptions,
+  ) {}
+
+  /** Queues a request. Throws `context_length_exceeded`, `overloaded` or `unavailable` (draining). */
+  submit(request: EngineRequest): SequenceHandle {
+    if (this.draining) throw new FleetError('unavailable', 'worker is shutting down', { retryAfterS: 1 });
+    const { contextLength } = this.options;
+    const promptLen = request.promptIds.length;
+    if (promptLen === 0) throw new FleetError('invalid_request', 'prompt is empty (0 tokens)', { param: 'prompt' });
+    if (promptLen >= contextLength) {
+      throw new FleetError('context_length_exceeded', `prompt has ${promptLen} tokens but the model's context length is ${contextLength}; there is no room for a completion`, { param: 'messages', code: 'context_length_exceeded' });
+    }
+    const maxTokens = request.params.maxTokens;
+    if (maxTokens !== undefined && promptLen + maxTokens > contextLength) {
+      throw new FleetError('context_length_exceeded', `prompt (${promptLen} tokens) + max_tokens (${maxTokens}) = ${promptLen + maxTokens} exceeds the context length ${contextLength}`, { param: 'max_tokens', code: 'context_length_exceeded' });
+    }
+    if (this.waiting.length >= this.options.maxQueue) {
+      throw new FleetError('overloaded', `queue is full (${this.options.maxQueue} waiting)`, { retryAfterS: 1 });
+    }
+    const seq = new Sequence({
+      id: this.nextId++,
+      promptIds: request.promptIds,
+      promptText: request.promptText,
+      params: request.params,
+      maxNewTokens: maxTokens ?? contextLength - promptLen,
+      eosTokenIds: this.options.eosTokenIds,
+      vocab: this.options.vocab,
+      tokenizer: this.options.tokenizer,
+      onChunk: request.onChunk,
+    });
+    this.waiting.push(seq);
+    this.kick();
+    return { id: seq.id, cancel: () => this.cancel(seq) };
+  }
+
+  status(): EngineStatus {
+    return {
+      queueLength: this.waiting.length,
+      running: this.running.length,
+      maxConcurrency: this.options.maxConcurrency,
+      speed: this.speed,
+      generatedTokens: this.generatedTokens,
+      draining: this.draining,
+    };
+  }
+
+  /** Stops admitting new requests and resolves when every queued and running sequence has finished. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    if (this.waiting.length === 0 && this.running.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Cancels everything (forced shutdown). */
+  abortAll(reason: FinishReason = FinishReason.FINISH_REASON_CANCELLED): void {
+    for (const seq of [...this.waiting, ...this.running]) seq.abort(reason);
+    this.waiting.length = 0;
+  }
+
+  private cancel(seq: Sequence): void {
+    if (seq.done) return;
+    seq.cancelled = true;
+    const i = this.waiting.indexOf(seq);
+    if (i >= 0) {
+      this.waiting.splice(i, 1);
+      seq.abort(FinishReason.FINISH_REASON_CANCELLED);
+    }
+  }
+
+  private kick(): void {
+    this.loopPromise ??= this.loop().finally(() => {
+      this.loopPromise = undefined;
+      if (this.waiting.length > 0) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.waiting.length > 0 || this.running.length > 0) {
+      try {
+        await this.step();
+      } catch (err) {
+        this.failRunning(err);
+      }
+      // Yield to the event loop so cancellations and new requests are seen between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async step(): Promise<void> {
+    this.retire();
+    for (const seq of this.admit()) {
+      await this.prefill(seq);
+    }
+    this.retire();
+    if (this.running.length > 0) await this.decode();
+    this.retire();
+  }
+
+  /** FCFS admission under the concurrency cap and the prefill token budget. */
+  private admit(): Sequence[] {
+    const admitted: Sequence[] = [];
+    let budget = this.options.maxPrefillTokens;
+    while (this.waiting.length > 0 && this.running.length < this.options.maxConcurrency) {
+      const next = this.waiting[0];
+      if (admitted.length > 0 && next.promptIds.length > budget) break;
+      this.waiting.shift();
+      budget -= next.promptIds.length;
+      this.running.push(next);
+      admitted.push(next);
+    }
+    return admitted;
+  }
+
+  private async prefill(seq: Sequence): Promise<void> {
+    if (seq.cancelled) {
+      seq.abort(FinishReason.FINISH_REASON_CANCELLED);
+      return;
+    }
+    const len = seq.promptIds.length;
+    const positions = new BigInt64Array(len);
+    for (let i = 0; i < len; i++) positions[i] = BigInt(i);
+    const started = performance.now();
+    const out = await this.session.forward({
+      batch: 1,
+      seqLen: len,
+      pastLen: 0,
+      inputIds: BigInt64Array.from(seq.promptIds, (t) => BigInt(t)),
+      attentionMask: new BigInt64Array(len).fill(1n),
+      positionIds: positions,
+      past: undefined,
+    });
+    this.options.observer?.onStep?.(1, (performance.now() - started) / 1000);
+    seq.kv = { tensors: out.present, row: 0, padded: len, length: len };
+    const v = out.vocab;
+    const promptLogprobs = seq.params.echo && seq.params.topLogprobs !== undefined ? this.promptLogprobs(seq, out.logits, v) : undefined;
+    this.deliver(seq, out.logits.subarray((len - 1) * v, len * v), promptLogprobs);
+  }
+
+  private promptLogprobs(seq: Sequence, logits: Float32Array, v: number): Array<ChunkLogprob | null> {
+    const result: Array<ChunkLogprob | null> = [null];
+    for (let i = 1; i < seq.promptIds.length; i++) {
+      const row = logits.subarray((i - 1) * v, i * v);
+      const lp = rawLogprobs(row, seq.params.topLogprobs ?? 0);
+      const token = seq.promptIds[i];
+      result.push({ tokenId: token, logprob: row[token] - lp.lse, top: lp.top });
+    }
+    return result;
+  }
+
+  private async decode(): Promise<void> {
+    const batch = this.ensureBatch();
+    const b = batch.seqs.length;
+    const p = batch.pastLen;
+    const inputIds = new BigInt64Array(b);
+    const positionIds = new BigInt64Array(b);
+    const mask = new BigInt64Array(b * (p + 1));
+    batch.seqs.forEach((seq, row) => {
+      const kv = seq.kv as NonNullable<Sequence['kv']>;
+      inputIds[row] = BigInt(seq.lastToken);
+      positionIds[row] = BigInt(kv.length);
+      mask.fill(1n, row * (p + 1) + (p - kv.length), (row + 1) * (p + 1));
+    });
+    const started = performance.now();
+    const out = await this.session.forward({ batch: b, seqLen: 1, pastLen: p, inputIds, attentionMask: mask, positionIds, past: batch.tensors });
+    const seconds = (performance.now() - started) / 1000;
+    this.options.observer?.onStep?.(b, seconds);
+    this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);
+    batch.tensors = out.present;
+    batch.pastLen = p + 1;
+    const v = out.vocab;
+    batch.seqs.forEach((seq, row) => {
+      const kv = seq.kv as NonNullable<Sequence['kv']>;
+      seq.kv = { tensors: out.present, row, padded: p + 1, length: kv.length + 1 };
+      if (seq.cancelled) return;
+      const previous = seq.lastTokenAtMs;
+      this.deliver(seq, out.logits.subarray(row * v, (row + 1) * v));
+      if (previous !== undefined && seq.lastTokenAtMs !== undefined) this.options.observer?.onInterToken?.((seq.lastTokenAtMs - previous) / 1000);
+    });
+  }
+
+  private deliver(seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
+    const first = seq.outputIds.length === 0;
+    seq.acceptLogits(row, promptLogprobs);
+    this.generatedTokens += 1;
+    this.options.observer?.onTokens?.(1);
+    if (first && seq.firstTokenAtMs !== undefined) this.options.observer?.onFirstToken?.((seq.firstTokenAtMs - seq.enqueuedAtMs) / 1000);
+  }
+
+  /** The running batch's tensors, re-assembled when membership changed since the last step. */
+  private ensureBatch(): RunningBatch {
+    const current = this.batch;
+    const same = current !== undefined && current.seqs.length === this.running.length && current.seqs.every((s, i) => s === this.running[i]);
+    if (same) return current;
+    const seqs = [...this.running];
+    const { tensors, pastLen } = assembleBatchKv(this.session.kv, seqs.map((s) => s.kv as NonNullable<Sequence['kv']>));
+    seqs.forEach((seq, row) => {
+      const kv = seq.kv as NonNullable<Sequence['kv']>;
+      seq.kv = { tensors, row, padded: pastLen, length: kv.length };
+    });
+    this.batch = { seqs, tensors, pastLen };
+    return this.batch;
+  }
+
+  /** Removes finished and cancelled sequences from the running set (freeing their slots and caches). */
+  private retire(): void {
+    for (let i = this.running.length - 1; i >= 0; i--) {
+      const seq = this.running[i];
+      if (seq.cancelled && !seq.done) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
+      if (seq.done) {
+        seq.kv = undefined;
+        this.running.splice(i, 1);
+      }
+    }
+    if (this.running.length === 0) this.batch = undefined;
+  }
+
+  private failRunning(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    for (const seq of this.running) seq.abort(FinishReason.FINISH_REASON_ERROR, message);
+    this.running.length = 0;
+    this.batch = undefined;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * One request's generation state: prompt, sampling state, detokenizer, stop criteria, and the chunks it
+ * emits. `acceptLogits` consumes the model's logits row for this sequence and decides the next token.
+ */
+import { FinishReason } from '../../common/gen/worker';
+import { newTokenHistory, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
+import { rawLogprobs } from '../sampling/logprobs';
+import { sampleToken } from '../sampling/sampler';
+import { Rng, randomSeed } from '../sampling/rng';
+import { StopStringMatcher } from '../sampling/stopping';
+import type { ValidSamplingParams } from '../sampling/params';
+import { IncrementalDetokenizer, type TextDecoderLike } from './detokenize';
+import type { KvLocation } from './kv-cache';
+
+export interface TokenInfoSource extends TextDecoderLike {
+  /** The token's text (as decoded alone) and its exact bytes. */
+  tokenInfo(id: number): { text: string; bytes: Uint8Array };
+}
+
+export interface ChunkLogprob {
+  tokenId: number;
+  logprob: number;
+  top: Array<{ tokenId: number; logprob: number }>;
+}
+
+/** What a sequence reports after each step. */
+export interface EngineChunk {
+  text: string;
+  tokenIds: number[];
+  logprobs: ChunkLogprob[];
+  /** echo: the prompt's text and (with logprobs) its tokens' logprobs; first chunk only. */
+  promptText?: string;
+  promptLogprobs?: Array<ChunkLogprob | null>;
+  finishReason: FinishReason;
+  matchedStop?: string;
+  matchedStopTokenId?: number;
+  usage?: { promptTokens: number; completionTokens: number };
+  /** Set with finishReason ERROR. */
+  error?: string;
+}
+
+export interface SequenceInit {
+  id: number;
+  promptIds: number[];
+  promptText?: string;
+  params: ValidSamplingParams;
+  /** Most new tokens allowed (max_tokens, or what the context leaves). */
+  maxNewTokens: number;
+  eosTokenIds: number[];
+  vocab: number;
+  tokenizer: TokenInfoSource;
+  onChunk: (chunk: EngineChunk) => void;
+}
+
+export class Sequence {
+  readonly id: number;
+  readonly promptIds: number[];
+  readonly outputIds: number[] = [];
+  readonly params: ValidSamplingParams;
+  readonly maxNewTokens: number;
+  readonly enqueuedAtMs = performance.now();
+  firstTokenAtMs: number | undefined;
+  lastTokenAtMs: number | undefined;
+  kv: KvLocation | undefined;
+  finish: FinishReason = FinishReason.FINISH_REASON_UNSPECIFIED;
+  cancelled = false;
+
+  private readonly rng: Rng;
+  private readonly history: TokenHistory;
+  private readonly detok: IncrementalDetokenizer;
+  private readonly stops: StopStringMatcher;
+  private readonly stopTokens: Set<number>;
+  private readonly eos: Set<number>;
+  private readonly scratchLogits: Float32Array;
+  private readonly scratchProbs: Float32Array;
+  private readonly init: SequenceInit;
+
+  constructor(init: SequenceInit) {
+    this.init = init;
+    this.id = init.id;
+    this.promptIds = init.promptIds;
+    this.params = init.params;
+    this.maxNewTokens = init.maxNewTokens;
+    this.rng = new Rng(init.params.seed ?? randomSeed());
+    this.history = newTokenHistory(init.promptIds);
+    this.detok = new IncrementalDetokenizer(init.tokenizer, init.promptIds, init.params.skipSpecialTokens);
+    this.stops = new StopStringMatcher(init.params.stop, init.params.includeStopStrInOutput);
+    this.stopTokens = new Set(init.params.stopTokenIds);
+    this.eos = new Set(init.params.ignoreEos ? [] : init.eosTokenIds);
+    this.scratchLogits = new Float32Array(init.vocab);
+    this.scratchProbs = new Float32Array(init.vocab);
+  }
+
+  get totalLength(): number {
+    return this.promptIds.length + this.outputIds.length;
+  }
+
+  get done(): boolean {
+    return this.finish !== FinishReason.FINISH_REASON_UNSPECIFIED;
+  }
+
+  /** The last token fed back into the model at the next decode step. */
+  get lastToken(): number {
+    return this.outputIds[this.outputIds.length - 1];
+  }
+
+  /**
+   * Samples from this sequence's logits row and emits the resulting chunk. `row` is a view into the
+   * forward pass's output and is not modified.
+   */
+  acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
+    const logits = this.scratchLogits;
+    logits.set(row);
+    processLogits(logits, this.params, this.history);
+    const token = sampleToken(logits, this.params, this.rng, this.scratchProbs);
+    const now = performance.now();
+    this.firstTokenAtMs ??= now;
+    this.lastTokenAtMs = now;
+    const chunk: EngineChunk = { text: '', tokenIds: [token], logprobs: [], finishReason: FinishReason.FINISH_REASON_UNSPECIFIED };
+    if (this.params.topLogprobs !== undefined) chunk.logprobs.push(this.logprobOf(row, token));
+    if (this.outputIds.length === 0 && this.params.echo) {
+      chunk.promptText = this.init.promptText ?? '';
+      chunk.promptLogprobs = promptLogprobs;
+    }
+    this.outputIds.push(token);
+    if (this.eos.has(token) || this.stopTokens.has(token)) {
+      chunk.matchedStopTokenId = token;
+      this.end(chunk, FinishReason.FINISH_REASON_STOP);
+      return;
+    }
+    recordToken(this.history, token);
+    const result = this.stops.push(this.detok.push(token));
+    chunk.text = result.emit;
+    if (result.matched !== undefined) {
+      chunk.matchedStop = result.matched;
+      this.end(chunk, FinishReason.FINISH_REASON_STOP, false);
+      return;
+    }
+    if (this.outputIds.length >= this.maxNewTokens) {
+      this.end(chunk, FinishReason.FINISH_REASON_LENGTH);
+      return;
+    }
+    this.init.onChunk(chunk);
+  }
+
+  /** Ends the sequence from outside (cancellation, shutdown, engine failure). */
+  abort(reason: FinishReason, error?: string): void {
+    if (this.done) return;
+    this.end({ text: '', tokenIds: [], logprobs: [], finishReason: reason, error }, reason, false);
+  }
+
+  private end(chunk: EngineChunk, reason: FinishReason, flush = true): void {
+    if (flush) {
+      const tail = this.stops.push(this.detok.flush());
+      chunk.text += tail.emit;
+      if (tail.matched !== undefined) {
+        chunk.matchedStop = tail.matched;
+        reason = FinishReason.FINISH_REASON_STOP;
+      } else {
+        chunk.text += this.stops.flush();
+      }
+    }
+    this.finish = reason;
+    chunk.finishReason = reason;
+    chunk.usage = { promptTokens: this.promptIds.length, completionTokens: this.outputIds.length };
+    this.init.onChunk(chunk);
+  }
+
+  private logprobOf(row: Float32Array, token: number): ChunkLogprob {
+    const lp = rawLogprobs(row, this.params.topLogprobs ?? 0);
+    return { tokenId: token, logprob: row[token] - lp.lse, top: lp.top };
+  }
+}

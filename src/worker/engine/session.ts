@@ -1,0 +1,131 @@
+/**
+ * The decoder's ONNX Runtime session: created once per model, its KV-cache inputs discovered from the
+ * session's input metadata, and `forward()` — one run over a batch.
+ */
+import * as ort from 'onnxruntime-node';
+import { FleetError } from '../../common/errors';
+import { float16ToFloat32 } from './float16';
+
+export type KvDtype = 'float32' | 'float16';
+export type KvData = Float32Array | Uint16Array;
+
+export interface KvSpec {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  dtype: KvDtype;
+  /** past_key_values.{i}.key / .value, in layer order (key, value, key, value, ...). */
+  pastNames: string[];
+  /** present.{i}.key / .value, matching pastNames. */
+  presentNames: string[];
+}
+
+export interface SessionOptions {
+  threads: number;
+}
+
+/** One forward pass over a batch: B rows, S new tokens each, P past positions (left-padded). */
+export interface ForwardInput {
+  batch: number;
+  seqLen: number;
+  pastLen: number;
+  inputIds: BigInt64Array; // [batch, seqLen]
+  attentionMask: BigInt64Array; // [batch, pastLen + seqLen]
+  positionIds: BigInt64Array; // [batch, seqLen]
+  past: ort.Tensor[] | undefined; // per KvSpec.pastNames, [batch, kvHeads, pastLen, headDim]; undefined = empty
+}
+
+export interface ForwardOutput {
+  logits: Float32Array; // [batch, seqLen, vocab]
+  vocab: number;
+  present: ort.Tensor[]; // per KvSpec.presentNames, [batch, kvHeads, pastLen + seqLen, headDim]
+}
+
+export interface DecoderSession {
+  kv: KvSpec;
+  inputNames: readonly string[];
+  forward(input: ForwardInput): Promise<ForwardOutput>;
+  emptyPast(batch: number): ort.Tensor[];
+  release(): Promise<void>;
+}
+
+function pastNamesFrom(session: ort.InferenceSession): string[] {
+  return session.inputNames.filter((n) => n.startsWith('past_key_values.') || n.startsWith('past_key_'));
+}
+
+function discoverKv(session: ort.InferenceSession, path: string): KvSpec {
+  const pastNames = pastNamesFrom(session);
+  if (pastNames.length === 0 || pastNames.length % 2 !== 0) {
+    throw new FleetError('invalid_request', `${path} has no KV-cache inputs (past_key_values.N.key/value): export it with a KV cache (optimum --task text-generation-with-past)`, { code: 'unsupported_graph' });
+  }
+  const meta = session.inputMetadata.find((m) => m.name === pastNames[0]);
+  if (!meta || !meta.isTensor) throw new FleetError('invalid_request', `${path}: cannot read metadata of ${pastNames[0]}`);
+  const [, kvHeads, , headDim] = meta.shape;
+  if (typeof kvHeads !== 'number' || typeof headDim !== 'number') {
+    throw new FleetError('invalid_request', `${path}: ${pastNames[0]} must have fixed KV-head and head dimensions, got [${meta.shape.join(', ')}]`, { code: 'unsupported_graph' });
+  }
+  if (meta.type !== 'float32' && meta.type !== 'float16') {
+    throw new FleetError('invalid_request', `${path}: KV cache of type ${meta.type} is not supported (float32 or float16)`, { code: 'unsupported_graph' });
+  }
+  const presentNames = pastNames.map((n) => n.replace(/^past_key_values\./, 'present.').replace(/^past_key_/, 'present_key_'));
+  for (const p of presentNames) {
+    if (!session.outputNames.includes(p)) throw new FleetError('invalid_request', `${path}: output ${p} missing for input ${pastNames[presentNames.indexOf(p)]}`, { code: 'unsupported_graph' });
+  }
+  if (!session.outputNames.includes('logits')) throw new FleetError('invalid_request', `${path}: output 'logits' missing`, { code: 'unsupported_graph' });
+  for (const required of ['input_ids', 'attention_mask']) {
+    if (!session.inputNames.includes(required)) throw new FleetError('invalid_request', `${path}: input '${required}' missing`, { code: 'unsupported_graph' });
+  }
+  return { layers: pastNames.length / 2, kvHeads, headDim, dtype: meta.type, pastNames, presentNames };
+}
+
+export async function createOrtSession(path: string, options: SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(path, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+      enableCpuMemArena: true,
+    });
+  } catch (err) {
+    throw new FleetError('invalid_request', `cannot load ONNX graph ${path}: ${(err as Error).message}`, { code: 'corrupt_graph', cause: err });
+  }
+}
+
+function logitsAsFloat32(tensor: ort.Tensor): Float32Array {
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if (tensor.type === 'float16') return float16ToFloat32(tensor.data as Uint16Array);
+  throw new FleetError('generation_failed', `logits of type ${tensor.type} are not supported`);
+}
+
+export async function openDecoderSession(path: string, options: SessionOptions): Promise<DecoderSession> {
+  const session = await createOrtSession(path, options);
+  const kv = discoverKv(session, path);
+  const hasPositions = session.inputNames.includes('position_ids');
+  const hasCacheBranch = session.inputNames.includes('use_cache_branch');
+  const emptyPast = (batch: number): ort.Tensor[] =>
+    kv.pastNames.map(() => new ort.Tensor(kv.dtype, kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0), [batch, kv.kvHeads, 0, kv.headDim]));
+  const forward = async (input: ForwardInput): Promise<ForwardOutput> => {
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', input.inputIds, [input.batch, input.seqLen]),
+      attention_mask: new ort.Tensor('int64', input.attentionMask, [input.batch, input.pastLen + input.seqLen]),
+    };
+    if (hasPositions) feeds.position_ids = new ort.Tensor('int64', input.positionIds, [input.batch, input.seqLen]);
+    if (hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', [input.pastLen > 0], [1]);
+    const past = input.past ?? emptyPast(input.batch);
+    kv.pastNames.forEach((name, i) => {
+      feeds[name] = past[i];
+    });
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run(feeds);
+    } catch (err) {
+      throw new FleetError('generation_failed', `forward pass failed: ${(err as Error).message}`, { cause: err });
+    }
+    const logitsTensor = out.logits;
+    const vocab = logitsTensor.dims[logitsTensor.dims.length - 1];
+    return { logits: logitsAsFloat32(logitsTensor), vocab, present: kv.presentNames.map((n) => out[n]) };
+  };
+  return { kv, inputNames: session.inputNames, forward, emptyPast, release: () => session.release() };
+}

@@ -1,0 +1,34 @@
+/** The worker's Prometheus metrics. */
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
+import { asFleetError } from '../common/errors';
+import { FinishReason } from '../common/gen/worker';
+import type { EngineObserver } from './engine/engine';
+
+export interface WorkerMetrics extends EngineObserver {
+  requestFinished(reason: FinishReason): void;
+  requestRejected(err: unknown): void;
+}
+
+export function createWorkerMetrics(registry: Registry, status: () => { queueLength: number; running: number }): WorkerMetrics {
+  new Gauge({ name: 'fleetchat_worker_queue_length', help: 'Requests waiting for a slot', registers: [registry], collect() { this.set(status().queueLength); } });
+  new Gauge({ name: 'fleetchat_worker_running_sequences', help: 'Sequences in the running batch', registers: [registry], collect() { this.set(status().running); } });
+  const tokens = new Counter({ name: 'fleetchat_worker_generated_tokens_total', help: 'Tokens generated', registers: [registry] });
+  const ttft = new Histogram({ name: 'fleetchat_worker_time_to_first_token_seconds', help: 'Time from queueing to the first token', buckets: LATENCY_BUCKETS_S, registers: [registry] });
+  const itl = new Histogram({ name: 'fleetchat_worker_inter_token_seconds', help: 'Time between consecutive tokens of a sequence', buckets: LATENCY_BUCKETS_S, registers: [registry] });
+  const step = new Histogram({ name: 'fleetchat_worker_step_seconds', help: 'Duration of one forward pass', buckets: LATENCY_BUCKETS_S, registers: [registry] });
+  const batch = new Histogram({ name: 'fleetchat_worker_batch_size', help: 'Sequences per forward pass', buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] });
+  const finished = new Counter({ name: 'fleetchat_worker_requests_total', help: 'Finished requests by finish reason', labelNames: ['finish_reason'], registers: [registry] });
+  const rejected = new Counter({ name: 'fleetchat_worker_rejected_requests_total', help: 'Requests rejected before generation, by error kind', labelNames: ['kind'], registers: [registry] });
+  const reasonLabel = (r: FinishReason): string => FinishReason[r].replace('FINISH_REASON_', '').toLowerCase();
+  return {
+    onTokens: (n) => tokens.inc(n),
+    onFirstToken: (s) => ttft.observe(s),
+    onInterToken: (s) => itl.observe(s),
+    onStep: (b, s) => {
+      step.observe(s);
+      batch.observe(b);
+    },
+    requestFinished: (r) => finished.inc({ finish_reason: reasonLabel(r) }),
+    requestRejected: (err) => rejected.inc({ kind: asFleetError(err).kind }),
+  };
+}

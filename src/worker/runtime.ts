@@ -1,0 +1,51 @@
+/**
+ * What the worker's gRPC service needs from a loaded model, whatever its kind. `model/load.ts` builds these
+ * from a model directory; the service only talks to this interface.
+ */
+import type { ChatInput, ModelInfo } from '../common/gen/worker';
+import type { Engine } from './engine/engine';
+import type { TokenInfoSource } from './engine/sequence';
+import type { SamplingLayer } from './sampling/params';
+
+/** A prompt ready for the engine. */
+export interface PreparedPrompt {
+  ids: number[];
+  text: string;
+  /** Stop strings and stop token ids the conversation template adds. */
+  stop: string[];
+  stopTokenIds: number[];
+}
+
+export interface PromptBuilder {
+  fromChat(chat: ChatInput): PreparedPrompt;
+  fromText(prompt: string): PreparedPrompt;
+  fromTokenIds(ids: number[]): PreparedPrompt;
+}
+
+export interface GenerationRuntime {
+  kind: 'generation';
+  info: ModelInfo;
+  engine: Engine;
+  prompts: PromptBuilder;
+  tokenizer: TokenInfoSource;
+  /** Lowest-precedence sampling layers (worker defaults, generation_config.json, ModelWorker defaults). */
+  samplingLayers: SamplingLayer[];
+  release(): Promise<void>;
+}
+
+export interface EmbeddingResult {
+  vectors: Float32Array[];
+  promptTokens: number;
+}
+
+export interface EmbeddingRuntime {
+  kind: 'embedding';
+  info: ModelInfo;
+  embed(inputs: string[], options: { normalize: boolean; dimensions?: number }): Promise<EmbeddingResult>;
+  countTokens(text: string): number;
+  status(): { queueLength: number; running: number; maxConcurrency: number; speed: number; generatedTokens: number; draining: boolean };
+  drain(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export type ModelRuntime = GenerationRuntime | EmbeddingRuntime;

