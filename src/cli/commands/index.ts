@@ -1,9 +1,15 @@
 /** Every registered command. Add a new command as its own file and list it here (one line). */
 import type { Command } from 'commander';
 import { register as controller } from './controller';
+import { register as template } from './template';
+import { register as judge } from './judge';
+import { register as jobsJudge } from './jobs-judge';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  judge,
+  jobsJudge,
+  template,
   controller,
 ];
