@@ -1,0 +1,99 @@
+/**
+ * buildLlamaDecoder: a LLaMA-architecture decoder as an ONNX graph of standard opset-17 ops, in the layout that
+ * Hugging Face optimum exports and transformers.js loads:
+ *   inputs  input_ids [batch_size, sequence_length] int64, attention_mask [batch_size, total_sequence_length] int64,
+ *           position_ids [batch_size, sequence_length] int64,
+ *           past_key_values.N.key|value [batch_size, kvHeads, past_sequence_length, headDim] float32
+ *   outputs logits [batch_size, sequence_length, vocab] float32,
+ *           present.N.key|value [batch_size, kvHeads, total_sequence_length, headDim] float32
+ * total_sequence_length = past_sequence_length + sequence_length; slot order is time order (left padding).
+ */
+import { FleetError } from '../../../common/errors';
+import { intAttr } from '../onnx/attributes';
+import { GraphBuilder, OnnxModelSpec } from '../onnx/graph-builder';
+import { bytesOf } from '../onnx/tensor-types';
+import { getWeight, WeightSource } from '../weights/weight-source';
+import { attentionBias, rotaryTables } from './decoder-prelude';
+import { decoderLayer, rmsNorm, vectorWeight } from './decoder-layer';
+import { ValidLlamaConfig } from './llama-config';
+import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, llamaWeightShapes, LM_HEAD_WEIGHT } from './llama-weights';
+
+export const DECODER_OPSET = 17;
+export const PRODUCER_NAME = 'fleetchat';
+
+export interface DecoderBuildOptions {
+  producerVersion?: string;
+  /** Extra metadata_props of the model. */
+  metadata?: Record<string, string>;
+}
+
+export function pastKeyName(layer: number): string {
+  return `past_key_values.${layer}.key`;
+}
+export function pastValueName(layer: number): string {
+  return `past_key_values.${layer}.value`;
+}
+export function presentKeyName(layer: number): string {
+  return `present.${layer}.key`;
+}
+export function presentValueName(layer: number): string {
+  return `present.${layer}.value`;
+}
+
+function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSource): void {
+  const missing = llamaWeightShapes(config).filter((t) => !weights.has(t.name)).map((t) => t.name);
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 5).join(', ');
+    throw new FleetError('invalid_request', `${missing.length} weight(s) missing for this LLaMA config: ${shown}${missing.length > 5 ? ', ...' : ''}`);
+  }
+}
+
+/** logits = norm(x) @ W^T with W the [vocab, hidden] lm_head (or the embedding when tied), via Gemm transB. */
+function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; inputIds: string; embed: string }): string {
+  const { hidden, inputIds, embed } = values;
+  const { vocabSize: v, hiddenSize: h } = config;
+  const head = config.tieWordEmbeddings
+    ? embed
+    : g.initializer(LM_HEAD_WEIGHT, 'float32', [v, h], () => bytesOf(getWeight(weights, LM_HEAD_WEIGHT, [v, h]).data));
+  const flat = g.op('Reshape', [hidden, g.int64s([-1, h])]);
+  const scores = g.op('Gemm', [flat, head], { transB: intAttr(1) });
+  const shape = g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([v])], { axis: intAttr(0) });
+  return g.op('Reshape', [scores, shape], undefined, 'logits');
+}
+
+export function buildLlamaDecoder(config: ValidLlamaConfig, weights: WeightSource, options: DecoderBuildOptions = {}): OnnxModelSpec {
+  checkWeightsPresent(config, weights);
+  const c = config;
+  const g = new GraphBuilder('llama_decoder', DECODER_OPSET);
+  const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const kvDims = ['batch_size', c.numKvHeads, 'past_sequence_length', c.headDim];
+  const presentDims = ['batch_size', c.numKvHeads, 'total_sequence_length', c.headDim];
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    g.input(pastKeyName(layer), 'float32', kvDims);
+    g.input(pastValueName(layer), 'float32', kvDims);
+  }
+  g.output('logits', 'float32', ['batch_size', 'sequence_length', c.vocabSize]);
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    g.output(presentKeyName(layer), 'float32', presentDims);
+    g.output(presentValueName(layer), 'float32', presentDims);
+  }
+
+  g.prefix = '/model';
+  const embed = g.initializer(EMBED_WEIGHT, 'float32', [c.vocabSize, c.hiddenSize], () =>
+    bytesOf(getWeight(weights, EMBED_WEIGHT, [c.vocabSize, c.hiddenSize]).data),
+  );
+  let x = g.op('Gather', [embed, inputIds], { axis: intAttr(0) });
+  const bias = attentionBias(g, attentionMask, inputIds);
+  const rotary = rotaryTables(g, positionIds, c.headDim, c.ropeTheta);
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    const io = { pastKey: pastKeyName(layer), pastValue: pastValueName(layer), presentKey: presentKeyName(layer), presentValue: presentValueName(layer) };
+    x = decoderLayer(g, { config: c, weights, rotary, bias }, layer, x, io);
+  }
+  g.prefix = '/model/norm';
+  const normed = rmsNorm(g, x, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize), c.rmsNormEps);
+  g.prefix = '/lm_head';
+  lmHead(g, c, weights, { hidden: normed, inputIds, embed });
+  return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
+}
