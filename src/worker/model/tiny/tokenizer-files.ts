@@ -92,7 +92,12 @@ export function loadTokenizerFiles(vocabFrom: string, modelMaxLength: number): T
   if (!Array.isArray(tokenizerJson.added_tokens) || typeof tokenizerJson.model?.vocab !== 'object') {
     throw new FleetError('invalid_request', `${packageName}: tokenizer.json has no vocabulary this generator understands`, { param: 'vocabFrom' });
   }
-  const maxId = (): number => Math.max(...Object.values(tokenizerJson.model.vocab), ...tokenizerJson.added_tokens.map((t) => t.id));
+  const maxId = (): number => {
+    let max = -1;
+    for (const id of Object.values(tokenizerJson.model.vocab)) if (id > max) max = id;
+    for (const t of tokenizerJson.added_tokens) if (t.id > max) max = t.id;
+    return max;
+  };
   const originalEos = tokenContent(tokenizerConfig.eos_token);
   if (typeof tokenizerConfig.chat_template !== 'string') addChatMl(tokenizerJson, tokenizerConfig, maxId() + 1);
   tokenizerConfig.model_max_length = modelMaxLength;
@@ -101,7 +106,9 @@ export function loadTokenizerFiles(vocabFrom: string, modelMaxLength: number): T
     const content = tokenContent(v);
     return content === undefined ? null : (tokenId(tokenizerJson, content) ?? null);
   };
-  const eos = [idOf(tokenizerConfig.eos_token), originalEos === undefined ? null : (tokenId(tokenizerJson, originalEos) ?? null)];
+  // End of turn first, then the tokenizer's own end of text (as Qwen2.5-Instruct's generation_config lists them).
+  const template = String(tokenizerConfig.chat_template);
+  const eos = [idOf(tokenizerConfig.eos_token), ...[originalEos, template.includes('<|im_end|>') ? '<|endoftext|>' : undefined].map(idOf)];
   const eosTokenIds = [...new Set(eos.filter((id): id is number => id !== null))];
   if (eosTokenIds.length === 0) throw new FleetError('invalid_request', `${packageName}: tokenizer has no end-of-sequence token`, { param: 'vocabFrom' });
   let padTokenId = idOf(tokenizerConfig.pad_token);
