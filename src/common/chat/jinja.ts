@@ -3,7 +3,7 @@
  * `apply_chat_template` provides: `messages`, `tools`, `add_generation_prompt`, the special tokens by name
  * (`bos_token`, `eos_token`, …), `raise_exception`, `strftime_now`, plus caller kwargs (`enable_thinking`, …).
  */
-import { Template } from '@huggingface/jinja';
+import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { FleetError } from '../errors';
 import type { ValidChatMessage } from './messages';
 import { strftime } from './strftime';
@@ -49,9 +49,25 @@ function toTemplateMessage(m: ValidChatMessage): Record<string, unknown> {
   return out;
 }
 
+/** Python's `range()` as Jinja exposes it. */
+function range(start: number, stop?: number, step = 1): number[] {
+  const [from, to] = stop === undefined ? [0, start] : [start, stop];
+  if (step === 0) throw new Error('range() step must not be zero');
+  const out: number[] = [];
+  for (let i = from; step > 0 ? i < to : i > to; i += step) out.push(i);
+  return out;
+}
+
+/**
+ * The variables a template sees. @huggingface/jinja's Template.render() cannot replace its own globals, so the
+ * environment is built here: Jinja's constants and `range`, our `raise_exception` (so a template's refusal is
+ * told apart from a template bug) and `strftime_now` (Python's C-locale strftime on an injectable clock).
+ */
 function context(request: JinjaRequest): Record<string, unknown> {
   const now = request.now ?? new Date();
   const vars: Record<string, unknown> = {
+    true: true, false: false, none: null, True: true, False: false, None: null,
+    range,
     ...request.specialTokens,
     ...request.kwargs,
     messages: request.messages.map(toTemplateMessage),
@@ -65,11 +81,19 @@ function context(request: JinjaRequest): Record<string, unknown> {
   return vars;
 }
 
+function run(template: Template, vars: Record<string, unknown>): string {
+  const env = new Environment();
+  for (const [name, value] of Object.entries(vars)) env.set(name, value);
+  const result = new Interpreter(env).run(template.parsed);
+  if (typeof result.value !== 'string') throw new Error('the template did not render to text');
+  return result.value;
+}
+
 /** Renders a chat template; a template that rejects the messages gives FleetError('invalid_request'). */
 export function renderJinja(source: string, request: JinjaRequest): string {
   const template = compileChatTemplate(source);
   try {
-    return template.render(context(request));
+    return run(template, context(request));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const why = err instanceof TemplateRaised ? 'rejected the messages' : 'failed on the messages';

@@ -41,7 +41,7 @@ function invalid(message: string): FleetError {
 function partText(part: unknown, where: string): string {
   if (!isObject(part) || typeof part.type !== 'string') throw invalid(`${where} must be an object with a string 'type'`);
   if (IMAGE_PARTS.has(part.type)) {
-    throw invalid(`${where} is a '${part.type}' part: only text content is supported (this server runs text-only models)`);
+    throw invalid(`${where} has type '${part.type}': only text content is supported (this server runs text-only models)`);
   }
   if (part.type !== 'text') throw invalid(`${where} has unsupported type '${part.type}' (expected 'text')`);
   if (typeof part.text !== 'string') throw invalid(`${where}.text must be a string`);
