@@ -1,0 +1,56 @@
+/** Writes the results of `jobs elo` into the output directory (the only file I/O of the job besides its input). */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { leaderboardPlots } from '../../common/arena/plot/leaderboard-plots';
+import type { BattleTable } from '../../common/arena/rating/battle-table';
+import type { Leaderboard } from '../../common/arena/rating/leaderboard';
+import { leaderboardMarkdown } from '../../common/arena/rating/markdown';
+import { FleetError } from '../../common/errors';
+import type { DropReport } from './battle-filter';
+
+export const OUTPUT_FILES = {
+  leaderboard: 'leaderboard.json',
+  markdown: 'leaderboard.md',
+  report: 'report.json',
+  ratingsPlot: 'ratings.svg',
+  winFractionPlot: 'win-fraction.svg',
+  battleCountPlot: 'battle-counts.svg',
+} as const;
+
+export interface EloOutputs {
+  dir: string;
+  table: BattleTable;
+  board: Leaderboard;
+  report: DropReport & { input: string; warnings: string[] };
+}
+
+/** Each file is written to a temporary name and renamed, so a reader never sees half a leaderboard. */
+async function writeAtomically(path: string, content: string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, content, 'utf8');
+  await rename(temporary, path);
+}
+
+export async function writeEloOutputs(outputs: EloOutputs): Promise<string[]> {
+  try {
+    await mkdir(outputs.dir, { recursive: true });
+  } catch (err) {
+    throw new FleetError('invalid_request', `cannot create output directory ${outputs.dir}: ${(err as Error).message}`, { param: 'out', cause: err });
+  }
+  const plots = leaderboardPlots(outputs.table, outputs.board);
+  const files: Array<[string, string]> = [
+    [OUTPUT_FILES.leaderboard, `${JSON.stringify(outputs.board, null, 2)}\n`],
+    [OUTPUT_FILES.markdown, leaderboardMarkdown(outputs.board)],
+    [OUTPUT_FILES.report, `${JSON.stringify(outputs.report, null, 2)}\n`],
+    [OUTPUT_FILES.ratingsPlot, plots.ratings],
+    [OUTPUT_FILES.winFractionPlot, plots.winFraction],
+    [OUTPUT_FILES.battleCountPlot, plots.battleCounts],
+  ];
+  const written: string[] = [];
+  for (const [name, content] of files) {
+    const path = join(outputs.dir, name);
+    await writeAtomically(path, content);
+    written.push(path);
+  }
+  return written;
+}
