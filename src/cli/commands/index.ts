@@ -7,6 +7,7 @@ import { register as worker } from './worker';
 import { register as template } from './template';
 import { register as judge } from './judge';
 import { register as jobsJudge } from './jobs-judge';
+import { register as jobsElo } from './jobs-elo';
 import { register as jobsData } from './jobs-data';
 import { register as jobsElo } from './jobs-elo';
 
@@ -15,6 +16,7 @@ export type RegisterCommand = (program: Command) => void;
 export const COMMANDS: RegisterCommand[] = [
   judge,
   jobsJudge,
+  jobsElo,
   jobsData,
   jobsElo,
   template,
