@@ -1,0 +1,130 @@
+/**
+ * HTML → markdown for ShareGPT turns, with turndown (+ its GFM plugin for tables, strikethrough, task lists) on
+ * the domino DOM that turndown bundles for Node. ChatGPT's code blocks (`<pre>` holding a header with the
+ * language and a "Copy code" button, then `<code class="language-x">`) become fenced blocks with the language
+ * as info string. Plain text (no tags) is left as it is rather than markdown-escaped.
+ *
+ * Limits keep hostile input harmless: text over `maxHtmlChars` or nested deeper than `maxHtmlDepth` is refused
+ * before parsing (turndown recurses per nesting level); anything that still throws is a conversion error.
+ */
+import TurndownService from 'turndown';
+import { gfm } from '@joplin/turndown-plugin-gfm';
+import { fenceFor, normalizeLanguage, removePageArtifacts, tidyMarkdown } from './code-blocks';
+
+export interface HtmlLimits {
+  maxHtmlChars: number;
+  maxHtmlDepth: number;
+}
+
+export type ConversionResult = { ok: true; markdown: string } | { ok: false; reason: 'html_too_large' | 'html_too_deep' | 'html_conversion_error'; detail: string };
+
+/** The subset of domino's Element used by the code-block rule. */
+interface DomElement {
+  nodeName: string;
+  parentNode: DomElement | null;
+  nextSibling: DomElement | null;
+  children: ArrayLike<DomElement>;
+  getAttribute(name: string): string | null;
+  textContent: string | null;
+  className?: string;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): ArrayLike<DomElement>;
+  contains(other: DomElement): boolean;
+}
+
+const TAG = /<\/?[a-zA-Z][^>]*>|<!--/;
+
+export function looksLikeHtml(text: string): boolean {
+  return TAG.test(text);
+}
+
+/** Tags that never hold content, or that the parser closes implicitly: they do not add nesting depth. */
+const FLAT_TAGS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr',
+  'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'rb', 'rt', 'rp', 'thead', 'tbody', 'tfoot', 'colgroup']);
+
+/** An upper bound of the element nesting depth of `html`, from its tags alone (no parsing). */
+export function estimateHtmlDepth(html: string): number {
+  let depth = 0;
+  let max = 0;
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(\/?)>/g)) {
+    const name = m[2].toLowerCase();
+    if (FLAT_TAGS.has(name) || m[3] === '/') continue;
+    if (m[1] === '/') depth = Math.max(0, depth - 1);
+    else if (++depth > max) max = depth;
+  }
+  return max;
+}
+
+function languageOf(pre: DomElement, code: DomElement | null): string {
+  const fromClass = /(?:^|\s)(?:language|lang)-([^\s]+)/.exec(code?.className ?? '');
+  if (fromClass) return normalizeLanguage(fromClass[1]);
+  // ChatGPT's header: <div><span>python</span><button>Copy code</button></div> before the code.
+  for (const span of Array.from(pre.querySelectorAll('span'))) {
+    if (code?.contains(span)) continue;
+    const label = span.textContent?.trim();
+    if (label) return normalizeLanguage(label);
+  }
+  return '';
+}
+
+function codeBlock(_content: string, node: unknown): string {
+  const pre = node as DomElement;
+  const code = pre.querySelector('code');
+  const language = languageOf(pre, code);
+  let text = code ? (code.textContent ?? '') : (pre.textContent ?? '');
+  if (!code) {
+    const buttons = Array.from(pre.querySelectorAll('button'), (b) => b.textContent ?? '');
+    for (const label of buttons) text = text.replace(label, '');
+  }
+  text = text.replace(/\n+$/, '');
+  const fence = fenceFor(text);
+  return `\n\n${fence}${language}\n${text}\n${fence}\n\n`;
+}
+
+/** List items as "- item" / "3. item", continuation lines indented under the text. */
+function listItem(content: string, node: unknown, options: TurndownService.Options): string {
+  const item = node as DomElement;
+  const parent = item.parentNode;
+  let prefix = `${options.bulletListMarker ?? '-'} `;
+  if (parent?.nodeName === 'OL') {
+    const start = Number(parent.getAttribute('start') ?? '1');
+    prefix = `${(Number.isFinite(start) ? start : 1) + Array.prototype.indexOf.call(parent.children, item)}. `;
+  }
+  const body = content.replace(/^\n+/, '').replace(/\n+$/, '').replace(/\n(?!\n|$)/g, `\n${' '.repeat(prefix.length)}`);
+  return prefix + body + (item.nextSibling ? '\n' : '');
+}
+
+function createService(): TurndownService {
+  const service = new TurndownService({
+    headingStyle: 'atx',
+    codeBlockStyle: 'fenced',
+    bulletListMarker: '-',
+    emDelimiter: '*',
+    strongDelimiter: '**',
+    hr: '---',
+  });
+  service.use(gfm);
+  service.remove(['button', 'svg', 'script', 'style', 'noscript', 'template', 'head', 'title']);
+  service.addRule('chatgptCodeBlock', { filter: 'pre', replacement: codeBlock });
+  service.addRule('compactListItem', { filter: 'li', replacement: listItem });
+  return service;
+}
+
+let service: TurndownService | undefined;
+
+/** Converts one turn's HTML to markdown and removes ChatGPT page artifacts. */
+export function htmlToMarkdown(value: string, limits: HtmlLimits): ConversionResult {
+  if (!looksLikeHtml(value)) return { ok: true, markdown: tidyMarkdown(removePageArtifacts(value.trim())) };
+  if (value.length > limits.maxHtmlChars) {
+    return { ok: false, reason: 'html_too_large', detail: `${value.length} characters of HTML > --max-html-chars ${limits.maxHtmlChars}` };
+  }
+  const depth = estimateHtmlDepth(value);
+  if (depth > limits.maxHtmlDepth) return { ok: false, reason: 'html_too_deep', detail: `nesting depth ${depth} > --max-html-depth ${limits.maxHtmlDepth}` };
+  try {
+    service ??= createService();
+    const markdown = service.turndown(value);
+    return { ok: true, markdown: tidyMarkdown(removePageArtifacts(markdown.trim())) };
+  } catch (err) {
+    return { ok: false, reason: 'html_conversion_error', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) };
+  }
+}
