@@ -4,11 +4,9 @@
  * layer adds to the residual stream about as much as the embedding, so greedy decoding wanders through the
  * vocabulary instead of repeating the input token forever.
  */
-import { FleetError } from '../../../common/errors';
 import { ValidLlamaConfig } from '../llama/llama-config';
 import { llamaWeightShapes } from '../llama/llama-weights';
-import { WeightSource, WeightTensor } from '../weights/weight-source';
-import { randomTensor, tensorSeed } from './seeded-random';
+import { RandomWeights } from './random-weights';
 
 export interface InitScales {
   /** Std of embedding and lm_head rows, times 1/sqrt(hidden). */
@@ -28,22 +26,9 @@ function stdFor(name: string, shape: readonly number[], c: ValidLlamaConfig, s: 
   return { mean: 0, std: s.linear / Math.sqrt(shape[1]) };
 }
 
-export class RandomLlamaWeights implements WeightSource {
-  private readonly shapes: Map<string, readonly number[]>;
-
-  constructor(private readonly config: ValidLlamaConfig, private readonly seed: number, private readonly scales: InitScales = DEFAULT_INIT_SCALES) {
-    this.shapes = new Map(llamaWeightShapes(config).map((t) => [t.name, t.shape]));
-  }
-
-  has(name: string): boolean {
-    return this.shapes.has(name);
-  }
-
-  get(name: string): WeightTensor {
-    const shape = this.shapes.get(name);
-    if (shape === undefined) throw new FleetError('invalid_request', `weight '${name}' is not part of this model`);
-    const { mean, std } = stdFor(name, shape, this.config, this.scales);
-    const count = shape.reduce((a, b) => a * b, 1);
-    return { data: randomTensor(count, tensorSeed(this.seed, name), mean, std), shape };
+/** Random weights for every tensor of a LLaMA config (Hugging Face names and shapes). */
+export class RandomLlamaWeights extends RandomWeights {
+  constructor(config: ValidLlamaConfig, seed: number, scales: InitScales = DEFAULT_INIT_SCALES) {
+    super(new Map(llamaWeightShapes(config).map((t) => [t.name, { shape: t.shape, ...stdFor(t.name, t.shape, config, scales) }])), seed);
   }
 }
