@@ -8,6 +8,7 @@ import { FleetError } from '../../src/common/errors';
 import { MIGRATIONS, migrate } from '../../src/common/arena/sqlite/migrations';
 import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
 import type { ArenaBattle, ArenaStore, BattleLogRecord } from '../../src/common/arena/store';
+import { storeLeaderboard } from '../../src/common/arena/store-leaderboard';
 
 const run = promisify(execFile);
 const CHILD = join(__dirname, 'child', 'vote-writer.ts');
@@ -170,6 +171,18 @@ describe('SqliteArenaStore battles and votes', () => {
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as FleetError).kind : 'ok'))).toEqual(['ok', 'conflict', 'not_found', 'ok']);
     expect(await store.counts()).toMatchObject({ battleVotes: 1, conversations: 3 });
     expect((await collect(store.exportBattleLog())).map((r) => r.winner)).toEqual(['model_a']);
+  });
+
+  it('rates its anonymous votes into a live leaderboard', async () => {
+    for (const [winner, anony] of [['model_a', true], ['model_a', true], ['tie', true], ['model_b', true], ['model_b', false]] as const) {
+      const battle = await answeredBattle(store, 'alpha', 'beta', anony);
+      await store.recordBattleVote({ battleId: battle.id, winner, judgeId: 'arena_user_j1' });
+    }
+    const { board } = await storeLeaderboard(store, { bootstrapRounds: 10 });
+    const rating = Object.fromEntries(board.models.map((m) => [m.model, m.rating]));
+    expect(board.battles).toBe(4);
+    expect(rating.alpha - rating.beta).toBeCloseTo(400 * Math.log10(2.5 / 1.5), 3); // 2 wins + half a tie of 4
+    expect((await storeLeaderboard(store, { includeNamed: true, bootstrapRounds: 0 })).board.battles).toBe(5);
   });
 
   it('refuses calls after close', async () => {
