@@ -64,6 +64,7 @@ export class SqliteArenaStore implements ArenaStore {
       return new SqliteArenaStore(db, options.nowMs ?? Date.now, migration);
     } catch (err) {
       db?.close();
+      if (err instanceof FleetError) throw err;
       throw new FleetError('unavailable', `cannot open arena database ${options.path}: ${(err as Error).message}`, { cause: err });
     }
   }
