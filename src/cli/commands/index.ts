@@ -6,6 +6,7 @@ import { register as judge } from './judge';
 import { register as jobsJudge } from './jobs-judge';
 import { register as jobsData } from './jobs-data';
 import { register as jobsElo } from './jobs-elo';
+import { register as model } from './model';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -16,4 +17,5 @@ export const COMMANDS: RegisterCommand[] = [
   jobsElo,
   template,
   controller,
+  model,
 ];
