@@ -12,7 +12,7 @@ import { checkPlanData, matchKey, pairRecordKey, planMatches, singleRecordKey, t
 import { pairRecord, pairRequest, singleRecord, singleRequest } from './judgment-record';
 import { JsonlAppender, readJsonl, repairForAppend } from './jsonl';
 import { pairJudgmentLine, singleJudgmentLine, toPairJudgment, toSingleJudgment, type ModelAnswer } from './records';
-import { runPool } from './task-pool';
+import { followSignal, runPool } from './task-pool';
 
 export interface GenJudgmentOptions {
   mode: JudgmentMode;
@@ -25,6 +25,8 @@ export interface GenJudgmentOptions {
   /** Reference answers (needed when any question is in NEED_REF_CATS). */
   referenceFile?: string;
   outputFile: string;
+  /** Called after each judgment is written, with the number written so far in this run. */
+  onWritten?: (count: number) => void;
   /** Only the first n questions (FastChat's --first-n). */
   firstN?: number;
   parallel: number;
@@ -66,12 +68,12 @@ function loadDone(o: GenJudgmentOptions): Set<string> {
   );
 }
 
-async function judgeMatch(m: Match, o: GenJudgmentOptions): Promise<string> {
+async function judgeMatch(m: Match, o: GenJudgmentOptions, signal: AbortSignal): Promise<string> {
   if (m.kind === 'single') {
-    const response = await o.judge.gradeSingle(singleRequest(m, o.judgeModel), o.signal);
+    const response = await o.judge.gradeSingle(singleRequest(m, o.judgeModel), signal);
     return singleJudgmentLine(singleRecord(m, o.judgeModel, response, Date.now() / 1000));
   }
-  const response = await o.judge.comparePair(pairRequest(m, o.judgeModel), o.signal);
+  const response = await o.judge.comparePair(pairRequest(m, o.judgeModel), signal);
   return pairJudgmentLine(pairRecord(m, o.judgeModel, response, Date.now() / 1000));
 }
 
@@ -91,13 +93,15 @@ export async function genJudgments(o: GenJudgmentOptions): Promise<GenJudgmentSu
     'judging',
   );
   const out = new JsonlAppender(o.outputFile);
+  const { signal, release } = followSignal(o.signal);
   const pool = await runPool(
     todo,
     async (m) => {
-      await out.append(await judgeMatch(m, o));
+      await out.append(await judgeMatch(m, o, signal));
       o.logger.info(describe(m), 'judged');
+      o.onWritten?.(out.written);
     },
-    { parallel: o.parallel, signal: o.signal, onError: (m, err) => o.logger.error({ ...describe(m), err: (err as Error).message }, 'judgment failed; rerun to retry') },
-  );
+    { parallel: o.parallel, signal, onError: (m, err) => o.logger.error({ ...describe(m), err: (err as Error).message }, 'judgment failed; rerun to retry') },
+  ).finally(release);
   return { matches: matches.length, alreadyJudged: matches.length - todo.length, judged: pool.done, failed: pool.failed, notStarted: pool.notStarted, outputFile: o.outputFile };
 }

@@ -13,7 +13,7 @@ import { answerFileOf, loadQuestions } from './bench-files';
 import { JsonlAppender, readJsonl, repairForAppend } from './jsonl';
 import { answerLine, qidKey, toModelAnswer, type AnswerChoice } from './records';
 import { shortUuid } from './short-uuid';
-import { runPool } from './task-pool';
+import { followSignal, runPool } from './task-pool';
 
 export interface GenModelAnswerOptions {
   questionFile: string;
@@ -56,7 +56,7 @@ function loadAnswered(files: ReadonlyMap<string, string>, logger: Logger): Map<s
   return answered;
 }
 
-async function answerTask(task: AnswerTask, o: GenModelAnswerOptions): Promise<AnswerChoice[]> {
+async function answerTask(task: AnswerTask, o: GenModelAnswerOptions, signal: AbortSignal): Promise<AnswerChoice[]> {
   const choices: AnswerChoice[] = [];
   const system = systemMessageFor(o.systemMessage, task.model.name);
   for (let index = 0; index < o.numChoices; index += 1) {
@@ -64,7 +64,7 @@ async function answerTask(task: AnswerTask, o: GenModelAnswerOptions): Promise<A
     const turns: string[] = [];
     for (const userTurn of task.question.turns) {
       messages.push({ role: 'user', content: userTurn });
-      const output = await o.chat.complete({ model: task.model.name, messages: [...messages], temperature: task.temperature, maxTokens: o.maxTokens, signal: o.signal });
+      const output = await o.chat.complete({ model: task.model.name, messages: [...messages], temperature: task.temperature, maxTokens: o.maxTokens, signal });
       messages.push({ role: 'assistant', content: output });
       turns.push(output);
     }
@@ -83,20 +83,21 @@ export async function genModelAnswers(o: GenModelAnswerOptions): Promise<GenMode
   const appenders = new Map([...files].map(([id, path]) => [id, new JsonlAppender(path)]));
   const total = questions.length * o.models.length;
   o.logger.info({ questions: questions.length, models: o.models.map((m) => m.id), toAnswer: tasks.length, alreadyAnswered: total - tasks.length }, 'generating model answers');
+  const { signal, release } = followSignal(o.signal);
   const pool = await runPool(
     tasks,
     async (task) => {
-      const choices = await answerTask(task, o);
+      const choices = await answerTask(task, o, signal);
       const line = answerLine({ question_id: task.question.question_id, answer_id: shortUuid(), model_id: task.model.id, choices, tstamp: Date.now() / 1000 });
       await appenders.get(task.model.id)?.append(line);
       o.logger.info({ model: task.model.id, question_id: task.question.question_id }, 'answered');
     },
     {
       parallel: o.parallel,
-      signal: o.signal,
+      signal,
       onError: (task, err) => o.logger.error({ model: task.model.id, question_id: task.question.question_id, err: (err as Error).message }, 'answer failed; rerun to retry'),
     },
-  );
+  ).finally(release);
   for (const path of files.values()) reorgAnswerFile(path);
   return { questions: questions.length, alreadyAnswered: total - tasks.length, answered: pool.done, failed: pool.failed, notStarted: pool.notStarted, files: [...files.values()] };
 }

@@ -2,6 +2,8 @@
  * Runs tasks with at most `parallel` in flight. A failing task is reported through `onError` and the
  * pool moves on; an aborted signal stops starting new tasks (those in flight finish or see the signal).
  */
+import { setMaxListeners } from 'node:events';
+
 export interface PoolOptions<T> {
   parallel: number;
   signal?: AbortSignal;
@@ -35,4 +37,17 @@ export async function runPool<T>(items: readonly T[], run: (item: T) => Promise<
   await Promise.all(workers);
   result.notStarted = items.length - next;
   return result;
+}
+
+/**
+ * A signal of our own that follows `outer` (one listener on it) and may carry one listener per request
+ * in flight without Node's max-listeners warning.
+ */
+export function followSignal(outer?: AbortSignal): { signal: AbortSignal; release: () => void } {
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const onAbort = (): void => inner.abort(outer?.reason);
+  if (outer?.aborted) inner.abort(outer.reason);
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return { signal: inner.signal, release: () => outer?.removeEventListener('abort', onAbort) };
 }
