@@ -11,23 +11,27 @@ import { MERGE_OPTIONS, runMerge } from '../../jobs/data/commands/merge';
 import {
   EXTRACT_OPTIONS, FILTER_WRONG_FORMAT_OPTIONS, OPTIONAL_CLEAN_OPTIONS, runExtractGpt4Only, runExtractSingleRound, runFilterWrongFormat, runOptionalClean,
 } from '../../jobs/data/commands/record-filters';
+import { PREPARE_SFT_OPTIONS, runPrepareSft } from '../../jobs/data/commands/prepare-sft';
 import { runSample, SAMPLE_OPTIONS } from '../../jobs/data/commands/sample';
+import { runSplitLong, SPLIT_LONG_OPTIONS } from '../../jobs/data/commands/split-long';
 import { formatStats } from '../../jobs/data/stats/stats-summary';
 import { dataLogger, type JobIo, type RunConfig } from '../../jobs/data/options';
 import { jobsCommand } from './jobs';
 
 type Opts = Record<string, unknown>;
 
-const ALIASES: Record<string, { flags: string; target: string }> = {
-  in: { flags: '--in <path>', target: 'inFile' },
-  out: { flags: '--out <path>', target: 'outFile' },
+const ALIASES: Record<string, { flags: string; target: string; flag: string }> = {
+  in: { flags: '--in <path>', target: 'inFile', flag: '--in-file' },
+  out: { flags: '--out <path>', target: 'outFile', flag: '--out-file' },
+  modelName: { flags: '--model-name <dir>', target: 'modelNameOrPath', flag: '--model-name-or-path' },
+  modelPath: { flags: '--model-path <dir>', target: 'modelNameOrPath', flag: '--model-name-or-path' },
 };
 
 /** Adds the schema's flags plus the hidden FastChat aliases, and a reader that folds the aliases in. */
 function define<S extends OptionSchema>(parent: Command, name: string, description: string, schema: S) {
   const command = addOptions(parent.command(name).description(description), schema);
   for (const [key, alias] of Object.entries(ALIASES)) {
-    if (!Object.values(schema).some((spec) => spec.flag === `--${key}-file`)) continue;
+    if (!Object.values(schema).some((spec) => spec.flag === alias.flag)) continue;
     const variadic = key === 'in' && name === 'merge';
     command.addOption(new Option(variadic ? '--in <paths...>' : alias.flags).hideHelp());
   }
@@ -88,6 +92,16 @@ export function register(program: Command): void {
     const config = hardcoded.read(opts);
     const written = await runHardcodedQuestions(config);
     process.stderr.write(`hardcoded-questions: ${written} records -> ${config.outFile}\n`);
+  });
+  const split = define(jobs, 'split-long', "split conversations to the model's max length with its real tokenizer and template (FastChat split_long_conversation)", SPLIT_LONG_OPTIONS);
+  split.command.action(async (opts: Opts) => {
+    const config = split.read(opts);
+    await runSplitLong(config, io(config, 'split-long'));
+  });
+  const sft = define(jobs, 'prepare-sft', 'tokenize with the chat template, mask non-assistant tokens; also OpenAI messages JSONL', PREPARE_SFT_OPTIONS);
+  sft.command.action(async (opts: Opts) => {
+    const config = sft.read(opts);
+    await runPrepareSft(config, io(config, 'prepare-sft'));
   });
   const stats = define(jobs, 'get-stats', 'counts, turns, lengths, length histogram (FastChat get_stats)', GET_STATS_OPTIONS);
   stats.command.action(async (opts: Opts) => {

@@ -34,6 +34,8 @@ export interface PipelineOptions {
   /** Output file; none for jobs that only summarise (get-stats). */
   outFile?: string;
   outFormat: OutputFormat;
+  /** Second output (JSON Lines) for results' extraOutputs. */
+  extraOutFile?: string;
   reportFile?: string;
   range: RecordRange;
   /** Records to process instead of reading `inFiles` in order (sampling); `range` is then ignored. */
@@ -130,6 +132,7 @@ class Run {
   constructor(
     readonly options: PipelineOptions,
     readonly writer: RecordWriter | undefined,
+    readonly extraWriter: RecordWriter | undefined,
     report: RecordReport,
     readonly progress: Progress,
   ) {
@@ -149,6 +152,7 @@ class Run {
     if (events.some((e) => e.action === 'changed')) this.summary.changed++;
     if (drop || !this.writer) return;
     for (const out of result.outputs) await this.writer.write(out);
+    for (const out of result.extraOutputs ?? []) await this.extraWriter?.write(out);
   }
 
   tick(): void {
@@ -162,16 +166,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
   const totalBytes = options.source?.totalBytes ?? (await Promise.all(options.inFiles.map(inputFileBytes))).reduce((a, b) => a + b, 0);
   const range = options.source ? { start: 0, end: Number.POSITIVE_INFINITY } : await resolveRange(options.range, options.inFiles, options.limits.maxRecordBytes);
   const writer = options.outFile === undefined ? undefined : await RecordWriter.open(options.outFile, options.outFormat);
+  const extraWriter = options.extraOutFile === undefined ? undefined : await RecordWriter.open(options.extraOutFile, 'jsonl');
   const report = await RecordReport.open(options.reportFile);
   const progress = createProgress({ label: options.label, totalBytes, logger: options.logger, stream: options.stderr });
-  const run = new Run(options, writer, report, progress);
+  const run = new Run(options, writer, extraWriter, report, progress);
   let executor: Executor | undefined;
   try {
     executor = await createExecutor(options);
     await pump(run, executor, range);
     await writer?.close();
+    await extraWriter?.close();
   } catch (err) {
     await writer?.abort();
+    await extraWriter?.abort();
     throw err;
   } finally {
     await executor?.close();

@@ -25,6 +25,8 @@ export interface RecordResult {
   index: number;
   id: string;
   outputs: string[];
+  /** Records for the job's second output file (prepare-sft's messages JSONL). */
+  extraOutputs?: string[];
   events: ResultEvent[];
   /** Dedup data for clean-sharegpt's finisher. */
   dedup?: { key: string; hasPlugins: boolean };

@@ -11,7 +11,11 @@ import type { CleanOptions } from './clean/clean-sample';
 import { extractGpt4Only, extractSingleRound, filterWrongFormat, passThrough, sampleFilter } from './filters/format-filters';
 import { createLanguageDetector, languageFilter, type LanguageOptions } from './filters/language-filter';
 import { droppedResult, type RecordResult } from './record-result';
+import { recordLabel } from './sharegpt';
+import { prepareSftRecord, type SftOptions } from './sft/prepare-sft-task';
+import { splitRecord, type SplitOptions } from './split/split-task';
 import { characterLength, statsRecord } from './stats/stats-task';
+import { loadChatContext, type ChatContextOptions } from './tokenize/chat-context';
 
 export type TaskSpec =
   | { task: 'clean-sharegpt'; format: OutputFormat; options: CleanOptions }
@@ -21,7 +25,9 @@ export type TaskSpec =
   | { task: 'extract-gpt4-only'; format: OutputFormat }
   | { task: 'pass-through'; format: OutputFormat }
   | { task: 'sample'; format: OutputFormat; maxChars: number }
-  | { task: 'get-stats' };
+  | { task: 'get-stats'; chat?: ChatContextOptions }
+  | { task: 'split-long'; format: OutputFormat; chat: ChatContextOptions; options: SplitOptions }
+  | { task: 'prepare-sft'; chat: ChatContextOptions; options: SftOptions };
 
 /** Handles a parsed record. */
 type ValueHandler = (value: unknown, index: number) => RecordResult;
@@ -47,8 +53,19 @@ async function valueHandler(spec: TaskSpec): Promise<ValueHandler> {
       return (value, index) => passThrough(value, index, spec.format);
     case 'sample':
       return (value, index) => sampleFilter(value, index, spec.maxChars, spec.format);
-    case 'get-stats':
-      return (value, index) => statsRecord(value, index, characterLength);
+    case 'get-stats': {
+      if (!spec.chat) return (value, index) => statsRecord(value, index, characterLength);
+      const { tokenizer } = await loadChatContext(spec.chat);
+      return (value, index) => statsRecord(value, index, (text) => tokenizer.encode(text).length);
+    }
+    case 'split-long': {
+      const ctx = await loadChatContext(spec.chat);
+      return (value, index) => splitRecord(value, index, ctx, spec.options, spec.format);
+    }
+    case 'prepare-sft': {
+      const ctx = await loadChatContext(spec.chat);
+      return (value, index) => prepareSftRecord(value, index, ctx, spec.options);
+    }
   }
 }
 
@@ -62,7 +79,7 @@ export async function createBytesHandler(spec: TaskSpec): Promise<BytesHandler> 
       if (decoded.invalidUtf8) result.events.unshift({ action: 'changed', reason: 'invalid_utf8_replaced', detail: 'invalid UTF-8 bytes became U+FFFD' });
       return result;
     } catch (err) {
-      return droppedResult(index, `#${index}`, 'internal_error', err instanceof Error ? err.message.slice(0, 200) : String(err));
+      return droppedResult(index, recordLabel(decoded.value, index), 'internal_error', err instanceof Error ? err.message.slice(0, 200) : String(err));
     }
   };
 }
