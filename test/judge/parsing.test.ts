@@ -6,6 +6,7 @@ import { BUILTIN_JUDGE_PROMPTS } from '../../src/jobs/judge/data-paths';
 import { loadJudgePrompts, parseJudgePrompts, selectPromptName } from '../../src/jobs/judge/prompts';
 import { formatPython, templateFields } from '../../src/jobs/judge/python-format';
 import { PyFloat, pyJson } from '../../src/jobs/judge/python-json';
+import { singleJudgmentLine } from '../../src/jobs/judge/records';
 import { shortUuid } from '../../src/jobs/judge/short-uuid';
 import { combineGames, parseRating, parseWinner, unswap } from '../../src/jobs/judge/verdict-parse';
 
@@ -101,6 +102,15 @@ describe("files in Python's json.dumps layout", () => {
       '{"a": [1, "\\u00e9\\u2713"], "t": 1700000000.0, "s": 8, "u": "\\u2028\\"\\n"}',
     );
     expect(pyJson('😀')).toBe('"\\ud83d\\ude00"');
+  });
+
+  test('a score the judge wrote with a decimal point is written as a float, as ast.literal_eval reads it', () => {
+    const line = (judgment: string, score: number): string =>
+      singleJudgmentLine({ question_id: 1, model: 'm', judge: ['j', 'p'], user_prompt: '', judgment, score, turn: 1, tstamp: 1.5 });
+    expect(line('Rating: [[8.0]]', 8)).toContain('"score": 8.0, ');
+    expect(line('Rating: [[8.]]', 8)).toContain('"score": 8.0, ');
+    expect(line('Rating: [[8]]', 8)).toContain('"score": 8, ');
+    expect(line('no rating', -1)).toContain('"score": -1, ');
   });
 
   test('answer ids look like shortuuid.uuid()', () => {

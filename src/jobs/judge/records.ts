@@ -5,6 +5,7 @@
  */
 import { FleetError } from '../../common/errors';
 import { PyFloat, pyJson } from './python-json';
+import { ratingText } from './verdict-parse';
 
 export type QuestionId = number | string;
 
@@ -183,7 +184,8 @@ export function singleJudgmentLine(j: SingleJudgment): string {
     judge: [j.judge[0], j.judge[1]],
     user_prompt: j.user_prompt,
     judgment: j.judgment,
-    score: j.score,
+    // Python's ast.literal_eval makes `8.0` / `8.` a float (written 8.0) and `8` an int.
+    score: ratingText(j.judgment)?.includes('.') ? new PyFloat(j.score) : j.score,
     turn: j.turn,
     tstamp: new PyFloat(j.tstamp),
   });

@@ -14,10 +14,15 @@ const TWO_SCORES_BACKUP = /\[(\d+\.?\d*),\s?(\d+\.?\d*)\]/;
 /** FastChat's TIE_DELTA for two-rating pairwise prompts. */
 export const TIE_DELTA = 0.1;
 
+/** The rating's text as written by the judge (`8`, `6.5`, `8.`), or undefined when there is none. */
+export function ratingText(judgment: string): string | undefined {
+  return (ONE_SCORE.exec(judgment) ?? ONE_SCORE_BACKUP.exec(judgment))?.[1];
+}
+
 /** The 1–10 rating of a single-answer judgment, or −1 when the text has none. */
 export function parseRating(judgment: string): number {
-  const match = ONE_SCORE.exec(judgment) ?? ONE_SCORE_BACKUP.exec(judgment);
-  return match ? Number(match[1]) : -1;
+  const text = ratingText(judgment);
+  return text === undefined ? -1 : Number(text);
 }
 
 /** The winner named by a pairwise judgment (A and B as presented to the judge). */
