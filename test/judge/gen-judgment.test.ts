@@ -101,6 +101,7 @@ describe('gen-judgment writes FastChat judgment files', () => {
     await fakeJudge();
     const run = (extra: string[]): Promise<unknown> => runGenJudgment(parseConfig(GEN_JUDGMENT_OPTIONS, cliArgs('single', extra)), silentLogger()).catch((e: unknown) => e);
     expect(await run(['--model-list', 'alpha,ghost'])).toMatchObject({ kind: 'invalid_request', message: expect.stringContaining("no answers for model 'ghost'") });
+    expect(await run(['--mode', 'pairwise-all', '--model-list', 'alpha'])).toMatchObject({ kind: 'invalid_request', message: expect.stringContaining('pairwise-all needs at least 2 model(s)') });
     writeFileSync(join(bench.dir, 'refs.jsonl'), '');
     expect(await run(['--ref-answer-file', join(bench.dir, 'refs.jsonl')])).toMatchObject({ message: expect.stringContaining('no reference answer to question 2') });
     expect(fake.requests).toHaveLength(0);

@@ -6,7 +6,8 @@ import { createChatClient } from '../openai-client/chat-client';
 import { parseModelSpec } from './answer-plan';
 import { resolveQuestionFile } from './bench-files';
 import { genModelAnswers, type GenModelAnswerSummary } from './gen-model-answer';
-import { BENCH_OPTIONS, benchDirOf, LOG_OPTIONS, optionalFloatOption, optionalIntOption, withInterrupt } from './judge-options';
+import { BENCH_OPTIONS, benchDirOf, LOG_OPTIONS, optionalFloatOption, optionalIntOption } from './judge-options';
+import { withInterrupt } from './interrupt';
 
 export const GEN_MODEL_ANSWER_OPTIONS = {
   model: listOption({ flag: '--model', description: "model(s) to answer with: 'name' or 'name=id' (id names the answer file)", default: [], defaultLabel: 'required', placeholder: '<name[=id]...>' }),

@@ -5,6 +5,7 @@
  * point: judgments already in the file (same question, model(s), turn, judge) are skipped, an
  * interrupted last line is removed and redone, and nothing is written twice.
  */
+import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { answerFileOf, listAnswerModels, loadAnswerFile, loadQuestions, type JudgmentMode } from './bench-files';
 import type { JudgeApi } from './judge-api';
@@ -47,6 +48,10 @@ export interface GenJudgmentSummary {
 function planInput(o: GenJudgmentOptions): PlanInput {
   const questions = loadQuestions(o.questionFile).slice(0, o.firstN);
   const models = o.models ?? listAnswerModels(o.answerDir);
+  const least = o.mode === 'pairwise-all' ? 2 : 1;
+  if (models.filter((m) => o.mode !== 'pairwise-baseline' || m !== o.baselineModel).length < least) {
+    throw new FleetError('invalid_request', `${o.mode} needs at least ${least} model(s) to judge${o.mode === 'pairwise-baseline' ? ' besides the baseline' : ''}; found ${JSON.stringify(models)} (answers in ${o.answerDir})`, { param: 'model_list' });
+  }
   const needed = o.mode === 'pairwise-baseline' ? [...new Set([...models, o.baselineModel])] : models;
   const answers = new Map<string, Map<string, ModelAnswer>>();
   for (const m of needed) {

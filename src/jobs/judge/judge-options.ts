@@ -91,20 +91,3 @@ export function benchDirOf(config: { benchName: string; benchDir: string | undef
 export function jobLogger(level: string, name: string): Logger {
   return createLogger({ level, name });
 }
-
-/** Aborts on SIGTERM / SIGINT while `run` runs (a Kubernetes Job's pod being stopped), then stops listening. */
-export async function withInterrupt<T>(logger: Logger, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const aborter = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warn({ signal }, 'interrupted: stopping (nothing half-written is kept); rerun to resume');
-    aborter.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    return await run(aborter.signal);
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
-}

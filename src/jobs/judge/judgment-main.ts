@@ -5,7 +5,8 @@ import type { Logger } from '../../common/log';
 import { judgmentFile, resolveQuestionFile, resolveReferenceFile } from './bench-files';
 import { genJudgments, type GenJudgmentSummary } from './gen-judgment';
 import type { JudgeApi } from './judge-api';
-import { BENCH_OPTIONS, benchDirOf, createJudgeCore, JUDGE_ENDPOINT_OPTIONS, LOG_OPTIONS, optionalIntOption, withInterrupt } from './judge-options';
+import { BENCH_OPTIONS, benchDirOf, createJudgeCore, JUDGE_ENDPOINT_OPTIONS, LOG_OPTIONS, optionalIntOption } from './judge-options';
+import { withInterrupt } from './interrupt';
 import { connectJudge } from './remote-judge';
 
 const optionalAddress = (flag: string, description: string): OptionSpec<string | undefined> => {
@@ -31,15 +32,18 @@ export const GEN_JUDGMENT_OPTIONS = {
 
 export type GenJudgmentConfig = ConfigOf<typeof GEN_JUDGMENT_OPTIONS>;
 
-function judgeFor(config: GenJudgmentConfig): { api: JudgeApi; close: () => void } {
+function judgeFor(config: GenJudgmentConfig, logger: Logger): { api: JudgeApi; close: () => void } {
   if (config.judgeAddress === undefined) return { api: createJudgeCore(config), close: () => undefined };
+  if (config.judgeFile !== JUDGE_ENDPOINT_OPTIONS.judgeFile.default) {
+    logger.warn({ judgeFile: config.judgeFile, judgeAddress: config.judgeAddress }, '--judge-file is not used with --judge-address: the service judges with its own prompt file');
+  }
   const remote = connectJudge(config.judgeAddress, config.judgeRpcTimeout);
   return { api: remote, close: () => remote.close() };
 }
 
 export async function runGenJudgment(config: GenJudgmentConfig, logger: Logger): Promise<GenJudgmentSummary> {
   const benchDir = benchDirOf(config);
-  const judge = judgeFor(config);
+  const judge = judgeFor(config, logger);
   try {
     const summary = await withInterrupt(logger, (signal) =>
       genJudgments({
