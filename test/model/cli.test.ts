@@ -32,14 +32,15 @@ describe('fleetchat model', () => {
   it('create-tiny applies shape flags over the preset and reports what it wrote', async () => {
     const dir = join(tmp, 'm');
     const out = await run(['model', 'create-tiny', '--out', dir, '--layers', '1', '--hidden', '32', '--heads', '4', '--kv-heads', '1', '--head-dim', '8',
-      '--intermediate', '48', '--seed', '5', '--rope-theta', '50000', '--tie-embeddings', 'false', '--no-safetensors', '--json']);
+      '--intermediate', '48', '--seed', '5', '--rope-theta', '50000', '--tie-embeddings', 'false', '--no-safetensors', '--weights', 'int4', '--json']);
     const result = JSON.parse(out);
     expect(result.dir).toBe(dir);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ num_hidden_layers: 1, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 8, intermediate_size: 48, rope_theta: 50000, tie_word_embeddings: false });
     expect(result.parameters).toBe(50259 * 32 * 2 + 32 + 32 * 32 + 2 * 8 * 32 + 32 * 32 + 32 + 3 * 32 * 48 + 32);
     expect(existsSync(join(dir, 'model.safetensors'))).toBe(false);
-    expect(existsSync(join(dir, 'onnx', 'model.onnx'))).toBe(true);
+    expect(existsSync(join(dir, 'onnx', 'model_q4.onnx'))).toBe(true);
+    expect(existsSync(join(dir, 'onnx', 'model.onnx'))).toBe(false);
   });
 
   it('create-encoder writes an encoder directory', async () => {
@@ -54,5 +55,6 @@ describe('fleetchat model', () => {
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--preset', 'huge'])).rejects.toThrow(/expected one of tiny, small, 100m/);
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--layers', 'two'])).rejects.toThrow(/expected an integer/);
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--heads', '4', '--kv-heads', '3'])).rejects.toThrow(/multiple of numKvHeads/);
+    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--weights', 'fp32,int3'])).rejects.toThrow(/weight formats must be some of fp32, int8, int4, got 'fp32,int3'/);
   });
 });

@@ -12,8 +12,8 @@ export interface StepResult {
   present: Past;
 }
 
-export async function openDecoder(dir: string, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { logSeverityLevel: 4, graphOptimizationLevel: 'all', ...options });
+export async function openDecoder(dir: string, options: ort.InferenceSession.SessionOptions = {}, file = 'model.onnx'): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(join(dir, 'onnx', file), { logSeverityLevel: 4, graphOptimizationLevel: 'all', ...options });
 }
 
 export function int64Tensor(rows: readonly (readonly number[])[]): ort.Tensor {

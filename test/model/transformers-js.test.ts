@@ -2,7 +2,7 @@
  * transformers.js (@huggingface/transformers, the reference JavaScript runtime for optimum-layout ONNX models) loads a
  * generated model directory as is and decodes greedily to the same tokens as a plain onnxruntime-node loop.
  * Options it needs: env.localModelPath = the parent directory, env.allowRemoteModels = false, dtype 'fp32'
- * (which selects onnx/model.onnx).
+ * (which selects onnx/model.onnx; 'q4' selects onnx/model_q4.onnx).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ describe('transformers.js on a generated model', () => {
   let model: tjs.PreTrainedModel;
   let eos: number[];
   beforeAll(async () => {
-    made = await createTinyModel({ outDir: join(tmp, 'tiny'), preset: 'tiny', seed: 11 });
+    made = await createTinyModel({ outDir: join(tmp, 'tiny'), preset: 'tiny', seed: 11, weightFormats: ['fp32', 'int4'] });
     eos = [50258, 50256];
     tjs.env.allowRemoteModels = false;
     tjs.env.localModelPath = `${tmp}/`;
@@ -66,5 +66,16 @@ describe('transformers.js on a generated model', () => {
       expect(rows[b].slice(0, ours.length)).toEqual(ours);
     }
     await session.release();
+  });
+
+  it("dtype 'q4' loads model_q4.onnx (MatMulNBits) and decodes like onnxruntime-node on the same file", async () => {
+    const q4 = await tjs.AutoModelForCausalLM.from_pretrained('tiny', { dtype: 'q4', device: 'cpu' });
+    const inputs = tokenizer(PROMPTS[0]);
+    const promptIds: number[] = inputs.input_ids.tolist()[0].map(Number);
+    const output = (await q4.generate({ ...inputs, max_new_tokens: 16, do_sample: false })) as tjs.Tensor;
+    const theirs = (output.tolist()[0] as bigint[]).map(Number).slice(promptIds.length);
+    const session = await openDecoder(made.dir, {}, 'model_q4.onnx');
+    expect(theirs).toEqual(untilEos(await greedyTokens(session, made.config, promptIds, 16), eos));
+    await Promise.all([session.release(), q4.dispose()]);
   });
 });

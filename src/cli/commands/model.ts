@@ -4,9 +4,10 @@
  */
 import type { Command } from 'commander';
 import { FleetError } from '../../common/errors';
-import { addOptions, boolOption, enumOption, floatOption, intOption, OptionSpec, readConfig, stringOption } from '../../common/config';
+import { addOptions, boolOption, enumOption, floatOption, intOption, listOption, OptionSpec, readConfig, stringOption } from '../../common/config';
 import { createTinyEncoder } from '../../worker/model/encoder/create-tiny-encoder';
 import { createTinyModel } from '../../worker/model/tiny/create-tiny-model';
+import type { WeightFormat } from '../../worker/model/quant/nbits-linear';
 import { TINY_PRESET_NAMES, TinyPresetName } from '../../worker/model/tiny/presets';
 
 function optionalInt(flag: string, description: string, min = 1): OptionSpec<number | undefined> {
@@ -40,6 +41,7 @@ export const createTinyOptions = {
   seed: intOption({ flag: '--seed', description: 'weight seed: same seed and shape -> identical bytes', default: 1, min: 0 }),
   externalData: enumOption({ flag: '--external-data', description: 'weights in onnx/model.onnx_data (auto: only past protobuf\'s 2 GB limit)', default: 'auto', choices: ['auto', 'always', 'never'] as const }),
   safetensors: boolOption({ flag: '--safetensors', description: 'also write model.safetensors (LlamaForCausalLM names)', default: true }),
+  weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32)', default: ['fp32'] }),
   json,
 };
 
@@ -68,8 +70,8 @@ export function register(program: Command): void {
   const cmd = program.command('model').description('generate model directories (Hugging Face ONNX layout)');
   addOptions(cmd.command('create-tiny').description('a LLaMA-architecture decoder with deterministic random weights and a real tokenizer'), createTinyOptions)
     .action(async (opts: Record<string, unknown>) => {
-      const { out: dir, json: asJson, ...shape } = readConfig(createTinyOptions, opts);
-      const r = await createTinyModel({ ...shape, outDir: requireOut(dir) });
+      const { out: dir, json: asJson, weights, ...shape } = readConfig(createTinyOptions, opts);
+      const r = await createTinyModel({ ...shape, weightFormats: weights as WeightFormat[], outDir: requireOut(dir) });
       const c = r.config;
       report(asJson, { dir: r.dir, parameters: r.parameterCount, onnx_bytes: r.onnxBytes, safetensors_bytes: r.safetensorsBytes, elapsed_ms: r.elapsedMs, config: c },
         `wrote ${r.dir}: ${(r.parameterCount / 1e6).toFixed(1)}M parameters (${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads / ${c.numKvHeads} kv, vocab ${c.vocabSize}), ` +

@@ -16,12 +16,17 @@ import { getWeight, WeightSource } from '../weights/weight-source';
 import { attentionBias, rotaryTables } from './decoder-prelude';
 import { decoderLayer, rmsNorm, vectorWeight } from './decoder-layer';
 import { ValidLlamaConfig } from './llama-config';
+import { nbitsLinear, QuantOptions, quantOptionsFor, WeightFormat } from '../quant/nbits-linear';
 import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, llamaWeightShapes, LM_HEAD_WEIGHT } from './llama-weights';
 
 export const DECODER_OPSET = 17;
 export const PRODUCER_NAME = 'fleetchat';
 
 export interface DecoderBuildOptions {
+  /** float32 MatMul (default) or MatMulNBits int8 / int4 weights for every linear layer and the lm_head. */
+  weightFormat?: WeightFormat;
+  /** MatMulNBits accuracy_level (default 4: int8 activations, onnxruntime's fast path; 0: float32 compute). */
+  accuracyLevel?: number;
   producerVersion?: string;
   /** Extra metadata_props of the model. */
   metadata?: Record<string, string>;
@@ -48,10 +53,18 @@ function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSource): v
   }
 }
 
-/** logits = norm(x) @ W^T with W the [vocab, hidden] lm_head (or the embedding when tied), via Gemm transB. */
-function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; inputIds: string; embed: string }): string {
-  const { hidden, inputIds, embed } = values;
+/**
+ * logits = norm(x) @ W^T with W the [vocab, hidden] lm_head (or the embedding when tied): Gemm transB in float32,
+ * MatMulNBits (which takes W as is) when quantised.
+ */
+function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; inputIds: string; embed: string; quant?: QuantOptions }): string {
+  const { hidden, inputIds, embed, quant } = values;
   const { vocabSize: v, hiddenSize: h } = config;
+  const headName = config.tieWordEmbeddings ? EMBED_WEIGHT : LM_HEAD_WEIGHT;
+  if (quant !== undefined) {
+    const logits = nbitsLinear(g, weights, hidden, { initName: 'lm_head.weight', names: [headName], outs: [v], inSize: h }, quant);
+    return g.op('Identity', [logits], undefined, 'logits');
+  }
   const head = config.tieWordEmbeddings
     ? embed
     : g.initializer(LM_HEAD_WEIGHT, 'float32', [v, h], () => bytesOf(getWeight(weights, LM_HEAD_WEIGHT, [v, h]).data));
@@ -87,13 +100,14 @@ export function buildLlamaDecoder(config: ValidLlamaConfig, weights: WeightSourc
   let x = g.op('Gather', [embed, inputIds], { axis: intAttr(0) });
   const bias = attentionBias(g, attentionMask, inputIds);
   const rotary = rotaryTables(g, positionIds, c.headDim, c.ropeTheta);
+  const quant = quantOptionsFor(options.weightFormat ?? 'fp32', options.accuracyLevel);
   for (let layer = 0; layer < c.numLayers; layer++) {
     const io = { pastKey: pastKeyName(layer), pastValue: pastValueName(layer), presentKey: presentKeyName(layer), presentValue: presentValueName(layer) };
-    x = decoderLayer(g, { config: c, weights, rotary, bias }, layer, x, io);
+    x = decoderLayer(g, { config: c, weights, rotary, bias, quant }, layer, x, io);
   }
   g.prefix = '/model/norm';
   const normed = rmsNorm(g, x, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize), c.rmsNormEps);
   g.prefix = '/lm_head';
-  lmHead(g, c, weights, { hidden: normed, inputIds, embed });
+  lmHead(g, c, weights, { hidden: normed, inputIds, embed, quant });
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

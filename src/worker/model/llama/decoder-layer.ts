@@ -6,6 +6,7 @@ import { concatRows, getWeight, transpose2d, WeightSource } from '../weights/wei
 import { ValidLlamaConfig } from './llama-config';
 import { layerWeightNames } from './llama-weights';
 import { applyRotary, RotaryTables } from './decoder-prelude';
+import { nbitsLinear, QuantOptions } from '../quant/nbits-linear';
 
 /** RMSNorm in the node pattern onnxruntime fuses into SimplifiedLayerNormalization: Pow, ReduceMean, Add, Sqrt, Div, Mul. */
 export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
@@ -40,6 +41,12 @@ export function fusedLinearWeight(g: GraphBuilder, source: WeightSource, { initN
   });
 }
 
+/** x @ W^T for stacked Hugging Face linear layers: float32 MatMul, or MatMulNBits when quantising. */
+export function projection(g: GraphBuilder, source: WeightSource, x: string, layer: FusedLinear, quant: QuantOptions | undefined): string {
+  if (quant !== undefined) return nbitsLinear(g, source, x, layer, quant);
+  return g.op('MatMul', [x, fusedLinearWeight(g, source, layer)]);
+}
+
 export interface LayerIo {
   pastKey: string;
   pastValue: string;
@@ -53,14 +60,16 @@ export interface LayerContext {
   rotary: RotaryTables;
   /** [batch, 1, 1, seq, total] additive bias. */
   bias: string;
+  /** Quantised linear layers (MatMulNBits), or undefined for float32. */
+  quant?: QuantOptions;
 }
 
 function qkvProjection(g: GraphBuilder, ctx: LayerContext, layer: number, xn: string): string[] {
   const c = ctx.config;
   const n = layerWeightNames(layer);
   const outs = [c.numHeads * c.headDim, c.numKvHeads * c.headDim, c.numKvHeads * c.headDim];
-  const w = fusedLinearWeight(g, ctx.weights, { initName: `model.layers.${layer}.self_attn.qkv_proj.weight_t`, names: [n.q, n.k, n.v], outs, inSize: c.hiddenSize });
-  let qkv = g.op('MatMul', [xn, w]);
+  const spec = { initName: `model.layers.${layer}.self_attn.qkv_proj.weight_t`, names: [n.q, n.k, n.v], outs, inSize: c.hiddenSize };
+  let qkv = projection(g, ctx.weights, xn, spec, ctx.quant);
   if (c.attentionBias) {
     const total = outs[0] + outs[1] + outs[2];
     const bias = g.initializer(`model.layers.${layer}.self_attn.qkv_proj.bias`, 'float32', [total], () =>
@@ -95,8 +104,8 @@ function selfAttention(g: GraphBuilder, ctx: LayerContext, layer: number, xn: st
   const context = g.op('MatMul', [probs, g.op('Unsqueeze', [values, axis2])]);
   const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: intsAttr([0, 3, 1, 2, 4]) }), g.int64s([0, 0, c.numHeads * c.headDim])]);
   const n = layerWeightNames(layer);
-  const wo = fusedLinearWeight(g, ctx.weights, { initName: `model.layers.${layer}.self_attn.o_proj.weight_t`, names: [n.o], outs: [c.hiddenSize], inSize: c.numHeads * c.headDim });
-  return g.op('MatMul', [merged, wo]);
+  const wo = { initName: `model.layers.${layer}.self_attn.o_proj.weight_t`, names: [n.o], outs: [c.hiddenSize], inSize: c.numHeads * c.headDim };
+  return projection(g, ctx.weights, merged, wo, ctx.quant);
 }
 
 /** SwiGLU: down(silu(gate(x)) * up(x)), with gate and up fused into one MatMul. */
@@ -104,11 +113,11 @@ function mlp(g: GraphBuilder, ctx: LayerContext, layer: number, xn: string): str
   const c = ctx.config;
   const n = layerWeightNames(layer);
   const i = c.intermediateSize;
-  const wgu = fusedLinearWeight(g, ctx.weights, { initName: `model.layers.${layer}.mlp.gate_up_proj.weight_t`, names: [n.gate, n.up], outs: [i, i], inSize: c.hiddenSize });
-  const [gate, up] = g.node('Split', [g.op('MatMul', [xn, wgu]), g.int64s([i, i])], { attrs: { axis: intAttr(-1) }, outputs: 2 });
+  const wgu = { initName: `model.layers.${layer}.mlp.gate_up_proj.weight_t`, names: [n.gate, n.up], outs: [i, i], inSize: c.hiddenSize };
+  const [gate, up] = g.node('Split', [projection(g, ctx.weights, xn, wgu, ctx.quant), g.int64s([i, i])], { attrs: { axis: intAttr(-1) }, outputs: 2 });
   const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
-  const wd = fusedLinearWeight(g, ctx.weights, { initName: `model.layers.${layer}.mlp.down_proj.weight_t`, names: [n.down], outs: [c.hiddenSize], inSize: i });
-  return g.op('MatMul', [g.op('Mul', [silu, up]), wd]);
+  const wd = { initName: `model.layers.${layer}.mlp.down_proj.weight_t`, names: [n.down], outs: [c.hiddenSize], inSize: i };
+  return projection(g, ctx.weights, g.op('Mul', [silu, up]), wd, ctx.quant);
 }
 
 /** x + attn(norm(x)), then + mlp(norm(.)); returns the layer's output hidden states. */

@@ -11,6 +11,7 @@ import { buildLlamaDecoder } from '../llama/decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig, validateLlamaConfig } from '../llama/llama-config';
 import { llamaWeightShapes, parameterCount } from '../llama/llama-weights';
 import { ExternalDataMode, writeOnnxModel } from '../onnx/model-writer';
+import { onnxFileName, WeightFormat, WEIGHT_FORMATS } from '../quant/nbits-linear';
 import { writeSafetensors } from '../weights/safetensors';
 import { generationConfig, specialTokensMap, writeJson } from './hf-files';
 import { TINY_PRESETS, TinyPresetName, TinyShape } from './presets';
@@ -31,6 +32,8 @@ export interface TinyModelOptions extends Partial<TinyShape> {
   externalData?: ExternalDataMode;
   /** Also write model.safetensors (default true). */
   safetensors?: boolean;
+  /** Graphs to write: fp32 -> onnx/model.onnx, int8 -> onnx/model_int8.onnx, int4 -> onnx/model_q4.onnx (default fp32). */
+  weightFormats?: readonly WeightFormat[];
 }
 
 export interface TinyModelResult {
@@ -61,6 +64,15 @@ export function resolveTinyShape(options: Omit<TinyModelOptions, 'outDir'>): Tin
   const seed = options.seed ?? DEFAULT_SEED;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new FleetError('invalid_request', `seed must be a non-negative integer, got ${seed}`, { param: 'seed' });
   return { ...shape, headDim: options.headDim ?? shape.hidden / shape.heads, seed, rmsNormEps: options.rmsNormEps ?? 1e-5 };
+}
+
+function checkedFormats(formats: readonly string[] | undefined): WeightFormat[] {
+  const list = [...new Set(formats ?? ['fp32'])];
+  const bad = list.filter((f) => !(WEIGHT_FORMATS as readonly string[]).includes(f));
+  if (bad.length > 0 || list.length === 0) {
+    throw new FleetError('invalid_request', `weight formats must be some of ${WEIGHT_FORMATS.join(', ')}, got '${list.join(',')}'`, { param: 'weightFormats' });
+  }
+  return list as WeightFormat[];
 }
 
 export async function createTinyModel(options: TinyModelOptions): Promise<TinyModelResult> {
@@ -94,11 +106,15 @@ export async function createTinyModel(options: TinyModelOptions): Promise<TinyMo
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.tokenizerJson));
 
   const generator = { generator: 'fleetchat model create-tiny', version: GENERATOR_VERSION, seed: shape.seed, tokenizer: tokenizer.packageName };
-  const spec = buildLlamaDecoder(config, weights, { metadata: { generator: JSON.stringify(generator) } });
-  const onnx = writeOnnxModel(join(dir, 'onnx', 'model.onnx'), spec, { externalData: options.externalData });
+  let onnxBytes = 0;
+  for (const weightFormat of checkedFormats(options.weightFormats)) {
+    const spec = buildLlamaDecoder(config, weights, { weightFormat, metadata: { generator: JSON.stringify({ ...generator, weightFormat }) } });
+    const onnx = writeOnnxModel(join(dir, 'onnx', onnxFileName(weightFormat)), spec, { externalData: options.externalData });
+    onnxBytes += onnx.modelBytes + onnx.externalBytes;
+  }
   const safetensorsBytes = options.safetensors === false ? 0 : writeSafetensors(join(dir, 'model.safetensors'), llamaWeightShapes(config), weights);
   return {
     dir, config, seed: shape.seed, parameterCount: parameterCount(config),
-    onnxBytes: onnx.modelBytes + onnx.externalBytes, safetensorsBytes, elapsedMs: Date.now() - started,
+    onnxBytes, safetensorsBytes, elapsedMs: Date.now() - started,
   };
 }
