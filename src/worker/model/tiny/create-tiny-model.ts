@@ -19,7 +19,7 @@ import { RandomLlamaWeights } from './random-llama-weights';
 import { loadTokenizerFiles } from './tokenizer-files';
 
 /** Bumped whenever the generator would write different bytes for the same options. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface TinyModelOptions extends Partial<TinyShape> {
   outDir: string;
