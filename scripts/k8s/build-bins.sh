@@ -132,16 +132,16 @@ fi
 # Debian 12's etcd-server is 3.4.23. scripts/k8s/smoke.sh passes with it and
 # kube-apiserver 1.37 (the apiserver detects and skips the newer etcd features
 # it lacks), so `auto` uses it when it is >= ETCD_SYSTEM_MIN and builds etcd
-# from the module proxy (etcd-mod, 3.6.x: what upstream tests 1.37 against)
+# from the module proxy (etcd-mod: etcd 3.6.x; kubeadm 1.37 itself ships 3.7.0)
 # otherwise. FLEETCHAT_K8S_ETCD=build forces the 3.6 build.
 ETCD_SYSTEM_MIN=3.4.23
 system_etcd_version() { /usr/bin/etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }'; }
 if [ "$ETCD_MODE" != "build" ] && [ ! -x /usr/bin/etcd ] && [ "$(id -u)" = 0 ] \
    && command -v apt-get >/dev/null; then
   log "installing Debian etcd-server ..."
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null 2>&1 \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 etcd-server >/dev/null 2>&1 \
     || { apt-get update -qq >/dev/null 2>&1 && \
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null 2>&1; } \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 etcd-server >/dev/null 2>&1; } \
     || log "apt-get install etcd-server failed"
 fi
 SYS_ETCD_VERSION="$(system_etcd_version || true)"
@@ -154,27 +154,30 @@ case "$ETCD_MODE" in
   *)      die "FLEETCHAT_K8S_ETCD must be auto, build or system" ;;
 esac
 
+# $BIN_DIR/etcd is a symlink to /usr/bin/etcd or to the built etcd-<version>.
 if [ "$use_system_etcd" = 1 ]; then
   ln -sfn /usr/bin/etcd "$BIN_DIR/etcd"
-  rm -f "$BIN_DIR/.stamp-etcd"
   ETCD_VERSION="v$SYS_ETCD_VERSION (Debian /usr/bin/etcd)"
   log "using Debian etcd $SYS_ETCD_VERSION"
 else
   ETCD_VERSION="$(mod_version "$ETCD_MOD" go.etcd.io/etcd/server/v3)"
   ETCD_KEY="$ETCD_VERSION $(mod_hash "$ETCD_MOD") ${GOTOOLCHAIN:-local}"
-  if [ ! -L "$BIN_DIR/etcd" ] && stamp_ok etcd "$ETCD_KEY"; then
+  if stamp_ok "etcd-$ETCD_VERSION" "$ETCD_KEY"; then
     log "etcd $ETCD_VERSION is cached"
   else
-    [ -n "$SYS_ETCD_VERSION" ] && log "Debian etcd $SYS_ETCD_VERSION is too old for kube-apiserver $K8S_VERSION"
+    if [ "$ETCD_MODE" = auto ]; then
+      log "Debian etcd ${SYS_ETCD_VERSION:-(missing)} is not usable (need >= $ETCD_SYSTEM_MIN)"
+    fi
     log "building etcd $ETCD_VERSION ..."
     t0=$(date +%s)
-    rm -f "$BIN_DIR/etcd"
     (cd "$ETCD_MOD" && go build "${GO_BUILD_FLAGS[@]}" -ldflags "-s -w" -o "$BIN_DIR/.etcd.tmp" .) \
       || { rm -f "$BIN_DIR/.etcd.tmp"; die "etcd did not build"; }
-    mv -f "$BIN_DIR/.etcd.tmp" "$BIN_DIR/etcd"
-    stamp_set etcd "$ETCD_KEY"
+    mv -f "$BIN_DIR/.etcd.tmp" "$BIN_DIR/etcd-$ETCD_VERSION"
+    stamp_set "etcd-$ETCD_VERSION" "$ETCD_KEY"
     log "built etcd in $(elapsed "$t0")"
   fi
+  rm -f "$BIN_DIR/etcd" "$BIN_DIR/.stamp-etcd"
+  ln -sfn "etcd-$ETCD_VERSION" "$BIN_DIR/etcd"
 fi
 
 # ---------------------------------------------------------------- helm

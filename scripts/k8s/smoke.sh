@@ -122,6 +122,11 @@ for _ in $(seq 1 600); do
 done
 [ "$ready" = 1 ] || { curl -sk -H "Authorization: Bearer $TOKEN" "$API/readyz?verbose" >&2 || true; fail "kube-apiserver not ready after 60s"; }
 log "kube-apiserver ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+# apiserver.crt = serving cert followed by its self-signed CA; the CA alone is
+# what clients should trust (and what kube-controller-manager's --root-ca-file
+# needs: a leaf cert there makes its ClusterTrustBundle publisher fail).
+awk '/BEGIN CERTIFICATE/ { n++; buf = "" } n >= 1 { buf = buf $0 "\n" } END { printf "%s", buf }' \
+  "$T/certs/apiserver.crt" >"$T/ca.crt"
 curl -fsS --cacert "$T/certs/apiserver.crt" -H "Authorization: Bearer $TOKEN" "$API/version" | tr -d '\n ' >&2; echo >&2
 
 # ------------------------------------------------------------------ kubeconfig
@@ -132,7 +137,7 @@ clusters:
 - name: envtest
   cluster:
     server: $API
-    certificate-authority: $T/certs/apiserver.crt
+    certificate-authority: $T/ca.crt
 users:
 - name: admin
   user:
@@ -171,7 +176,7 @@ else
   log "no kubectl; using curl only"
 fi
 # The same through plain HTTPS (what a TypeScript client does).
-CURL=(curl -fsS --cacert "$T/certs/apiserver.crt" -H "Authorization: Bearer $TOKEN")
+CURL=(curl -fsS --cacert "$T/ca.crt" -H "Authorization: Bearer $TOKEN")
 "${CURL[@]}" "$API/api/v1/namespaces" | grep -q '"name": *"kube-system"' || fail "curl list namespaces"
 "${CURL[@]}" -X POST -H 'Content-Type: application/json' "$API/api/v1/namespaces/default/configmaps" \
   -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"smoke-curl"},"data":{"a":"b"}}' >/dev/null \
@@ -193,7 +198,7 @@ if [ "$SMOKE_CONTROLLERS" = 1 ]; then
     --secure-port=0
     --controllers='*'
     --service-account-private-key-file="$T/sa.key"
-    --root-ca-file="$T/certs/apiserver.crt"
+    --root-ca-file="$T/ca.crt"
     --use-service-account-credentials=false
     --cluster-signing-duration=1h
   )
@@ -211,21 +216,48 @@ if [ "$SMOKE_CONTROLLERS" = 1 ]; then
   log "kube-scheduler: $SCHED ${SCHED_ARGS[*]}"
   "$SCHED" "${SCHED_ARGS[@]}" >"$T/kube-scheduler.log" 2>&1 &
   PIDS+=($!)
+  # No kubelet here: a fake Node lets the scheduler bind the Pods, and the
+  # harness plays kubelet by marking them Running/Ready through pods/status.
+  jcount() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))'; }
+  "${CURL[@]}" -X POST -H 'Content-Type: application/json' "$API/api/v1/nodes" \
+    -d '{"apiVersion":"v1","kind":"Node","metadata":{"name":"fake-node","labels":{"kubernetes.io/hostname":"fake-node"}}}' >/dev/null \
+    || fail "create node"
+  now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  "${CURL[@]}" -X PATCH -H 'Content-Type: application/merge-patch+json' "$API/api/v1/nodes/fake-node/status" -d '{"status":{
+      "capacity":{"cpu":"8","memory":"32Gi","pods":"110"},"allocatable":{"cpu":"8","memory":"32Gi","pods":"110"},
+      "conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"fake","lastHeartbeatTime":"'"$now"'","lastTransitionTime":"'"$now"'"}]}}' >/dev/null \
+    || fail "set node status"
   "${CURL[@]}" -X POST -H 'Content-Type: application/json' "$API/apis/apps/v1/namespaces/default/deployments" -d '{
     "apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"smoke"},
     "spec":{"replicas":2,"selector":{"matchLabels":{"app":"smoke"}},
       "template":{"metadata":{"labels":{"app":"smoke"}},
         "spec":{"containers":[{"name":"c","image":"example.invalid/none:1"}]}}}}' >/dev/null \
     || fail "create deployment"
-  pods=0
+  PODS_URL="$API/api/v1/namespaces/default/pods?labelSelector=app%3Dsmoke"
+  bound=0
   for _ in $(seq 1 300); do
-    pods="$("${CURL[@]}" "$API/api/v1/namespaces/default/pods?labelSelector=app%3Dsmoke" | grep -c '"kind": *"Pod"\|"generateName": *"smoke-' || true)"
-    [ "$pods" -ge 2 ] && break
+    bound="$("${CURL[@]}" "$PODS_URL&fieldSelector=spec.nodeName%3Dfake-node" | jcount)"
+    [ "$bound" -ge 2 ] && break
     sleep 0.2
   done
-  [ "$pods" -ge 2 ] || fail "kube-controller-manager did not create Pods for the Deployment"
-  rs="$("${CURL[@]}" "$API/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dsmoke" | grep -c '"generateName"\|"name": *"smoke-' || true)"
-  log "controllers OK: Deployment -> ReplicaSet ($rs) -> $pods Pods (Pending: no kubelet/node)"
+  [ "$bound" -ge 2 ] || fail "Pods were not created and scheduled (controller-manager/scheduler)"
+  rs="$("${CURL[@]}" "$API/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dsmoke" | jcount)"
+  log "controllers OK: Deployment -> $rs ReplicaSet -> $bound Pods bound to fake-node by kube-scheduler"
+  for pod in $("${CURL[@]}" "$PODS_URL" | python3 -c 'import json,sys; print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"]))'); do
+    now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    "${CURL[@]}" -X PATCH -H 'Content-Type: application/merge-patch+json' "$API/api/v1/namespaces/default/pods/$pod/status" -d '{"status":{
+        "phase":"Running","podIP":"10.244.0.10","hostIP":"127.0.0.1","startTime":"'"$now"'",
+        "conditions":[{"type":"PodScheduled","status":"True"},{"type":"Initialized","status":"True"},
+          {"type":"ContainersReady","status":"True","lastTransitionTime":"'"$now"'"},{"type":"Ready","status":"True","lastTransitionTime":"'"$now"'"}],
+        "containerStatuses":[{"name":"c","image":"example.invalid/none:1","imageID":"","ready":true,"started":true,"restartCount":0,
+          "state":{"running":{"startedAt":"'"$now"'"}}}]}}' >/dev/null || fail "set pod status"
+  done
+  if [ -n "$KUBECTL" ]; then
+    "$KUBECTL" rollout status deployment/smoke --timeout=60s >&2 || fail "deployment rollout"
+  fi
+  avail="$("${CURL[@]}" "$API/apis/apps/v1/namespaces/default/deployments/smoke" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"].get("availableReplicas",0))')"
+  [ "$avail" = 2 ] || fail "deployment availableReplicas=$avail"
+  log "Deployment rolled out (availableReplicas=2) with pods marked Ready by hand"
 fi
 
 log "PASS"

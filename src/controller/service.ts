@@ -81,6 +81,7 @@ type WatchCall = ServerWritableStream<WatchWorkersRequest, WorkerEvent>;
 function watchWorkers(options: ControllerServiceOptions, call: WatchCall, open: Set<WatchCall>): void {
   open.add(call);
   for (const { info } of options.registry.list()) call.write({ type: WorkerEventType.WORKER_EVENT_TYPE_ADDED, worker: info });
+  call.write({ type: WorkerEventType.WORKER_EVENT_TYPE_SYNCED, worker: undefined });
   const unsubscribe = options.registry.subscribe((event) => {
     if (!call.cancelled) call.write(event);
   });

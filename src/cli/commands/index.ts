@@ -1,6 +1,9 @@
 /** Every registered command. Add a new command as its own file and list it here (one line). */
 import type { Command } from 'commander';
 import { register as controller } from './controller';
+import { register as gateway } from './gateway';
+import { register as up } from './up';
+import { register as worker } from './worker';
 import { register as template } from './template';
 import { register as judge } from './judge';
 import { register as jobsJudge } from './jobs-judge';
@@ -17,5 +20,8 @@ export const COMMANDS: RegisterCommand[] = [
   jobsElo,
   template,
   controller,
+  worker,
+  gateway,
+  up,
   model,
 ];

@@ -70,6 +70,8 @@ export enum WorkerEventType {
   WORKER_EVENT_TYPE_ADDED = 1,
   WORKER_EVENT_TYPE_UPDATED = 2,
   WORKER_EVENT_TYPE_REMOVED = 3,
+  /** WORKER_EVENT_TYPE_SYNCED - sent once after the initial ADDED events: the watcher's view is complete */
+  WORKER_EVENT_TYPE_SYNCED = 4,
 }
 
 export function workerEventTypeFromJSON(object: any): WorkerEventType {
@@ -86,6 +88,9 @@ export function workerEventTypeFromJSON(object: any): WorkerEventType {
     case 3:
     case "WORKER_EVENT_TYPE_REMOVED":
       return WorkerEventType.WORKER_EVENT_TYPE_REMOVED;
+    case 4:
+    case "WORKER_EVENT_TYPE_SYNCED":
+      return WorkerEventType.WORKER_EVENT_TYPE_SYNCED;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum WorkerEventType");
   }
@@ -101,6 +106,8 @@ export function workerEventTypeToJSON(object: WorkerEventType): string {
       return "WORKER_EVENT_TYPE_UPDATED";
     case WorkerEventType.WORKER_EVENT_TYPE_REMOVED:
       return "WORKER_EVENT_TYPE_REMOVED";
+    case WorkerEventType.WORKER_EVENT_TYPE_SYNCED:
+      return "WORKER_EVENT_TYPE_SYNCED";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum WorkerEventType");
   }
@@ -200,7 +207,7 @@ export interface GetWorkerAddressResponse {
 export interface WatchWorkersRequest {
 }
 
-/** The first events of a watch describe every live worker as ADDED. */
+/** The first events of a watch describe every live worker as ADDED, followed by one SYNCED (no worker). */
 export interface WorkerEvent {
   type: WorkerEventType;
   worker: WorkerInfo | undefined;

@@ -1,0 +1,59 @@
+/** `fleetchat up` (and `npm start`): controller + worker(s) + gateway on 127.0.0.1 in one command. */
+import type { Command } from 'commander';
+import { homedir, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { addOptions, intOption, listOption, readConfig, stringOption, parseConfig } from '../../common/config';
+import { createLogger } from '../../common/log';
+import { onShutdown } from '../../common/shutdown';
+import { controllerOptions, startController } from '../../controller/main';
+import { gatewayOptions, startGateway } from '../../gateway/main';
+import { startWorker, workerOptions } from '../../worker/main';
+
+const upOptions = {
+  model: listOption({ flag: '--model', description: 'model to serve (directory or hf:ORG/NAME), repeatable; default: the embedded model', default: [] }),
+  port: intOption({ flag: '--port', description: 'gateway HTTP port on 127.0.0.1', default: 8000, min: 0, max: 65535 }),
+  host: stringOption({ flag: '--host', description: 'gateway bind address', default: '127.0.0.1' }),
+  maxConcurrency: intOption({ flag: '--max-concurrency', description: 'running sequences per worker', default: 16, min: 1 }),
+  threads: intOption({ flag: '--threads', description: 'onnxruntime threads per worker', default: availableParallelism(), min: 1 }),
+  cacheDir: stringOption({ flag: '--cache-dir', description: 'model cache', default: join(homedir(), '.cache', 'fleetchat') }),
+  apiKeys: listOption({ flag: '--api-keys', description: 'API keys the gateway accepts (empty = no auth)', default: [] }),
+  logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+};
+
+export function register(program: Command): void {
+  const cmd = program.command('up').description('start the whole stack locally: controller, worker(s) and gateway (Ctrl-C stops everything)');
+  addOptions(cmd, upOptions).action(async (opts: Record<string, unknown>) => {
+    const config = readConfig(upOptions, opts);
+    const logger = createLogger({ level: config.logLevel, name: 'fleetchat' });
+    const shutdown = onShutdown(logger);
+    const controller = await startController(parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-interval', '5s', '--heartbeat-expiry', '15s']), logger.child({ component: 'controller' }));
+    shutdown.add(() => controller.stop());
+    const models = config.model.length > 0 ? config.model : ['default'];
+    for (const model of models) {
+      const worker = await startWorker(
+        parseConfig(workerOptions, [
+          '--model', model, '--controller', controller.address, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0',
+          '--max-concurrency', String(config.maxConcurrency), '--threads', String(config.threads), '--cache-dir', config.cacheDir,
+          '--heartbeat-interval', '5s', '--drain-timeout', '5s',
+        ]),
+        logger.child({ component: 'worker', model }),
+      );
+      shutdown.add(() => worker.stop());
+      await worker.registration?.registered;
+    }
+    const gateway = await startGateway(
+      parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', `${config.host}:${config.port}`, ...(config.apiKeys.length ? ['--api-keys', config.apiKeys.join(',')] : [])]),
+      logger.child({ component: 'gateway' }),
+    );
+    shutdown.add(() => gateway.stop());
+    const names = gateway.ctx.view.models().map((m) => m.name);
+    const auth = config.apiKeys.length ? ` -H "Authorization: Bearer ${config.apiKeys[0]}"` : '';
+    process.stdout.write(
+      `\nfleetchat is up: ${gateway.url}  (models: ${names.join(', ')})\n` +
+        `  web UI:   ${gateway.url}/\n` +
+        `  try:      curl ${gateway.url}/v1/chat/completions -H "Content-Type: application/json"${auth} -d '{"model": "${names[0] ?? 'MODEL'}", "messages": [{"role": "user", "content": "Hello!"}]}'\n` +
+        `  stop:     Ctrl-C\n\n`,
+    );
+    await shutdown.done;
+  });
+}

@@ -1,0 +1,70 @@
+/** `fleetchat gateway`: the OpenAI-compatible HTTP API in front of the controller and workers. */
+import type { FastifyInstance } from 'fastify';
+import { addressOption, durationOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
+import type { Logger } from '../common/log';
+import { createRegistry } from '../common/metrics';
+import type { GatewayContext } from './context';
+import { createGatewayMetrics } from './metrics';
+import { buildServer } from './server';
+import { ControllerView } from './upstream/controller-view';
+import { WorkerPool } from './upstream/worker-pool';
+
+export const gatewayOptions = {
+  controller: addressOption({ flag: '--controller', description: 'controller gRPC address', default: '127.0.0.1:21001' }),
+  listen: addressOption({ flag: '--listen', description: 'HTTP listen address', default: '0.0.0.0:8000' }),
+  apiKeys: listOption({ flag: '--api-keys', description: 'accepted API keys (comma-separated); empty = no auth', default: [] }),
+  publicPaths: listOption({ flag: '--public-paths', description: 'paths served without a key (prefixes end in *)', default: ['/health', '/metrics'] }),
+  requestTimeout: durationOption({ flag: '--request-timeout', description: 'deadline of one generation request', default: 600_000, defaultLabel: '10m' }),
+  maxBodyBytes: intOption({ flag: '--max-body-bytes', description: 'largest accepted request body', default: 8 * 1024 * 1024, min: 1024 }),
+  workerAttempts: intOption({ flag: '--worker-attempts', description: 'workers tried before the first token', default: 3, min: 1, max: 10 }),
+  logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+};
+
+export type GatewayConfig = ConfigOf<typeof gatewayOptions>;
+
+export interface RunningGateway {
+  url: string;
+  app: FastifyInstance;
+  ctx: GatewayContext;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, extraRoutes?: (app: FastifyInstance, ctx: GatewayContext) => Promise<void> | void): Promise<RunningGateway> {
+  const registry = createRegistry();
+  const view = new ControllerView(config.controller, logger);
+  const pool = new WorkerPool();
+  const ctx: GatewayContext = {
+    view,
+    pool,
+    logger,
+    metrics: createGatewayMetrics(registry),
+    requestTimeoutMs: config.requestTimeout,
+    generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts },
+  };
+  const app = await buildServer({
+    ctx,
+    registry,
+    apiKeys: config.apiKeys,
+    publicPaths: config.publicPaths,
+    maxBodyBytes: config.maxBodyBytes,
+    extraRoutes: extraRoutes ? (a) => extraRoutes(a, ctx) : undefined,
+  });
+  const i = config.listen.lastIndexOf(':');
+  const host = config.listen.slice(0, i) || '0.0.0.0';
+  await app.listen({ host, port: Number(config.listen.slice(i + 1)) });
+  await view.ready(3000);
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url, controller: config.controller }, 'gateway listening');
+  return {
+    url,
+    app,
+    ctx,
+    stop: async () => {
+      await app.close();
+      view.close();
+      pool.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** The gateway's Prometheus metrics. */
+import { Counter, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
+
+export interface GatewayMetrics {
+  request(route: string, status: number, seconds: number): void;
+  firstToken(route: string, seconds: number): void;
+  tokens(route: string, count: number): void;
+}
+
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+  const requests = new Counter({ name: 'fleetchat_gateway_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
+  const duration = new Histogram({ name: 'fleetchat_gateway_request_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });
+  const ttft = new Histogram({ name: 'fleetchat_gateway_time_to_first_token_seconds', help: 'Time to the first streamed token', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });
+  const tokens = new Counter({ name: 'fleetchat_gateway_completion_tokens_total', help: 'Completion tokens returned', labelNames: ['route'], registers: [registry] });
+  return {
+    request: (route, status, seconds) => {
+      requests.inc({ route, status: String(status) });
+      duration.observe({ route }, seconds);
+    },
+    firstToken: (route, seconds) => ttft.observe({ route }, seconds),
+    tokens: (route, count) => tokens.inc({ route }, count),
+  };
+}

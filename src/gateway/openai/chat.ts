@@ -1,0 +1,117 @@
+/** POST /v1/chat/completions — streaming (SSE) and not, n choices, logprobs, exact usage. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FleetError } from '../../common/errors';
+import { FinishReason, GenerateRequest, ModelKind, type GenerateResponse } from '../../common/gen/worker';
+import type { GatewayContext } from '../context';
+import { fanOut, finishReasonOf } from './fan-out';
+import { chatLogprobs } from './logprobs';
+import { SseWriter } from './sse';
+import { notFoundModel, validateChatRequest, type ValidChatRequest } from './validate';
+import { sendStreamError } from './respond';
+import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } from './wire';
+
+const FINGERPRINT = 'fleetchat';
+
+export function checkGenerationModel(ctx: GatewayContext, model: string): void {
+  const summary = ctx.view.model(model);
+  if (!summary) throw notFoundModel(model, ctx.view.models().map((m) => m.name));
+  if (summary.kind === ModelKind.MODEL_KIND_EMBEDDING) throw new FleetError('invalid_request', `model '${model}' is an embedding model; use /v1/embeddings`, { param: 'model' });
+}
+
+function toRequests(valid: ValidChatRequest, id: string): GenerateRequest[] {
+  return Array.from({ length: valid.n }, (_, i) =>
+    GenerateRequest.fromPartial({
+      requestId: `${id}-${i}`,
+      model: valid.model,
+      chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: '' },
+      params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
+    }),
+  );
+}
+
+interface Accumulator {
+  usage: WireUsage;
+  addUsage(chunk: GenerateResponse): void;
+}
+
+function usageAccumulator(): Accumulator {
+  const usage: WireUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  return {
+    usage,
+    addUsage: (chunk) => {
+      if (!chunk.usage) return;
+      usage.prompt_tokens = chunk.usage.promptTokens;
+      usage.completion_tokens += chunk.usage.completionTokens;
+      usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    },
+  };
+}
+
+export async function handleChat(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const valid = validateChatRequest(request.body);
+  checkGenerationModel(ctx, valid.model);
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  if (valid.stream) return streamChat(ctx, valid, { id, created }, reply);
+  const choices: WireChatChoice[] = Array.from({ length: valid.n }, (_, index) => ({
+    index,
+    message: { role: 'assistant', content: '', refusal: null },
+    logprobs: valid.logprobs ? { content: [] } : null,
+    finish_reason: null,
+  }));
+  const acc = usageAccumulator();
+  const run = fanOut(ctx.generate, toRequests(valid, id), {
+    onChunk: (index, chunk) => {
+      const choice = choices[index];
+      choice.message.content += chunk.text;
+      if (choice.logprobs) choice.logprobs.content.push(...chatLogprobs(chunk.logprobs));
+      if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) choice.finish_reason = finishReasonOf(chunk.finishReason);
+      acc.addUsage(chunk);
+    },
+  });
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) run.cancel();
+  });
+  await run.done;
+  ctx.metrics.tokens('chat', acc.usage.completion_tokens);
+  const body: WireChatCompletion = { id, object: 'chat.completion', created, model: valid.model, choices, usage: acc.usage, system_fingerprint: FINGERPRINT };
+  await reply.send(body);
+}
+
+async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { id: string; created: number }, reply: FastifyReply): Promise<void> {
+  const sse = new SseWriter(reply.raw);
+  const started = performance.now();
+  const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
+  const roleSent = new Array<boolean>(valid.n).fill(false);
+  const acc = usageAccumulator();
+  const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
+  reply.hijack();
+  const run = fanOut(ctx.generate, toRequests(valid, ids.id), {
+    onChunk: (index, chunk) => {
+      if (!sse.isStarted) ctx.metrics.firstToken('chat', (performance.now() - started) / 1000);
+      if (!roleSent[index]) {
+        roleSent[index] = true;
+        sse.send(chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+      }
+      const finish = finishReasonOf(chunk.finishReason);
+      if (chunk.text !== '' || chunk.logprobs.length > 0 || finish) {
+        const logprobs = valid.logprobs && chunk.logprobs.length > 0 ? { content: chatLogprobs(chunk.logprobs) } : null;
+        sse.send(chunkOf([{ index, delta: chunk.text !== '' ? { content: chunk.text } : {}, logprobs, finish_reason: finish }]));
+      }
+      acc.addUsage(chunk);
+    },
+  });
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) run.cancel();
+  });
+  try {
+    await run.done;
+  } catch (err) {
+    sendStreamError(reply, sse, err);
+    return;
+  }
+  ctx.metrics.tokens('chat', acc.usage.completion_tokens);
+  if (valid.includeUsage) sse.send({ ...base, choices: [], usage: acc.usage });
+  sse.done();
+}

@@ -1,0 +1,116 @@
+/** POST /v1/completions — raw prompts, echo, logprobs (with prompt logprobs when echoing), n, streaming. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FinishReason, GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import type { GatewayContext } from '../context';
+import { checkGenerationModel } from './chat';
+import { fanOut, finishReasonOf } from './fan-out';
+import { appendCompletionLogprobs, emptyCompletionLogprobs } from './logprobs';
+import { sendStreamError } from './respond';
+import { SseWriter } from './sse';
+import { validateCompletionRequest, type ValidCompletionRequest } from './validate';
+import type { WireCompletion, WireCompletionChoice, WireCompletionLogprobs, WireUsage } from './wire';
+
+const FINGERPRINT = 'fleetchat';
+
+function toRequests(valid: ValidCompletionRequest, id: string): GenerateRequest[] {
+  return Array.from({ length: valid.n }, (_, i) =>
+    GenerateRequest.fromPartial({
+      requestId: `${id}-${i}`,
+      model: valid.model,
+      prompt: valid.prompt,
+      params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
+    }),
+  );
+}
+
+/** The text and logprobs one worker chunk contributes to a choice (echoed prompt first). */
+function piece(valid: ValidCompletionRequest, chunk: GenerateResponse, offset: number): { text: string; logprobs: WireCompletionLogprobs | null; offset: number } {
+  let text = '';
+  let at = offset;
+  const lp = valid.logprobs !== undefined ? emptyCompletionLogprobs() : null;
+  if (valid.echo && chunk.promptText !== '') {
+    text += chunk.promptText;
+    if (lp) at = appendCompletionLogprobs(lp, chunk.promptLogprobs, at, true);
+    else at += chunk.promptText.length;
+  }
+  text += chunk.text;
+  if (lp) at = appendCompletionLogprobs(lp, chunk.logprobs, at);
+  else at += chunk.text.length;
+  return { text, logprobs: lp, offset: at };
+}
+
+function mergeLogprobs(target: WireCompletionLogprobs, add: WireCompletionLogprobs): void {
+  target.tokens.push(...add.tokens);
+  target.token_logprobs.push(...add.token_logprobs);
+  target.top_logprobs.push(...add.top_logprobs);
+  target.text_offset.push(...add.text_offset);
+}
+
+function addUsage(usage: WireUsage, chunk: GenerateResponse): void {
+  if (!chunk.usage) return;
+  usage.prompt_tokens = chunk.usage.promptTokens;
+  usage.completion_tokens += chunk.usage.completionTokens;
+  usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+}
+
+export async function handleCompletion(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const valid = validateCompletionRequest(request.body);
+  checkGenerationModel(ctx, valid.model);
+  const id = `cmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const usage: WireUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const offsets = new Array<number>(valid.n).fill(0);
+  const base = { id, object: 'text_completion' as const, created, model: valid.model, system_fingerprint: FINGERPRINT };
+  if (valid.stream) {
+    const sse = new SseWriter(reply.raw);
+    reply.hijack();
+    const run = fanOut(ctx.generate, toRequests(valid, id), {
+      onChunk: (index, chunk) => {
+        const p = piece(valid, chunk, offsets[index]);
+        offsets[index] = p.offset;
+        addUsage(usage, chunk);
+        const finish = finishReasonOf(chunk.finishReason);
+        if (p.text === '' && !finish && (p.logprobs?.tokens.length ?? 0) === 0) return;
+        const body: WireCompletion = { ...base, choices: [{ index, text: p.text, logprobs: p.logprobs, finish_reason: finish }], ...(valid.includeUsage ? { usage: null } : {}) };
+        sse.send(body);
+      },
+    });
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) run.cancel();
+    });
+    try {
+      await run.done;
+    } catch (err) {
+      sendStreamError(reply, sse, err);
+      return;
+    }
+    ctx.metrics.tokens('completions', usage.completion_tokens);
+    if (valid.includeUsage) sse.send({ ...base, choices: [], usage });
+    sse.done();
+    return;
+  }
+  const choices: WireCompletionChoice[] = Array.from({ length: valid.n }, (_, index) => ({
+    index,
+    text: '',
+    logprobs: valid.logprobs !== undefined ? emptyCompletionLogprobs() : null,
+    finish_reason: null,
+  }));
+  const run = fanOut(ctx.generate, toRequests(valid, id), {
+    onChunk: (index, chunk) => {
+      const p = piece(valid, chunk, offsets[index]);
+      offsets[index] = p.offset;
+      const choice = choices[index];
+      choice.text += p.text;
+      if (choice.logprobs && p.logprobs) mergeLogprobs(choice.logprobs, p.logprobs);
+      if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) choice.finish_reason = finishReasonOf(chunk.finishReason);
+      addUsage(usage, chunk);
+    },
+  });
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) run.cancel();
+  });
+  await run.done;
+  ctx.metrics.tokens('completions', usage.completion_tokens);
+  await reply.send({ ...base, choices, usage });
+}

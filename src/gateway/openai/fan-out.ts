@@ -1,0 +1,76 @@
+/**
+ * Runs the n choices of one OpenAI request as n worker streams and reports their chunks by choice index.
+ * The first error ends the whole request (the other streams are cancelled); a client disconnect cancels all.
+ */
+import { FleetError } from '../../common/errors';
+import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import { startGeneration, type GenerateDeps, type GenerationHandle } from '../upstream/generate';
+
+export interface FanOutCallbacks {
+  onChunk(index: number, chunk: GenerateResponse): void;
+}
+
+export interface FanOutResult {
+  /** Resolves when every choice finished; rejects with the first error. */
+  done: Promise<void>;
+  cancel(): void;
+}
+
+export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callbacks: FanOutCallbacks): FanOutResult {
+  const handles: GenerationHandle[] = [];
+  let remaining = requests.length;
+  let failed = false;
+  let resolveDone: () => void = () => undefined;
+  let rejectDone: (err: FleetError) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  const cancelAll = (): void => {
+    for (const h of handles) h.cancel();
+  };
+  requests.forEach((request, index) => {
+    let finished = false;
+    handles.push(
+      startGeneration(deps, request, {
+        onChunk: (chunk) => {
+          if (failed) return;
+          if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) finished = true;
+          callbacks.onChunk(index, chunk);
+        },
+        onError: (err) => {
+          if (failed) return;
+          failed = true;
+          cancelAll();
+          rejectDone(err);
+        },
+        onEnd: () => {
+          if (failed) return;
+          if (!finished) {
+            failed = true;
+            cancelAll();
+            rejectDone(new FleetError('generation_failed', 'the worker ended the stream without a finish reason'));
+            return;
+          }
+          remaining -= 1;
+          if (remaining === 0) resolveDone();
+        },
+      }),
+    );
+  });
+  return {
+    done,
+    cancel: () => {
+      if (failed) return;
+      failed = true;
+      cancelAll();
+      rejectDone(new FleetError('cancelled', 'the client went away'));
+    },
+  };
+}
+
+export function finishReasonOf(reason: FinishReason): 'stop' | 'length' | null {
+  if (reason === FinishReason.FINISH_REASON_LENGTH) return 'length';
+  if (reason === FinishReason.FINISH_REASON_UNSPECIFIED) return null;
+  return 'stop';
+}

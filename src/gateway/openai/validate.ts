@@ -1,0 +1,198 @@
+/**
+ * Validation of OpenAI requests into `Valid*` types. Every supported field is read here; any other field is
+ * rejected with 400 naming it. Sampling fields map onto the shared `SamplingParams` message.
+ */
+import { FleetError } from '../../common/errors';
+import type { ChatMessage, SamplingParams } from '../../common/gen/worker';
+import {
+  asBody, invalid, optBool, optInt, optLogitBias, optNumber, optObject, optStop, optString, rejectUnknown, reqString, type Body,
+} from './fields';
+
+const SAMPLING_FIELDS = [
+  'temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty', 'presence_penalty', 'frequency_penalty', 'seed', 'stop',
+  'stop_token_ids', 'logit_bias', 'ignore_eos', 'skip_special_tokens', 'include_stop_str_in_output', 'n', 'stream',
+  'stream_options', 'user', 'model',
+];
+
+const CHAT_FIELDS = new Set([...SAMPLING_FIELDS, 'messages', 'max_tokens', 'max_completion_tokens', 'logprobs', 'top_logprobs', 'response_format', 'add_generation_prompt', 'conv_template']);
+const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'max_tokens', 'logprobs', 'echo', 'suffix', 'best_of']);
+const EMBEDDING_FIELDS = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user', 'normalize']);
+
+export const MAX_N = 16;
+export const MAX_STOP = 16;
+
+export interface ValidGenerationCommon {
+  model: string;
+  n: number;
+  stream: boolean;
+  includeUsage: boolean;
+  user?: string;
+  params: Partial<SamplingParams>;
+}
+
+export interface ValidChatRequest extends ValidGenerationCommon {
+  messages: ChatMessage[];
+  logprobs: boolean;
+  convTemplate?: string;
+  addGenerationPrompt: boolean;
+}
+
+export interface ValidCompletionRequest extends ValidGenerationCommon {
+  prompt: string;
+  echo: boolean;
+  logprobs: number | undefined;
+}
+
+export interface ValidEmbeddingRequest {
+  model: string;
+  input: string[];
+  encodingFormat: 'float' | 'base64';
+  dimensions?: number;
+  normalize: boolean;
+}
+
+function readSampling(body: Body): Partial<SamplingParams> {
+  const stopTokenIds = body.stop_token_ids;
+  if (stopTokenIds !== undefined && (!Array.isArray(stopTokenIds) || stopTokenIds.some((t) => !Number.isInteger(t) || (t as number) < 0))) {
+    throw invalid('stop_token_ids', 'must be an array of token ids');
+  }
+  return {
+    temperature: optNumber(body, 'temperature', 0, 2),
+    topP: optNumber(body, 'top_p', 0, 1),
+    topK: optInt(body, 'top_k', -1, 1 << 24),
+    minP: optNumber(body, 'min_p', 0, 1),
+    repetitionPenalty: optNumber(body, 'repetition_penalty', 0.01, 10),
+    presencePenalty: optNumber(body, 'presence_penalty', -2, 2),
+    frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
+    seed: optInt(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    stop: optStop(body, MAX_STOP),
+    stopTokenIds: (stopTokenIds as number[] | undefined) ?? [],
+    logitBias: optLogitBias(body),
+    ignoreEos: optBool(body, 'ignore_eos') ?? false,
+    skipSpecialTokens: optBool(body, 'skip_special_tokens') ?? true,
+    includeStopStrInOutput: optBool(body, 'include_stop_str_in_output') ?? false,
+  };
+}
+
+function readCommon(body: Body): ValidGenerationCommon {
+  const stream = optBool(body, 'stream') ?? false;
+  const streamOptions = optObject(body, 'stream_options');
+  if (streamOptions) {
+    if (!stream) throw invalid('stream_options', 'is only allowed when stream is true');
+    rejectUnknown(streamOptions, new Set(['include_usage']), 'stream_options');
+  }
+  return {
+    model: reqString(body, 'model'),
+    n: optInt(body, 'n', 1, MAX_N) ?? 1,
+    stream,
+    includeUsage: streamOptions ? optBool(streamOptions, 'include_usage') ?? false : false,
+    user: optString(body, 'user'),
+    params: readSampling(body),
+  };
+}
+
+function contentText(content: unknown, index: number): string {
+  const param = `messages[${index}].content`;
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) throw invalid(param, 'must be a string or an array of content parts');
+  return content
+    .map((part: unknown, j) => {
+      const p = part as { type?: unknown; text?: unknown };
+      if (typeof p !== 'object' || p === null || p.type !== 'text') {
+        throw invalid(`${param}[${j}]`, `only text parts are supported, got type ${JSON.stringify(p?.type)}`);
+      }
+      if (typeof p.text !== 'string') throw invalid(`${param}[${j}].text`, 'must be a string');
+      return p.text;
+    })
+    .join('');
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+function readMessages(body: Body): ChatMessage[] {
+  const raw = body.messages;
+  if (!Array.isArray(raw) || raw.length === 0) throw invalid('messages', 'must be a non-empty array');
+  return raw.map((m: unknown, i) => {
+    if (typeof m !== 'object' || m === null) throw invalid(`messages[${i}]`, 'must be an object');
+    const msg = m as Body;
+    const role = msg.role;
+    if (typeof role !== 'string' || !ROLES.has(role)) throw invalid(`messages[${i}].role`, `must be one of system, developer, user, assistant, tool; got ${JSON.stringify(role)}`);
+    if (msg.tool_calls !== undefined) throw invalid(`messages[${i}].tool_calls`, 'tool calls are not supported');
+    return {
+      role: role === 'developer' ? 'system' : role,
+      content: contentText(msg.content, i),
+      name: typeof msg.name === 'string' ? msg.name : '',
+      toolCallId: typeof msg.tool_call_id === 'string' ? msg.tool_call_id : '',
+      toolCallsJson: '',
+    };
+  });
+}
+
+export function validateChatRequest(raw: unknown): ValidChatRequest {
+  const body = asBody(raw);
+  rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions');
+  const common = readCommon(body);
+  const maxTokens = optInt(body, 'max_completion_tokens', 1, 1 << 30) ?? optInt(body, 'max_tokens', 1, 1 << 30);
+  const logprobs = optBool(body, 'logprobs') ?? false;
+  const top = optInt(body, 'top_logprobs', 0, 20);
+  if (top !== undefined && !logprobs) throw invalid('top_logprobs', 'requires logprobs to be true');
+  const format = optObject(body, 'response_format');
+  if (format && format.type !== 'text') throw invalid('response_format', `type ${JSON.stringify(format.type)} is not supported (only "text")`);
+  return {
+    ...common,
+    params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined },
+    messages: readMessages(body),
+    logprobs,
+    convTemplate: optString(body, 'conv_template'),
+    addGenerationPrompt: optBool(body, 'add_generation_prompt') ?? true,
+  };
+}
+
+export function validateCompletionRequest(raw: unknown): ValidCompletionRequest {
+  const body = asBody(raw);
+  rejectUnknown(body, COMPLETION_FIELDS, '/v1/completions');
+  const common = readCommon(body);
+  const prompt = body.prompt;
+  let text: string;
+  if (typeof prompt === 'string') text = prompt;
+  else if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') text = prompt[0];
+  else throw invalid('prompt', 'must be a string (or an array holding one string); batched prompts are not supported');
+  if (text === '') throw invalid('prompt', 'must not be empty');
+  if (optString(body, 'suffix')) throw invalid('suffix', 'is not supported');
+  const bestOf = optInt(body, 'best_of', 1, MAX_N);
+  if (bestOf !== undefined && bestOf !== common.n) throw invalid('best_of', 'only best_of equal to n is supported');
+  const logprobs = optInt(body, 'logprobs', 0, 20);
+  const echo = optBool(body, 'echo') ?? false;
+  return {
+    ...common,
+    params: { ...common.params, maxTokens: optInt(body, 'max_tokens', 1, 1 << 30) ?? 16, topLogprobs: logprobs, echo },
+    prompt: text,
+    echo,
+    logprobs,
+  };
+}
+
+export function validateEmbeddingRequest(raw: unknown): ValidEmbeddingRequest {
+  const body = asBody(raw);
+  rejectUnknown(body, EMBEDDING_FIELDS, '/v1/embeddings');
+  const input = body.input;
+  const list = typeof input === 'string' ? [input] : input;
+  if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string')) {
+    throw invalid('input', 'must be a string or a non-empty array of strings (token arrays are not supported)');
+  }
+  if ((list as string[]).some((s) => s === '')) throw invalid('input', 'must not contain empty strings');
+  const format = optString(body, 'encoding_format') ?? 'float';
+  if (format !== 'float' && format !== 'base64') throw invalid('encoding_format', `must be "float" or "base64", got "${format}"`);
+  return {
+    model: reqString(body, 'model'),
+    input: list as string[],
+    encodingFormat: format,
+    dimensions: optInt(body, 'dimensions', 1, 1 << 16),
+    normalize: optBool(body, 'normalize') ?? true,
+  };
+}
+
+export function notFoundModel(model: string, available: string[]): FleetError {
+  return new FleetError('not_found', `The model '${model}' does not exist${available.length ? `; available: ${available.join(', ')}` : ''}`, { param: 'model', code: 'model_not_found' });
+}

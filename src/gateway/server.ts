@@ -1,0 +1,89 @@
+/**
+ * The gateway's HTTP server (fastify): OpenAI routes, API-key auth, OpenAI-shaped errors with the right
+ * status codes, /health, /metrics. Other route groups (web UI, arena) plug in through `extraRoutes`.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
+import type { Registry } from '../common/metrics';
+import type { GatewayContext } from './context';
+import { handleChat } from './openai/chat';
+import { handleCompletion } from './openai/completions';
+import { handleEmbeddings } from './openai/embeddings';
+import { listModels, getModel } from './openai/models';
+
+export interface ServerOptions {
+  ctx: GatewayContext;
+  registry: Registry;
+  apiKeys: string[];
+  /** Paths reachable without a key (exact, or prefixes ending in '*'). */
+  publicPaths: string[];
+  maxBodyBytes: number;
+  extraRoutes?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+function keyMatches(given: string, keys: string[]): boolean {
+  const a = Buffer.from(given);
+  return keys.some((k) => {
+    const b = Buffer.from(k);
+    return a.length === b.length && timingSafeEqual(a, b);
+  });
+}
+
+function isPublic(path: string, publicPaths: string[]): boolean {
+  return publicPaths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
+}
+
+function sendError(reply: FastifyReply, err: unknown): void {
+  const fe = asFleetError(err);
+  if (fe.retryAfterS !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(fe.retryAfterS))));
+  void reply.code(fe.httpStatus).send(toOpenAIError(fe));
+}
+
+/** Fastify's own errors (bad JSON, body too large, wrong content type) in OpenAI's shape. */
+function fromFastifyError(err: FastifyError): FleetError {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new FleetError('payload_too_large', `request body is larger than the limit (${err.message})`, { code: 'body_too_large' });
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new FleetError('invalid_request', 'Content-Type must be application/json', { code: 'invalid_content_type' });
+  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+    return new FleetError('invalid_request', `request body is not valid JSON: ${err.message}`, { code: 'invalid_json' });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return new FleetError('invalid_request', err.message);
+  return asFleetError(err);
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { ctx } = options;
+  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, keepAliveTimeout: 65_000, requestTimeout: 0 });
+  app.addHook('onRequest', async (request, reply) => {
+    (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
+    if (options.apiKeys.length === 0 || isPublic(request.url.split('?')[0], options.publicPaths)) return;
+    const header = request.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m || !keyMatches(m[1].trim(), options.apiKeys)) {
+      sendError(reply, new FleetError('unauthenticated', m ? 'Incorrect API key provided' : 'Missing API key: send "Authorization: Bearer <key>"', { code: 'invalid_api_key' }));
+      return reply;
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
+    ctx.metrics.request(request.routeOptions.url ?? 'unknown', reply.statusCode, (performance.now() - started) / 1000);
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const fe = err instanceof FleetError ? err : fromFastifyError(err);
+    if (fe.httpStatus >= 500) ctx.logger.error({ err, url: request.url }, 'request failed');
+    else ctx.logger.debug({ kind: fe.kind, message: fe.message, url: request.url }, 'request rejected');
+    if (reply.sent || reply.raw.headersSent) return;
+    sendError(reply, fe);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new FleetError('not_found', `no route for ${request.method} ${request.url}`, { code: 'unknown_url' })));
+
+  app.get('/health', async () => ({ status: 'ok', models: ctx.view.models().length }));
+  app.get('/metrics', async (_req, reply) => reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()));
+  app.get('/v1/models', async () => listModels(ctx));
+  app.get<{ Params: { model: string } }>('/v1/models/:model', async (req) => getModel(ctx, req.params.model));
+  app.post('/v1/chat/completions', (req, reply) => handleChat(ctx, req, reply));
+  app.post('/v1/completions', (req, reply) => handleCompletion(ctx, req, reply));
+  app.post('/v1/embeddings', (req, reply) => handleEmbeddings(ctx, req, reply));
+  if (options.extraRoutes) await options.extraRoutes(app);
+  return app;
+}

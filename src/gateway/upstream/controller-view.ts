@@ -1,0 +1,115 @@
+/**
+ * The gateway's view of the cluster: a WatchWorkers stream keeps a live list of workers (reconnecting with
+ * backoff when the controller restarts), and dispatch asks the controller for a worker per request.
+ */
+import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
+import { ModelKind } from '../../common/gen/worker';
+import { createClient, unary } from '../../common/grpc/client';
+import type { Logger } from '../../common/log';
+
+export interface ModelSummary {
+  name: string;
+  kind: ModelKind;
+  workers: number;
+  contextLength: number;
+  queueLength: number;
+  running: number;
+  maxConcurrency: number;
+}
+
+export class ControllerView {
+  private readonly client: ControllerClient;
+  private readonly workers = new Map<string, WorkerInfo>();
+  private stream: ClientReadableStream<WorkerEvent> | undefined;
+  private closed = false;
+  private retryMs = 200;
+  private connectedOnce: Promise<void>;
+  private markConnected: () => void = () => undefined;
+
+  constructor(
+    address: string,
+    private readonly logger: Logger,
+    private readonly callTimeoutMs = 5000,
+  ) {
+    this.client = createClient(ControllerClient, address);
+    this.connectedOnce = new Promise((resolve) => {
+      this.markConnected = resolve;
+    });
+    this.watch();
+  }
+
+  /** Resolves after the first snapshot arrived (or after `timeoutMs`). */
+  async ready(timeoutMs = 5000): Promise<void> {
+    await Promise.race([this.connectedOnce, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  models(): ModelSummary[] {
+    const byName = new Map<string, ModelSummary>();
+    for (const w of this.workers.values()) {
+      for (const name of w.modelNames) {
+        const m = byName.get(name) ?? { name, kind: w.kind, workers: 0, contextLength: w.contextLength, queueLength: 0, running: 0, maxConcurrency: 0 };
+        m.workers += 1;
+        m.contextLength = Math.min(m.contextLength, w.contextLength);
+        m.queueLength += w.status?.queueLength ?? 0;
+        m.running += w.status?.running ?? 0;
+        m.maxConcurrency += w.status?.maxConcurrency ?? 0;
+        byName.set(name, m);
+      }
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  model(name: string): ModelSummary | undefined {
+    return this.models().find((m) => m.name === name);
+  }
+
+  /** Asks the controller for a worker (rejects with a FleetError: not_found, unavailable, ...). */
+  async pick(model: string, exclude: string[]): Promise<{ address: string; workerId: string }> {
+    return unary(this.client.getWorkerAddress.bind(this.client), { model, method: DispatchMethod.DISPATCH_METHOD_UNSPECIFIED, excludeWorkerIds: exclude }, new Metadata(), this.callTimeoutMs);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stream?.cancel();
+    this.client.close();
+  }
+
+  private watch(): void {
+    if (this.closed) return;
+    const stream = this.client.watchWorkers({});
+    this.stream = stream;
+    const fresh = new Map<string, WorkerInfo>();
+    let snapshotDone = false;
+    const finishSnapshot = (): void => {
+      if (snapshotDone) return;
+      snapshotDone = true;
+      this.workers.clear();
+      for (const [k, v] of fresh) this.workers.set(k, v);
+      this.retryMs = 200;
+      this.markConnected();
+    };
+    // The controller sends the current workers first, then SYNCED.
+    stream.on('data', (event: WorkerEvent) => {
+      if (event.type === WorkerEventType.WORKER_EVENT_TYPE_SYNCED) {
+        finishSnapshot();
+        return;
+      }
+      const target = snapshotDone ? this.workers : fresh;
+      const w = event.worker;
+      if (!w) return;
+      if (event.type === WorkerEventType.WORKER_EVENT_TYPE_REMOVED) target.delete(w.workerId);
+      else target.set(w.workerId, w);
+    });
+    const restart = (why: string): void => {
+      if (this.closed || this.stream !== stream) return;
+      this.stream = undefined;
+      this.logger.warn({ why, retryInMs: this.retryMs }, 'controller watch ended; reconnecting');
+      const delay = this.retryMs;
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+      setTimeout(() => this.watch(), delay).unref();
+    };
+    stream.on('error', (err: Error) => restart(err.message));
+    stream.on('end', () => restart('stream ended'));
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Opening a generation stream on some worker: the controller picks the worker; a worker that fails before the
+ * first chunk (unreachable, crashed, queue full) is excluded and another is tried; after the first chunk,
+ * errors reach the caller as they are. Cancelling the returned handle cancels the worker call.
+ */
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
+import { GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import { deadlineIn } from '../../common/grpc/client';
+import type { Logger } from '../../common/log';
+import type { ControllerView } from './controller-view';
+import type { WorkerPool } from './worker-pool';
+
+export interface GenerationSink {
+  onChunk(chunk: GenerateResponse): void;
+  onError(err: FleetError): void;
+  onEnd(): void;
+}
+
+export interface GenerationHandle {
+  cancel(): void;
+}
+
+export interface GenerateDeps {
+  view: ControllerView;
+  pool: WorkerPool;
+  logger: Logger;
+  timeoutMs: number;
+  /** Attempts across workers before the first chunk. */
+  maxAttempts: number;
+}
+
+/** Errors worth retrying on another worker when nothing was streamed yet. */
+function retryable(err: FleetError): boolean {
+  return err.kind === 'unavailable' || err.kind === 'overloaded' || err.kind === 'internal' || err.kind === 'cancelled';
+}
+
+export function startGeneration(deps: GenerateDeps, request: GenerateRequest, sink: GenerationSink): GenerationHandle {
+  let call: ClientReadableStream<GenerateResponse> | undefined;
+  let cancelled = false;
+  const deadline = deadlineIn(deps.timeoutMs);
+  const tried: string[] = [];
+  let lastError: FleetError | undefined;
+
+  const attempt = async (): Promise<void> => {
+    if (cancelled) return;
+    if (tried.length >= deps.maxAttempts) {
+      sink.onError(lastError ?? new FleetError('unavailable', 'no worker could take the request', { retryAfterS: 1 }));
+      return;
+    }
+    let target: { address: string; workerId: string };
+    try {
+      target = await deps.view.pick(request.model, tried);
+    } catch (err) {
+      const fe = err instanceof FleetError ? err : fromGrpcError(err as GrpcErrorLike);
+      // Nothing left to try: report the worker's error if there was one (e.g. 429), else the controller's.
+      sink.onError(tried.length > 0 && lastError && fe.kind === 'unavailable' ? lastError : fe);
+      return;
+    }
+    if (cancelled) return;
+    tried.push(target.workerId);
+    let streamed = false;
+    const c = deps.pool.get(target.address).generate(GenerateRequest.fromPartial(request), { deadline });
+    call = c;
+    c.on('data', (chunk: GenerateResponse) => {
+      streamed = true;
+      sink.onChunk(chunk);
+    });
+    let settled = false;
+    c.on('error', (err: GrpcErrorLike) => {
+      if (cancelled || settled) return;
+      settled = true;
+      const fe = fromGrpcError(err);
+      if (!streamed && retryable(fe)) {
+        lastError = fe;
+        deps.logger.warn({ worker: target.address, err: fe.message, kind: fe.kind }, 'worker failed before the first token; trying another');
+        void attempt();
+        return;
+      }
+      sink.onError(fe);
+    });
+    c.on('end', () => {
+      if (cancelled || settled) return;
+      settled = true;
+      sink.onEnd();
+    });
+  };
+
+  void attempt();
+  return {
+    cancel: () => {
+      cancelled = true;
+      call?.cancel();
+    },
+  };
+}

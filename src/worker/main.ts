@@ -1,0 +1,123 @@
+/** `fleetchat worker`: loads one model and serves `fleetchat.v1.Worker`, registered with the controller. */
+import { hostname, homedir, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { addressOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
+import { WorkerService } from '../common/gen/worker';
+import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
+import type { Logger } from '../common/log';
+import { createRegistry } from '../common/metrics';
+import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
+import { WEIGHT_VARIANTS } from './model/files';
+import { ensureDefaultModel } from './model/default-model';
+import { loadRuntime } from './model/load-runtime';
+import { DEFAULT_SOURCE, resolveModelSource } from './model/source';
+import { createWorkerMetrics } from './metrics';
+import { startRegistration, type Registration } from './register';
+import type { ModelRuntime } from './runtime';
+import { createWorkerService, workerStatus } from './service';
+
+export const workerOptions = {
+  model: stringOption({ flag: '--model', description: 'model directory, hf:ORG/NAME[@REV], or "default" for the embedded model', default: DEFAULT_SOURCE }),
+  modelNames: listOption({ flag: '--model-names', description: 'names the model is served under (default: the directory name)', default: [] }),
+  controller: stringOption({ flag: '--controller', description: 'controller gRPC address; empty = standalone (no registration)', default: '127.0.0.1:21001' }),
+  listen: addressOption({ flag: '--listen', description: 'gRPC listen address', default: '0.0.0.0:21011' }),
+  advertiseAddress: stringOption({ flag: '--advertise-address', description: 'host:port the controller gives to gateways (default: derived from --listen)', default: '' }),
+  metricsListen: addressOption({ flag: '--metrics-listen', description: 'HTTP address for /metrics, /healthz, /readyz', default: '0.0.0.0:21012' }),
+  maxConcurrency: intOption({ flag: '--max-concurrency', description: 'sequences in the running batch (1 = serial like FastChat)', default: 16, min: 1, max: 1024 }),
+  maxQueue: intOption({ flag: '--max-queue', description: 'requests waiting for a slot before RESOURCE_EXHAUSTED', default: 256, min: 0 }),
+  maxPrefillTokens: intOption({ flag: '--max-prefill-tokens', description: 'prompt tokens admitted per scheduler step', default: 4096, min: 1 }),
+  convTemplate: stringOption({ flag: '--conv-template', description: 'FastChat template name or "jinja" (default: chosen from the model)', default: '' }),
+  threads: intOption({ flag: '--threads', description: 'onnxruntime intra-op threads', default: availableParallelism(), min: 1 }),
+  weights: enumOption({ flag: '--weights', description: 'which ONNX weights to load', default: 'auto', choices: WEIGHT_VARIANTS }),
+  cacheDir: stringOption({ flag: '--cache-dir', description: 'model cache (hub downloads, generated models)', default: join(homedir(), '.cache', 'fleetchat') }),
+  hfEndpoint: stringOption({ flag: '--hf-endpoint', description: 'Hugging Face hub URL', default: 'https://huggingface.co' }),
+  hfToken: stringOption({ flag: '--hf-token', description: 'Hugging Face token for gated/private models', default: '' }),
+  heartbeatInterval: durationOption({ flag: '--heartbeat-interval', description: 'heartbeat period (the controller may ask for less)', default: 45_000, defaultLabel: '45s' }),
+  drainTimeout: durationOption({ flag: '--drain-timeout', description: 'time in-flight requests get to finish on SIGTERM', default: 30_000, defaultLabel: '30s' }),
+  workerId: stringOption({ flag: '--worker-id', description: 'unique id (default: host-pid-random)', default: '' }),
+  logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+};
+
+export type WorkerConfig = ConfigOf<typeof workerOptions>;
+
+export interface RunningWorker {
+  address: string;
+  workerId: string;
+  runtime: ModelRuntime;
+  grpc: RunningGrpcServer;
+  ops: RunningOpsServer;
+  registration: Registration | undefined;
+  /** Graceful stop: deregister, stop taking work, drain in-flight requests, close. */
+  stop(): Promise<void>;
+}
+
+function advertised(config: WorkerConfig, boundAddress: string): string {
+  if (config.advertiseAddress) return config.advertiseAddress;
+  return boundAddress;
+}
+
+export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+  const registry = createRegistry();
+  const loaded: { runtime?: ModelRuntime } = {};
+  const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
+  const dir = await resolveModelSource(config.model, {
+    cacheDir: config.cacheDir,
+    hfEndpoint: config.hfEndpoint,
+    hfToken: config.hfToken || undefined,
+    weights: config.weights,
+    logger,
+    defaultModel: () => ensureDefaultModel(config.cacheDir, logger),
+  });
+  const runtime = await loadRuntime({
+    dir,
+    source: config.model === DEFAULT_SOURCE ? dir : config.model,
+    modelNames: config.modelNames.length > 0 ? config.modelNames : config.model === DEFAULT_SOURCE ? ['fleetchat-tiny-chat'] : [],
+    convTemplate: config.convTemplate || undefined,
+    threads: config.threads,
+    weights: config.weights,
+    maxConcurrency: config.maxConcurrency,
+    maxQueue: config.maxQueue,
+    maxPrefillTokens: config.maxPrefillTokens,
+    observer: metrics,
+    logger,
+  });
+  loaded.runtime = runtime;
+  const service = createWorkerService({ runtime, logger, metrics });
+  const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger });
+  let draining = false;
+  const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining });
+  const workerId = config.workerId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const address = advertised(config, grpc.address);
+  const registration = config.controller
+    ? startRegistration({
+        controllerAddress: config.controller,
+        info: () => ({ workerId, address, modelNames: runtime.info.modelNames, kind: runtime.info.kind, contextLength: runtime.info.contextLength, status: undefined, lastHeartbeatUnixMs: 0, labels: {} }),
+        status: () => workerStatus(runtime),
+        logger,
+        heartbeatIntervalMs: config.heartbeatInterval,
+      })
+    : undefined;
+  logger.info({ workerId, address, models: runtime.info.modelNames, controller: config.controller || 'none' }, 'worker ready');
+  return {
+    address,
+    workerId,
+    runtime,
+    grpc,
+    ops,
+    registration,
+    stop: async () => {
+      draining = true;
+      await registration?.stop({ deregister: true });
+      const drained = runtime.kind === 'generation' ? runtime.engine.drain() : runtime.drain();
+      const timedOut = await Promise.race([drained.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), config.drainTimeout).unref())]);
+      if (timedOut && runtime.kind === 'generation') {
+        logger.warn({ drainTimeoutMs: config.drainTimeout }, 'drain timed out; cancelling remaining requests');
+        runtime.engine.abortAll();
+      }
+      await grpc.shutdown(2000);
+      await ops.close();
+      await runtime.release();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { silentLogger } from '../../src/common/log';
+import { FinishReason } from '../../src/common/gen/worker';
+import { loadGenerationRuntime } from '../../src/worker/model/load';
+import type { GenerationRuntime } from '../../src/worker/runtime';
+import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
+import type { EngineChunk } from '../../src/worker/engine/sequence';
+import { tinyModel } from '../support/models';
+
+interface Collected {
+  text: string;
+  ids: number[];
+  chunks: EngineChunk[];
+  finish: FinishReason;
+}
+
+function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer): Promise<Collected> {
+  return new Promise((resolve) => {
+    const p = rt.prompts.fromText(prompt);
+    const out: Collected = { text: '', ids: [], chunks: [], finish: FinishReason.FINISH_REASON_UNSPECIFIED };
+    rt.engine.submit({
+      promptIds: p.ids,
+      promptText: p.text,
+      params: resolveSamplingParams([...rt.samplingLayers, layer], rt.info.vocabSize),
+      onChunk: (c) => {
+        out.chunks.push(c);
+        out.text += c.text;
+        out.ids.push(...c.tokenIds);
+        if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
+          out.finish = c.finishReason;
+          resolve(out);
+        }
+      },
+    });
+  });
+}
+
+describe('engine on a generated model', () => {
+  let rt: GenerationRuntime;
+  beforeAll(async () => {
+    rt = await loadGenerationRuntime({ dir: await tinyModel(), source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 8, maxQueue: 64, maxPrefillTokens: 4096, logger: silentLogger() });
+  }, 120_000);
+  afterAll(async () => rt?.release());
+
+  it('generates max_tokens tokens greedily and reports usage', async () => {
+    const out = await run(rt, 'Hello there, how are', { temperature: 0, maxTokens: 12, ignoreEos: true });
+    expect(out.ids).toHaveLength(12);
+    expect(out.finish).toBe(FinishReason.FINISH_REASON_LENGTH);
+    const last = out.chunks.at(-1)!;
+    expect(last.usage?.completionTokens).toBe(12);
+    expect(last.usage?.promptTokens).toBe(rt.prompts.fromText('Hello there, how are').ids.length);
+    expect(new Set(out.ids).size).toBeGreaterThan(1);
+  });
+
+  it('batched greedy output equals each request run alone', async () => {
+    const prompts = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please'];
+    const alone: string[] = [];
+    for (const p of prompts) alone.push((await run(rt, p, { temperature: 0, maxTokens: 16, ignoreEos: true })).ids.join(','));
+    const together = await Promise.all([...prompts, ...prompts].map((p) => run(rt, p, { temperature: 0, maxTokens: 16, ignoreEos: true })));
+    expect(together.map((o) => o.ids.join(','))).toEqual([...alone, ...alone]);
+  });
+
+  it('is reproducible with a seed, alone or batched', async () => {
+    const a = await run(rt, 'Seeded', { temperature: 1, seed: 1234, maxTokens: 20, ignoreEos: true });
+    const [b, c] = await Promise.all([run(rt, 'Seeded', { temperature: 1, seed: 1234, maxTokens: 20, ignoreEos: true }), run(rt, 'Other', { temperature: 1, seed: 9, maxTokens: 20, ignoreEos: true })]);
+    expect(b.ids).toEqual(a.ids);
+    expect(c.ids).not.toEqual(a.ids);
+  });
+
+  it('stops at a stop token id without emitting it', async () => {
+    const base = await run(rt, 'Count', { temperature: 0, maxTokens: 10, ignoreEos: true });
+    const stopAt = base.ids[3];
+    const out = await run(rt, 'Count', { temperature: 0, maxTokens: 10, ignoreEos: true, stopTokenIds: [stopAt] });
+    const first = base.ids.indexOf(stopAt);
+    expect(out.finish).toBe(FinishReason.FINISH_REASON_STOP);
+    expect(out.ids).toEqual(base.ids.slice(0, first + 1));
+    expect(out.chunks.at(-1)!.matchedStopTokenId).toBe(stopAt);
+  });
+
+  it('stops at a stop string and never streams any part of it', async () => {
+    const base = await run(rt, 'Story:', { temperature: 0, maxTokens: 24, ignoreEos: true });
+    const stop = base.text.slice(Math.floor(base.text.length / 2), Math.floor(base.text.length / 2) + 3);
+    const out = await run(rt, 'Story:', { temperature: 0, maxTokens: 24, ignoreEos: true, stop: [stop] });
+    expect(out.finish).toBe(FinishReason.FINISH_REASON_STOP);
+    expect(out.text).toBe(base.text.slice(0, base.text.indexOf(stop)));
+    expect(out.chunks.at(-1)!.matchedStop).toBe(stop);
+  });
+
+  it('returns logprobs that match the top alternatives', async () => {
+    const out = await run(rt, 'Logprobs', { temperature: 0, maxTokens: 4, ignoreEos: true, topLogprobs: 3 });
+    for (const c of out.chunks) {
+      for (const lp of c.logprobs) {
+        expect(lp.top).toHaveLength(3);
+        expect(lp.top[0].tokenId).toBe(lp.tokenId); // greedy picks the most likely token
+        expect(lp.logprob).toBeCloseTo(lp.top[0].logprob, 5);
+        expect(lp.logprob).toBeLessThanOrEqual(0);
+      }
+    }
+  });
+
+  it('rejects a prompt that does not fit the context, naming both numbers', () => {
+    const ids = new Array(3000).fill(100);
+    expect(() => rt.engine.submit({ promptIds: ids, params: resolveSamplingParams([], rt.info.vocabSize), onChunk: () => undefined })).toThrow(/3000 tokens.*context length is 2048/);
+    expect(() => rt.engine.submit({ promptIds: [1, 2], params: resolveSamplingParams([{ maxTokens: 2047 }], rt.info.vocabSize), onChunk: () => undefined })).toThrow(/\+ max_tokens \(2047\) = 2049 exceeds the context length 2048/);
+  });
+});
