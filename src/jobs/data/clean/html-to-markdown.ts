@@ -29,10 +29,10 @@ interface DomElement {
   className?: string;
   querySelector(selector: string): DomElement | null;
   querySelectorAll(selector: string): ArrayLike<DomElement>;
-  contains(other: DomElement): boolean;
 }
 
 const TAG = /<\/?[a-zA-Z][^>]*>|<!--/;
+const SPAN_TAG = /<\/?span\b[^>]*>/gi;
 
 export function looksLikeHtml(text: string): boolean {
   return TAG.test(text);
@@ -58,13 +58,11 @@ export function estimateHtmlDepth(html: string): number {
 function languageOf(pre: DomElement, code: DomElement | null): string {
   const fromClass = /(?:^|\s)(?:language|lang)-([^\s]+)/.exec(code?.className ?? '');
   if (fromClass) return normalizeLanguage(fromClass[1]);
-  // ChatGPT's header: <div><span>python</span><button>Copy code</button></div> before the code.
-  for (const span of Array.from(pre.querySelectorAll('span'))) {
-    if (code?.contains(span)) continue;
-    const label = span.textContent?.trim();
-    if (label) return normalizeLanguage(label);
-  }
-  return '';
+  if (!code) return '';
+  // ChatGPT's header (<div>python<button>Copy code</button></div>): the text outside the code and the buttons.
+  let label = (pre.textContent ?? '').replace(code.textContent ?? '', '');
+  for (const button of Array.from(pre.querySelectorAll('button'))) label = label.replace(button.textContent ?? '', '');
+  return normalizeLanguage(label);
 }
 
 function codeBlock(_content: string, node: unknown): string {
@@ -122,7 +120,9 @@ export function htmlToMarkdown(value: string, limits: HtmlLimits): ConversionRes
   if (depth > limits.maxHtmlDepth) return { ok: false, reason: 'html_too_deep', detail: `nesting depth ${depth} > --max-html-depth ${limits.maxHtmlDepth}` };
   try {
     service ??= createService();
-    const markdown = service.turndown(value);
+    // Spans carry no markdown meaning; highlight.js wraps every token of code in one, so dropping them first
+    // makes the DOM several times smaller (FastChat drops their opening tags too).
+    const markdown = service.turndown(value.replace(SPAN_TAG, ''));
     return { ok: true, markdown: tidyMarkdown(removePageArtifacts(markdown.trim())) };
   } catch (err) {
     return { ok: false, reason: 'html_conversion_error', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) };

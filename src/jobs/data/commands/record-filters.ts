@@ -44,7 +44,7 @@ async function runFilter(label: string, config: FilterConfig, io: JobIo, task: (
   });
 }
 
-export function runFilterWrongFormat(config: ConfigOf<typeof FILTER_WRONG_FORMAT_OPTIONS>, io: JobIo): Promise<PipelineSummary> {
+export async function runFilterWrongFormat(config: ConfigOf<typeof FILTER_WRONG_FORMAT_OPTIONS>, io: JobIo): Promise<PipelineSummary> {
   if (config.outFile === undefined) throw new FleetError('invalid_request', '--out-file is required', { param: 'out-file' });
   return runFilter('filter-wrong-format', { ...config, begin: undefined, end: undefined }, io, (format) => ({ task: 'filter-wrong-format', format }), '_filtered');
 }
@@ -66,7 +66,7 @@ function optionalCleanOutFile(config: OptionalCleanConfig): string {
   return `${name}.json`;
 }
 
-export function runOptionalClean(config: OptionalCleanConfig, io: JobIo): Promise<PipelineSummary> {
+export async function runOptionalClean(config: OptionalCleanConfig, io: JobIo): Promise<PipelineSummary> {
   if (config.keepLang !== 'all' && config.skipLang !== undefined) {
     throw new FleetError('invalid_request', '--keep-lang and --skip-lang cannot be combined', { param: 'skip-lang' });
   }

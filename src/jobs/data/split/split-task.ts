@@ -29,9 +29,9 @@ function exactTokens(ctx: ChatContext, turns: readonly ShareGptTurn[]): number {
   return encodePrompt(ctx.tokenizer, renderChat(ctx.selection, { messages: messagesOf(turns), addGenerationPrompt: false })).length;
 }
 
+/** Token counting for the planner. Per-turn counts (for estimates) are only computed when asked for. */
 function measuresFor(ctx: ChatContext, turns: readonly ShareGptTurn[]): SplitMeasures {
   const rounds = turns.length / 2;
-  const valueTokens = turns.map((t) => ctx.tokenizer.encode(t.value).length);
   const cache = new Map<string, number>();
   const exact = (a: number, b: number): number => {
     const key = `${a}:${b}`;
@@ -42,18 +42,25 @@ function measuresFor(ctx: ChatContext, turns: readonly ShareGptTurn[]): SplitMea
     }
     return n;
   };
-  const values = (a: number, b: number): number => {
+  let calibration: { valueTokens: number[]; base: number; perRound: number } | undefined;
+  const values = (tokens: number[], a: number, b: number): number => {
     let sum = 0;
-    for (let t = 2 * a; t < 2 * b; t++) sum += valueTokens[t];
+    for (let t = 2 * a; t < 2 * b; t++) sum += tokens[t];
     return sum;
   };
-  const first = exact(0, 1);
-  const perRound = rounds > 1 ? (exact(0, rounds) - first - values(1, rounds)) / (rounds - 1) : 0;
-  const base = first - values(0, 1) - perRound;
+  const calibrate = () => {
+    const valueTokens = turns.map((t) => ctx.tokenizer.encode(t.value).length);
+    const first = exact(0, 1);
+    const perRound = rounds > 1 ? (exact(0, rounds) - first - values(valueTokens, 1, rounds)) / (rounds - 1) : 0;
+    return { valueTokens, perRound, base: first - values(valueTokens, 0, 1) - perRound };
+  };
   return {
     rounds,
     exact,
-    estimate: (a, b) => base + values(a, b) + perRound * (b - a),
+    estimate: (a, b) => {
+      calibration ??= calibrate();
+      return calibration.base + values(calibration.valueTokens, a, b) + calibration.perRound * (b - a);
+    },
     // Tokens can merge across each value boundary (two per turn) and the per-round overhead is an average.
     slack: (a, b) => 6 * (b - a) + 8,
   };
@@ -76,6 +83,8 @@ function truncateRound(ctx: ChatContext, round: readonly ShareGptTurn[], tokens:
 
 /** The plan, verified window by window with exact counts; re-planned with exact counts only if an estimate misled. */
 function exactPlan(measures: SplitMeasures, maxLength: number) {
+  // Most conversations fit whole: one exact count, no estimates.
+  if (measures.exact(0, measures.rounds) <= maxLength) return { windows: [[0, measures.rounds]] as Array<[number, number]>, overflowing: [] };
   const plan = planSplit(measures, maxLength);
   if (plan.windows.every(([a, b]) => measures.exact(a, b) <= maxLength)) return plan;
   return planSplit({ ...measures, slack: () => Number.POSITIVE_INFINITY }, maxLength);
