@@ -94,7 +94,9 @@ export class Engine {
     if (maxTokens !== undefined && promptLen + maxTokens > contextLength) {
       throw new FleetError('context_length_exceeded', `prompt (${promptLen} tokens) + max_tokens (${maxTokens}) = ${promptLen + maxTokens} exceeds the context length ${contextLength}`, { param: 'max_tokens', code: 'context_length_exceeded' });
     }
-    if (this.waiting.length >= this.options.maxQueue) {
+    // Requests that the next step admits into free slots are not "queued"; beyond them, at most maxQueue wait.
+    const freeSlots = Math.max(0, this.options.maxConcurrency - this.running.length);
+    if (this.waiting.length - freeSlots >= this.options.maxQueue) {
       throw new FleetError('overloaded', `queue is full (${this.options.maxQueue} waiting)`, { retryAfterS: 1 });
     }
     const seq = new Sequence({
