@@ -57,7 +57,7 @@ describe('htmlToMarkdown', () => {
   it('converts tables, lists, emphasis and links', () => {
     const html = '<p><strong>Bold</strong> and <em>it</em> <a href="https://x.org">link</a></p><ol><li>one</li><li>two</li></ol><ul><li>a</li></ul>'
       + '<table><thead><tr><th>k</th><th>v</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>';
-    expect(md(html)).toBe('**Bold** and *it* [link](https://x.org)\n\n1. one\n2. two\n\n- a\n\n| k   | v   |\n| --- | --- |\n| 1   | 2   |');
+    expect(md(html)).toBe('**Bold** and *it* [link](https://x.org)\n\n1. one\n2. two\n\n* a\n\n| k   | v   |\n| --- | --- |\n| 1   | 2   |');
   });
 
   it('leaves plain text (no tags) as it is, except page artifacts and surrounding space', () => {

@@ -83,7 +83,7 @@ function codeBlock(_content: string, node: unknown): string {
 function listItem(content: string, node: unknown, options: TurndownService.Options): string {
   const item = node as DomElement;
   const parent = item.parentNode;
-  let prefix = `${options.bulletListMarker ?? '-'} `;
+  let prefix = `${options.bulletListMarker ?? '*'} `;
   if (parent?.nodeName === 'OL') {
     const start = Number(parent.getAttribute('start') ?? '1');
     prefix = `${(Number.isFinite(start) ? start : 1) + Array.prototype.indexOf.call(parent.children, item)}. `;
@@ -96,7 +96,7 @@ function createService(): TurndownService {
   const service = new TurndownService({
     headingStyle: 'atx',
     codeBlockStyle: 'fenced',
-    bulletListMarker: '-',
+    bulletListMarker: '*',
     emDelimiter: '*',
     strongDelimiter: '**',
     hr: '---',
