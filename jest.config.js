@@ -1,6 +1,6 @@
 // Jest runs TypeScript through @swc/jest; a custom environment shares the host's typed arrays with
 // onnxruntime-node (see test/env/node-realm.js).
-const esmPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@huggingface/jinja'];
+const esmPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@huggingface/jinja', 'content-disposition'];
 module.exports = {
   testEnvironment: '<rootDir>/test/env/node-realm.js',
   transform: { '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },

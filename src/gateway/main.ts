@@ -8,16 +8,22 @@ import { createGatewayMetrics } from './metrics';
 import { buildServer } from './server';
 import { ControllerView } from './upstream/controller-view';
 import { WorkerPool } from './upstream/worker-pool';
+import { arenaOptions } from './arena/options';
+import { openArena } from './arena/open-arena';
+import { UI_PUBLIC_PATHS, uiOptions } from './ui/options';
+import { BUNDLED_UI_DIR, registerUi } from './ui/routes';
 
 export const gatewayOptions = {
   controller: addressOption({ flag: '--controller', description: 'controller gRPC address', default: '127.0.0.1:21001' }),
   listen: addressOption({ flag: '--listen', description: 'HTTP listen address', default: '0.0.0.0:8000' }),
   apiKeys: listOption({ flag: '--api-keys', description: 'accepted API keys (comma-separated); empty = no auth', default: [] }),
-  publicPaths: listOption({ flag: '--public-paths', description: 'paths served without a key (prefixes end in *)', default: ['/health', '/metrics'] }),
+  publicPaths: listOption({ flag: '--public-paths', description: 'paths served without a key (prefixes end in *)', default: ['/health', '/metrics', ...UI_PUBLIC_PATHS] }),
   requestTimeout: durationOption({ flag: '--request-timeout', description: 'deadline of one generation request', default: 600_000, defaultLabel: '10m' }),
   maxBodyBytes: intOption({ flag: '--max-body-bytes', description: 'largest accepted request body', default: 8 * 1024 * 1024, min: 1024 }),
   workerAttempts: intOption({ flag: '--worker-attempts', description: 'workers tried before the first token', default: 3, min: 1, max: 10 }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  ...arenaOptions,
+  ...uiOptions,
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayOptions>;
@@ -30,6 +36,7 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, logger: Logger, extraRoutes?: (app: FastifyInstance, ctx: GatewayContext) => Promise<void> | void): Promise<RunningGateway> {
+  const arena = await openArena(config, logger);
   const registry = createRegistry();
   const view = new ControllerView(config.controller, logger);
   const pool = new WorkerPool();
@@ -47,7 +54,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     apiKeys: config.apiKeys,
     publicPaths: config.publicPaths,
     maxBodyBytes: config.maxBodyBytes,
-    extraRoutes: extraRoutes ? (a) => extraRoutes(a, ctx) : undefined,
+    extraRoutes: async (a) => {
+      await arena.register(a, ctx);
+      if (config.ui) await registerUi(a, { dir: config.uiDir || BUNDLED_UI_DIR, authRequired: config.apiKeys.length > 0, logger });
+      if (extraRoutes) await extraRoutes(a, ctx);
+    },
   });
   const i = config.listen.lastIndexOf(':');
   const host = config.listen.slice(0, i) || '0.0.0.0';
@@ -65,6 +76,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
       await app.close();
       view.close();
       pool.close();
+      await arena.close();
     },
   };
 }

@@ -49,7 +49,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   );
   const workers: RunningWorker[] = [];
   for (const spec of options.workers) workers.push(await startWorkerFor(controller.address, spec, logger));
-  const gateway = await startGateway(parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', '127.0.0.1:0', ...(options.gatewayArgs ?? [])]), logger);
+  const gateway = await startGateway(parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', '127.0.0.1:0', '--db', ':memory:', ...(options.gatewayArgs ?? [])]), logger);
   await waitFor(() => gateway.ctx.view.models().length >= new Set(options.workers.flatMap((w) => w.names)).size, 5000);
   const stack: Stack = {
     controller,

@@ -1,0 +1,69 @@
+/**
+ * The leaderboard page's data: `storeLeaderboard` of the arena store, recomputed only when votes were added.
+ * Rating a large store blocks the event loop for a while (~6.5 s for 1 M battles), so a recomputation waits until
+ * `busyFactor` times the last computation's duration has passed; until then the previous board is served with
+ * `stale: true`. Concurrent requests share one computation.
+ */
+import { storeLeaderboard } from '../../common/arena/store-leaderboard';
+import type { Leaderboard } from '../../common/arena/rating/leaderboard';
+import { ratingsChartSvg } from '../../common/arena/plot/ratings-chart';
+import type { ArenaStore } from '../../common/arena/store';
+
+export interface LiveBoard {
+  board: Leaderboard;
+  /** Votes in the store (named battles included) when the board was computed. */
+  votes: number;
+  computedAtMs: number;
+  tookMs: number;
+  stale: boolean;
+}
+
+export interface LiveLeaderboardOptions {
+  busyFactor?: number;
+  nowMs?: () => number;
+}
+
+export class LiveLeaderboard {
+  private readonly boards = new Map<boolean, LiveBoard>();
+  private readonly pending = new Map<boolean, Promise<LiveBoard>>();
+  private readonly svgs = new WeakMap<Leaderboard, string>();
+  private readonly busyFactor: number;
+  private readonly nowMs: () => number;
+
+  constructor(private readonly store: ArenaStore, options: LiveLeaderboardOptions = {}) {
+    this.busyFactor = options.busyFactor ?? 20;
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  async get(includeNamed: boolean): Promise<LiveBoard> {
+    const votes = (await this.store.counts()).battleVotes;
+    const last = this.boards.get(includeNamed);
+    if (last && last.votes === votes) return { ...last, stale: false };
+    if (last && this.nowMs() - last.computedAtMs < last.tookMs * this.busyFactor) return { ...last, stale: true };
+    let running = this.pending.get(includeNamed);
+    if (!running) {
+      running = this.compute(includeNamed, votes).finally(() => this.pending.delete(includeNamed));
+      this.pending.set(includeNamed, running);
+    }
+    return running;
+  }
+
+  /** The ratings chart (SVG) of a board, rendered once per board. */
+  svg(live: LiveBoard): string {
+    let svg = this.svgs.get(live.board);
+    if (svg === undefined) {
+      svg = ratingsChartSvg(live.board.models);
+      this.svgs.set(live.board, svg);
+    }
+    return svg;
+  }
+
+  private async compute(includeNamed: boolean, votes: number): Promise<LiveBoard> {
+    const started = this.nowMs();
+    const { board } = await storeLeaderboard(this.store, { includeNamed });
+    const computedAtMs = this.nowMs();
+    const live: LiveBoard = { board, votes, computedAtMs, tookMs: computedAtMs - started, stale: false };
+    this.boards.set(includeNamed, live);
+    return live;
+  }
+}

@@ -1,0 +1,64 @@
+/** The arena's JSON on the HTTP wire (snake_case, like the battle log and leaderboard.json). */
+import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback } from '../../common/arena/store';
+
+export interface WireConversation {
+  id: string;
+  /** Left out for the two sides of a battle (it would reveal an anonymous battle). */
+  model?: string;
+  battle_id?: string;
+  side?: 'a' | 'b';
+  messages: ArenaMessage[];
+  created: number;
+  updated: number;
+}
+
+/** An anonymous battle hides `model_a` / `model_b` until the vote. */
+export interface WireBattle {
+  id: string;
+  anony: boolean;
+  conversation_a: string;
+  conversation_b: string;
+  model_a?: string;
+  model_b?: string;
+  created: number;
+}
+
+export interface WireVote {
+  id: number;
+  battle_id: string;
+  winner: string;
+  turn: number;
+  language: string;
+  tstamp: number;
+  /** Revealed with the vote. */
+  model_a: string;
+  model_b: string;
+}
+
+export interface WireFeedback {
+  id: number;
+  conversation_id: string;
+  kind: string;
+  turn: number;
+  tstamp: number;
+}
+
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+
+export function toWireConversation(c: ArenaConversation): WireConversation {
+  const owner = c.battleId === undefined ? { model: c.model } : { battle_id: c.battleId, side: c.side };
+  return { id: c.id, ...owner, messages: c.messages, created: seconds(c.createdAtMs), updated: seconds(c.updatedAtMs) };
+}
+
+export function toWireBattle(b: ArenaBattle): WireBattle {
+  const names = b.anony ? {} : { model_a: b.modelA, model_b: b.modelB };
+  return { id: b.id, anony: b.anony, conversation_a: b.conversationAId, conversation_b: b.conversationBId, ...names, created: seconds(b.createdAtMs) };
+}
+
+export function toWireVote(v: BattleVote, battle: ArenaBattle): WireVote {
+  return { id: v.id, battle_id: v.battleId, winner: v.winner, turn: v.turn, language: v.language, tstamp: v.tstampS, model_a: battle.modelA, model_b: battle.modelB };
+}
+
+export function toWireFeedback(f: Feedback): WireFeedback {
+  return { id: f.id, conversation_id: f.conversationId, kind: f.kind, turn: f.turn, tstamp: f.tstampS };
+}

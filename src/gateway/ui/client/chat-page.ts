@@ -1,0 +1,154 @@
+/**
+ * Single-model chat: pick a model, chat with streamed answers, stop, regenerate, clear, and rate the last answer
+ * (upvote / downvote / flag — stored with the conversation).
+ */
+import { sendJson } from './api';
+import { Composer } from './composer';
+import { ConversationView } from './conversation-view';
+import { h, setDisabled, statusLine } from './dom';
+import { fillModelSelect, liveModels, messageOf, pageHeading, type Page } from './page';
+import { ParamsPanel } from './params';
+import { Thread } from './thread';
+import type { Conversation } from './wire';
+
+type FeedbackKind = 'upvote' | 'downvote' | 'flag';
+
+export class ChatPage implements Page {
+  readonly title = 'Chat';
+  readonly element: HTMLElement;
+  private readonly select = h('select', { id: 'chat-model', name: 'model' });
+  private readonly thread = new Thread(new ConversationView({ title: 'Conversation', empty: 'Pick a model and send a message.' }));
+  private readonly composer = new Composer({ onSend: (text) => void this.send(text), onStop: () => this.stop() });
+  private readonly params = new ParamsPanel();
+  private readonly status = statusLine();
+  private readonly stopButton = h('button', { type: 'button', onclick: () => this.stop() }, 'Stop');
+  private readonly regenerateButton = h('button', { type: 'button', onclick: () => void this.regenerate() }, 'Regenerate');
+  private readonly clearButton = h('button', { type: 'button', onclick: () => this.clear() }, 'Clear');
+  private readonly feedbackButtons: Record<FeedbackKind, HTMLButtonElement>;
+  private controller: AbortController | undefined;
+  private rated = false;
+
+  constructor() {
+    const fb = (kind: FeedbackKind, label: string, icon: string): HTMLButtonElement =>
+      h('button', { type: 'button', class: `feedback-${kind}`, onclick: () => void this.feedback(kind) }, h('span', { 'aria-hidden': 'true' }, icon), ` ${label}`);
+    this.feedbackButtons = { upvote: fb('upvote', 'Upvote', '👍'), downvote: fb('downvote', 'Downvote', '👎'), flag: fb('flag', 'Flag', '⚠️') };
+    this.select.addEventListener('change', () => this.clear());
+    this.element = h(
+      'section',
+      { class: 'page chat-page' },
+      pageHeading('Chat with a model'),
+      h('div', { class: 'toolbar' }, h('label', { for: 'chat-model' }, 'Model'), this.select),
+      this.thread.view.element,
+      this.composer.element,
+      h('div', { class: 'actions', role: 'group', 'aria-label': 'Conversation' }, this.stopButton, this.regenerateButton, this.clearButton),
+      h('div', { class: 'actions', role: 'group', 'aria-label': 'Rate the last answer' }, ...Object.values(this.feedbackButtons)),
+      this.status,
+      this.params.element,
+    );
+    this.update();
+  }
+
+  async show(): Promise<void> {
+    try {
+      const models = await liveModels();
+      fillModelSelect(this.select, models);
+      this.status.textContent = models.length === 0 ? 'No model is being served right now.' : '';
+    } catch (err) {
+      this.status.textContent = `Cannot list the models: ${messageOf(err)}`;
+    }
+    this.update();
+  }
+
+  private get busy(): boolean {
+    return this.controller !== undefined;
+  }
+
+  private update(): void {
+    const answered = this.thread.lastIsAnswer();
+    setDisabled(this.busy || this.select.value === '', this.composer.sendButton);
+    setDisabled(this.busy, this.select);
+    setDisabled(!this.busy, this.stopButton);
+    setDisabled(this.busy || !answered, this.regenerateButton);
+    setDisabled(this.busy || this.thread.messages.length === 0, this.clearButton);
+    setDisabled(this.busy || !answered || this.rated, ...Object.values(this.feedbackButtons));
+  }
+
+  private async send(text: string): Promise<void> {
+    if (this.busy) return;
+    const before = this.thread.snapshot();
+    this.composer.take();
+    this.status.textContent = '';
+    this.controller = new AbortController();
+    this.update();
+    try {
+      if (this.thread.conversationId === undefined) {
+        const conversation = await sendJson<Conversation>('POST', '/arena/conversations', { model: this.select.value });
+        this.thread.conversationId = conversation.id;
+        this.thread.target = { url: '/v1/chat/completions', model: this.select.value };
+      }
+      this.thread.addUser(text);
+      await this.runAnswer();
+    } catch (err) {
+      this.fail(err, before, text);
+    }
+  }
+
+  private async regenerate(): Promise<void> {
+    if (this.busy || !this.thread.lastIsAnswer()) return;
+    const before = this.thread.snapshot();
+    this.thread.dropLastAnswer();
+    this.controller = new AbortController();
+    this.update();
+    try {
+      await this.runAnswer();
+    } catch (err) {
+      this.fail(err, before);
+    }
+  }
+
+  private async runAnswer(): Promise<void> {
+    const controller = this.controller ?? new AbortController();
+    const result = await this.thread.answer(this.params.values(), controller.signal);
+    await this.thread.save();
+    this.controller = undefined;
+    this.rated = false;
+    this.status.textContent = result.stopped ? 'Stopped.' : result.finishReason === 'length' ? 'The answer reached the token limit.' : '';
+    this.update();
+  }
+
+  private fail(err: unknown, before: ReturnType<Thread['snapshot']>, text?: string): void {
+    this.controller = undefined;
+    this.thread.restore(before);
+    if (text !== undefined) this.composer.putBack(text);
+    this.thread.view.showError(messageOf(err));
+    this.status.textContent = 'The answer failed.';
+    this.update();
+  }
+
+  private stop(): void {
+    this.controller?.abort();
+  }
+
+  private clear(): void {
+    if (this.busy) return;
+    this.thread.reset();
+    this.rated = false;
+    this.status.textContent = '';
+    this.update();
+  }
+
+  private async feedback(kind: FeedbackKind): Promise<void> {
+    const id = this.thread.conversationId;
+    if (id === undefined || this.rated) return;
+    this.rated = true;
+    this.update();
+    try {
+      await sendJson('POST', `/arena/conversations/${encodeURIComponent(id)}/feedback`, { kind });
+      this.status.textContent = kind === 'flag' ? 'Thanks, the answer was flagged.' : `Thanks for your ${kind}.`;
+    } catch (err) {
+      this.rated = false;
+      this.status.textContent = `Feedback not saved: ${messageOf(err)}`;
+      this.update();
+    }
+  }
+}
