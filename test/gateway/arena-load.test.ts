@@ -1,0 +1,99 @@
+/**
+ * Bounded load test: many HTTP clients (one keep-alive connection each) vote at once on 127.0.0.1. Every vote is
+ * answered, every confirmed vote is in the database file with the winner its client sent (also after the gateway
+ * stopped), and two clients racing on the same battle turn get exactly one vote stored.
+ */
+import { Agent, request } from 'node:http';
+import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
+import type { BattleLogRecord, Winner } from '../../src/common/arena/store';
+import { call, startArenaStack, type ArenaStack } from '../ui/support/arena-stack';
+
+interface WireBattle { id: string; conversation_a: string; conversation_b: string }
+
+const CLIENTS = 40;
+const VOTES_PER_CLIENT = 6;
+const RACED_BATTLES = 20;
+const WINNERS: Winner[] = ['model_a', 'model_b', 'tie', 'tie (bothbad)'];
+
+function post(agent: Agent, url: string, body: unknown): Promise<{ status: number; body: { id?: number; winner?: string } }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { id?: number; winner?: string } }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+}
+
+describe('arena votes under load', () => {
+  let arena: ArenaStack;
+
+  beforeAll(async () => {
+    arena = await startArenaStack();
+  }, 120_000);
+  afterAll(async () => arena?.stop());
+
+  it('loses no vote from many concurrent clients and stores one vote per raced turn', async () => {
+    const url = arena.url;
+    const total = CLIENTS * VOTES_PER_CLIENT + RACED_BATTLES;
+    const battles: WireBattle[] = [];
+    await inBatches(Array.from({ length: total }, (_, i) => i), 16, async (i) => {
+      const battle = (await call<WireBattle>(`${url}/arena/battles`, 'POST', {})).body;
+      const messages = (side: string) => [{ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${side} ${i}` }];
+      await call(`${url}/arena/conversations/${battle.conversation_a}/messages`, 'PUT', { messages: messages('a') });
+      await call(`${url}/arena/conversations/${battle.conversation_b}/messages`, 'PUT', { messages: messages('b') });
+      battles[i] = battle;
+    });
+
+    const agents = Array.from({ length: CLIENTS }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    const expected = new Map<string, Winner>();
+    const started = performance.now();
+    const single = agents.map(async (agent, c) => {
+      const results = [];
+      for (let k = 0; k < VOTES_PER_CLIENT; k++) {
+        const i = c * VOTES_PER_CLIENT + k;
+        const winner = WINNERS[(c + k) % WINNERS.length];
+        expected.set(battles[i].id, winner);
+        results.push(await post(agent, `${url}/arena/battles/${battles[i].id}/votes`, { winner }));
+      }
+      return results;
+    });
+    const raced = battles.slice(CLIENTS * VOTES_PER_CLIENT).map((battle, r) =>
+      Promise.all([0, 1].map((j) => post(agents[(2 * r + j) % CLIENTS], `${url}/arena/battles/${battle.id}/votes`, { winner: WINNERS[j] }))));
+    const [singleResults, racedResults] = await Promise.all([Promise.all(single), Promise.all(raced)]);
+    const elapsedMs = performance.now() - started;
+    for (const agent of agents) agent.destroy();
+
+    const confirmed = singleResults.flat();
+    expect(confirmed.map((r) => r.status)).toEqual(new Array(CLIENTS * VOTES_PER_CLIENT).fill(201));
+    for (const pair of racedResults) expect(pair.map((r) => r.status).sort()).toEqual([201, 409]);
+    const ids = [...confirmed, ...racedResults.flat().filter((r) => r.status === 201)].map((r) => r.body.id);
+    expect(new Set(ids).size).toBe(total);
+
+    const board = await call<{ battles: number }>(`${url}/arena/leaderboard`, 'GET');
+    expect(board.body.battles).toBe(total);
+
+    // Stop the gateway, then read the file with a fresh connection.
+    await arena.stack.gateway.stop();
+    const store = await SqliteArenaStore.open({ path: arena.dbPath });
+    const records: BattleLogRecord[] = [];
+    for await (const r of store.exportBattleLog({ withoutConversations: false })) records.push(r);
+    expect((await store.counts()).battleVotes).toBe(total);
+    await store.close();
+    const byQuestion = new Map(records.map((r) => [(r.conversation_a as unknown as Array<{ content: string }>)[0].content, r.winner]));
+    battles.slice(0, CLIENTS * VOTES_PER_CLIENT).forEach((b, i) => expect(byQuestion.get(`question ${i}`)).toBe(expected.get(b.id)));
+    racedResults.forEach((pair, r) => {
+      const won = pair.findIndex((x) => x.status === 201);
+      expect(byQuestion.get(`question ${CLIENTS * VOTES_PER_CLIENT + r}`)).toBe(WINNERS[won]);
+    });
+    process.stdout.write(`arena load: ${total + RACED_BATTLES} vote requests from ${CLIENTS} clients in ${elapsedMs.toFixed(0)} ms (${((total + RACED_BATTLES) / (elapsedMs / 1000)).toFixed(0)} req/s)\n`);
+  }, 120_000);
+});
