@@ -52,7 +52,7 @@ export class LiveLeaderboard {
   svg(live: LiveBoard): string {
     let svg = this.svgs.get(live.board);
     if (svg === undefined) {
-      svg = ratingsChartSvg(live.board.models);
+      svg = ratingsChartSvg(live.board.models, { title: 'Rating (95% CI)' });
       this.svgs.set(live.board, svg);
     }
     return svg;

@@ -15,10 +15,10 @@ import type { Battle, Message, Vote, Winner } from './wire';
 export type BattleMode = 'anony' | 'named';
 
 const VOTES: Array<{ winner: Winner; label: string; icon: string }> = [
-  { winner: 'model_a', label: 'A is better', icon: '👈' },
-  { winner: 'model_b', label: 'B is better', icon: '👉' },
-  { winner: 'tie', label: 'Tie', icon: '🤝' },
-  { winner: 'tie (bothbad)', label: 'Both are bad', icon: '👎' },
+  { winner: 'model_a', label: 'A is better', icon: '←' },
+  { winner: 'model_b', label: 'B is better', icon: '→' },
+  { winner: 'tie', label: 'Tie', icon: '=' },
+  { winner: 'tie (bothbad)', label: 'Both are bad', icon: '✗' },
 ];
 
 const VOTE_TEXT: Record<Winner, string> = { model_a: 'A is better', model_b: 'B is better', tie: 'a tie', 'tie (bothbad)': 'both are bad' };

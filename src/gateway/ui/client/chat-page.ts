@@ -31,7 +31,7 @@ export class ChatPage implements Page {
   constructor() {
     const fb = (kind: FeedbackKind, label: string, icon: string): HTMLButtonElement =>
       h('button', { type: 'button', class: `feedback-${kind}`, onclick: () => void this.feedback(kind) }, h('span', { 'aria-hidden': 'true' }, icon), ` ${label}`);
-    this.feedbackButtons = { upvote: fb('upvote', 'Upvote', '👍'), downvote: fb('downvote', 'Downvote', '👎'), flag: fb('flag', 'Flag', '⚠️') };
+    this.feedbackButtons = { upvote: fb('upvote', 'Upvote', '▲'), downvote: fb('downvote', 'Downvote', '▼'), flag: fb('flag', 'Flag', '⚑') };
     this.select.addEventListener('change', () => this.clear());
     this.element = h(
       'section',
