@@ -66,7 +66,9 @@ describe('arena routes', () => {
       expect(new Set(side.chunks.map((c) => c.model))).toEqual(new Set([i === 0 ? 'model_a' : 'model_b']));
       expect(side.raw).not.toMatch(/"model":"[ab]"/);
     }
-    await call(`${url}/arena/conversations/${battle.conversation_a}/messages`, 'PUT', { messages: exchange(question, sides[0].text) });
+    const saved = await call<WireConversation>(`${url}/arena/conversations/${battle.conversation_a}/messages`, 'PUT', { messages: exchange(question, sides[0].text) });
+    expect(saved.status).toBe(200);
+    expect(saved.body).not.toHaveProperty('model');
     await call(`${url}/arena/conversations/${battle.conversation_b}/messages`, 'PUT', { messages: exchange(question, sides[1].text) });
     const vote = await call<WireVote>(`${url}/arena/battles/${battle.id}/votes`, 'POST', { winner: 'model_b' });
     expect(vote.status).toBe(201);
