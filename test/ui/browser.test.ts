@@ -41,6 +41,15 @@ describe('web UI in headless Chromium', () => {
     p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   }
 
+  /** Chromium with a fresh profile directory of its own. */
+  async function launch(profileDir: string): Promise<BrowserContext> {
+    const launched = await chromium.launchPersistentContext(profileDir, {
+      executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 },
+    });
+    launched.setDefaultTimeout(20_000);
+    return launched;
+  }
+
   async function setParams(root: Locator, values: { temperature?: string; maxTokens?: string }): Promise<void> {
     const details = root.locator('details.params');
     if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
@@ -68,9 +77,7 @@ describe('web UI in headless Chromium', () => {
     uiDir = join(work, 'ui');
     await buildUi({ outDir: uiDir });
     arena = await startArenaStack(['--ui-dir', uiDir]);
-    context = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 },
-    });
+    context = await launch(join(work, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     watch(page);
   }, 180_000);
@@ -179,8 +186,8 @@ describe('web UI in headless Chromium', () => {
   it('compares two named models side by side; named votes stay off the leaderboard', async () => {
     await page.getByRole('link', { name: 'Side by side' }).click();
     const root = page.locator('.battle-named');
-    await root.getByLabel('Model A', { exact: true }).selectOption('a');
-    await root.getByLabel('Model B', { exact: true }).selectOption('b');
+    await root.getByLabel('Choose model A').selectOption('a');
+    await root.getByLabel('Choose model B').selectOption('b');
     await hasText(root.locator('.pane-title'), ['Model A: a', 'Model B: b']);
     await setParams(root, { temperature: '0', maxTokens: '12' });
     const question = 'Name three colours';
@@ -219,7 +226,9 @@ describe('web UI in headless Chromium', () => {
     const secured = await startGateway(parseConfig(gatewayOptions, [
       '--controller', arena.stack.controller.address, '--listen', '127.0.0.1:0', '--db', ':memory:', '--ui-dir', uiDir, '--api-keys', 'sk-ui-test',
     ]), arena.stack.logger);
-    const other = await context.newPage();
+    // A browser of its own, closed before the gateway stops (so no idle keep-alive socket holds the server open).
+    const keyBrowser = await launch(join(work, 'profile-key'));
+    const other = keyBrowser.pages()[0] ?? (await keyBrowser.newPage());
     watch(other);
     try {
       expect((await call(`${secured.url}/arena/models`, 'GET')).status).toBe(401);
@@ -240,7 +249,7 @@ describe('web UI in headless Chromium', () => {
       await hasCount(root.locator('.msg-error'), 0);
       expect(await other.evaluate(() => localStorage.getItem('fleetchat.apiKey'))).toBe('sk-ui-test');
     } finally {
-      await other.close();
+      await keyBrowser.close();
       await secured.stop();
     }
 

@@ -56,7 +56,7 @@ export class BattlePage implements Page {
       pageHeading(mode === 'anony' ? 'Arena: which anonymous model is better?' : 'Compare two models side by side'),
       mode === 'anony'
         ? h('p', { class: 'intro' }, 'Ask anything. Two different models, chosen at random, answer without their names; vote for the better answer and the names are revealed.')
-        : h('div', { class: 'toolbar' }, h('label', { for: this.selects[0].id }, 'Model A'), this.selects[0], h('label', { for: this.selects[1].id }, 'Model B'), this.selects[1]),
+        : h('div', { class: 'toolbar' }, h('label', { for: this.selects[0].id }, 'Choose model A'), this.selects[0], h('label', { for: this.selects[1].id }, 'Choose model B'), this.selects[1]),
       h('div', { class: 'panes' }, this.threads[0].view.element, this.threads[1].view.element),
       h('div', { class: 'actions votes', role: 'group', 'aria-label': 'Vote' }, ...this.voteButtons),
       this.composer.element,
