@@ -4,6 +4,7 @@ import { register as controller } from './controller';
 import { register as gateway } from './gateway';
 import { register as up } from './up';
 import { register as worker } from './worker';
+import { register as generate } from './generate';
 import { register as template } from './template';
 import { register as judge } from './judge';
 import { register as jobsJudge } from './jobs-judge';
@@ -23,5 +24,6 @@ export const COMMANDS: RegisterCommand[] = [
   worker,
   gateway,
   up,
+  generate,
   model,
 ];

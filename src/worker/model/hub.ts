@@ -103,7 +103,11 @@ async function downloadFile(ref: HubRef, commit: string, entry: TreeEntry, targe
   const append = res.status === 206 && have > 0;
   options.logger?.info({ file: entry.path, bytes: entry.size, resumeFrom: append ? have : 0 }, 'downloading');
   if (!res.body) throw new FleetError('unavailable', `empty response for ${url}`);
-  await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(partial, { flags: append ? 'a' : 'w' }));
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(partial, { flags: append ? 'a' : 'w' }));
+  } catch (err) {
+    throw new FleetError('unavailable', `download of ${entry.path} was interrupted (${(err as Error).message}); it resumes from ${statSync(partial).size} bytes`, { cause: err });
+  }
   const size = statSync(partial).size;
   if (size !== entry.size) throw new FleetError('unavailable', `download of ${entry.path} is incomplete (${size} of ${entry.size} bytes); run again to resume`);
   if (entry.lfs) {
@@ -114,6 +118,23 @@ async function downloadFile(ref: HubRef, commit: string, entry: TreeEntry, targe
     }
   }
   renameSync(partial, target);
+}
+
+const DOWNLOAD_ATTEMPTS = 4;
+
+/** Retries an interrupted download (it resumes from the partial file) with a short backoff. */
+async function withResume(download: () => Promise<void>, path: string, options: HubOptions): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await download();
+      return;
+    } catch (err) {
+      const retryable = err instanceof FleetError && err.kind === 'unavailable' && err.code !== 'checksum_mismatch';
+      if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) throw err;
+      options.logger?.warn({ file: path, attempt, err: err.message }, 'download interrupted; resuming');
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 /** Downloads (or reuses) the snapshot and returns its local directory. */
@@ -133,7 +154,7 @@ export async function fetchFromHub(ref: HubRef, options: HubOptions): Promise<st
   const snapshot = join(base, 'snapshots', commit);
   if (existsSync(join(snapshot, `.complete-${options.variant}`))) return snapshot;
   const plan = planDownload(await listFiles(ref, commit, options), options.variant);
-  for (const entry of plan) await downloadFile(ref, commit, entry, join(snapshot, entry.path), options);
+  for (const entry of plan) await withResume(() => downloadFile(ref, commit, entry, join(snapshot, entry.path), options), entry.path, options);
   writeFileSync(join(snapshot, `.complete-${options.variant}`), `${new Date().toISOString()}\n`);
   mkdirSync(dirname(refFile), { recursive: true });
   writeFileSync(refFile, commit);
