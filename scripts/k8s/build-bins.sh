@@ -37,13 +37,45 @@ GO_BUILD_FLAGS=(-trimpath)   # plus -ldflags "-s -w ..." at each call
 log() { printf '[build-bins] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-command -v go >/dev/null || die "go is not on PATH"
 mkdir -p "$BIN_DIR"
 BIN_DIR="$(cd "$BIN_DIR" && pwd)"
 
 # One build at a time per cache dir.
 exec 9>"$BIN_DIR/.lock"
 if command -v flock >/dev/null; then flock 9; fi
+
+# ---------------------------------------------------------------- Go itself
+# No Go on the machine: fetch the toolchain the way `GOTOOLCHAIN` does, as the module golang.org/toolchain from
+# the module proxy, into the cache dir.
+BOOTSTRAP_GO_VERSION="${FLEETCHAT_BOOTSTRAP_GO:-1.26.8}"
+bootstrap_go() {
+  local arch proxy dir zip
+  case "$(uname -m)" in x86_64|amd64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) die "no Go and no toolchain for $(uname -m)" ;; esac
+  dir="$BIN_DIR/go-toolchain/go$BOOTSTRAP_GO_VERSION"
+  if [ ! -x "$dir/bin/go" ]; then
+    proxy="${GOPROXY:-https://proxy.golang.org}"; proxy="${proxy%%,*}"
+    [ "$proxy" = direct ] || [ "$proxy" = off ] && proxy=https://proxy.golang.org
+    zip="$BIN_DIR/go-toolchain/go$BOOTSTRAP_GO_VERSION.zip"
+    mkdir -p "$BIN_DIR/go-toolchain"
+    log "no go on PATH: fetching golang.org/toolchain go$BOOTSTRAP_GO_VERSION.linux-$arch from $proxy ..."
+    curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$BOOTSTRAP_GO_VERSION.linux-$arch.zip" || die "could not download the Go toolchain"
+    rm -rf "$BIN_DIR/go-toolchain/unpack"
+    command -v unzip >/dev/null || die "unzip is needed to unpack the Go toolchain (apt-get install unzip)"
+    unzip -q "$zip" -d "$BIN_DIR/go-toolchain/unpack" || die "could not unpack the Go toolchain"
+    rm -rf "$dir"
+    mv "$BIN_DIR/go-toolchain/unpack/golang.org/toolchain@v0.0.1-go$BOOTSTRAP_GO_VERSION.linux-$arch" "$dir"
+    rm -rf "$BIN_DIR/go-toolchain/unpack" "$zip"
+    # Module zips carry no file modes.
+    chmod -R u+x "$dir/bin" "$dir/pkg/tool"
+  fi
+  export PATH="$dir/bin:$PATH"
+  export GOTOOLCHAIN=local
+}
+if ! command -v go >/dev/null; then
+  if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; else bootstrap_go; fi
+fi
+command -v go >/dev/null || die "go is not on PATH"
+
 
 # ---------------------------------------------------------------- Go toolchain
 # The machines start on their own Go (1.26.x); a module whose `go` line asks for

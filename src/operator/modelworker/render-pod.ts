@@ -1,0 +1,113 @@
+/** The worker pod template of a ModelWorker (pure): the `fleetchat worker` container, its volumes and placement. */
+import type { V1Container, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { WORKER_GRPC_PORT, WORKER_METRICS_PORT } from './labels';
+import type { ValidModelWorkerSpec } from './valid-spec';
+
+export interface PodRenderOptions {
+  image: string;
+  controllerAddress: string;
+}
+
+export const CACHE_DIR = '/var/cache/fleetchat';
+export const MODELS_DIR = '/models';
+const GPU = 'nvidia.com/gpu';
+
+function fieldEnv(name: string, fieldPath: string): V1EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/** `--model` argument and the hub endpoint for the model source. */
+function modelArgs(spec: ValidModelWorkerSpec): string[] {
+  const s = spec.source;
+  switch (s.kind) {
+    case 'default': return ['--model', 'default'];
+    case 'hf': return ['--model', s.ref];
+    case 'mirror': return ['--model', s.ref, '--hf-endpoint', s.endpoint];
+    case 'pvc': return ['--model', [MODELS_DIR, s.claim, s.path].filter((p) => p !== '').join('/')];
+  }
+}
+
+export function workerArgs(spec: ValidModelWorkerSpec, controllerAddress: string): string[] {
+  const args = [
+    'worker',
+    ...modelArgs(spec),
+    '--controller', controllerAddress,
+    '--listen', `0.0.0.0:${WORKER_GRPC_PORT}`,
+    '--advertise-address', `$(POD_IP):${WORKER_GRPC_PORT}`,
+    '--metrics-listen', `0.0.0.0:${WORKER_METRICS_PORT}`,
+    '--worker-id', '$(POD_NAMESPACE).$(POD_NAME)',
+    '--max-concurrency', String(spec.maxConcurrency),
+    '--weights', spec.weights,
+    '--cache-dir', CACHE_DIR,
+  ];
+  if (spec.names.length > 0) args.push('--model-names', spec.names.join(','));
+  if (spec.convTemplate) args.push('--conv-template', spec.convTemplate);
+  return [...args, ...spec.extraArgs];
+}
+
+function env(spec: ValidModelWorkerSpec): V1EnvVar[] {
+  const out = [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('POD_IP', 'status.podIP')];
+  if (spec.hfTokenSecretRef) out.push({ name: 'FLEETCHAT_HF_TOKEN', valueFrom: { secretKeyRef: { name: spec.hfTokenSecretRef.name, key: spec.hfTokenSecretRef.key } } });
+  const reserved = new Set(out.map((e) => e.name));
+  return [...out, ...spec.env.filter((e) => !reserved.has(e.name))];
+}
+
+/** A GPU request without a limit gets the same limit (extended resources need request == limit). */
+function resources(spec: ValidModelWorkerSpec): V1Container['resources'] {
+  const requests = { ...spec.resources.requests };
+  const limits = { ...spec.resources.limits };
+  if (requests[GPU] !== undefined && limits[GPU] === undefined) limits[GPU] = requests[GPU];
+  const out: V1Container['resources'] = {};
+  if (Object.keys(requests).length > 0) out.requests = requests;
+  if (Object.keys(limits).length > 0) out.limits = limits;
+  return out;
+}
+
+function volumes(spec: ValidModelWorkerSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const cache: V1Volume = spec.cache.claimName
+    ? { name: 'cache', persistentVolumeClaim: { claimName: spec.cache.claimName } }
+    : { name: 'cache', emptyDir: spec.cache.sizeLimit ? { sizeLimit: spec.cache.sizeLimit } : {} };
+  const out: { volumes: V1Volume[]; mounts: V1VolumeMount[] } = {
+    volumes: [cache, { name: 'tmp', emptyDir: {} }],
+    mounts: [{ name: 'cache', mountPath: CACHE_DIR }, { name: 'tmp', mountPath: '/tmp' }],
+  };
+  if (spec.source.kind === 'pvc') {
+    out.volumes.push({ name: 'model', persistentVolumeClaim: { claimName: spec.source.claim, readOnly: true } });
+    out.mounts.push({ name: 'model', mountPath: `${MODELS_DIR}/${spec.source.claim}`, readOnly: true });
+  }
+  return out;
+}
+
+function container(spec: ValidModelWorkerSpec, options: PodRenderOptions, mounts: V1VolumeMount[]): V1Container {
+  const probe = (path: string): NonNullable<V1Container['readinessProbe']> => ({ httpGet: { path, port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 3 });
+  return {
+    name: 'worker',
+    image: spec.image ?? options.image,
+    imagePullPolicy: spec.imagePullPolicy,
+    args: workerArgs(spec, spec.controllerAddress ?? options.controllerAddress),
+    env: env(spec),
+    ports: [{ name: 'grpc', containerPort: WORKER_GRPC_PORT, protocol: 'TCP' }, { name: 'metrics', containerPort: WORKER_METRICS_PORT, protocol: 'TCP' }],
+    resources: resources(spec),
+    volumeMounts: mounts,
+    // Model downloads can take long: the startup probe allows an hour before liveness applies.
+    startupProbe: { ...probe('/healthz'), failureThreshold: 360 },
+    livenessProbe: { ...probe('/healthz'), failureThreshold: 3 },
+    readinessProbe: { ...probe('/readyz'), failureThreshold: 1 },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  };
+}
+
+export function renderPodSpec(spec: ValidModelWorkerSpec, options: PodRenderOptions): V1PodSpec {
+  const { volumes: vols, mounts } = volumes(spec);
+  return {
+    containers: [container(spec, options, mounts)],
+    volumes: vols,
+    nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
+    tolerations: spec.tolerations.length > 0 ? spec.tolerations : undefined,
+    affinity: spec.affinity,
+    automountServiceAccountToken: false,
+    // The worker drains for up to 30 s (--drain-timeout) after SIGTERM.
+    terminationGracePeriodSeconds: 45,
+    securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+  };
+}
