@@ -1,6 +1,6 @@
 /** `fleetchat gateway`: the OpenAI-compatible HTTP API in front of the controller and workers. */
 import type { FastifyInstance } from 'fastify';
-import { addressOption, durationOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
+import { addressOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
 import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import type { GatewayContext } from './context';
@@ -20,6 +20,7 @@ export const gatewayOptions = {
   publicPaths: listOption({ flag: '--public-paths', description: 'paths served without a key (prefixes end in *)', default: ['/health', '/metrics', ...UI_PUBLIC_PATHS] }),
   requestTimeout: durationOption({ flag: '--request-timeout', description: 'deadline of one generation request', default: 600_000, defaultLabel: '10m' }),
   maxBodyBytes: intOption({ flag: '--max-body-bytes', description: 'largest accepted request body', default: 8 * 1024 * 1024, min: 1024 }),
+  dispatch: enumOption({ flag: '--dispatch', description: 'worker choice: locally from the live view (shortest_queue, lottery) or by the controller per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery', 'controller'] as const }),
   workerAttempts: intOption({ flag: '--worker-attempts', description: 'workers tried before the first token', default: 3, min: 1, max: 10 }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
   ...arenaOptions,
@@ -38,7 +39,7 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, logger: Logger, extraRoutes?: (app: FastifyInstance, ctx: GatewayContext) => Promise<void> | void): Promise<RunningGateway> {
   const arena = await openArena(config, logger);
   const registry = createRegistry();
-  const view = new ControllerView(config.controller, logger);
+  const view = new ControllerView(config.controller, logger, config.dispatch);
   const pool = new WorkerPool();
   const ctx: GatewayContext = {
     view,

@@ -53,7 +53,7 @@ function fromFastifyError(err: FastifyError): FleetError {
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { ctx } = options;
-  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, keepAliveTimeout: 65_000, requestTimeout: 0 });
+  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, keepAliveTimeout: 65_000, requestTimeout: 0, forceCloseConnections: 'idle' });
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
     if (options.apiKeys.length === 0 || isPublic(request.url.split('?')[0], options.publicPaths)) return;

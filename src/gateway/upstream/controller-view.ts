@@ -5,6 +5,7 @@
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
 import { ModelKind } from '../../common/gen/worker';
+import { chooseCandidate, type DispatchMethodName } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
 import type { Logger } from '../../common/log';
 
@@ -18,9 +19,15 @@ export interface ModelSummary {
   maxConcurrency: number;
 }
 
+/** `controller`: ask the controller for every request; otherwise choose locally from the live view. */
+export type GatewayDispatch = DispatchMethodName | 'controller';
+
 export class ControllerView {
   private readonly client: ControllerClient;
   private readonly workers = new Map<string, WorkerInfo>();
+  /** Requests this gateway has in flight per worker (local dispatch counts them as load). */
+  private readonly inFlight = new Map<string, number>();
+  private synced = false;
   private stream: ClientReadableStream<WorkerEvent> | undefined;
   private closed = false;
   private retryMs = 200;
@@ -30,6 +37,7 @@ export class ControllerView {
   constructor(
     address: string,
     private readonly logger: Logger,
+    private readonly dispatch: GatewayDispatch = 'shortest_queue',
     private readonly callTimeoutMs = 5000,
   ) {
     this.client = createClient(ControllerClient, address);
@@ -64,9 +72,36 @@ export class ControllerView {
     return this.models().find((m) => m.name === name);
   }
 
-  /** Asks the controller for a worker (rejects with a FleetError: not_found, unavailable, ...). */
+  /**
+   * A worker for `model`: chosen locally from the live view (no extra hop), or by the controller when the view
+   * is not synced, has no worker for the model, or dispatch is set to `controller`.
+   * Rejects with a FleetError (not_found, unavailable, ...).
+   */
   async pick(model: string, exclude: string[]): Promise<{ address: string; workerId: string }> {
+    if (this.dispatch !== 'controller' && this.synced) {
+      const skip = new Set(exclude);
+      const candidates = [...this.workers.values()]
+        .filter((w) => w.modelNames.includes(model) && !skip.has(w.workerId))
+        .map((w) => ({ worker: w, status: w.status, pending: this.inFlight.get(w.workerId) ?? 0 }));
+      if (candidates.length > 0) {
+        const chosen = chooseCandidate(candidates, this.dispatch);
+        return { address: chosen.worker.address, workerId: chosen.worker.workerId };
+      }
+    }
     return unary(this.client.getWorkerAddress.bind(this.client), { model, method: DispatchMethod.DISPATCH_METHOD_UNSPECIFIED, excludeWorkerIds: exclude }, new Metadata(), this.callTimeoutMs);
+  }
+
+  /** Counts a request in flight on a worker until the returned release function is called. */
+  acquire(workerId: string): () => void {
+    this.inFlight.set(workerId, (this.inFlight.get(workerId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.inFlight.get(workerId) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(workerId);
+      else this.inFlight.set(workerId, n);
+    };
   }
 
   close(): void {
@@ -86,6 +121,7 @@ export class ControllerView {
       snapshotDone = true;
       this.workers.clear();
       for (const [k, v] of fresh) this.workers.set(k, v);
+      this.synced = true;
       this.retryMs = 200;
       this.markConnected();
     };
@@ -104,6 +140,7 @@ export class ControllerView {
     const restart = (why: string): void => {
       if (this.closed || this.stream !== stream) return;
       this.stream = undefined;
+      this.synced = false;
       this.logger.warn({ why, retryInMs: this.retryMs }, 'controller watch ended; reconnecting');
       const delay = this.retryMs;
       this.retryMs = Math.min(this.retryMs * 2, 5000);

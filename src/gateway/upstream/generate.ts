@@ -59,6 +59,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     }
     if (cancelled) return;
     tried.push(target.workerId);
+    const release = deps.view.acquire(target.workerId);
     let streamed = false;
     const c = deps.pool.get(target.address).generate(GenerateRequest.fromPartial(request), { deadline });
     call = c;
@@ -68,6 +69,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     });
     let settled = false;
     c.on('error', (err: GrpcErrorLike) => {
+      release();
       if (cancelled || settled) return;
       settled = true;
       const fe = fromGrpcError(err);
@@ -80,6 +82,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
       sink.onError(fe);
     });
     c.on('end', () => {
+      release();
       if (cancelled || settled) return;
       settled = true;
       sink.onEnd();

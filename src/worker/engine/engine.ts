@@ -15,6 +15,9 @@ import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } f
 import type { DecoderSession } from './session';
 import type * as ort from 'onnxruntime-node';
 
+/** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
+const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
+
 export interface EngineOptions {
   /** Cap on sequences in the running batch (1 = serial, FastChat's behaviour). */
   maxConcurrency: number;
@@ -171,8 +174,8 @@ export class Engine {
 
   private async step(): Promise<void> {
     this.retire();
-    for (const seq of this.admit()) {
-      await this.prefill(seq);
+    for (const group of this.prefillGroups(this.admit())) {
+      await this.prefill(group);
     }
     this.retire();
     if (this.running.length > 0) await this.decode();
@@ -194,29 +197,61 @@ export class Engine {
     return admitted;
   }
 
-  private async prefill(seq: Sequence): Promise<void> {
-    if (seq.cancelled) {
-      seq.abort(FinishReason.FINISH_REASON_CANCELLED);
-      return;
+  /**
+   * Splits the admitted sequences into prefill groups: each group is one forward pass, bounded by the prefill
+   * token budget (padded tokens count) and by the size of its logits ([rows, longest prompt, vocab]).
+   */
+  private prefillGroups(seqs: Sequence[]): Sequence[][] {
+    const groups: Sequence[][] = [];
+    let group: Sequence[] = [];
+    let longest = 0;
+    for (const seq of seqs) {
+      const len = Math.max(longest, seq.promptIds.length);
+      const rows = group.length + 1;
+      const fits = rows * len <= this.options.maxPrefillTokens && rows * len * this.options.vocab <= MAX_PREFILL_LOGITS;
+      if (group.length > 0 && !fits) {
+        groups.push(group);
+        group = [];
+        longest = 0;
+      }
+      group.push(seq);
+      longest = Math.max(longest, seq.promptIds.length);
     }
-    const len = seq.promptIds.length;
-    const positions = new BigInt64Array(len);
-    for (let i = 0; i < len; i++) positions[i] = BigInt(i);
-    const started = performance.now();
-    const out = await this.session.forward({
-      batch: 1,
-      seqLen: len,
-      pastLen: 0,
-      inputIds: BigInt64Array.from(seq.promptIds, (t) => BigInt(t)),
-      attentionMask: new BigInt64Array(len).fill(1n),
-      positionIds: positions,
-      past: undefined,
+    if (group.length > 0) groups.push(group);
+    return groups;
+  }
+
+  /** Prefills several prompts in one forward pass, left-padded to the longest; each gets its first token. */
+  private async prefill(group: Sequence[]): Promise<void> {
+    const live = group.filter((seq) => {
+      if (seq.cancelled) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
+      return !seq.cancelled;
     });
-    this.options.observer?.onStep?.(1, (performance.now() - started) / 1000);
-    seq.kv = { tensors: out.present, row: 0, padded: len, length: len };
+    if (live.length === 0) return;
+    const b = live.length;
+    const s = Math.max(...live.map((q) => q.promptIds.length));
+    const inputIds = new BigInt64Array(b * s);
+    const mask = new BigInt64Array(b * s);
+    const positions = new BigInt64Array(b * s).fill(1n); // padding positions: any value (masked out)
+    live.forEach((seq, row) => {
+      const pad = s - seq.promptIds.length;
+      seq.promptIds.forEach((t, i) => {
+        inputIds[row * s + pad + i] = BigInt(t);
+        mask[row * s + pad + i] = 1n;
+        positions[row * s + pad + i] = BigInt(i);
+      });
+    });
+    const started = performance.now();
+    const out = await this.session.forward({ batch: b, seqLen: s, pastLen: 0, inputIds, attentionMask: mask, positionIds: positions, past: undefined });
+    this.options.observer?.onStep?.(b, (performance.now() - started) / 1000);
     const v = out.vocab;
-    const promptLogprobs = seq.params.echo && seq.params.topLogprobs !== undefined ? this.promptLogprobs(seq, out.logits, v) : undefined;
-    this.deliver(seq, out.logits.subarray((len - 1) * v, len * v), promptLogprobs);
+    live.forEach((seq, row) => {
+      const len = seq.promptIds.length;
+      seq.kv = { tensors: out.present, row, padded: s, length: len };
+      const rowLogits = out.logits.subarray(row * s * v, (row + 1) * s * v);
+      const promptLogprobs = seq.params.echo && seq.params.topLogprobs !== undefined ? this.promptLogprobs(seq, rowLogits.subarray((s - len) * v), v) : undefined;
+      this.deliver(seq, rowLogits.subarray((s - 1) * v, s * v), promptLogprobs);
+    });
   }
 
   private promptLogprobs(seq: Sequence, logits: Float32Array, v: number): Array<ChunkLogprob | null> {

@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:engine`: single-stream prefill and decode speed of fleetchat's engine and of transformers.js
+ * (@huggingface/transformers on the same onnxruntime-node) on the very same model directories and prompt,
+ * greedy, same thread count. Prints a table, then one JSON line last:
+ *   {decode_tok_s, peer_decode_tok_s, ratio, model_bytes, bound_tok_s, ...} (for the ~100M model).
+ *
+ *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3)
+ */
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { silentLogger } from '../../src/common/log';
+import { FinishReason } from '../../src/common/gen/worker';
+import { loadGenerationRuntime } from '../../src/worker/model/load';
+import type { GenerationRuntime } from '../../src/worker/runtime';
+import { resolveSamplingParams } from '../../src/worker/sampling/params';
+import { measureCopyBandwidth } from '../support/bandwidth';
+import { benchModel } from '../support/models';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
+const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PROMPT = 'The history of the city begins with a small settlement on the river, where traders from the north and the south met every';
+
+interface Speeds {
+  prefillTokS: number;
+  decodeTokS: number;
+  promptTokens: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Time to generate `n` tokens greedily (prefill included). */
+function ours(rt: GenerationRuntime, n: number): Promise<{ ms: number; ids: number[]; promptTokens: number }> {
+  const prompt = rt.prompts.fromText(PROMPT);
+  const params = resolveSamplingParams([{ temperature: 0, maxTokens: n, ignoreEos: true }], rt.info.vocabSize);
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const ids: number[] = [];
+    rt.engine.submit({
+      promptIds: prompt.ids,
+      params,
+      onChunk: (c) => {
+        ids.push(...c.tokenIds);
+        if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) resolve({ ms: performance.now() - started, ids, promptTokens: prompt.ids.length });
+      },
+    });
+  });
+}
+
+interface TjsModel {
+  generate(args: Record<string, unknown>): Promise<{ tolist(): bigint[][] } | { tolist(): number[][] }>;
+  dispose(): Promise<void>;
+}
+
+interface Contender {
+  /** Generates n tokens greedily; returns wall time and the new token ids. */
+  gen(n: number): Promise<{ ms: number; ids: number[] }>;
+  promptTokens: number;
+  close(): Promise<void>;
+}
+
+async function oursContender(dir: string): Promise<Contender> {
+  const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: 'auto', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 1 << 20, logger: silentLogger() });
+  const promptTokens = rt.prompts.fromText(PROMPT).ids.length;
+  return { gen: (n) => ours(rt, n), promptTokens, close: () => rt.release() };
+}
+
+async function peerContender(dir: string): Promise<Contender> {
+  const tjs = await import('@huggingface/transformers');
+  tjs.env.localModelPath = dirname(dir) + '/';
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  const tokenizer = await tjs.AutoTokenizer.from_pretrained(basename(dir));
+  const model = (await tjs.AutoModelForCausalLM.from_pretrained(basename(dir), {
+    dtype: 'fp32',
+    session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 },
+  })) as unknown as TjsModel;
+  const inputs = tokenizer(PROMPT) as { input_ids: { dims: number[] } } & Record<string, unknown>;
+  const promptTokens = inputs.input_ids.dims[1];
+  const gen = async (n: number): Promise<{ ms: number; ids: number[] }> => {
+    const t = performance.now();
+    const out = await model.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false });
+    const row = (out.tolist() as Array<Array<number | bigint>>)[0].map(Number);
+    return { ms: performance.now() - t, ids: row.slice(promptTokens) };
+  };
+  return { gen, promptTokens, close: () => model.dispose() };
+}
+
+/** Runs both contenders alternately (so load changes on the machine hit both alike); medians per contender. */
+async function measurePair(a: Contender, b: Contender): Promise<Array<Speeds & { ids: number[] }>> {
+  const samples = [a, b].map(() => ({ one: [] as number[], many: [] as number[], ids: [] as number[] }));
+  for (const c of [a, b]) await c.gen(4); // warm-up
+  for (let r = 0; r < RUNS; r++) {
+    for (const [i, c] of [a, b].entries()) {
+      samples[i].one.push((await c.gen(1)).ms);
+      const many = await c.gen(DECODE + 1);
+      samples[i].many.push(many.ms);
+      samples[i].ids = many.ids;
+    }
+  }
+  return [a, b].map((c, i) => ({
+    prefillTokS: c.promptTokens / (median(samples[i].one) / 1000),
+    decodeTokS: DECODE / ((median(samples[i].many) - median(samples[i].one)) / 1000),
+    promptTokens: c.promptTokens,
+    ids: samples[i].ids,
+  }));
+}
+
+async function main(): Promise<void> {
+  const bandwidth = measureCopyBandwidth();
+  const models = [
+    { name: 'tiny', dir: await benchModel('tiny', { preset: 'tiny' }) },
+    { name: '100m', dir: await benchModel('100m', { preset: '100m' }) },
+  ];
+  const rows: Array<Record<string, string | number>> = [];
+  let last: Record<string, number | string | boolean> = {};
+  for (const m of models) {
+    const bytes = statSync(join(m.dir, 'onnx', 'model.onnx')).size;
+    const mine = await oursContender(m.dir);
+    const peer = await peerContender(m.dir);
+    const [a, b] = await measurePair(mine, peer);
+    await mine.close();
+    await peer.close();
+    const same = a.ids.slice(0, DECODE).join(',') === b.ids.slice(0, DECODE).join(',');
+    const bound = bandwidth / bytes;
+    rows.push({ model: m.name, model_mb: +(bytes / 1e6).toFixed(1), prompt_tokens: a.promptTokens, fleetchat_prefill_tok_s: +a.prefillTokS.toFixed(1), peer_prefill_tok_s: +b.prefillTokS.toFixed(1), fleetchat_decode_tok_s: +a.decodeTokS.toFixed(1), peer_decode_tok_s: +b.decodeTokS.toFixed(1), ratio: +(a.decodeTokS / b.decodeTokS).toFixed(2), bound_tok_s: +bound.toFixed(1), same_tokens: String(same) });
+    last = { model: m.name, decode_tok_s: +a.decodeTokS.toFixed(1), peer_decode_tok_s: +b.decodeTokS.toFixed(1), ratio: +(a.decodeTokS / b.decodeTokS).toFixed(3), prefill_tok_s: +a.prefillTokS.toFixed(1), peer_prefill_tok_s: +b.prefillTokS.toFixed(1), model_bytes: bytes, copy_bandwidth_gb_s: +(bandwidth / 1e9).toFixed(1), bound_tok_s: +bound.toFixed(1), threads: THREADS, identical_greedy_tokens: same };
+  }
+  console.log(`bench:engine — single stream, greedy, ${THREADS} threads, ${DECODE} decode tokens, median of ${RUNS}; peer = transformers.js`);
+  console.table(rows);
+  console.log(JSON.stringify(last));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

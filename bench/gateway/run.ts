@@ -1,0 +1,110 @@
+/**
+ * `npm run bench:gateway`: the same streaming workload — N concurrent chat completions of T tokens each — sent
+ * (a) straight to the worker over gRPC and (b) through gateway + controller over HTTP/SSE, alternating rounds in
+ * one run. Prints added time-to-first-token p50/p99 and output tokens/s both ways, then one JSON line last:
+ * {ttft_added_ms_p50, ttft_added_ms_p99, throughput_ratio, ...}.
+ *
+ *   BENCH_MODEL=tiny|small|100m (default tiny: the smallest model makes the front end's share largest),
+ *   BENCH_CONCURRENCY (default 64), BENCH_TOKENS (default 128), BENCH_ROUNDS (default 3)
+ */
+import type { ChildProcess } from 'node:child_process';
+import { WorkerClient } from '../../src/common/gen/worker';
+import { createClient } from '../../src/common/grpc/client';
+import { spawnCli, waitForOutput } from '../../test/support/cli';
+import { grpcLoad, type LoadResult } from '../support/grpc-load';
+import { benchModel } from '../support/models';
+import { percentile, round } from '../support/stats';
+
+const PRESET = (process.env.BENCH_MODEL ?? 'tiny') as 'tiny' | 'small' | '100m';
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
+
+async function sseOnce(url: string): Promise<{ ttftMs: number; tokens: number }> {
+  const started = performance.now();
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'bench', messages: MESSAGES, max_tokens: TOKENS, temperature: 0, ignore_eos: true, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let ttftMs = -1;
+  let buffer = '';
+  let tokens = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let i: number;
+    while ((i = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      if (!event.startsWith('data: {')) continue;
+      const chunk = JSON.parse(event.slice(6)) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } | null };
+      if (ttftMs < 0 && chunk.choices.some((c) => c.delta.content !== undefined && c.delta.content !== '')) ttftMs = performance.now() - started;
+      if (chunk.usage) tokens = chunk.usage.completion_tokens;
+    }
+  }
+  return { ttftMs, tokens };
+}
+
+async function httpLoad(url: string): Promise<LoadResult> {
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: CONCURRENCY }, () => sseOnce(url)));
+  return { seconds: (performance.now() - started) / 1000, tokens: results.reduce((n, r) => n + r.tokens, 0), ttftMs: results.map((r) => r.ttftMs) };
+}
+
+async function main(): Promise<void> {
+  const dir = await benchModel(PRESET, { preset: PRESET });
+  // Each component in its own process, as deployed; this process is only the load client.
+  const children: ChildProcess[] = [];
+  const start = async (args: string[], ready: RegExp): Promise<RegExpMatchArray> => {
+    const child = spawnCli([...args, '--log-level', 'info']);
+    children.push(child);
+    return waitForOutput(child, ready, 120_000);
+  };
+  const controllerAddr = (await start(['controller', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"/))[1];
+  const workerAddr = (await start(['worker', '--model', dir, '--model-names', 'bench', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--threads', '2', '--max-concurrency', String(CONCURRENCY), '--max-queue', '1024'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/))[1];
+  const url = (await start(['gateway', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1];
+  const stack = { url, stop: async () => children.forEach((c) => c.kill('SIGTERM')) };
+  await new Promise((r) => setTimeout(r, 500));
+  const client = createClient(WorkerClient, workerAddr);
+  const direct = { ttft: [] as number[], tokens: 0, seconds: 0 };
+  const viaGateway = { ttft: [] as number[], tokens: 0, seconds: 0 };
+  const chat = { model: 'bench', chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, ignoreEos: true, temperature: 0 } };
+  await grpcLoad(client, 4, chat, 'text');
+  await httpLoad(stack.url);
+  for (let r = 0; r < ROUNDS; r++) {
+    const a = await grpcLoad(client, CONCURRENCY, chat, 'text');
+    const b = await httpLoad(stack.url);
+    direct.ttft.push(...a.ttftMs);
+    direct.tokens += a.tokens;
+    direct.seconds += a.seconds;
+    viaGateway.ttft.push(...b.ttftMs);
+    viaGateway.tokens += b.tokens;
+    viaGateway.seconds += b.seconds;
+  }
+  client.close();
+  await stack.stop();
+  const row = (name: string, m: typeof direct) => ({ path: name, ttft_p50_ms: round(percentile(m.ttft, 50)), ttft_p99_ms: round(percentile(m.ttft, 99)), output_tok_s: round(m.tokens / m.seconds), tokens: m.tokens });
+  console.log(`bench:gateway — model ${PRESET}, ${CONCURRENCY} concurrent streams x ${TOKENS} tokens, ${ROUNDS} alternating rounds`);
+  console.table([row('worker gRPC (direct)', direct), row('gateway HTTP/SSE + controller', viaGateway)]);
+  console.log(JSON.stringify({
+    model: PRESET,
+    concurrency: CONCURRENCY,
+    tokens_per_stream: TOKENS,
+    ttft_added_ms_p50: round(percentile(viaGateway.ttft, 50) - percentile(direct.ttft, 50), 2),
+    ttft_added_ms_p99: round(percentile(viaGateway.ttft, 99) - percentile(direct.ttft, 99), 2),
+    direct_tok_s: round(direct.tokens / direct.seconds),
+    gateway_tok_s: round(viaGateway.tokens / viaGateway.seconds),
+    throughput_ratio: round(viaGateway.tokens / viaGateway.seconds / (direct.tokens / direct.seconds), 3),
+  }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
