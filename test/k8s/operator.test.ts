@@ -122,4 +122,24 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('operator on a real API 
       return d.items.length === 0 && s.items.length === 0 && p.items.length === 0;
     }, 60_000);
   });
+
+  it('applies every example manifest', async () => {
+    const exNs = await o.newNamespace('examples');
+    const op = await o.startOperator(exNs);
+    await eventually('second operator leads', async () => op.isLeader());
+    for (const file of ['modelworker-tiny.yaml', 'modelworker-gpu.yaml', 'modelworker-autoscale.yaml', 'modelworker-pvc.yaml']) await applyFile(o.kc, join(EXAMPLES, file), { namespace: exNs });
+    const deployments = await eventually('four Deployments', async () => {
+      const list = await apps.listNamespacedDeployment({ namespace: exNs });
+      return list.items.length === 4 && new Map(list.items.map((d) => [d.metadata!.name!, d]));
+    });
+    const pvc = deployments.get('vicuna-7b')!.spec!.template.spec!;
+    expect(pvc.volumes).toEqual(expect.arrayContaining([{ name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } }, { name: 'cache', persistentVolumeClaim: { claimName: 'fleetchat-cache' } }]));
+    expect(pvc.containers[0].args).toEqual(expect.arrayContaining(['--model', '/models/models/vicuna-7b-v1.5-onnx', '--conv-template', 'vicuna_v1.1']));
+    expect(deployments.get('llama-3-2-1b')!.spec!.replicas).toBe(1);
+    const tiny = await eventually('tiny Ready', async () => {
+      const got = await o.getModelWorker(exNs, 'tiny');
+      return condition(got, 'Ready')?.status === 'True' && got;
+    }, 60_000);
+    expect(tiny.status).toMatchObject({ readyReplicas: 1, registeredWorkers: 1 });
+  });
 });

@@ -11,6 +11,7 @@ import { register as jobsJudge } from './jobs-judge';
 import { register as jobsData } from './jobs-data';
 import { register as jobsElo } from './jobs-elo';
 import { register as model } from './model';
+import { register as operator } from './operator';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -26,4 +27,5 @@ export const COMMANDS: RegisterCommand[] = [
   up,
   generate,
   model,
+  operator,
 ];

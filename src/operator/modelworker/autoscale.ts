@@ -28,9 +28,12 @@ export function decideReplicas(input: { current: number; load: number; autoscali
   const a = input.autoscaling;
   const recommended = recommendReplicas(input.load, a);
   const keepMs = Math.max(a.scaleUpStabilizationMs, a.scaleDownStabilizationMs);
-  const history = [...input.history.filter((r) => input.nowMs - r.atMs <= keepMs), { atMs: input.nowMs, replicas: recommended }];
-  const within = (ms: number): number[] => history.filter((r) => input.nowMs - r.atMs <= ms).map((r) => r.replicas);
   const current = Math.min(a.maxReplicas, Math.max(a.minReplicas, input.current));
+  // No history (new ModelWorker, operator restart, new leader): the current count counts as a recommendation, so a
+  // scale-down still waits a full window.
+  const past = input.history.length > 0 ? input.history : [{ atMs: input.nowMs, replicas: current }];
+  const history = [...past.filter((r) => input.nowMs - r.atMs <= keepMs), { atMs: input.nowMs, replicas: recommended }];
+  const within = (ms: number): number[] => history.filter((r) => input.nowMs - r.atMs <= ms).map((r) => r.replicas);
   let replicas = current;
   const upTo = Math.min(...within(a.scaleUpStabilizationMs));
   const downTo = Math.max(...within(a.scaleDownStabilizationMs));

@@ -51,6 +51,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 const jitter = (ms: number): number => ms * (1 + 0.2 * Math.random());
 
+/** Lease times as client-node hands them back: a string (MicroTime is not in its type map) or a Date. */
+function micro(value: Date | string | undefined): V1MicroTime | undefined {
+  return value === undefined ? undefined : new V1MicroTime(new Date(value).getTime());
+}
+
 export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
   const stopping = new AbortController();
   let observed: Observed | undefined;
@@ -68,9 +73,9 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
         holderIdentity: o.identity,
         leaseDurationSeconds: Math.ceil(o.leaseDurationMs / 1000),
         // MicroTime: the API server wants microseconds (a plain Date serialises milliseconds and is refused).
-        acquireTime: changedHands || !spec.acquireTime ? new V1MicroTime(nowMs) : new V1MicroTime(spec.acquireTime.getTime()),
+        acquireTime: changedHands || !spec.acquireTime ? new V1MicroTime(nowMs) : micro(spec.acquireTime),
         renewTime: new V1MicroTime(nowMs),
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (changedHands && spec.holderIdentity ? 1 : 0),
+        leaseTransitions: previous ? (spec.leaseTransitions ?? 0) + (changedHands ? 1 : 0) : 0,
       },
     };
   };
@@ -145,7 +150,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
     try {
       const current = await o.api.readNamespacedLease({ namespace: o.namespace, name: o.name });
       if (current.spec?.holderIdentity !== o.identity) return;
-      const body: V1Lease = { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(), acquireTime: current.spec?.acquireTime ? new V1MicroTime(current.spec.acquireTime.getTime()) : undefined } };
+      const body: V1Lease = { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(), acquireTime: micro(current.spec?.acquireTime) } };
       await o.api.replaceNamespacedLease({ namespace: o.namespace, name: o.name, body });
       log.info('released the lease');
     } catch (err) {

@@ -16,6 +16,8 @@ export interface FakeKubeletOptions {
   onTerminating?: (pod: V1Pod) => Promise<void>;
   /** Leave pods Pending (a Job test completes them itself). */
   autoRun?: boolean;
+  /** First three octets of the pod IPs this node hands out (default 10.244.0). */
+  podSubnet?: string;
 }
 
 export interface FakeKubelet {
@@ -67,7 +69,7 @@ export async function startFakeKubelet(o: FakeKubeletOptions): Promise<FakeKubel
       }
       if (o.autoRun === false || started.has(uid) || pod.status?.phase !== 'Pending') continue;
       started.add(uid);
-      const ip = `10.244.0.${nextIp++}`;
+      const ip = `${o.podSubnet ?? '10.244.0'}.${nextIp++}`;
       const running = await core.patchNamespacedPodStatus({ namespace: ns, name, body: { status: runningStatus(pod, ip) } }, mergePatch());
       await o.onRunning?.(running);
     }

@@ -3,7 +3,7 @@
  * ModelWorker CRD, a GPU node run by the fake kubelet whose pods register simulated workers with a REAL fleetchat
  * controller, and the operator itself (in-process, leader election on).
  */
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { parseConfig } from '../../../src/common/config';
 import { createLogger, silentLogger, type Logger } from '../../../src/common/log';
 import { controllerOptions, startController, type RunningController } from '../../../src/controller/main';
@@ -19,7 +19,8 @@ export interface OperatorEnv {
   env: Envtest;
   kc: KubeConfig;
   controller: RunningController;
-  kubelet: FakeKubelet;
+  /** A tainted GPU node and a plain CPU node. */
+  kubelets: FakeKubelet[];
   workers: SimulatedWorkers;
   /** Fast test settings for startOperator. */
   operatorArgs(namespace: string, extra?: string[]): string[];
@@ -40,19 +41,22 @@ export async function startOperatorEnv(logger: Logger = testLogger()): Promise<O
   const kc = env.kubeConfig;
   const operators: RunningOperator[] = [];
   let controller: RunningController | undefined;
-  let kubelet: FakeKubelet | undefined;
+  const kubelets: FakeKubelet[] = [];
   const workers = new SimulatedWorkers();
   let namespaces = 0;
   try {
     controller = await startController(parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-expiry', '10m']), logger);
-    kubelet = await startFakeKubelet({
-      kc, nodeName: 'gpu-node-1', labels: { 'nvidia.com/gpu.present': 'true' }, capacity: { 'nvidia.com/gpu': '8' },
-      taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }],
-      onRunning: async (pod) => {
+    const play = {
+      onRunning: async (pod: V1Pod): Promise<void> => {
         await workers.register(pod);
       },
-      onTerminating: (pod) => workers.deregister(pod),
-    });
+      onTerminating: (pod: V1Pod): Promise<void> => workers.deregister(pod),
+    };
+    kubelets.push(await startFakeKubelet({
+      kc, nodeName: 'gpu-node-1', labels: { 'nvidia.com/gpu.present': 'true' }, capacity: { 'nvidia.com/gpu': '8' },
+      taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }], podSubnet: '10.244.1', ...play,
+    }));
+    kubelets.push(await startFakeKubelet({ kc, nodeName: 'cpu-node-1', podSubnet: '10.244.2', ...play }));
   } catch (err) {
     await env.stop();
     throw err;
@@ -64,7 +68,7 @@ export async function startOperatorEnv(logger: Logger = testLogger()): Promise<O
     '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '250ms', '--finalizer-timeout', '5s', '--controller-timeout', '1s', ...extra,
   ];
   return {
-    env, kc, controller, kubelet, workers, operatorArgs,
+    env, kc, controller, kubelets, workers, operatorArgs,
     startOperator: async (namespace, extra, overrides) => {
       const op = await startOperator(parseConfig(operatorOptions, operatorArgs(namespace, extra)), logger, { kubeConfig: kc, ...overrides });
       operators.push(op);
@@ -74,7 +78,7 @@ export async function startOperatorEnv(logger: Logger = testLogger()): Promise<O
     getModelWorker: async (namespace, name) => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as ModelWorker,
     stop: async () => {
       for (const op of operators) await op.stop();
-      await kubelet?.stop();
+      for (const k of kubelets) await k.stop();
       workers.close();
       await controller?.stop(100);
       await env.stop();

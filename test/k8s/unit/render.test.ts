@@ -1,0 +1,89 @@
+import { parseConfig } from '../../../src/common/config';
+import type { ModelWorker } from '../../../src/operator/api/v1alpha1/types';
+import { SPEC_HASH_ANNOTATION } from '../../../src/operator/modelworker/labels';
+import { renderDeployment, renderService } from '../../../src/operator/modelworker/render';
+import { validSpec } from '../../../src/operator/modelworker/valid-spec';
+import { workerOptions } from '../../../src/worker/main';
+import { expandArgs } from '../support/simulated-worker';
+
+function mw(spec: Record<string, unknown>, name = 'pool'): ModelWorker {
+  return { apiVersion: 'fleetchat.dev/v1alpha1', kind: 'ModelWorker', metadata: { name, namespace: 'ml', uid: 'uid-1', generation: 1 }, spec: spec as unknown as ModelWorker['spec'] };
+}
+
+const OPTIONS = { image: 'registry.example/fleetchat:1.0', controllerAddress: 'fleetchat-controller.fleetchat.svc:21001', replicas: 2 };
+
+function render(spec: Record<string, unknown>) {
+  const m = mw(spec);
+  return renderDeployment(m, validSpec(m), OPTIONS);
+}
+
+describe('rendering a ModelWorker', () => {
+  it('passes worker flags that the real worker CLI accepts, with the pod identity from the downward API', () => {
+    const d = render({ model: { source: 'hf:Qwen/Qwen2.5-0.5B-Instruct', names: ['qwen', 'q'], convTemplate: 'qwen-7b-chat', weights: 'q4' }, maxConcurrency: 8, extraArgs: ['--threads', '4'] });
+    const pod = { metadata: { name: 'pool-abc-12345', namespace: 'ml' }, status: { podIP: '10.1.2.3' }, spec: d.spec!.template.spec };
+    const args = expandArgs(pod, d.spec!.template.spec!.containers[0]);
+    expect(args[0]).toBe('worker');
+    const config = parseConfig(workerOptions, args.slice(1));
+    expect(config).toMatchObject({
+      model: 'hf:Qwen/Qwen2.5-0.5B-Instruct', modelNames: ['qwen', 'q'], convTemplate: 'qwen-7b-chat', weights: 'q4', maxConcurrency: 8, threads: 4,
+      controller: 'fleetchat-controller.fleetchat.svc:21001', listen: '0.0.0.0:21011', advertiseAddress: '10.1.2.3:21011', metricsListen: '0.0.0.0:21012',
+      workerId: 'ml.pool-abc-12345', cacheDir: '/var/cache/fleetchat',
+    });
+  });
+
+  it('mounts a PVC model read-only and points --model into it', () => {
+    const d = render({ model: { source: 'pvc://models/vicuna/7b/' }, cache: { claimName: 'shared-cache' } });
+    const spec = d.spec!.template.spec!;
+    expect(spec.volumes).toEqual(expect.arrayContaining([
+      { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } },
+      { name: 'cache', persistentVolumeClaim: { claimName: 'shared-cache' } },
+    ]));
+    const c = spec.containers[0];
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'model', mountPath: '/models/models', readOnly: true }]));
+    expect(c.args![c.args!.indexOf('--model') + 1]).toBe('/models/models/vicuna/7b');
+  });
+
+  it('turns a hub mirror URL into --model hf:... and --hf-endpoint', () => {
+    const args = render({ model: { source: 'https://hub.example.com:8443/org/model@v2' } }).spec!.template.spec!.containers[0].args!;
+    expect(args.slice(args.indexOf('--model'), args.indexOf('--model') + 4)).toEqual(['--model', 'hf:org/model@v2', '--hf-endpoint', 'https://hub.example.com:8443']);
+  });
+
+  it('gives a GPU request the same limit, keeps a size-limited cache and takes image and controller overrides', () => {
+    const d = render({ model: { source: 'default' }, resources: { requests: { 'nvidia.com/gpu': 2, cpu: '1' } }, cache: { sizeLimit: '10Gi' }, image: 'mine:2', controllerAddress: 'ctl:9000' });
+    const c = d.spec!.template.spec!.containers[0];
+    expect(c.resources).toEqual({ requests: { 'nvidia.com/gpu': '2', cpu: '1' }, limits: { 'nvidia.com/gpu': '2' } });
+    expect(c.image).toBe('mine:2');
+    expect(c.args![c.args!.indexOf('--controller') + 1]).toBe('ctl:9000');
+    expect(d.spec!.template.spec!.volumes).toEqual(expect.arrayContaining([{ name: 'cache', emptyDir: { sizeLimit: '10Gi' } }]));
+  });
+
+  it('reads the Hugging Face token from the Secret, and user env cannot override the pod identity', () => {
+    const c = render({ model: { source: 'hf:a/b', hfTokenSecretRef: { name: 'hf', key: 'token' } }, env: [{ name: 'POD_NAME', value: 'spoofed' }, { name: 'EXTRA', value: '1' }] }).spec!.template.spec!.containers[0];
+    const env = c.env!;
+    expect(env.filter((e) => e.name === 'POD_NAME')).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+    expect(env).toEqual(expect.arrayContaining([{ name: 'FLEETCHAT_HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'token' } } }, { name: 'EXTRA', value: '1' }]));
+  });
+
+  it('changes the spec hash when anything in the pod changes, and only then', () => {
+    const base = { model: { source: 'default' }, maxConcurrency: 4 };
+    const hash = (spec: Record<string, unknown>, replicas = 2): string => {
+      const m = mw(spec);
+      return renderDeployment(m, validSpec(m), { ...OPTIONS, replicas }).spec!.template.metadata!.annotations![SPEC_HASH_ANNOTATION];
+    };
+    expect(hash(base)).toBe(hash({ maxConcurrency: 4, model: { source: 'default' } }));
+    expect(hash(base, 5)).toBe(hash(base));
+    expect(hash({ ...base, maxConcurrency: 5 })).not.toBe(hash(base));
+    expect(hash({ ...base, nodeSelector: { a: 'b' } })).not.toBe(hash(base));
+  });
+
+  it('renders a headless Service with the Deployment selector and an owner reference', () => {
+    const m = mw({ model: { source: 'default' } });
+    const s = renderService(m);
+    expect(s.spec).toMatchObject({ clusterIP: 'None', selector: { 'app.kubernetes.io/name': 'fleetchat-worker', 'fleetchat.dev/model-worker': 'pool' } });
+    expect(s.metadata!.ownerReferences).toEqual([{ apiVersion: 'fleetchat.dev/v1alpha1', kind: 'ModelWorker', name: 'pool', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
+  });
+
+  it('refuses a PVC path that climbs out of the claim', () => {
+    expect(() => validSpec(mw({ model: { source: 'pvc://models/a/../../b' } }))).toThrow(/must not contain '\.\.'/);
+  });
+});
