@@ -213,10 +213,18 @@ else
 fi
 
 # ---------------------------------------------------------------- helm
+# helm's Makefile stamps the Kubernetes version its client-go speaks (what `helm template` and `helm lint` assume
+# without a cluster, e.g. for a chart's kubeVersion); a bare `go install` would leave v1.20.
+helm_k8s_minor() { # helm_k8s_minor VERSION -> minor of k8s.io/client-go v0.MINOR.x in helm's go.mod
+  local mod
+  mod="$(go mod download -json "helm.sh/helm/v3@$1" 2>/dev/null | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
+  [ -n "$mod" ] && awk '$1 == "k8s.io/client-go" { split($2, v, "."); print v[2]; exit }' "$mod"
+}
+helm_key() { echo "$1 ${GOTOOLCHAIN:-local} k8s-ldflags"; }
 HELM_VERSION=""
 if [ -x "$BIN_DIR/helm" ] && [ -f "$BIN_DIR/.stamp-helm" ]; then
   for v in $HELM_VERSIONS; do
-    if [ "$(cat "$BIN_DIR/.stamp-helm")" = "$v ${GOTOOLCHAIN:-local}" ]; then HELM_VERSION="$v"; break; fi
+    if [ "$(cat "$BIN_DIR/.stamp-helm")" = "$(helm_key "$v")" ]; then HELM_VERSION="$v"; break; fi
   done
 fi
 if [ -n "$HELM_VERSION" ]; then
@@ -227,11 +235,18 @@ else
     log "building helm $v ..."
     t0=$(date +%s)
     # internal/version.version is what `helm version` prints (set by helm's Makefile).
+    minor="$(helm_k8s_minor "$v" || true)"
+    k8s_flags=""
+    if [ -n "$minor" ]; then
+      for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+        k8s_flags+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$minor"
+      done
+    fi
     if GOBIN="$tmp_gobin" go install -trimpath \
-         -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+         -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean$k8s_flags" \
          "helm.sh/helm/v3/cmd/helm@$v"; then
       mv -f "$tmp_gobin/helm" "$BIN_DIR/helm"
-      stamp_set helm "$v ${GOTOOLCHAIN:-local}"
+      stamp_set helm "$(helm_key "$v")"
       HELM_VERSION="$v"
       log "built helm $v in $(elapsed "$t0")"
       break

@@ -23,6 +23,7 @@ export interface OperatorEnv {
   kubelets: FakeKubelet[];
   workers: SimulatedWorkers;
   /** Fast test settings for startOperator. */
+  logger: Logger;
   operatorArgs(namespace: string, extra?: string[]): string[];
   startOperator(namespace: string, extra?: string[], overrides?: OperatorOverrides): Promise<RunningOperator>;
   newNamespace(prefix: string): Promise<string>;
@@ -36,8 +37,15 @@ function testLogger(): Logger {
   return level ? createLogger({ level, format: 'json', stream: process.stderr }) : silentLogger();
 }
 
-export async function startOperatorEnv(logger: Logger = testLogger()): Promise<OperatorEnv> {
-  const env = await startEnvtest({ controllers: true, beforeControllers: (kc) => installCrd(kc) });
+export interface OperatorEnvOptions {
+  logger?: Logger;
+  /** Install the ModelWorker CRD before the controllers start (default true; the Helm test lets helm do it). */
+  installCrd?: boolean;
+}
+
+export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promise<OperatorEnv> {
+  const logger = options.logger ?? testLogger();
+  const env = await startEnvtest({ controllers: true, beforeControllers: options.installCrd === false ? undefined : (kc) => installCrd(kc) });
   const kc = env.kubeConfig;
   const operators: RunningOperator[] = [];
   let controller: RunningController | undefined;
@@ -68,7 +76,7 @@ export async function startOperatorEnv(logger: Logger = testLogger()): Promise<O
     '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '250ms', '--finalizer-timeout', '5s', '--controller-timeout', '1s', ...extra,
   ];
   return {
-    env, kc, controller, kubelets, workers, operatorArgs,
+    env, kc, controller, kubelets, workers, operatorArgs, logger,
     startOperator: async (namespace, extra, overrides) => {
       const op = await startOperator(parseConfig(operatorOptions, operatorArgs(namespace, extra)), logger, { kubeConfig: kc, ...overrides });
       operators.push(op);

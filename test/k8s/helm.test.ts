@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import {
+  AppsV1Api, ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { parseConfig } from '../../src/common/config';
+import { GROUP, PLURAL, VERSION } from '../../src/operator/api/v1alpha1/schema';
+import type { ModelWorker } from '../../src/operator/api/v1alpha1/types';
+import { operatorOptions, startOperator, type RunningOperator } from '../../src/operator/main';
+import { k8sDescribe } from './envtest';
+import { helmRunner, type HelmResult } from './support/helm';
+import { applyFile, createNamespace, eventually } from './support/kube';
+import { startOperatorEnv, type OperatorEnv } from './support/operator-env';
+
+const CHART = join(__dirname, '../../charts/fleetchat');
+const EXAMPLES = join(__dirname, '../../examples');
+const RELEASE_NS = 'fleetchat-system';
+const FULLNAME = 'fc-fleetchat';
+
+function ok(result: HelmResult): string {
+  if (result.code !== 0) throw new Error(`helm failed (${result.code}):\n${result.stderr}\n${result.stdout.slice(0, 2000)}`);
+  return result.stdout;
+}
+
+const ready = (mw: ModelWorker): boolean => mw.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** A kubeconfig that authenticates as a ServiceAccount with a token from the TokenRequest API. */
+async function serviceAccountKubeConfig(admin: KubeConfig, server: string, caFile: string, namespace: string, name: string): Promise<KubeConfig> {
+  const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'envtest', server, caFile, skipTLSVerify: false }],
+    users: [{ name, token: request.status!.token }],
+    contexts: [{ name: 'sa', cluster: 'envtest', user: name, namespace }],
+    currentContext: 'sa',
+  });
+  return kc;
+}
+
+k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart charts/fleetchat', () => {
+  let o: OperatorEnv;
+  let helm: (args: string[]) => Promise<HelmResult>;
+  let operator: RunningOperator | undefined;
+  beforeAll(async () => {
+    o = await startOperatorEnv({ installCrd: false });
+    helm = helmRunner(o.env.binaries.helm!, o.env.kubeconfigPath);
+  }, 120_000);
+  afterAll(async () => {
+    await operator?.stop();
+    await o?.stop();
+  });
+
+  it('passes helm lint --strict, with defaults and with every option turned on', async () => {
+    ok(await helm(['lint', '--strict', CHART]));
+    ok(await helm(['lint', '--strict', CHART, '--set', 'operator.watchNamespace=ml', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true', '--set', 'gateway.apiKeysSecret.name=keys', '--set', 'operator.replicas=2']));
+  });
+
+  it('renders objects the API server accepts (server-side dry-run apply of helm template)', async () => {
+    const rendered = ok(await helm(['template', 'fc', CHART, '--namespace', 'dry-run', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true']));
+    const docs = (loadAllYaml(rendered) as KubernetesObject[]).filter((d) => d?.kind);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Deployment', 'Deployment', 'Ingress', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount']);
+    await createNamespace(o.kc, 'dry-run');
+    const api = KubernetesObjectApi.makeApiClient(o.kc);
+    for (const doc of docs) await api.patch(doc, undefined, 'All', 'helm-test', true, PatchStrategy.ServerSideApply);
+  });
+
+  it('installs into the API server, and the operator running as the chart\'s ServiceAccount reconciles a ModelWorker', async () => {
+    ok(await helm(['install', 'fc', CHART, '--namespace', RELEASE_NS, '--create-namespace', '--set', 'image.tag=test', '--wait=false']));
+    const ext = o.kc.makeApiClient(ApiextensionsV1Api);
+    await eventually('CRD established', async () => (await ext.readCustomResourceDefinition({ name: 'modelworkers.fleetchat.dev' })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
+    const apps = o.kc.makeApiClient(AppsV1Api);
+    const deployments = (await apps.listNamespacedDeployment({ namespace: RELEASE_NS })).items.map((d) => d.metadata!.name).sort();
+    expect(deployments).toEqual([`${FULLNAME}-controller`, `${FULLNAME}-gateway`, `${FULLNAME}-operator`]);
+
+    // The operator as the chart deploys it: its ConfigMap as environment, its ServiceAccount's token. Only what
+    // needs a pod network is replaced: the controller address and the metrics port.
+    const opDeployment = await apps.readNamespacedDeployment({ namespace: RELEASE_NS, name: `${FULLNAME}-operator` });
+    const container = opDeployment.spec!.template.spec!.containers[0];
+    expect(container.args).toEqual(['operator']);
+    const cm = await o.kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: RELEASE_NS, name: `${FULLNAME}-operator` });
+    expect(cm.data).toMatchObject({ FLEETCHAT_CONTROLLER: `${FULLNAME}-controller.${RELEASE_NS}.svc:21001`, FLEETCHAT_WORKER_IMAGE: 'ghcr.io/fleetchat/fleetchat:test', FLEETCHAT_LEADER_ELECTION_NAMESPACE: RELEASE_NS });
+    const env = { ...cm.data, FLEETCHAT_IDENTITY: 'chart-operator-0', FLEETCHAT_CONTROLLER: o.controller.address, FLEETCHAT_METRICS_LISTEN: '127.0.0.1:0', FLEETCHAT_POLL_INTERVAL: '300ms' };
+    const config = parseConfig(operatorOptions, [], env);
+    const saKc = await serviceAccountKubeConfig(o.kc, o.env.server, o.env.caFile, RELEASE_NS, opDeployment.spec!.template.spec!.serviceAccountName!);
+    operator = await startOperator(config, o.logger, { kubeConfig: saKc });
+    await eventually('chart operator leads', async () => operator!.isLeader());
+    const lease = await o.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: RELEASE_NS, name: `${FULLNAME}-operator` });
+    expect(lease.spec?.holderIdentity).toBe('chart-operator-0');
+
+    const ns = await createNamespace(o.kc, 'ml');
+    await applyFile(o.kc, join(EXAMPLES, 'modelworker-tiny.yaml'), { namespace: ns });
+    const custom = o.kc.makeApiClient(CustomObjectsApi);
+    const get = async (): Promise<ModelWorker> => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'tiny' })) as ModelWorker;
+    const mw = await eventually('tiny Ready', async () => {
+      const got = await get();
+      return ready(got) && got;
+    }, 60_000);
+    expect(mw.status).toMatchObject({ readyReplicas: 1, registeredWorkers: 1 });
+    const worker = await apps.readNamespacedDeployment({ namespace: ns, name: 'tiny' });
+    expect(worker.spec!.template.spec!.containers[0].image).toBe('ghcr.io/fleetchat/fleetchat:test');
+
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'tiny' });
+    // The finalizer runs with the ServiceAccount's rights (garbage collection is covered by operator.test.ts).
+    await eventually('finalized', async () => ((await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns })) as { items: unknown[] }).items.length === 0);
+  });
+
+  it('creates values.modelWorkers on upgrade once the CRD exists, and keeps the CRD on uninstall', async () => {
+    ok(await helm(['upgrade', 'fc', CHART, '--namespace', RELEASE_NS, '--set', 'image.tag=test', '--set', 'modelWorkers[0].name=from-values', '--set', 'modelWorkers[0].spec.model.source=default',
+      '--set', 'modelWorkers[0].spec.replicas=3', '--set', 'modelWorkers[0].spec.autoscaling.maxReplicas=2']));
+    const custom = o.kc.makeApiClient(CustomObjectsApi);
+    // Autoscaling bounds: the operator (as the ServiceAccount) writes spec.replicas through the scale subresource.
+    await eventually('the chart\'s ModelWorker reconciled and clamped', async () => {
+      const got = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: RELEASE_NS, name: 'from-values' })) as ModelWorker;
+      return ready(got) && got.spec.replicas === 2 && got.status?.readyReplicas === 2;
+    }, 60_000);
+    ok(await helm(['uninstall', 'fc', '--namespace', RELEASE_NS]));
+    const ext = o.kc.makeApiClient(ApiextensionsV1Api);
+    expect((await ext.readCustomResourceDefinition({ name: 'modelworkers.fleetchat.dev' })).metadata?.name).toBe('modelworkers.fleetchat.dev');
+  });
+});
