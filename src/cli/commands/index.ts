@@ -12,6 +12,7 @@ import { register as jobsData } from './jobs-data';
 import { register as jobsElo } from './jobs-elo';
 import { register as model } from './model';
 import { register as operator } from './operator';
+import { register as jobsSubmit } from './jobs-submit';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -28,4 +29,5 @@ export const COMMANDS: RegisterCommand[] = [
   generate,
   model,
   operator,
+  jobsSubmit,
 ];

@@ -70,8 +70,12 @@ export async function startFakeKubelet(o: FakeKubeletOptions): Promise<FakeKubel
       if (o.autoRun === false || started.has(uid) || pod.status?.phase !== 'Pending') continue;
       started.add(uid);
       const ip = `${o.podSubnet ?? '10.244.0'}.${nextIp++}`;
-      const running = await core.patchNamespacedPodStatus({ namespace: ns, name, body: { status: runningStatus(pod, ip) } }, mergePatch());
-      await o.onRunning?.(running);
+      try {
+        const running = await core.patchNamespacedPodStatus({ namespace: ns, name, body: { status: runningStatus(pod, ip) } }, mergePatch());
+        await o.onRunning?.(running);
+      } catch {
+        started.delete(uid);
+      }
     }
   };
   const loop = (async () => {

@@ -55,10 +55,13 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
   try {
     controller = await startController(parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-expiry', '10m']), logger);
     const play = {
+      // Only worker pods register (Job pods just run).
       onRunning: async (pod: V1Pod): Promise<void> => {
-        await workers.register(pod);
+        if (pod.spec?.containers.some((c) => c.name === 'worker')) await workers.register(pod);
       },
-      onTerminating: (pod: V1Pod): Promise<void> => workers.deregister(pod),
+      onTerminating: async (pod: V1Pod): Promise<void> => {
+        if (pod.spec?.containers.some((c) => c.name === 'worker')) await workers.deregister(pod);
+      },
     };
     kubelets.push(await startFakeKubelet({
       kc, nodeName: 'gpu-node-1', labels: { 'nvidia.com/gpu.present': 'true' }, capacity: { 'nvidia.com/gpu': '8' },
