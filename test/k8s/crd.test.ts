@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, DEFAULTS, GROUP, KIND, PLURAL, VERSION } from '../../src/operator/api/v1alpha1/schema';
 import type { ModelWorker } from '../../src/operator/api/v1alpha1/types';
@@ -70,5 +72,22 @@ k8sDescribe()('ModelWorker CRD on a real API server', () => {
     await api.patchNamespacedCustomObjectScale({ group: GROUP, version: VERSION, namespace: 'default', plural: PLURAL, name: 'scalable', body: { spec: { replicas: 4 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     const after = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'default', plural: PLURAL, name: 'scalable' })) as ModelWorker;
     expect(after.spec.replicas).toBe(4);
+  });
+
+  it('prints the model, replicas, ready, workers, status and age columns', async () => {
+    const ca = readFileSync(env.caFile);
+    const table = await new Promise<{ columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> }>((resolve, reject) => {
+      const req = request(`${env.server}/apis/${GROUP}/${VERSION}/namespaces/default/${PLURAL}/scalable`, {
+        ca, headers: { authorization: `Bearer ${env.token}`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+      }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(JSON.parse(body)));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Model', 'Replicas', 'Ready', 'Workers', 'Status', 'Age']);
+    expect(table.rows[0].cells.slice(0, 3)).toEqual(['scalable', 'default', 4]);
   });
 });

@@ -30,6 +30,12 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('leader election on a co
       expect(lease.spec?.holderIdentity).toBe(leader.identity);
       expect(leader.manager()).toBeDefined();
       expect(follower.manager()).toBeUndefined();
+      // Both serve health and metrics; the standby is ready too (it only waits for the Lease).
+      for (const [op, leading] of [[leader, 1], [follower, 0]] as const) {
+        expect((await fetch(`${op.ops.url}/healthz`)).status).toBe(200);
+        expect((await fetch(`${op.ops.url}/readyz`)).status).toBe(200);
+        expect(await (await fetch(`${op.ops.url}/metrics`)).text()).toMatch(new RegExp(`^fleetchat_operator_leader ${leading}$`, 'm'));
+      }
 
       await leader.stop();
       await eventually('the follower takes over', async () => follower.isLeader(), 10_000);
