@@ -97,6 +97,26 @@ describe('engine on a generated model', () => {
     }
   });
 
+  it('prefills a long prompt in chunks with the same result (tokens and prompt logprobs)', async () => {
+    const chunked = await loadGenerationRuntime({ dir: await tinyModel(), source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 4, maxQueue: 8, maxPrefillTokens: 16, logger: silentLogger() });
+    try {
+      const prompt = 'A long prompt that certainly spans more than sixteen tokens of the GPT-2 vocabulary, so it is cut into chunks of sixteen.';
+      const layer = { temperature: 0, maxTokens: 12, ignoreEos: true, echo: true, topLogprobs: 2 };
+      const [a, b] = [await run(rt, prompt, layer), await run(chunked, prompt, layer)];
+      expect(rt.prompts.fromText(prompt).ids.length).toBeGreaterThan(16 + 8); // at least two chunks
+      expect(b.ids).toEqual(a.ids);
+      const pa = a.chunks[0].promptLogprobs!;
+      const pb = b.chunks[0].promptLogprobs!;
+      expect(pb).toHaveLength(pa.length);
+      pa.forEach((x, i) => {
+        if (x === null) expect(pb[i]).toBeNull();
+        else expect(pb[i]!.logprob).toBeCloseTo(x.logprob, 4);
+      });
+    } finally {
+      await chunked.release();
+    }
+  });
+
   it('rejects a prompt that does not fit the context, naming both numbers', () => {
     const ids = new Array(3000).fill(100);
     expect(() => rt.engine.submit({ promptIds: ids, params: resolveSamplingParams([], rt.info.vocabSize), onChunk: () => undefined })).toThrow(/3000 tokens.*context length is 2048/);

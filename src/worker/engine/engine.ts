@@ -9,8 +9,8 @@
 import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
 import type { ValidSamplingParams } from '../sampling/params';
-import { rawLogprobs } from '../sampling/logprobs';
 import { assembleBatchKv } from './kv-cache';
+import { chunkTokens, planPrefillGroups, prefillBatch, prefillChunked } from './prefill';
 import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
 import type { DecoderSession } from './session';
 import type * as ort from 'onnxruntime-node';
@@ -174,9 +174,7 @@ export class Engine {
 
   private async step(): Promise<void> {
     this.retire();
-    for (const group of this.prefillGroups(this.admit())) {
-      await this.prefill(group);
-    }
+    await this.prefillAdmitted(this.admit());
     this.retire();
     if (this.running.length > 0) await this.decode();
     this.retire();
@@ -197,72 +195,20 @@ export class Engine {
     return admitted;
   }
 
-  /**
-   * Splits the admitted sequences into prefill groups: each group is one forward pass, bounded by the prefill
-   * token budget (padded tokens count) and by the size of its logits ([rows, longest prompt, vocab]).
-   */
-  private prefillGroups(seqs: Sequence[]): Sequence[][] {
-    const groups: Sequence[][] = [];
-    let group: Sequence[] = [];
-    let longest = 0;
-    for (const seq of seqs) {
-      const len = Math.max(longest, seq.promptIds.length);
-      const rows = group.length + 1;
-      const fits = rows * len <= this.options.maxPrefillTokens && rows * len * this.options.vocab <= MAX_PREFILL_LOGITS;
-      if (group.length > 0 && !fits) {
-        groups.push(group);
-        group = [];
-        longest = 0;
-      }
-      group.push(seq);
-      longest = Math.max(longest, seq.promptIds.length);
-    }
-    if (group.length > 0) groups.push(group);
-    return groups;
-  }
-
-  /** Prefills several prompts in one forward pass, left-padded to the longest; each gets its first token. */
-  private async prefill(group: Sequence[]): Promise<void> {
-    const live = group.filter((seq) => {
-      if (seq.cancelled) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
-      return !seq.cancelled;
-    });
-    if (live.length === 0) return;
-    const b = live.length;
-    const s = Math.max(...live.map((q) => q.promptIds.length));
-    const inputIds = new BigInt64Array(b * s);
-    const mask = new BigInt64Array(b * s);
-    const positions = new BigInt64Array(b * s).fill(1n); // padding positions: any value (masked out)
-    live.forEach((seq, row) => {
-      const pad = s - seq.promptIds.length;
-      seq.promptIds.forEach((t, i) => {
-        inputIds[row * s + pad + i] = BigInt(t);
-        mask[row * s + pad + i] = 1n;
-        positions[row * s + pad + i] = BigInt(i);
+  /** Prefills the admitted sequences: short prompts batched together, long ones alone in chunks. */
+  private async prefillAdmitted(admitted: Sequence[]): Promise<void> {
+    const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab };
+    const deliver = (seq: Sequence, row: Float32Array, lps?: Array<ChunkLogprob | null>): void => this.deliver(seq, row, lps);
+    const observe = (b: number, seconds: number): void => this.options.observer?.onStep?.(b, seconds);
+    for (const group of planPrefillGroups(admitted, limits)) {
+      const live = group.filter((seq) => {
+        if (seq.cancelled) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
+        return !seq.cancelled;
       });
-    });
-    const started = performance.now();
-    const out = await this.session.forward({ batch: b, seqLen: s, pastLen: 0, inputIds, attentionMask: mask, positionIds: positions, past: undefined });
-    this.options.observer?.onStep?.(b, (performance.now() - started) / 1000);
-    const v = out.vocab;
-    live.forEach((seq, row) => {
-      const len = seq.promptIds.length;
-      seq.kv = { tensors: out.present, row, padded: s, length: len };
-      const rowLogits = out.logits.subarray(row * s * v, (row + 1) * s * v);
-      const promptLogprobs = seq.params.echo && seq.params.topLogprobs !== undefined ? this.promptLogprobs(seq, rowLogits.subarray((s - len) * v), v) : undefined;
-      this.deliver(seq, rowLogits.subarray((s - 1) * v, s * v), promptLogprobs);
-    });
-  }
-
-  private promptLogprobs(seq: Sequence, logits: Float32Array, v: number): Array<ChunkLogprob | null> {
-    const result: Array<ChunkLogprob | null> = [null];
-    for (let i = 1; i < seq.promptIds.length; i++) {
-      const row = logits.subarray((i - 1) * v, i * v);
-      const lp = rawLogprobs(row, seq.params.topLogprobs ?? 0);
-      const token = seq.promptIds[i];
-      result.push({ tokenId: token, logprob: row[token] - lp.lse, top: lp.top });
+      if (live.length === 0) continue;
+      if (live.length === 1 && live[0].promptIds.length > chunkTokens(limits)) await prefillChunked(this.session, live[0], chunkTokens(limits), deliver, observe);
+      else await prefillBatch(this.session, live, deliver, observe);
     }
-    return result;
   }
 
   private async decode(): Promise<void> {

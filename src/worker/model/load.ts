@@ -9,7 +9,7 @@ import { ModelInfo, ModelKind, type ChatInput } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
 import { Engine, type EngineObserver } from '../engine/engine';
 import type { TokenInfoSource } from '../engine/sequence';
-import { openDecoderSession } from '../engine/session';
+import { openThreadedDecoderSession } from '../engine/session-thread';
 import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
 import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
 import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/params';
@@ -97,7 +97,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const selection = selectTemplate({ modelPath: options.source, modelNames, override: options.convTemplate ?? '', tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
   options.logger.info({ template: selection.templateName, reason: selection.reason }, 'conversation template selected');
   const onnxPath = findOnnxFile(options.dir, options.weights);
-  const session = await openDecoderSession(onnxPath, { threads: options.threads });
+  const session = await openThreadedDecoderSession(onnxPath, { threads: options.threads });
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const tokens = tokenInfoSource(tokenizer, vocabEncodingOf(tokenizerJson));
   const engine = new Engine(session, {

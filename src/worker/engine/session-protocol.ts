@@ -1,0 +1,49 @@
+/** Messages between the engine (main thread) and the session thread that runs onnxruntime. */
+import type { KvSpec } from './session';
+
+export interface OpenMessage {
+  kind: 'open';
+  path: string;
+  threads: number;
+}
+
+export interface ForwardMessage {
+  kind: 'forward';
+  id: number;
+  batch: number;
+  seqLen: number;
+  pastLen: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  positionIds: BigInt64Array;
+  /** KV data per past input (moved, not copied), or null for an empty past. */
+  past: Array<Float32Array | Uint16Array> | null;
+}
+
+export interface ReleaseMessage {
+  kind: 'release';
+}
+
+export type ToSessionThread = OpenMessage | ForwardMessage | ReleaseMessage;
+
+export type FromSessionThread =
+  | { kind: 'opened'; kv: KvSpec; inputNames: string[] }
+  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; present: Array<Float32Array | Uint16Array> }
+  | { kind: 'error'; id: number; message: string; code?: string; errorKind?: string }
+  | { kind: 'released' };
+
+/** The buffers of typed arrays, for a transfer list: each distinct buffer once, and only whole-buffer views. */
+export function transferables(arrays: Array<ArrayBufferView>): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  for (const a of arrays) {
+    const buffer = a.buffer as ArrayBuffer;
+    if (a.byteOffset === 0 && a.byteLength === buffer.byteLength) seen.add(buffer);
+  }
+  return [...seen];
+}
+
+/** A typed array that owns its whole buffer (copies views into shared or larger buffers). */
+export function owned<T extends Float32Array | Uint16Array | BigInt64Array>(a: T): T {
+  if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
+  return a.slice() as T;
+}
