@@ -70,7 +70,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const fe = err instanceof FleetError ? err : fromFastifyError(err);
-    if (fe.httpStatus >= 500) ctx.logger.error({ err, url: request.url }, 'request failed');
+    if (fe.kind === 'unavailable' || fe.kind === 'deadline_exceeded') ctx.logger.warn({ kind: fe.kind, message: fe.message, url: request.url }, 'request failed');
+    else if (fe.httpStatus >= 500) ctx.logger.error({ err, url: request.url }, 'request failed');
     else ctx.logger.debug({ kind: fe.kind, message: fe.message, url: request.url }, 'request rejected');
     if (reply.sent || reply.raw.headersSent) return;
     sendError(reply, fe);

@@ -9,7 +9,7 @@ import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
 import { WEIGHT_VARIANTS } from './model/files';
-import { ensureDefaultModel } from './model/default-model';
+import { DEFAULT_MODEL_NAME, ensureDefaultModel } from './model/default-model';
 import { loadRuntime } from './model/load-runtime';
 import { DEFAULT_SOURCE, resolveModelSource } from './model/source';
 import { createWorkerMetrics } from './metrics';
@@ -72,7 +72,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const runtime = await loadRuntime({
     dir,
     source: config.model === DEFAULT_SOURCE ? dir : config.model,
-    modelNames: config.modelNames.length > 0 ? config.modelNames : config.model === DEFAULT_SOURCE ? ['fleetchat-tiny-chat'] : [],
+    modelNames: config.modelNames.length > 0 ? config.modelNames : config.model === DEFAULT_SOURCE ? [DEFAULT_MODEL_NAME] : [],
     convTemplate: config.convTemplate || undefined,
     threads: config.threads,
     weights: config.weights,

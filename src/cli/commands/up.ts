@@ -42,7 +42,7 @@ export function register(program: Command): void {
       await worker.registration?.registered;
     }
     const gateway = await startGateway(
-      parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', `${config.host}:${config.port}`, ...(config.apiKeys.length ? ['--api-keys', config.apiKeys.join(',')] : [])]),
+      parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', `${config.host}:${config.port}`, '--db', join(config.cacheDir, 'arena.db'), ...(config.apiKeys.length ? ['--api-keys', config.apiKeys.join(',')] : [])]),
       logger.child({ component: 'gateway' }),
     );
     shutdown.add(() => gateway.stop());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { enumOption, floatOption, intOption, listOption, optionalStringOption, stringOption, type ConfigOf } from '../../common/config';
 import { silentLogger, type Logger } from '../../common/log';
 import { WEIGHT_VARIANTS } from '../model/files';
-import { ensureDefaultModel } from '../model/default-model';
+import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../model/default-model';
 import { loadGenerationRuntime } from '../model/load';
 import { DEFAULT_SOURCE, resolveModelSource } from '../model/source';
 import type { GenerationRuntime } from '../runtime';
@@ -53,7 +53,7 @@ export async function loadLocalModel(config: LocalModelConfig, logger: Logger = 
   return loadGenerationRuntime({
     dir,
     source: config.model === DEFAULT_SOURCE ? dir : config.model,
-    modelNames: [],
+    modelNames: config.model === DEFAULT_SOURCE ? [DEFAULT_MODEL_NAME] : [],
     convTemplate: config.convTemplate || undefined,
     threads: config.threads,
     weights: config.weights,
