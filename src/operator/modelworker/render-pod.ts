@@ -42,7 +42,22 @@ export function workerArgs(spec: ValidModelWorkerSpec, controllerAddress: string
   ];
   if (spec.names.length > 0) args.push('--model-names', spec.names.join(','));
   if (spec.convTemplate) args.push('--conv-template', spec.convTemplate);
+  const threads = cpuThreads(spec);
+  if (threads !== undefined && !spec.extraArgs.includes('--threads')) args.push('--threads', String(threads));
   return [...args, ...spec.extraArgs];
+}
+
+/**
+ * onnxruntime threads from the CPU limit (else request): a container sees every core of its node, so the
+ * worker's default (all cores) would oversubscribe a CPU-limited pod.
+ */
+export function cpuThreads(spec: ValidModelWorkerSpec): number | undefined {
+  const raw = spec.resources.limits.cpu ?? spec.resources.requests.cpu;
+  if (raw === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(raw);
+  if (!m) return undefined;
+  const cores = m[2] === 'm' ? Number(m[1]) / 1000 : Number(m[1]);
+  return Math.max(1, Math.ceil(cores));
 }
 
 function env(spec: ValidModelWorkerSpec): V1EnvVar[] {

@@ -31,6 +31,18 @@ describe('rendering a ModelWorker', () => {
     });
   });
 
+  it('sizes the worker\'s threads to its CPU limit (else request), unless --threads is given', () => {
+    const threads = (spec: Record<string, unknown>): string | undefined => {
+      const args = render(spec).spec!.template.spec!.containers[0].args!;
+      const i = args.lastIndexOf('--threads');
+      return i < 0 ? undefined : args[i + 1];
+    };
+    expect(threads({ model: { source: 'default' } })).toBeUndefined();
+    expect(threads({ model: { source: 'default' }, resources: { requests: { cpu: '500m' } } })).toBe('1');
+    expect(threads({ model: { source: 'default' }, resources: { requests: { cpu: '2' }, limits: { cpu: '3500m' } } })).toBe('4');
+    expect(threads({ model: { source: 'default' }, resources: { limits: { cpu: 6 } }, extraArgs: ['--threads', '2'] })).toBe('2');
+  });
+
   it('mounts a PVC model read-only and points --model into it', () => {
     const d = render({ model: { source: 'pvc://models/vicuna/7b/' }, cache: { claimName: 'shared-cache' } });
     const spec = d.spec!.template.spec!;
