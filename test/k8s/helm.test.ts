@@ -50,8 +50,11 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     await o?.stop();
   });
 
-  it('passes helm lint --strict, with defaults and with every option turned on', async () => {
+  it('passes helm lint --strict, with defaults and with every option turned on, and refuses values outside values.schema.json', async () => {
     ok(await helm(['lint', '--strict', CHART]));
+    const bad = await helm(['lint', '--strict', CHART, '--set', 'controller.dispatch=random']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain("at '/controller/dispatch': value must be one of 'shortest_queue', 'lottery'");
     ok(await helm(['lint', '--strict', CHART, '--set', 'operator.watchNamespace=ml', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true', '--set', 'gateway.apiKeysSecret.name=keys', '--set', 'operator.replicas=2']));
   });
 
