@@ -11,7 +11,7 @@ import { withInterrupt } from './interrupt';
 
 export const GEN_MODEL_ANSWER_OPTIONS = {
   model: listOption({ flag: '--model', description: "model(s) to answer with: 'name' or 'name=id' (id names the answer file)", default: [], defaultLabel: 'required', placeholder: '<name[=id]...>' }),
-  baseUrl: stringOption({ flag: '--base-url', description: 'OpenAI-compatible base URL serving the models', default: 'http://127.0.0.1:8000/v1', placeholder: '<url>' }),
+  baseUrl: stringOption({ flag: '--base-url', description: 'OpenAI-compatible base URL serving the models (the default is the local gateway of `fleetchat up` / `npm start`)', default: 'http://127.0.0.1:8000/v1', placeholder: '<url>' }),
   apiKey: stringOption({ flag: '--api-key', description: 'bearer key for the endpoint (prefer the env var)', default: '', defaultLabel: 'none', placeholder: '<key>' }),
   ...BENCH_OPTIONS,
   answerFile: optionalStringOption({ flag: '--answer-file', description: 'output file (one model only; default: <bench-dir>/model_answer/<id>.jsonl)', placeholder: '<path>' }),

@@ -47,7 +47,7 @@ export const LOG_OPTIONS = {
 
 /** The judge model: any OpenAI-compatible chat-completions endpoint. */
 export const JUDGE_ENDPOINT_OPTIONS = {
-  judgeBaseUrl: stringOption({ flag: '--judge-base-url', description: "judge model's OpenAI-compatible base URL (our gateway, OpenAI, vLLM, ...)", default: 'http://127.0.0.1:8000/v1', placeholder: '<url>' }),
+  judgeBaseUrl: stringOption({ flag: '--judge-base-url', description: "judge model's OpenAI-compatible base URL (the default is the local gateway of `fleetchat up` / `npm start`; OpenAI, vLLM, ...)", default: 'http://127.0.0.1:8000/v1', placeholder: '<url>' }),
   judgeApiKey: stringOption({ flag: '--judge-api-key', description: 'bearer key for the judge endpoint (prefer the env var)', default: '', defaultLabel: 'none', placeholder: '<key>' }),
   judgeModel: stringOption({ flag: '--judge-model', description: 'judge model name at the endpoint (also names the judgment file)', default: 'gpt-4', placeholder: '<model>' }),
   judgeFile: stringOption({ flag: '--judge-file', description: 'judge prompts (FastChat judge_prompts.jsonl format)', default: BUILTIN_JUDGE_PROMPTS, defaultLabel: "FastChat's judge_prompts.jsonl (bundled)", placeholder: '<path>' }),

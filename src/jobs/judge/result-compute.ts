@@ -54,8 +54,23 @@ export function byValueDesc<T extends { model: string }>(value: (t: T) => number
   };
 }
 
+/** What the tables leave out as unparseable (score −1, or an `error` game) among the judgments they select. */
+export interface Exclusions {
+  selected: number;
+  excluded: number;
+}
+
+function selectedSingle(records: readonly SingleJudgment[], modelList?: readonly string[]): SingleJudgment[] {
+  return records.filter((r) => !modelList || modelList.includes(r.model));
+}
+
 export function validSingle(records: readonly SingleJudgment[], modelList?: readonly string[]): SingleJudgment[] {
-  return records.filter((r) => r.score !== -1 && (!modelList || modelList.includes(r.model)));
+  return selectedSingle(records, modelList).filter((r) => r.score !== -1);
+}
+
+export function singleExclusions(records: readonly SingleJudgment[], modelList?: readonly string[]): Exclusions {
+  const selected = selectedSingle(records, modelList);
+  return { selected: selected.length, excluded: selected.filter((r) => r.score === -1).length };
 }
 
 export function computeSingle(records: readonly SingleJudgment[], modelList?: readonly string[]): SingleRow[] {
@@ -68,14 +83,21 @@ export function computeSingle(records: readonly SingleJudgment[], modelList?: re
   return rows.sort(byValueDesc((r) => r.average));
 }
 
-export function validPairs(records: readonly PairJudgment[], modelList?: readonly string[], baselineModel?: string): PairJudgment[] {
+function selectedPairs(records: readonly PairJudgment[], modelList?: readonly string[], baselineModel?: string): PairJudgment[] {
   return records.filter(
-    (r) =>
-      r.g1_winner !== 'error' &&
-      r.g2_winner !== 'error' &&
-      (!modelList || modelList.includes(r.model_1)) &&
-      (baselineModel === undefined || r.model_1 === baselineModel || r.model_2 === baselineModel),
+    (r) => (!modelList || modelList.includes(r.model_1)) && (baselineModel === undefined || r.model_1 === baselineModel || r.model_2 === baselineModel),
   );
+}
+
+const isErrorGame = (r: PairJudgment): boolean => r.g1_winner === 'error' || r.g2_winner === 'error';
+
+export function validPairs(records: readonly PairJudgment[], modelList?: readonly string[], baselineModel?: string): PairJudgment[] {
+  return selectedPairs(records, modelList, baselineModel).filter((r) => !isErrorGame(r));
+}
+
+export function pairExclusions(records: readonly PairJudgment[], modelList?: readonly string[], baselineModel?: string): Exclusions {
+  const selected = selectedPairs(records, modelList, baselineModel);
+  return { selected: selected.length, excluded: selected.filter(isErrorGame).length };
 }
 
 export function tallyPairs(games: readonly PairJudgment[], baselineModel?: string): PairRow[] {

@@ -10,7 +10,9 @@ import { loadQuestions } from './bench-files';
 import { readJsonl, type JsonlFile } from './jsonl';
 import { qidKey, toPairJudgment, toSingleJudgment, type QuestionId } from './records';
 import { renderCategoryChartSvg } from './result-chart';
-import { computePairwise, computeSingle, pairwiseByCategory, singleByCategory, type CategoryTable, type PairRow, type SingleRow } from './result-compute';
+import {
+  computePairwise, computeSingle, pairExclusions, pairwiseByCategory, singleByCategory, singleExclusions, type CategoryTable, type Exclusions, type PairRow, type SingleRow,
+} from './result-compute';
 import { renderCategories, renderPairwise, renderSingle } from './result-render';
 
 export interface ShowResultOptions {
@@ -60,6 +62,11 @@ function withCategories(text: string, table: CategoryTable | undefined, models: 
   };
 }
 
+/** The line saying how many judgments the tables leave out (FastChat drops them silently). */
+function exclusionLine(e: Exclusions, noun: string, why: string): string {
+  return `${noun}: ${e.selected}, excluded as unparseable (${why}): ${e.excluded}\n`;
+}
+
 export function showResult(o: ShowResultOptions): ShowResultOutput {
   const file = readJudgments(o);
   const where = (n: number): string => `${o.inputFile}:${n}`;
@@ -69,13 +76,15 @@ export function showResult(o: ShowResultOptions): ShowResultOutput {
     const records = file.lines.map((l) => toSingleJudgment(l.value, where(l.lineNo)));
     const rows = computeSingle(records, o.modelList);
     const table = categories && singleByCategory(records, categories.of, categories.order, o.modelList);
-    const out = withCategories(header + renderSingle(rows), table, rows.map((r) => r.model), 'mean score', { title: 'Score per category', maxValue: 10 });
+    const excluded = exclusionLine(singleExclusions(records, o.modelList), 'Judgments', 'score -1');
+    const out = withCategories(header + excluded + renderSingle(rows), table, rows.map((r) => r.model), 'mean score', { title: 'Score per category', maxValue: 10 });
     return { ...out, json: { mode: 'single', models: rows } };
   }
   const baseline = o.mode === 'pairwise-baseline' ? o.baselineModel : undefined;
   const records = file.lines.map((l) => toPairJudgment(l.value, where(l.lineNo)));
   const rows = computePairwise(records, o.modelList, baseline);
   const table = categories && pairwiseByCategory(records, categories.of, categories.order, o.modelList, baseline);
-  const out = withCategories(header + renderPairwise(rows), table, rows.map((r) => r.model), 'win_rate_adjusted', { title: 'Adjusted win rate per category', maxValue: 1 });
+  const excluded = exclusionLine(pairExclusions(records, o.modelList, baseline), 'Pairs', "g1_winner or g2_winner 'error'");
+  const out = withCategories(header + excluded + renderPairwise(rows), table, rows.map((r) => r.model), 'win_rate_adjusted', { title: 'Adjusted win rate per category', maxValue: 1 });
   return { ...out, json: { mode: o.mode, models: rows } };
 }
