@@ -2,6 +2,7 @@ import { CoordinationV1Api, CustomObjectsApi, V1MicroTime } from '@kubernetes/cl
 import { silentLogger } from '../../src/common/log';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/operator/api/v1alpha1/schema';
 import { startLeaderElection } from '../../src/operator/runtime/lease';
+import { spawnCli } from '../support/cli';
 import { k8sDescribe } from './envtest';
 import { eventually, sleep } from './support/kube';
 import { startOperatorEnv, type OperatorEnv } from './support/operator-env';
@@ -71,5 +72,25 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('leader election on a co
       await elector.stop();
     }
     expect((await api.readNamespacedLease({ namespace: ns, name: 'lock' })).spec?.holderIdentity).toBe('');
+  });
+
+  it('runs as `fleetchat operator`: takes the Lease, and on SIGTERM releases it and exits 0 at once', async () => {
+    const ns = await o.newNamespace('cli');
+    const child = spawnCli(['operator', '--kubeconfig', o.env.kubeconfigPath, ...o.operatorArgs(ns, ['--identity', 'cli-operator', '--leader-election-id', 'cli-lock'])]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const api = o.kc.makeApiClient(CoordinationV1Api);
+    try {
+      await eventually('the CLI operator holds the Lease', async () => (await api.readNamespacedLease({ namespace: ns, name: 'cli-lock' })).spec?.holderIdentity === 'cli-operator', 60_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const t0 = Date.now();
+    expect(await exited).toBe(0);
+    // Nothing left open (watches, gRPC channels, timers) keeps the process alive after the cleanups.
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await api.readNamespacedLease({ namespace: ns, name: 'cli-lock' })).spec?.holderIdentity).toBe('');
+    expect(stderr).not.toMatch(/"level":[56]0/);
   });
 });

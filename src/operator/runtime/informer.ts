@@ -35,9 +35,11 @@ export function startCache<T extends KubernetesObject>(o: CacheOptions<T>): Cach
   informer.on('delete', (obj) => o.onChange(obj));
   // ListWatch.start() resolves even when its list failed (it reports that through 'error' first).
   let failedSinceStart = false;
+  let starting: Promise<void> = Promise.resolve();
   const start = (): void => {
     failedSinceStart = false;
-    informer.start().then(() => {
+    starting = informer.start();
+    starting.then(() => {
       if (failedSinceStart) return;
       failures = 0;
       markSynced();
@@ -61,6 +63,10 @@ export function startCache<T extends KubernetesObject>(o: CacheOptions<T>): Cach
     stop: async () => {
       stopped = true;
       clearTimeout(restartTimer);
+      await informer.stop();
+      // A stop during the first list/connect cannot abort the watch that start() is still opening: wait for it
+      // (briefly) and stop again, or that watch would keep the process alive until the server closes it.
+      await Promise.race([starting.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
       await informer.stop();
     },
   };
