@@ -21,7 +21,7 @@ function freePort(): Promise<number> {
 describe('a worker killed under load', () => {
   it('sends new requests to the survivor and drops the dead worker from the registry', async () => {
     const dir = await tinyModel();
-    const stack = await startStack({ workers: [{ model: dir, names: ['tiny'] }] });
+    const stack = await startStack({ workers: [{ model: dir, names: ['tiny'] }], controllerArgs: ['--heartbeat-expiry', '2s'] });
     const child = spawnCli(['worker', '--model', dir, '--model-names', 'tiny', '--controller', stack.controller.address, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--threads', '1', '--heartbeat-interval', '200ms', '--log-level', 'info']);
     try {
       await waitForOutput(child, /registered with controller/);

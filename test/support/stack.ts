@@ -44,7 +44,7 @@ export async function startWorkerFor(controllerAddress: string, spec: StackWorke
 export async function startStack(options: StackOptions): Promise<Stack> {
   const logger = options.logger ?? silentLogger();
   const controller = await startController(
-    parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-interval', '200ms', '--heartbeat-expiry', '1s', ...(options.controllerArgs ?? [])]),
+    parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-interval', '200ms', '--heartbeat-expiry', '30s', ...(options.controllerArgs ?? [])]),
     logger,
   );
   const workers: RunningWorker[] = [];

@@ -8,6 +8,8 @@ import { spawnCli, waitForOutput } from '../support/cli';
 import { tinyModel } from '../support/models';
 import { waitFor } from '../support/stack';
 
+type GenerateInit = Parameters<typeof GenerateRequest.fromPartial>[0];
+
 interface Result {
   text: string;
   ids: number[];
@@ -15,7 +17,7 @@ interface Result {
   usage?: GenerateResponse['usage'];
 }
 
-function collect(client: WorkerClient, req: Partial<GenerateRequest>, deadlineMs = 30_000): Promise<Result> {
+function collect(client: WorkerClient, req: GenerateInit, deadlineMs = 30_000): Promise<Result> {
   return new Promise((resolve, reject) => {
     const out: Result = { text: '', ids: [], finish: FinishReason.FINISH_REASON_UNSPECIFIED };
     const call = client.generate(GenerateRequest.fromPartial({ model: 'tiny', ...req }), { deadline: deadlineIn(deadlineMs) });
@@ -30,7 +32,7 @@ function collect(client: WorkerClient, req: Partial<GenerateRequest>, deadlineMs
   });
 }
 
-function failure(client: WorkerClient, req: Partial<GenerateRequest>, deadlineMs = 30_000): Promise<ServiceError> {
+function failure(client: WorkerClient, req: GenerateInit, deadlineMs = 30_000): Promise<ServiceError> {
   return collect(client, req, deadlineMs).then(
     () => {
       throw new Error('expected the call to fail');
@@ -125,7 +127,7 @@ describe('worker gRPC service', () => {
     [{ promptTokenIds: [1, 99999999] }, status.INVALID_ARGUMENT, /outside the vocabulary/],
     [{ chat: { messages: [{ role: 'assistant', content: 'a', name: '', toolCallId: '', toolCallsJson: '' }, { role: 'assistant', content: 'b', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: 'vicuna_v1.1' } }, status.INVALID_ARGUMENT, /messages/],
   ])('rejects malformed request %j', async (req, code, message) => {
-    const err = await failure(client, req as Partial<GenerateRequest>);
+    const err = await failure(client, req as GenerateInit);
     expect(err.code).toBe(code);
     expect(err.details).toMatch(message);
   });
@@ -170,7 +172,7 @@ describe('a worker killed mid-stream', () => {
           if (n === 5) child.kill('SIGKILL');
         });
         call.on('error', resolve);
-        call.on('end', () => resolve({ code: -1 } as ServiceError));
+        call.on('end', () => resolve({ code: -1, details: 'ended without an error', metadata: new Metadata() } as unknown as ServiceError));
       });
       client.close();
       expect(err.code).toBe(status.UNAVAILABLE);
