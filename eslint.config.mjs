@@ -20,7 +20,7 @@ const boundaries = components.map((self) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/common/gen/**', 'coverage/**', '**/*.js', '**/*.mjs', 'src/gateway/ui/static/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/common/gen/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs', '.scratch-*', 'src/gateway/ui/static/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

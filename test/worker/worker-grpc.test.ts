@@ -127,7 +127,7 @@ describe('worker gRPC service', () => {
     [{ promptTokenIds: [1, 99999999] }, status.INVALID_ARGUMENT, /outside the vocabulary/],
     [{ chat: { messages: [{ role: 'assistant', content: 'a', name: '', toolCallId: '', toolCallsJson: '' }, { role: 'assistant', content: 'b', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: 'vicuna_v1.1' } }, status.INVALID_ARGUMENT, /messages/],
   ])('rejects malformed request %j', async (req, code, message) => {
-    const err = await failure(client, req as GenerateInit);
+    const err = await failure(client, req);
     expect(err.code).toBe(code);
     expect(err.details).toMatch(message);
   });
