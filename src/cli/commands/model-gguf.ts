@@ -1,0 +1,32 @@
+/** `fleetchat model import-gguf FILE --out DIR [--weights fp32,int8,int4]`: a llama.cpp / Ollama GGUF -> our model layout. */
+import type { Command } from 'commander';
+import { addOptions, boolOption, listOption, readConfig, stringOption } from '../../common/config';
+import { FleetError } from '../../common/errors';
+import { importGguf } from '../../worker/model/gguf/import-gguf';
+import type { WeightFormat } from '../../worker/model/quant/nbits-linear';
+
+export const importGgufOptions = {
+  out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),
+  weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx, dequantised), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32)', default: ['fp32'] }),
+  overwrite: boolOption({ flag: '--overwrite', description: 'replace a non-empty --out directory', default: false }),
+  json: boolOption({ flag: '--json', description: 'print the result as one JSON line', default: false }),
+};
+
+export function registerImportGguf(model: Command): void {
+  addOptions(
+    model.command('import-gguf').argument('<file>', 'GGUF file (LLaMA family: llama — LLaMA, SmolLM2, Mistral — or qwen2)')
+      .description('import a GGUF model (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) as ONNX with its tokenizer and chat template'),
+    importGgufOptions,
+  ).action(async (file: string, opts: Record<string, unknown>) => {
+    const c = readConfig(importGgufOptions, opts);
+    if (c.out === '') throw new FleetError('invalid_request', '--out <dir> is required', { param: 'out' });
+    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite });
+    const m = r.config;
+    const types = Object.entries(r.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ');
+    process.stdout.write(c.json
+      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
+      : `imported ${r.name ?? file} (${r.architecture}, ${(r.parameterCount / 1e6).toFixed(1)}M parameters; ${m.numLayers} layers, hidden ${m.hiddenSize}, ` +
+        `${m.numHeads} heads / ${m.numKvHeads} kv, vocab ${m.vocabSize}; tensors: ${types}) into ${r.dir}: ${r.weightFormats.join(', ')}, ` +
+        `onnx ${(r.onnxBytes / 1e6).toFixed(1)} MB, in ${(r.elapsedMs / 1000).toFixed(1)} s\n`);
+  });
+}

