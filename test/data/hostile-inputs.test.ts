@@ -89,7 +89,7 @@ describe('hostile inputs to clean-sharegpt', () => {
   });
 
   it('drops a record whose conversion exceeds --worker-memory-mb and goes on with a fresh worker', async () => {
-    const huge = conv('oom', ['human', 'A table with many many cells'], ['gpt', `<div>${'<table><tr><td>a</td><td>b</td></tr></table>'.repeat(200_000)}</div>`]);
+    const huge = conv('oom', ['human', 'A table with many many cells'], ['gpt', `<div>${'<table><tr><td>a</td><td>b</td></tr></table>'.repeat(350_000)}</div>`]);
     const r = await clean('oom.json', JSON.stringify([good('a'), huge, good('b')]), ['--threads', '1', '--worker-memory-mb', '64']);
     expect(r.output.map((c) => c.id)).toEqual(['a', 'b']);
     expect(r.events).toEqual([expect.objectContaining({ index: 1, action: 'dropped', reason: 'worker_out_of_memory' })]);

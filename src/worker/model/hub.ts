@@ -106,7 +106,8 @@ async function downloadFile(ref: HubRef, commit: string, entry: TreeEntry, targe
   try {
     await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(partial, { flags: append ? 'a' : 'w' }));
   } catch (err) {
-    throw new FleetError('unavailable', `download of ${entry.path} was interrupted (${(err as Error).message}); it resumes from ${statSync(partial).size} bytes`, { cause: err });
+    const kept = existsSync(partial) ? statSync(partial).size : 0;
+    throw new FleetError('unavailable', `download of ${entry.path} was interrupted (${(err as Error).message}); it resumes from ${kept} bytes`, { cause: err });
   }
   const size = statSync(partial).size;
   if (size !== entry.size) throw new FleetError('unavailable', `download of ${entry.path} is incomplete (${size} of ${entry.size} bytes); run again to resume`);
