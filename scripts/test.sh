@@ -12,7 +12,7 @@ mkdir -p "$report_dir"
 report="$report_dir/jest.json"
 k8s_report="$report_dir/jest-k8s.json"
 rm -f "$report" "$k8s_report"
-npx jest --json --outputFile="$report" "$@"
+npx jest --forceExit --json --outputFile="$report" "$@"
 jest_rc=$?
 reports=("$report")
 if [ $# -eq 0 ]; then
@@ -20,7 +20,7 @@ if [ $# -eq 0 ]; then
   if [ ! -x "$k8s_bins/kube-apiserver" ]; then
     echo "Kubernetes binaries not built (run scripts/k8s/build-bins.sh or npm run test:k8s): the k8s tests will be skipped" >&2
   fi
-  npx jest -c test/k8s/jest.config.js --json --outputFile="$k8s_report"
+  npx jest --forceExit -c test/k8s/jest.config.js --json --outputFile="$k8s_report"
   k8s_rc=$?
   [ $k8s_rc -ne 0 ] && jest_rc=$k8s_rc
   reports+=("$k8s_report")

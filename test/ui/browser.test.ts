@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/common/config';
 import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
 import { gatewayOptions, startGateway } from '../../src/gateway/main';
 import { buildUi } from '../../src/gateway/ui/build';
+import { stop as stopEsbuild } from 'esbuild';
 import { call, startArenaStack, type ArenaStack } from './support/arena-stack';
 import { containsText, hasCount, hasText, isDisabled, isFocused } from './support/ui-expect';
 
@@ -76,6 +77,7 @@ describe('web UI in headless Chromium', () => {
     work = mkdtempSync(join(tmpdir(), 'fleetchat-ui-'));
     uiDir = join(work, 'ui');
     await buildUi({ outDir: uiDir });
+    await stopEsbuild(); // its service process would keep jest alive
     arena = await startArenaStack(['--ui-dir', uiDir]);
     context = await launch(join(work, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
