@@ -3,6 +3,7 @@ import { hostname, homedir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { addressOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
+import { FleetError } from '../common/errors';
 import { WorkerService } from '../common/gen/worker';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
@@ -35,6 +36,7 @@ export const workerOptions = {
   hfToken: stringOption({ flag: '--hf-token', description: 'Hugging Face token for gated/private models', default: '' }),
   heartbeatInterval: durationOption({ flag: '--heartbeat-interval', description: 'heartbeat period (the controller may ask for less)', default: 45_000, defaultLabel: '45s' }),
   drainTimeout: durationOption({ flag: '--drain-timeout', description: 'time in-flight requests get to finish on SIGTERM', default: 30_000, defaultLabel: '30s' }),
+  labels: listOption({ flag: '--labels', description: 'labels reported to the controller, k=v,... (e.g. fleetchat.dev/model-worker=ns/name)', default: [] }),
   workerId: stringOption({ flag: '--worker-id', description: 'unique id (default: host-pid-random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
 };
@@ -52,12 +54,24 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** `k=v` pairs into a record; a malformed pair is a configuration error. */
+export function parseLabels(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new FleetError('invalid_request', `--labels: expected key=value, got '${pair}'`, { param: 'labels' });
+    out[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return out;
+}
+
 function advertised(config: WorkerConfig, boundAddress: string): string {
   if (config.advertiseAddress) return config.advertiseAddress;
   return boundAddress;
 }
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+  const labels = parseLabels(config.labels);
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
   const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
@@ -92,7 +106,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const registration = config.controller
     ? startRegistration({
         controllerAddress: config.controller,
-        info: () => ({ workerId, address, modelNames: runtime.info.modelNames, kind: runtime.info.kind, contextLength: runtime.info.contextLength, status: undefined, lastHeartbeatUnixMs: 0, labels: {} }),
+        info: () => ({ workerId, address, modelNames: runtime.info.modelNames, kind: runtime.info.kind, contextLength: runtime.info.contextLength, status: undefined, lastHeartbeatUnixMs: 0, labels }),
         status: () => workerStatus(runtime),
         logger,
         heartbeatIntervalMs: config.heartbeatInterval,
