@@ -69,7 +69,11 @@ async function stepProbabilities(req) {
   }
 }
 
-/** Prefill + greedy decode timings: one stream per prompt, all at once (context sequences = prompts). */
+/**
+ * Greedy generation of `steps` tokens per prompt (end-of-generation tokens do not stop it), all prompts at once on
+ * their own context sequences (node-llama-cpp batches them into shared llama_decode calls): per prompt the time to
+ * the first token and to the last, and the wall time of the whole batch.
+ */
 async function bench(req) {
   const seqs = req.prompts.map(() => context.getSequence());
   try {
@@ -78,13 +82,12 @@ async function bench(req) {
       const t0 = performance.now();
       let first = 0;
       let count = 0;
-      for await (const _t of seqs[i].evaluate(prompt, { temperature: 0 })) {
+      for await (const _t of seqs[i].evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
         count++;
         if (count === 1) first = performance.now();
         if (count >= req.steps) break;
       }
-      const end = performance.now();
-      return { prefillMs: first - t0, decodeMs: end - first, decodeTokens: count - 1, promptTokens: prompt.length };
+      return { firstMs: first - t0, totalMs: performance.now() - t0, tokens: count, promptTokens: prompt.length };
     });
     const results = await Promise.all(runs);
     return { results, wallMs: performance.now() - started };

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHfLlamaConfig, type ValidLlamaConfig } from '../../src/worker/model/llama/llama-config';
 import { argmax, logitsAt, openDecoder, runSequence, runStep } from '../model/decoder-session';
-import { LlamaCpp } from './support/llamacpp';
+import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { chatPrompt, describeWithSmolLM2, importedSmolLM2, smolLM2F32Gguf } from './support/smollm2';
 
 jest.setTimeout(600_000);

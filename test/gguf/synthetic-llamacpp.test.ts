@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importGguf } from '../../src/worker/model/gguf/import-gguf';
 import { argmax, logitsAt, openDecoder, relativeError, runSequence } from '../model/decoder-session';
-import { LlamaCpp } from './support/llamacpp';
+import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { writeQuantisedSyntheticGguf, writeSyntheticGguf, type SyntheticOptions } from './support/synthetic-gguf';
 
 jest.setTimeout(120_000);

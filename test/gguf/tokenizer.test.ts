@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadTokenizer, type LoadedTokenizer } from '../../src/common/chat/tokenizer';
 import { openGguf } from '../../src/worker/model/gguf/gguf-file';
 import { writeGgufTokenizer } from '../../src/worker/model/gguf/tokenizer-files';
-import { LlamaCpp } from './support/llamacpp';
+import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { describeWithSmolLM2 } from './support/smollm2';
 import { writeSpmVocabGguf } from './support/synthetic-spm';
 

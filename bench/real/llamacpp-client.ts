@@ -1,12 +1,12 @@
 /**
- * node-llama-cpp (pinned 3.21.1, llama.cpp's prebuilt CPU binaries) driven through bench/real/llamacpp-runner.mjs in
+ * node-llama-cpp (pinned 3.21.1, llama.cpp's prebuilt CPU binaries) driven through llamacpp-runner.mjs in
  * a child process: node-llama-cpp is ESM-only, which jest's CommonJS sandbox cannot load.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { join } from 'node:path';
 
-const RUNNER = join(__dirname, '../../../bench/real/llamacpp-runner.mjs');
+const RUNNER = join(__dirname, 'llamacpp-runner.mjs');
 
 export interface LlamaCppStep {
   token: number;
@@ -15,9 +15,10 @@ export interface LlamaCppStep {
 }
 
 export interface BenchRun {
-  prefillMs: number;
-  decodeMs: number;
-  decodeTokens: number;
+  /** Time to the first generated token (prefill) and to the last. */
+  firstMs: number;
+  totalMs: number;
+  tokens: number;
   promptTokens: number;
 }
 
@@ -74,6 +75,7 @@ export class LlamaCpp {
     return (await this.call<{ steps: LlamaCppStep[] }>('stepProbabilities', { prompt, steps, top })).steps;
   }
 
+  /** Greedy generation of `steps` tokens for every prompt at once (one context sequence each). */
   async bench(prompts: number[][], steps: number): Promise<{ results: BenchRun[]; wallMs: number }> {
     return this.call('bench', { prompts, steps });
   }
