@@ -45,7 +45,7 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('operator on a real API 
     await applyFile(o.kc, join(EXAMPLES, 'modelworker-gpu.yaml'), { namespace: ns });
     const mw = await o.getModelWorker(ns, 'qwen2-5-0-5b');
     const deployment = await eventually('Deployment', () => apps.readNamespacedDeployment({ namespace: ns, name: 'qwen2-5-0-5b' }));
-    const service = await core.readNamespacedService({ namespace: ns, name: 'qwen2-5-0-5b' });
+    const service = await eventually('Service', () => core.readNamespacedService({ namespace: ns, name: 'qwen2-5-0-5b' }));
     const pod = deployment.spec!.template;
     const container = pod.spec!.containers[0];
     expect(deployment.spec!.replicas).toBe(2);
