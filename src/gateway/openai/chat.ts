@@ -2,13 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FleetError } from '../../common/errors';
-import { FinishReason, GenerateRequest, ModelKind, type GenerateResponse } from '../../common/gen/worker';
+import { FinishReason, GenerateRequest, ModelKind } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
 import { fanOut, finishReasonOf } from './fan-out';
 import { chatLogprobs } from './logprobs';
 import { SseWriter } from './sse';
 import { notFoundModel, validateChatRequest, type ValidChatRequest } from './validate';
 import { sendStreamError } from './respond';
+import { addUsage, emptyUsage } from './usage';
 import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } from './wire';
 
 const FINGERPRINT = 'fleetchat';
@@ -30,24 +31,6 @@ function toRequests(valid: ValidChatRequest, id: string): GenerateRequest[] {
   );
 }
 
-interface Accumulator {
-  usage: WireUsage;
-  addUsage(chunk: GenerateResponse): void;
-}
-
-function usageAccumulator(): Accumulator {
-  const usage: WireUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  return {
-    usage,
-    addUsage: (chunk) => {
-      if (!chunk.usage) return;
-      usage.prompt_tokens = chunk.usage.promptTokens;
-      usage.completion_tokens += chunk.usage.completionTokens;
-      usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-    },
-  };
-}
-
 export async function handleChat(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const valid = validateChatRequest(request.body);
   checkGenerationModel(ctx, valid.model);
@@ -60,22 +43,22 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
     logprobs: valid.logprobs ? { content: [] } : null,
     finish_reason: null,
   }));
-  const acc = usageAccumulator();
+  const usage = emptyUsage();
   const run = fanOut(ctx.generate, toRequests(valid, id), {
     onChunk: (index, chunk) => {
       const choice = choices[index];
       choice.message.content += chunk.text;
       if (choice.logprobs) choice.logprobs.content.push(...chatLogprobs(chunk.logprobs));
       if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) choice.finish_reason = finishReasonOf(chunk.finishReason);
-      acc.addUsage(chunk);
+      addUsage(usage, chunk);
     },
   });
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) run.cancel();
   });
   await run.done;
-  ctx.metrics.tokens('chat', acc.usage.completion_tokens);
-  const body: WireChatCompletion = { id, object: 'chat.completion', created, model: valid.model, choices, usage: acc.usage, system_fingerprint: FINGERPRINT };
+  ctx.metrics.tokens('chat', usage.completion_tokens);
+  const body: WireChatCompletion = { id, object: 'chat.completion', created, model: valid.model, choices, usage: usage, system_fingerprint: FINGERPRINT };
   await reply.send(body);
 }
 
@@ -84,7 +67,7 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
   const started = performance.now();
   const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
   const roleSent = new Array<boolean>(valid.n).fill(false);
-  const acc = usageAccumulator();
+  const usage = emptyUsage();
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
   reply.hijack();
   const run = fanOut(ctx.generate, toRequests(valid, ids.id), {
@@ -99,7 +82,7 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
         const logprobs = valid.logprobs && chunk.logprobs.length > 0 ? { content: chatLogprobs(chunk.logprobs) } : null;
         sse.send(chunkOf([{ index, delta: chunk.text !== '' ? { content: chunk.text } : {}, logprobs, finish_reason: finish }]));
       }
-      acc.addUsage(chunk);
+      addUsage(usage, chunk);
     },
   });
   reply.raw.on('close', () => {
@@ -111,7 +94,7 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
     sendStreamError(reply, sse, err);
     return;
   }
-  ctx.metrics.tokens('chat', acc.usage.completion_tokens);
-  if (valid.includeUsage) sse.send({ ...base, choices: [], usage: acc.usage });
+  ctx.metrics.tokens('chat', usage.completion_tokens);
+  if (valid.includeUsage) sse.send({ ...base, choices: [], usage: usage });
   sse.done();
 }

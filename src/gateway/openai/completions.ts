@@ -8,8 +8,9 @@ import { fanOut, finishReasonOf } from './fan-out';
 import { appendCompletionLogprobs, emptyCompletionLogprobs } from './logprobs';
 import { sendStreamError } from './respond';
 import { SseWriter } from './sse';
+import { addUsage, emptyUsage } from './usage';
 import { validateCompletionRequest, type ValidCompletionRequest } from './validate';
-import type { WireCompletion, WireCompletionChoice, WireCompletionLogprobs, WireUsage } from './wire';
+import type { WireCompletion, WireCompletionChoice, WireCompletionLogprobs } from './wire';
 
 const FINGERPRINT = 'fleetchat';
 
@@ -47,19 +48,12 @@ function mergeLogprobs(target: WireCompletionLogprobs, add: WireCompletionLogpro
   target.text_offset.push(...add.text_offset);
 }
 
-function addUsage(usage: WireUsage, chunk: GenerateResponse): void {
-  if (!chunk.usage) return;
-  usage.prompt_tokens = chunk.usage.promptTokens;
-  usage.completion_tokens += chunk.usage.completionTokens;
-  usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-}
-
 export async function handleCompletion(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const valid = validateCompletionRequest(request.body);
   checkGenerationModel(ctx, valid.model);
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const usage: WireUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const usage = emptyUsage();
   const offsets = new Array<number>(valid.n).fill(0);
   const base = { id, object: 'text_completion' as const, created, model: valid.model, system_fingerprint: FINGERPRINT };
   if (valid.stream) {
