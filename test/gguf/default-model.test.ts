@@ -1,7 +1,9 @@
 /**
  * findCachedSmolLM2: the default real model. It imports the GGUF that scripts/fetch-smollm2 cached, once, into
- * <cache>/imported/<key>, and finds nothing when the GGUF is absent or is not the expected file.
+ * <cache>/imported/<key> — two processes starting at once end up with one import — and finds nothing when the GGUF
+ * is absent or is not the expected file.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +12,18 @@ import { describeWithSmolLM2 } from './support/smollm2';
 
 jest.setTimeout(300_000);
 
+const ROOT = join(__dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gguf-default-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** findCachedSmolLM2 in its own process (a worker starting up); resolves with what it returned. */
+function findInChild(cacheDir: string): Promise<string> {
+  const code = `require('./src/worker/model/gguf/smollm2').findCachedSmolLM2(${JSON.stringify(cacheDir)}).then((d) => console.log(JSON.stringify(d ?? null)))`;
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => child.on('exit', (c) => (c === 0 ? resolve(JSON.parse(out.trim()) as string) : reject(new Error(`exit ${c}`)))));
+}
 
 describe('findCachedSmolLM2 without a usable GGUF', () => {
   it('returns undefined when the cache has no SmolLM2 GGUF', async () => {
@@ -28,11 +40,11 @@ describe('findCachedSmolLM2 without a usable GGUF', () => {
 });
 
 describeWithSmolLM2('findCachedSmolLM2 with the cached GGUF', (gguf) => {
-  it('imports it once, atomically, with fp32, int8 and int4 graphs, and finds the import afterwards', async () => {
+  it('imports it once with fp32, int8 and int4 graphs, even when two processes start together, and finds it afterwards', async () => {
     const cache = join(tmp, 'real');
     mkdirSync(join(cache, 'smollm2'), { recursive: true });
     symlinkSync(gguf, smolLM2GgufPath(cache));
-    const [a, b] = await Promise.all([findCachedSmolLM2(cache), findCachedSmolLM2(cache)]);
+    const [a, b] = await Promise.all([findInChild(cache), findInChild(cache)]);
     const dir = join(cache, 'imported', smolLM2ImportKey());
     expect(a).toBe(dir);
     expect(b).toBe(dir);

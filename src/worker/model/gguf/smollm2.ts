@@ -40,11 +40,25 @@ function isRenameConflict(err: unknown): boolean {
   return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM';
 }
 
+/** Imports in progress in this process, by target directory: concurrent callers share one import. */
+const inFlight = new Map<string, Promise<string | undefined>>();
+
 /**
  * The imported SmolLM2 model directory when its GGUF is in the cache (importing it on first use), else undefined.
  * A cached GGUF with a wrong checksum is reported and ignored.
  */
 export async function findCachedSmolLM2(cacheDir: string, logger?: Logger): Promise<string | undefined> {
+  const dir = join(cacheDir, 'imported', smolLM2ImportKey());
+  if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
+  let pending = inFlight.get(dir);
+  if (pending === undefined) {
+    pending = importCached(cacheDir, logger).finally(() => inFlight.delete(dir));
+    inFlight.set(dir, pending);
+  }
+  return pending;
+}
+
+async function importCached(cacheDir: string, logger?: Logger): Promise<string | undefined> {
   const parent = join(cacheDir, 'imported');
   const dir = join(parent, smolLM2ImportKey());
   if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
