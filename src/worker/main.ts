@@ -10,7 +10,8 @@ import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
 import { WEIGHT_VARIANTS } from './model/files';
-import { DEFAULT_MODEL_NAME, ensureDefaultModel } from './model/default-model';
+import { ensureDefaultModel } from './model/default-model';
+import { chooseDefaultModel } from './model/default-choice';
 import { loadRuntime } from './model/load-runtime';
 import { DEFAULT_SOURCE, resolveModelSource } from './model/source';
 import { createWorkerMetrics } from './metrics';
@@ -75,18 +76,19 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
   const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
-  const dir = await resolveModelSource(config.model, {
+  const defaultChoice = config.model === DEFAULT_SOURCE ? await chooseDefaultModel({ cacheDir: config.cacheDir, hfEndpoint: config.hfEndpoint, hfToken: config.hfToken || undefined, weights: config.weights, logger }) : undefined;
+  const dir = defaultChoice?.dir ?? (await resolveModelSource(config.model, {
     cacheDir: config.cacheDir,
     hfEndpoint: config.hfEndpoint,
     hfToken: config.hfToken || undefined,
     weights: config.weights,
     logger,
     defaultModel: () => ensureDefaultModel(config.cacheDir, logger),
-  });
+  }));
   const runtime = await loadRuntime({
     dir,
-    source: config.model === DEFAULT_SOURCE ? dir : config.model,
-    modelNames: config.modelNames.length > 0 ? config.modelNames : config.model === DEFAULT_SOURCE ? [DEFAULT_MODEL_NAME] : [],
+    source: defaultChoice?.source ?? config.model,
+    modelNames: config.modelNames.length > 0 ? config.modelNames : defaultChoice ? [defaultChoice.name] : [],
     convTemplate: config.convTemplate || undefined,
     threads: config.threads,
     weights: config.weights,

@@ -1,78 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fetchFromHub, parseHubRef } from '../../src/worker/model/hub';
 import { resolveModelSource } from '../../src/worker/model/source';
 import { tinyModel } from '../support/models';
-
-const SHA = 'a'.repeat(40);
-
-function listFiles(dir: string, base = dir): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p, base) : [relative(base, p)];
-  });
-}
-
-interface HubBehaviour {
-  /** Cut this file's first download after N bytes. */
-  truncateOnce?: { path: string; bytes: number };
-  /** Lie about this file's sha256. */
-  corrupt?: string;
-  requireToken?: string;
-  log: string[];
-}
-
-/** Serves one model directory as repo org/tiny the way huggingface.co does (revision, tree, resolve with ranges). */
-function hubServer(dir: string, behaviour: HubBehaviour): Server {
-  const files = listFiles(dir);
-  const sha256 = (p: string) => createHash('sha256').update(readFileSync(join(dir, p))).digest('hex');
-  return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    behaviour.log.push(`${req.method} ${url.pathname}${req.headers.range ? ` ${req.headers.range}` : ''}`);
-    if (behaviour.requireToken && req.headers.authorization !== `Bearer ${behaviour.requireToken}`) {
-      res.writeHead(401).end('unauthorized');
-      return;
-    }
-    if (url.pathname === '/api/models/org/tiny/revision/main') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'org/tiny', sha: SHA }));
-      return;
-    }
-    if (url.pathname === `/api/models/org/tiny/tree/${SHA}`) {
-      const entries = files.map((p) => {
-        const size = statSync(join(dir, p)).size;
-        const lfs = p.endsWith('.onnx') || p.endsWith('.json') ? { oid: p === behaviour.corrupt ? 'f'.repeat(64) : sha256(p), size } : undefined;
-        return { type: 'file', path: p, size, oid: 'x', ...(lfs ? { lfs } : {}) };
-      });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
-      return;
-    }
-    const m = new RegExp(`^/org/tiny/resolve/${SHA}/(.+)$`).exec(url.pathname);
-    if (m && files.includes(m[1])) {
-      const data = readFileSync(join(dir, m[1]));
-      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-      const start = range ? Number(range[1]) : 0;
-      const body = data.subarray(start);
-      res.writeHead(range ? 206 : 200, { 'content-length': String(body.length), ...(range ? { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
-      if (behaviour.truncateOnce?.path === m[1]) {
-        const cut = behaviour.truncateOnce.bytes;
-        behaviour.truncateOnce = undefined;
-        res.write(body.subarray(0, cut), () => res.destroy());
-        return;
-      }
-      res.end(body);
-      return;
-    }
-    res.writeHead(404).end('not found');
-  });
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
+import { hubServer, listen } from '../support/fake-hub';
 
 describe('loading models by Hugging Face repo id', () => {
   it('parses references', () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { enumOption, floatOption, intOption, listOption, optionalStringOption, stringOption, type ConfigOf } from '../../common/config';
 import { silentLogger, type Logger } from '../../common/log';
 import { WEIGHT_VARIANTS } from '../model/files';
-import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../model/default-model';
+import { ensureDefaultModel } from '../model/default-model';
+import { chooseDefaultModel } from '../model/default-choice';
 import { loadGenerationRuntime } from '../model/load';
 import { DEFAULT_SOURCE, resolveModelSource } from '../model/source';
 import type { GenerationRuntime } from '../runtime';
@@ -42,18 +43,19 @@ export function samplingFromFlags(config: LocalModelConfig): SamplingLayer {
 }
 
 export async function loadLocalModel(config: LocalModelConfig, logger: Logger = silentLogger()): Promise<GenerationRuntime> {
-  const dir = await resolveModelSource(config.model, {
+  const defaultChoice = config.model === DEFAULT_SOURCE ? await chooseDefaultModel({ cacheDir: config.cacheDir, hfEndpoint: config.hfEndpoint, hfToken: config.hfToken, weights: config.weights, logger }) : undefined;
+  const dir = defaultChoice?.dir ?? (await resolveModelSource(config.model, {
     cacheDir: config.cacheDir,
     hfEndpoint: config.hfEndpoint,
     hfToken: config.hfToken,
     weights: config.weights,
     logger,
     defaultModel: () => ensureDefaultModel(config.cacheDir, logger),
-  });
+  }));
   return loadGenerationRuntime({
     dir,
-    source: config.model === DEFAULT_SOURCE ? dir : config.model,
-    modelNames: config.model === DEFAULT_SOURCE ? [DEFAULT_MODEL_NAME] : [],
+    source: defaultChoice?.source ?? config.model,
+    modelNames: defaultChoice ? [defaultChoice.name] : [],
     convTemplate: config.convTemplate || undefined,
     threads: config.threads,
     weights: config.weights,
