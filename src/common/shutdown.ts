@@ -1,6 +1,6 @@
 /**
  * Process shutdown on SIGTERM / SIGINT: runs registered cleanups in reverse order, once.
- * A second signal while shutting down sets a failing exit code and stops waiting.
+ * A second signal (more than 2 s after the first) while shutting down sets a failing exit code and stops waiting.
  */
 import type { Logger } from './log';
 
@@ -37,7 +37,10 @@ export function onShutdown(logger: Logger, signals: NodeJS.Signals[] = ['SIGTERM
     })();
     return running;
   };
+  let firstSignalAt = 0;
   const handler = (signal: NodeJS.Signals): void => {
+    // `npm start` and the terminal both deliver Ctrl-C: a repeat within 2 s is the same request to stop.
+    if (running && Date.now() - firstSignalAt < 2000) return;
     if (running) {
       logger.warn({ signal }, 'second signal: exiting without waiting');
       process.exitCode = 130;
@@ -46,6 +49,7 @@ export function onShutdown(logger: Logger, signals: NodeJS.Signals[] = ['SIGTERM
       setImmediate(() => process.exit(130));
       return;
     }
+    firstSignalAt = Date.now();
     void trigger(signal);
   };
   for (const s of signals) process.on(s, handler);
