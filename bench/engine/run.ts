@@ -90,12 +90,18 @@ async function peerContender(dir: string): Promise<Contender> {
   return { gen, promptTokens, close: () => model.dispose() };
 }
 
+/** Lets the other session's onnxruntime threads stop spinning before a measurement. */
+function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 250));
+}
+
 /** Runs both contenders alternately (so load changes on the machine hit both alike); medians per contender. */
 async function measurePair(a: Contender, b: Contender): Promise<Array<Speeds & { ids: number[] }>> {
   const samples = [a, b].map(() => ({ one: [] as number[], many: [] as number[], ids: [] as number[] }));
   for (const c of [a, b]) await c.gen(4); // warm-up
   for (let r = 0; r < RUNS; r++) {
     for (const [i, c] of [a, b].entries()) {
+      await settle();
       samples[i].one.push((await c.gen(1)).ms);
       const many = await c.gen(DECODE + 1);
       samples[i].many.push(many.ms);
