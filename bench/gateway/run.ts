@@ -8,6 +8,7 @@
  *   BENCH_CONCURRENCY (default 64), BENCH_TOKENS (default 128), BENCH_ROUNDS (default 3)
  */
 import type { ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { WorkerClient } from '../../src/common/gen/worker';
 import { createClient } from '../../src/common/grpc/client';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
@@ -21,34 +22,41 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
 
-async function sseOnce(url: string): Promise<{ ttftMs: number; tokens: number }> {
+const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+
+/** One streaming chat completion over node:http (keep-alive), timing the first non-empty content delta. */
+function sseOnce(url: string): Promise<{ ttftMs: number; tokens: number }> {
   const started = performance.now();
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'bench', messages: MESSAGES, max_tokens: TOKENS, temperature: 0, ignore_eos: true, stream: true, stream_options: { include_usage: true } }),
+  const body = JSON.stringify({ model: 'bench', messages: MESSAGES, max_tokens: TOKENS, temperature: 0, ignore_eos: true, stream: true, stream_options: { include_usage: true } });
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`HTTP ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      let ttftMs = -1;
+      let buffer = '';
+      let tokens = 0;
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        buffer += text;
+        let i: number;
+        while ((i = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, i);
+          buffer = buffer.slice(i + 2);
+          if (!event.startsWith('data: {')) continue;
+          const chunk = JSON.parse(event.slice(6)) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } | null };
+          if (ttftMs < 0 && chunk.choices.some((c) => c.delta.content !== undefined && c.delta.content !== '')) ttftMs = performance.now() - started;
+          if (chunk.usage) tokens = chunk.usage.completion_tokens;
+        }
+      });
+      res.on('end', () => resolve({ ttftMs, tokens }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let ttftMs = -1;
-  let buffer = '';
-  let tokens = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      if (!event.startsWith('data: {')) continue;
-      const chunk = JSON.parse(event.slice(6)) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } | null };
-      if (ttftMs < 0 && chunk.choices.some((c) => c.delta.content !== undefined && c.delta.content !== '')) ttftMs = performance.now() - started;
-      if (chunk.usage) tokens = chunk.usage.completion_tokens;
-    }
-  }
-  return { ttftMs, tokens };
 }
 
 async function httpLoad(url: string): Promise<LoadResult> {
