@@ -5,7 +5,8 @@
  * {ttft_added_ms_p50, ttft_added_ms_p99, throughput_ratio, ...}.
  *
  *   BENCH_MODEL=tiny|small|100m (default tiny: the smallest model makes the front end's share largest),
- *   BENCH_CONCURRENCY (default 64), BENCH_TOKENS (default 128), BENCH_ROUNDS (default 3)
+ *   BENCH_CONCURRENCY (default 64), BENCH_TOKENS (default 128), BENCH_ROUNDS (default 3),
+ *   BENCH_PROFILE=DIR writes a V8 CPU profile of each component process into DIR (open in Chrome DevTools)
  */
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -70,14 +71,22 @@ async function main(): Promise<void> {
   // Each component in its own process, as deployed; this process is only the load client.
   const children: ChildProcess[] = [];
   const start = async (args: string[], ready: RegExp): Promise<RegExpMatchArray> => {
-    const child = spawnCli([...args, '--log-level', 'info']);
+    const profile = process.env.BENCH_PROFILE;
+    const child = spawnCli([...args, '--log-level', 'info'], {}, profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
     children.push(child);
     return waitForOutput(child, ready, 120_000);
   };
   const controllerAddr = (await start(['controller', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"/))[1];
   const workerAddr = (await start(['worker', '--model', dir, '--model-names', 'bench', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--threads', '2', '--max-concurrency', String(CONCURRENCY), '--max-queue', '1024'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/))[1];
   const url = (await start(['gateway', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1];
-  const stack = { url, stop: async () => children.forEach((c) => c.kill('SIGTERM')) };
+  const stack = {
+    url,
+    stop: () => Promise.all(children.map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    }))),
+  };
   await new Promise((r) => setTimeout(r, 500));
   const client = createClient(WorkerClient, workerAddr);
   const direct = { ttft: [] as number[], tokens: 0, seconds: 0 };

@@ -4,7 +4,7 @@ import { loadGenerationRuntime } from '../../src/worker/model/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
 import type { EngineChunk } from '../../src/worker/engine/sequence';
-import { tinyModel } from '../support/models';
+import { tinyModel, tinyModelUntrimmed } from '../support/models';
 
 interface Collected {
   text: string;
@@ -114,6 +114,21 @@ describe('engine on a generated model', () => {
       });
     } finally {
       await chunked.release();
+    }
+  });
+
+  it('a graph without num_logits_to_keep (all prompt logits computed) gives the same tokens and logprobs', async () => {
+    const untrimmed = await loadGenerationRuntime({ dir: await tinyModelUntrimmed(), source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 8, maxQueue: 64, maxPrefillTokens: 4096, logger: silentLogger() });
+    try {
+      expect(rt.engine.trimsLogits).toBe(true);
+      expect(untrimmed.engine.trimsLogits).toBe(false);
+      const prompts = ['The quick brown fox', 'One two three four five six seven', 'Tell me about the weather in Paris today please'];
+      const layer = { temperature: 0, maxTokens: 10, ignoreEos: true, topLogprobs: 3 };
+      const [a, b] = await Promise.all([Promise.all(prompts.map((p) => run(rt, p, layer))), Promise.all(prompts.map((p) => run(untrimmed, p, layer)))]);
+      expect(b.map((o) => o.ids)).toEqual(a.map((o) => o.ids));
+      a.forEach((o, i) => o.chunks.forEach((c, j) => c.logprobs.forEach((lp, k) => expect(b[i].chunks[j].logprobs[k].logprob).toBeCloseTo(lp.logprob, 4))));
+    } finally {
+      await untrimmed.release();
     }
   });
 

@@ -121,9 +121,11 @@ describeWithSmolLM2('SmolLM2-135M-Instruct imported from GGUF vs llama.cpp', (gg
   });
 
   // fp32: only llama.cpp rounds activations. int8 / int4: both sides round them to 8 bits (MatMulNBits accuracy
-  // level 4 and llama.cpp's Q8 activations), in different blocks, so near-ties may be a little wider.
+  // level 4 and llama.cpp's Q8 activations), in different blocks, so near-ties may be a little wider. llama.cpp picks
+  // its Q4_1 × Q8_1 kernel by CPU features (AVX2, AVX512-VNNI, …), so its path — and the worst gap — depends on the
+  // machine: 0.54 logit on an AVX512 EPYC, under 0.5 on AVX2 machines. A real disagreement is several logits.
   it.each([
-    ['fp32', 'model.onnx', 0.95, 0.5],
+    ['fp32', 'model.onnx', 0.95, 1.0],
     ['int8', 'model_int8.onnx', 0.9, 1.5],
     ['int4', 'model_q4.onnx', 0.9, 1.5],
   ])('%s vs llama.cpp on the original Q4_1 file: differences are near-ties only', async (_label, file, minAgreement, maxGap) => {

@@ -31,7 +31,7 @@ export function emptyPast(c: ValidLlamaConfig, batch: number): Past {
 
 export async function runStep(
   session: ort.InferenceSession, c: ValidLlamaConfig,
-  step: { inputIds: number[][]; attentionMask: number[][]; positionIds: number[][]; past?: Past },
+  step: { inputIds: number[][]; attentionMask: number[][]; positionIds: number[][]; past?: Past; keepLogits?: number },
 ): Promise<StepResult> {
   const feeds: Past = {
     input_ids: int64Tensor(step.inputIds),
@@ -39,6 +39,8 @@ export async function runStep(
     position_ids: int64Tensor(step.positionIds),
     ...(step.past ?? emptyPast(c, step.inputIds.length)),
   };
+  // 0: logits of every position (the graph's `num_logits_to_keep`, as in optimum exports).
+  if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(step.keepLogits ?? 0)), []);
   const out = await session.run(feeds);
   const present: Past = {};
   for (let l = 0; l < c.numLayers; l++) {

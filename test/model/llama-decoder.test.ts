@@ -129,6 +129,23 @@ describe('KV cache and padding', () => {
     }
   });
 
+  it('num_logits_to_keep N returns the last N positions of every padded row, equal to the full logits', async () => {
+    const rows = [PROMPT.slice(0, 4), PROMPT];
+    const width = PROMPT.length;
+    const pad = (r: number[], fill: number): number[] => [...Array<number>(width - r.length).fill(fill), ...r];
+    const step = { inputIds: rows.map((r) => pad(r, 50256)), attentionMask: rows.map((r) => pad(r.map(() => 1), 0)), positionIds: rows.map((r) => pad(r.map((_, i) => i), 1)) };
+    const full = await runStep(session, config, step);
+    expect(full.dims).toEqual([2, width, config.vocabSize]);
+    for (const keep of [1, 3]) {
+      const trimmed = await runStep(session, config, { ...step, keepLogits: keep });
+      expect(trimmed.dims).toEqual([2, keep, config.vocabSize]);
+      for (let b = 0; b < rows.length; b++) {
+        for (let i = 0; i < keep; i++) expect(relativeError(logitsAt(trimmed, b, i), logitsAt(full, b, width - keep + i))).toBeLessThan(1e-6);
+      }
+      expect(trimmed.present['past_key_values.0.key'].dims).toEqual(full.present['past_key_values.0.key'].dims);
+    }
+  });
+
   it('an empty past of batch 2 with a single token each works (first decode step from nothing)', async () => {
     const step = await runStep(session, config, { inputIds: [[15496], [11]], attentionMask: [[1], [1]], positionIds: [[0], [0]], past: emptyPast(config, 2) });
     expect(step.dims).toEqual([2, 1, config.vocabSize]);

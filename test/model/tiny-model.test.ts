@@ -88,14 +88,15 @@ describe('createTinyModel (gpt2 tokenizer, tiny preset)', () => {
     const model = ModelProto.decode(readFileSync(join(dir, 'onnx', 'model.onnx')));
     expect(model.opsetImport).toEqual([{ domain: '', version: 17 }]);
     const graph = model.graph!;
-    expect(graph.input.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
+    expect(graph.input.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
     expect(graph.output.map((o) => o.name)).toEqual(['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
     const dims = (name: string): Array<string | number> => graph.input.concat(graph.output).find((v) => v.name === name)!.type!.value!.value.shape!.dim.map((d) => d.value!.value);
     expect(dims('input_ids')).toEqual(['batch_size', 'sequence_length']);
     expect(dims('attention_mask')).toEqual(['batch_size', 'total_sequence_length']);
     expect(dims('past_key_values.1.value')).toEqual(['batch_size', 2, 'past_sequence_length', 16]);
     expect(dims('present.1.value')).toEqual(['batch_size', 2, 'total_sequence_length', 16]);
-    expect(dims('logits')).toEqual(['batch_size', 'sequence_length', 50259]);
+    expect(dims('num_logits_to_keep')).toEqual([]);
+    expect(dims('logits')).toEqual(['batch_size', 'num_logits', 50259]);
     const read = new Set(graph.node.flatMap((n) => n.input));
     expect(graph.initializer.filter((t) => !read.has(t.name)).map((t) => t.name)).toEqual([]);
     expect(new Set(graph.node.map((n) => n.domain))).toEqual(new Set(['']));

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '../..');
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'src/cli/main.ts'), ...args], {
+/** `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', join(ROOT, 'src/cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, FLEETCHAT_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

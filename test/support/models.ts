@@ -22,6 +22,11 @@ export async function generatedModel(name: string, options: Omit<TinyModelOption
   return dir;
 }
 
+/** The tiny model's weights in a graph without `num_logits_to_keep` (the older optimum export interface). */
+export function tinyModelUntrimmed(): Promise<string> {
+  return generatedModel('tiny-untrimmed', { preset: 'tiny', logitsToKeepInput: false });
+}
+
 /** The tiny LLaMA-architecture chat model (GPT-2 vocabulary plus ChatML tokens). */
 export function tinyModel(): Promise<string> {
   return generatedModel('tiny', { preset: 'tiny' });

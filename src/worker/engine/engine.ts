@@ -84,6 +84,11 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {}
 
+  /** Prefill computes the lm_head for the last prompt position only (the graph has `num_logits_to_keep`). */
+  get trimsLogits(): boolean {
+    return this.session.trimsLogits;
+  }
+
   /** Queues a request. Throws `context_length_exceeded`, `overloaded` or `unavailable` (draining). */
   submit(request: EngineRequest): SequenceHandle {
     if (this.draining) throw new FleetError('unavailable', 'worker is shutting down', { retryAfterS: 1 });
@@ -197,7 +202,7 @@ export class Engine {
 
   /** Prefills the admitted sequences: short prompts batched together, long ones alone in chunks. */
   private async prefillAdmitted(admitted: Sequence[]): Promise<void> {
-    const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab };
+    const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: this.session.trimsLogits };
     const deliver = (seq: Sequence, row: Float32Array, lps?: Array<ChunkLogprob | null>): void => this.deliver(seq, row, lps);
     const observe = (b: number, seconds: number): void => this.options.observer?.onStep?.(b, seconds);
     for (const group of planPrefillGroups(admitted, limits)) {
@@ -225,7 +230,7 @@ export class Engine {
       mask.fill(1n, row * (p + 1) + (p - kv.length), (row + 1) * (p + 1));
     });
     const started = performance.now();
-    const out = await this.session.forward({ batch: b, seqLen: 1, pastLen: p, inputIds, attentionMask: mask, positionIds, past: batch.tensors });
+    const out = await this.session.forward({ batch: b, seqLen: 1, pastLen: p, inputIds, attentionMask: mask, positionIds, past: batch.tensors, keepLogits: 1 });
     const seconds = (performance.now() - started) / 1000;
     this.options.observer?.onStep?.(b, seconds);
     this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);

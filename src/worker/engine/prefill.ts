@@ -4,6 +4,8 @@
  *  - A prompt whose logits would not fit the budget runs alone in chunks over its growing KV cache, so memory
  *    stays bounded by chunk × vocabulary whatever the prompt length (a 32k-token prompt on a 151k vocabulary
  *    would otherwise need a 19 GB logits tensor).
+ *  - Graphs with a `num_logits_to_keep` input compute the lm_head for the last prompt position only (unless echo
+ *    with logprobs needs every position): on a 50k vocabulary that is most of a short prompt's prefill work.
  * Each finished sequence is handed to `deliver` with the logits row of its last prompt position.
  */
 import { rawLogprobs } from '../sampling/logprobs';
@@ -17,10 +19,15 @@ export interface PrefillLimits {
   /** Floats in one logits tensor ([rows, tokens, vocab]). */
   maxLogits: number;
   vocab: number;
+  /** The graph can return the last position's logits only (then a batch costs rows × vocab, not tokens × vocab). */
+  trimsLogits?: boolean;
 }
 
 export type Deliver = (seq: Sequence, lastRow: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>) => void;
 export type StepObserver = (batch: number, seconds: number) => void;
+
+/** echo with logprobs needs the logits of every prompt position. */
+const wantsPromptLogprobs = (seq: Sequence): boolean => seq.params.echo && seq.params.topLogprobs !== undefined;
 
 /** Tokens per chunk for prompts prefilled alone. */
 export function chunkTokens(limits: PrefillLimits): number {
@@ -32,6 +39,7 @@ export function planPrefillGroups(seqs: Sequence[], limits: PrefillLimits): Sequ
   const groups: Sequence[][] = [];
   let group: Sequence[] = [];
   let longest = 0;
+  let allPositions = false;
   const chunk = chunkTokens(limits);
   for (const seq of seqs) {
     const len = seq.promptIds.length;
@@ -39,14 +47,18 @@ export function planPrefillGroups(seqs: Sequence[], limits: PrefillLimits): Sequ
       groups.push([seq]);
       continue;
     }
-    const padded = Math.max(longest, len) * (group.length + 1);
-    if (group.length > 0 && (padded > limits.maxTokens || padded * limits.vocab > limits.maxLogits)) {
+    const rows = group.length + 1;
+    const padded = Math.max(longest, len) * rows;
+    const logitRows = limits.trimsLogits && !allPositions && !wantsPromptLogprobs(seq) ? rows : padded;
+    if (group.length > 0 && (padded > limits.maxTokens || logitRows * limits.vocab > limits.maxLogits)) {
       groups.push(group);
       group = [];
       longest = 0;
+      allPositions = false;
     }
     group.push(seq);
     longest = Math.max(longest, len);
+    allPositions ||= wantsPromptLogprobs(seq);
   }
   if (group.length > 0) groups.push(group);
   return groups;
@@ -65,8 +77,6 @@ function promptLogprobs(seq: Sequence, logits: Float32Array, at: { vocab: number
   }
 }
 
-const wantsPromptLogprobs = (seq: Sequence): boolean => seq.params.echo && seq.params.topLogprobs !== undefined;
-
 /** One left-padded forward pass over short prompts. */
 export async function prefillBatch(session: DecoderSession, seqs: Sequence[], deliver: Deliver, observe?: StepObserver): Promise<void> {
   const b = seqs.length;
@@ -83,19 +93,21 @@ export async function prefillBatch(session: DecoderSession, seqs: Sequence[], de
     });
   });
   const started = performance.now();
-  const out = await session.forward({ batch: b, seqLen: s, pastLen: 0, inputIds, attentionMask: mask, positionIds: positions, past: undefined });
+  const keepLogits = seqs.some(wantsPromptLogprobs) ? 0 : 1;
+  const out = await session.forward({ batch: b, seqLen: s, pastLen: 0, inputIds, attentionMask: mask, positionIds: positions, past: undefined, keepLogits });
   observe?.(b, (performance.now() - started) / 1000);
   const v = out.vocab;
+  const l = out.logitsPerRow;
   seqs.forEach((seq, row) => {
     const len = seq.promptIds.length;
     seq.kv = { tensors: out.present, row, padded: s, length: len };
-    const rowLogits = out.logits.subarray(row * s * v, (row + 1) * s * v);
+    const rowLogits = out.logits.subarray(row * l * v, (row + 1) * l * v);
     let lps: Array<ChunkLogprob | null> | undefined;
     if (wantsPromptLogprobs(seq)) {
       lps = [null];
       promptLogprobs(seq, rowLogits.subarray((s - len) * v), { vocab: v, first: 0, rows: len }, lps);
     }
-    deliver(seq, rowLogits.subarray((s - 1) * v, s * v), lps);
+    deliver(seq, rowLogits.subarray((l - 1) * v, l * v), lps);
   });
 }
 
@@ -118,11 +130,13 @@ export async function prefillChunked(session: DecoderSession, seq: Sequence, chu
       attentionMask: new BigInt64Array(pos + n).fill(1n),
       positionIds: positions,
       past: kv?.tensors,
+      keepLogits: lps ? 0 : 1,
     });
     observe?.(1, (performance.now() - started) / 1000);
     kv = { tensors: out.present, row: 0, padded: pos + n, length: pos + n };
     if (lps) promptLogprobs(seq, out.logits, { vocab: out.vocab, first: pos, rows: n }, lps);
-    lastRow = out.logits.subarray((n - 1) * out.vocab, n * out.vocab);
+    const l = out.logitsPerRow;
+    lastRow = out.logits.subarray((l - 1) * out.vocab, l * out.vocab);
   }
   if (!kv || !lastRow) return;
   seq.kv = kv;

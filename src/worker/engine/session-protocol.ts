@@ -18,6 +18,7 @@ export interface ForwardMessage {
   positionIds: BigInt64Array;
   /** KV data per past input (moved, not copied), or null for an empty past. */
   past: Array<Float32Array | Uint16Array> | null;
+  keepLogits?: number;
 }
 
 export interface ReleaseMessage {
@@ -28,7 +29,7 @@ export type ToSessionThread = OpenMessage | ForwardMessage | ReleaseMessage;
 
 export type FromSessionThread =
   | { kind: 'opened'; kv: KvSpec; inputNames: string[] }
-  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; present: Array<Float32Array | Uint16Array> }
+  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array> }
   | { kind: 'error'; id: number; message: string; code?: string; errorKind?: string }
   | { kind: 'released' };
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
-import type { DecoderSession, ForwardInput, ForwardOutput, KvData, KvSpec, SessionOptions } from './session';
+import { graphTrimsLogits, type DecoderSession, type ForwardInput, type ForwardOutput, type KvData, type KvSpec, type SessionOptions } from './session';
 import { owned, transferables, type FromSessionThread, type ToSessionThread } from './session-protocol';
 
 function entryFile(): { file: string; execArgv: string[] } {
@@ -66,14 +66,14 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
     if (failure) throw failure;
     const id = nextId++;
     const past = input.past?.map((t) => owned(t.data as KvData)) ?? null;
-    const message: ToSessionThread = { kind: 'forward', id, batch: input.batch, seqLen: input.seqLen, pastLen: input.pastLen, inputIds: owned(input.inputIds), attentionMask: owned(input.attentionMask), positionIds: owned(input.positionIds), past };
+    const message: ToSessionThread = { kind: 'forward', id, batch: input.batch, seqLen: input.seqLen, pastLen: input.pastLen, inputIds: owned(input.inputIds), attentionMask: owned(input.attentionMask), positionIds: owned(input.positionIds), past, keepLogits: input.keepLogits };
     const result = await new Promise<FromSessionThread>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       thread.postMessage(message, transferables([message.inputIds, message.attentionMask, message.positionIds, ...(past ?? [])]));
     });
     if (result.kind !== 'result') throw new FleetError('internal', 'unexpected reply from the session thread');
     const totalLen = input.pastLen + input.seqLen;
-    return { logits: result.logits, vocab: result.vocab, present: result.present.map((d) => tensor(d, [input.batch, kv.kvHeads, totalLen, kv.headDim])) };
+    return { logits: result.logits, vocab: result.vocab, logitsPerRow: result.logitsPerRow, present: result.present.map((d) => tensor(d, [input.batch, kv.kvHeads, totalLen, kv.headDim])) };
   };
 
   const emptyPast = (batch: number): ort.Tensor[] => kv.pastNames.map(() => tensor(kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0), [batch, kv.kvHeads, 0, kv.headDim]));
@@ -81,6 +81,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
   return {
     kv,
     inputNames: opened.inputNames,
+    trimsLogits: graphTrimsLogits(opened.inputNames),
     forward,
     emptyPast,
     release: async () => {

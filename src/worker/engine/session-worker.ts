@@ -40,7 +40,7 @@ async function handle(message: ToSessionThread): Promise<void> {
     const out = await session.forward({ ...message, past });
     const logits = owned(out.logits);
     const present = out.present.map((t) => owned(t.data as Float32Array | Uint16Array));
-    post({ kind: 'result', id: message.id, logits, vocab: out.vocab, present }, transferables([logits, ...present]));
+    post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present }, transferables([logits, ...present]));
   } catch (err) {
     const fe = err instanceof FleetError ? err : new FleetError('generation_failed', (err as Error).message);
     post({ kind: 'error', id: message.id, message: fe.message, code: fe.code, errorKind: fe.kind });

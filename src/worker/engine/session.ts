@@ -33,17 +33,26 @@ export interface ForwardInput {
   attentionMask: BigInt64Array; // [batch, pastLen + seqLen]
   positionIds: BigInt64Array; // [batch, seqLen]
   past: ort.Tensor[] | undefined; // per KvSpec.pastNames, [batch, kvHeads, pastLen, headDim]; undefined = empty
+  /**
+   * Logits wanted per row, counted back from the last position (0 or undefined: every position). Honoured only by
+   * a graph with a `num_logits_to_keep` input (see DecoderSession.trimsLogits); others return every position.
+   */
+  keepLogits?: number;
 }
 
 export interface ForwardOutput {
-  logits: Float32Array; // [batch, seqLen, vocab]
+  logits: Float32Array; // [batch, logitsPerRow, vocab]
   vocab: number;
+  /** Positions with logits per row: seqLen, or the last keepLogits of them when the graph trims. */
+  logitsPerRow: number;
   present: ort.Tensor[]; // per KvSpec.presentNames, [batch, kvHeads, pastLen + seqLen, headDim]
 }
 
 export interface DecoderSession {
   kv: KvSpec;
   inputNames: readonly string[];
+  /** The graph computes logits for the last positions only when asked (`num_logits_to_keep`, as optimum exports). */
+  trimsLogits: boolean;
   forward(input: ForwardInput): Promise<ForwardOutput>;
   emptyPast(batch: number): ort.Tensor[];
   release(): Promise<void>;
@@ -99,11 +108,19 @@ function logitsAsFloat32(tensor: ort.Tensor): Float32Array {
   throw new FleetError('generation_failed', `logits of type ${tensor.type} are not supported`);
 }
 
+/** The optional scalar int64 input of optimum / transformers.js exports: logits for the last N positions, 0 = all. */
+export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
+
+export function graphTrimsLogits(inputNames: readonly string[]): boolean {
+  return inputNames.includes(LOGITS_TO_KEEP_INPUT);
+}
+
 export async function openDecoderSession(path: string, options: SessionOptions): Promise<DecoderSession> {
   const session = await createOrtSession(path, options);
   const kv = discoverKv(session, path);
   const hasPositions = session.inputNames.includes('position_ids');
   const hasCacheBranch = session.inputNames.includes('use_cache_branch');
+  const trimsLogits = graphTrimsLogits(session.inputNames);
   const emptyPast = (batch: number): ort.Tensor[] =>
     kv.pastNames.map(() => new ort.Tensor(kv.dtype, kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0), [batch, kv.kvHeads, 0, kv.headDim]));
   const forward = async (input: ForwardInput): Promise<ForwardOutput> => {
@@ -113,6 +130,7 @@ export async function openDecoderSession(path: string, options: SessionOptions):
     };
     if (hasPositions) feeds.position_ids = new ort.Tensor('int64', input.positionIds, [input.batch, input.seqLen]);
     if (hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', [input.pastLen > 0], [1]);
+    if (trimsLogits) feeds[LOGITS_TO_KEEP_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(input.keepLogits ?? 0)), []);
     const past = input.past ?? emptyPast(input.batch);
     kv.pastNames.forEach((name, i) => {
       feeds[name] = past[i];
@@ -125,7 +143,8 @@ export async function openDecoderSession(path: string, options: SessionOptions):
     }
     const logitsTensor = out.logits;
     const vocab = logitsTensor.dims[logitsTensor.dims.length - 1];
-    return { logits: logitsAsFloat32(logitsTensor), vocab, present: kv.presentNames.map((n) => out[n]) };
+    const logitsPerRow = logitsTensor.dims[logitsTensor.dims.length - 2];
+    return { logits: logitsAsFloat32(logitsTensor), vocab, logitsPerRow, present: kv.presentNames.map((n) => out[n]) };
   };
-  return { kv, inputNames: session.inputNames, forward, emptyPast, release: () => session.release() };
+  return { kv, inputNames: session.inputNames, trimsLogits, forward, emptyPast, release: () => session.release() };
 }

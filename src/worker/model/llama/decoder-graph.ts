@@ -3,8 +3,9 @@
  * Hugging Face optimum exports and transformers.js loads:
  *   inputs  input_ids [batch_size, sequence_length] int64, attention_mask [batch_size, total_sequence_length] int64,
  *           position_ids [batch_size, sequence_length] int64,
+ *           num_logits_to_keep [] int64 (logits for the last N positions only; 0 = every position),
  *           past_key_values.N.key|value [batch_size, kvHeads, past_sequence_length, headDim] float32
- *   outputs logits [batch_size, sequence_length, vocab] float32,
+ *   outputs logits [batch_size, num_logits, vocab] float32 (num_logits = sequence_length, or num_logits_to_keep),
  *           present.N.key|value [batch_size, kvHeads, total_sequence_length, headDim] float32
  * total_sequence_length = past_sequence_length + sequence_length; slot order is time order (left padding).
  */
@@ -30,6 +31,8 @@ export interface DecoderBuildOptions {
   producerVersion?: string;
   /** Extra metadata_props of the model. */
   metadata?: Record<string, string>;
+  /** Declare the `num_logits_to_keep` input (default true); false gives the older export interface without it. */
+  logitsToKeepInput?: boolean;
 }
 
 export function pastKeyName(layer: number): string {
@@ -57,8 +60,8 @@ function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSource): v
  * logits = norm(x) @ W^T with W the [vocab, hidden] lm_head (or the embedding when tied): Gemm transB in float32,
  * MatMulNBits (which takes W as is) when quantised.
  */
-function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; inputIds: string; embed: string; quant?: QuantOptions }): string {
-  const { hidden, inputIds, embed, quant } = values;
+function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; embed: string; quant?: QuantOptions }): string {
+  const { hidden, embed, quant } = values;
   const { vocabSize: v, hiddenSize: h } = config;
   const headName = config.tieWordEmbeddings ? EMBED_WEIGHT : LM_HEAD_WEIGHT;
   if (quant !== undefined) {
@@ -70,8 +73,14 @@ function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource
     : g.initializer(LM_HEAD_WEIGHT, 'float32', [v, h], () => bytesOf(getWeight(weights, LM_HEAD_WEIGHT, [v, h]).data));
   const flat = g.op('Reshape', [hidden, g.int64s([-1, h])]);
   const scores = g.op('Gemm', [flat, head], { transB: intAttr(1) });
-  const shape = g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([v])], { axis: intAttr(0) });
+  const shape = g.op('Concat', [g.op('Shape', [hidden], { end: intAttr(2) }), g.int64s([v])], { axis: intAttr(0) });
   return g.op('Reshape', [scores, shape], undefined, 'logits');
+}
+
+/** The last `keep` positions of hidden [batch, seq, h] (all of them when keep is 0: Slice from -0 = 0). */
+function lastPositions(g: GraphBuilder, hidden: string, keep: string): string {
+  const starts = g.op('Neg', [g.op('Unsqueeze', [keep, g.int64s([0])])]);
+  return g.op('Slice', [hidden, starts, g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]);
 }
 
 export function buildLlamaDecoder(config: ValidLlamaConfig, weights: WeightSource, options: DecoderBuildOptions = {}): OnnxModelSpec {
@@ -81,13 +90,14 @@ export function buildLlamaDecoder(config: ValidLlamaConfig, weights: WeightSourc
   const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
   const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const keepLogits = options.logitsToKeepInput === false ? undefined : g.input('num_logits_to_keep', 'int64', []);
   const kvDims = ['batch_size', c.numKvHeads, 'past_sequence_length', c.headDim];
   const presentDims = ['batch_size', c.numKvHeads, 'total_sequence_length', c.headDim];
   for (let layer = 0; layer < c.numLayers; layer++) {
     g.input(pastKeyName(layer), 'float32', kvDims);
     g.input(pastValueName(layer), 'float32', kvDims);
   }
-  g.output('logits', 'float32', ['batch_size', 'sequence_length', c.vocabSize]);
+  g.output('logits', 'float32', ['batch_size', keepLogits === undefined ? 'sequence_length' : 'num_logits', c.vocabSize]);
   for (let layer = 0; layer < c.numLayers; layer++) {
     g.output(presentKeyName(layer), 'float32', presentDims);
     g.output(presentValueName(layer), 'float32', presentDims);
@@ -108,6 +118,6 @@ export function buildLlamaDecoder(config: ValidLlamaConfig, weights: WeightSourc
   g.prefix = '/model/norm';
   const normed = rmsNorm(g, x, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize), c.rmsNormEps);
   g.prefix = '/lm_head';
-  lmHead(g, c, weights, { hidden: normed, inputIds, embed, quant });
+  lmHead(g, c, weights, { hidden: keepLogits === undefined ? normed : lastPositions(g, normed, keepLogits), embed, quant });
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

@@ -19,7 +19,7 @@ import { RandomLlamaWeights } from './random-llama-weights';
 import { loadTokenizerFiles } from './tokenizer-files';
 
 /** Bumped whenever the generator would write different bytes for the same options. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 export interface TinyModelOptions extends Partial<TinyShape> {
   outDir: string;
@@ -34,6 +34,8 @@ export interface TinyModelOptions extends Partial<TinyShape> {
   safetensors?: boolean;
   /** Graphs to write: fp32 -> onnx/model.onnx, int8 -> onnx/model_int8.onnx, int4 -> onnx/model_q4.onnx (default fp32). */
   weightFormats?: readonly WeightFormat[];
+  /** Give the graphs the `num_logits_to_keep` input (default true; false: the older optimum interface). */
+  logitsToKeepInput?: boolean;
 }
 
 export interface TinyModelResult {
@@ -108,7 +110,7 @@ export async function createTinyModel(options: TinyModelOptions): Promise<TinyMo
   const generator = { generator: 'fleetchat model create-tiny', version: GENERATOR_VERSION, seed: shape.seed, tokenizer: tokenizer.packageName };
   let onnxBytes = 0;
   for (const weightFormat of checkedFormats(options.weightFormats)) {
-    const spec = buildLlamaDecoder(config, weights, { weightFormat, metadata: { generator: JSON.stringify({ ...generator, weightFormat }) } });
+    const spec = buildLlamaDecoder(config, weights, { weightFormat, logitsToKeepInput: options.logitsToKeepInput, metadata: { generator: JSON.stringify({ ...generator, weightFormat }) } });
     const onnx = writeOnnxModel(join(dir, 'onnx', onnxFileName(weightFormat)), spec, { externalData: options.externalData });
     onnxBytes += onnx.modelBytes + onnx.externalBytes;
   }
