@@ -3,7 +3,7 @@
  * emits. `acceptLogits` consumes the model's logits row for this sequence and decides the next token.
  */
 import { FinishReason } from '../../common/gen/worker';
-import { newTokenHistory, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
+import { changesLogits, newTokenHistory, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
 import { rawLogprobs } from '../sampling/logprobs';
 import { sampleToken } from '../sampling/sampler';
 import { Rng, randomSeed } from '../sampling/rng';
@@ -52,6 +52,8 @@ export interface SequenceInit {
   onChunk: (chunk: EngineChunk) => void;
 }
 
+const EMPTY = new Float32Array(0);
+
 export class Sequence {
   readonly id: number;
   readonly promptIds: number[];
@@ -71,8 +73,9 @@ export class Sequence {
   private readonly stops: StopStringMatcher;
   private readonly stopTokens: Set<number>;
   private readonly eos: Set<number>;
-  private readonly scratchLogits: Float32Array;
-  private readonly scratchProbs: Float32Array;
+  /** Vocabulary-sized buffers, allocated on first need (greedy decoding without penalties needs neither). */
+  private scratchLogits: Float32Array | undefined;
+  private scratchProbs: Float32Array | undefined;
   private readonly init: SequenceInit;
 
   constructor(init: SequenceInit) {
@@ -87,8 +90,6 @@ export class Sequence {
     this.stops = new StopStringMatcher(init.params.stop, init.params.includeStopStrInOutput);
     this.stopTokens = new Set(init.params.stopTokenIds);
     this.eos = new Set(init.params.ignoreEos ? [] : init.eosTokenIds);
-    this.scratchLogits = new Float32Array(init.vocab);
-    this.scratchProbs = new Float32Array(init.vocab);
   }
 
   get totalLength(): number {
@@ -109,10 +110,14 @@ export class Sequence {
    * forward pass's output and is not modified.
    */
   acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
-    const logits = this.scratchLogits;
-    logits.set(row);
-    processLogits(logits, this.params, this.history);
-    const token = sampleToken(logits, this.params, this.rng, this.scratchProbs);
+    let logits = row;
+    if (changesLogits(this.params)) {
+      logits = this.scratchLogits ??= new Float32Array(this.init.vocab);
+      logits.set(row);
+      processLogits(logits, this.params, this.history);
+    }
+    const probs = this.params.temperature === 0 ? EMPTY : (this.scratchProbs ??= new Float32Array(this.init.vocab));
+    const token = sampleToken(logits, this.params, this.rng, probs);
     const now = performance.now();
     this.firstTokenAtMs ??= now;
     this.lastTokenAtMs = now;

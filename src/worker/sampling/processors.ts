@@ -43,6 +43,11 @@ export function applyPresenceFrequency(logits: Float32Array, counts: Map<number,
   for (const [id, count] of counts) logits[id] -= presence + frequency * count;
 }
 
+/** Whether processLogits would change anything (otherwise the model's row can be sampled as it is). */
+export function changesLogits(params: ValidSamplingParams): boolean {
+  return params.logitBias.size > 0 || params.repetitionPenalty !== 1 || params.presencePenalty !== 0 || params.frequencyPenalty !== 0;
+}
+
 export function processLogits(logits: Float32Array, params: ValidSamplingParams, history: TokenHistory): void {
   if (params.logitBias.size > 0) applyLogitBias(logits, params.logitBias);
   applyRepetitionPenalty(logits, history.seen, params.repetitionPenalty);

@@ -110,7 +110,8 @@ function drawFull(probs: Float32Array, rng: Rng): number {
 }
 
 /**
- * Picks the next token. `scratch` is a reusable buffer of the vocabulary's size (avoids allocating per token).
+ * Picks the next token; reads `logits` only. `scratch` is a reusable buffer of the vocabulary's size for the
+ * probabilities (avoids allocating per token); greedy decoding (temperature 0) does not touch it.
  */
 export function sampleToken(logits: Float32Array, params: ValidSamplingParams, rng: Rng, scratch: Float32Array): number {
   if (params.temperature === 0) return argmax(logits);
