@@ -7,19 +7,23 @@
 #   etcd                              Debian's /usr/bin/etcd if new enough,
 #                                     else go.etcd.io/etcd/server/v3 (scripts/k8s/etcd-mod)
 #   helm                              helm.sh/helm/v3/cmd/helm
+#   kwok (optional, see below)        sigs.k8s.io/kwok/cmd/kwok, plus kwok-stages.yaml: that release's own
+#                                     node (initialize, lease heartbeat) and pod (ready, complete, delete)
+#                                     stages, which the kwok binary needs as --config (only kwokctl embeds them)
 #
 # Idempotent: every binary has a stamp keyed by its version and by the hash of
 # the module files that pin it; a binary whose stamp matches is not rebuilt.
 #
 # Environment:
 #   FLEETCHAT_K8S_BIN_DIR   cache dir (default: $HOME/.cache/fleetchat/k8s-bins)
-#   FLEETCHAT_K8S_EXTRAS    1 (default) also build kube-controller-manager and
-#                           kube-scheduler; 0 to skip them. Their failure is
-#                           reported but not fatal.
+#   FLEETCHAT_K8S_EXTRAS    1 (default) also build kube-controller-manager,
+#                           kube-scheduler and kwok; 0 to skip them. Their
+#                           failure is reported but not fatal.
 #   FLEETCHAT_K8S_ETCD      auto (default): Debian's etcd if >= 3.5, else build;
 #                           build: always build etcd from the module proxy;
 #                           system: use /usr/bin/etcd whatever its version.
 #   FLEETCHAT_HELM_VERSIONS space-separated helm versions to try in order.
+#   FLEETCHAT_KWOK_VERSION  kwok version (default v0.8.0).
 #
 # Prints KEY=PATH lines at the end (also written to $BIN_DIR/paths.env) and
 # writes $BIN_DIR/versions.txt.
@@ -30,6 +34,7 @@ BIN_DIR="${FLEETCHAT_K8S_BIN_DIR:-$HOME/.cache/fleetchat/k8s-bins}"
 EXTRAS="${FLEETCHAT_K8S_EXTRAS:-1}"
 ETCD_MODE="${FLEETCHAT_K8S_ETCD:-auto}"
 HELM_VERSIONS="${FLEETCHAT_HELM_VERSIONS:-v3.22.0 v3.21.4 v3.20.2}"
+KWOK_VERSION="${FLEETCHAT_KWOK_VERSION:-v0.8.0}"
 APISERVER_MOD="$SCRIPT_DIR/apiserver-mod"
 ETCD_MOD="$SCRIPT_DIR/etcd-mod"
 GO_BUILD_FLAGS=(-trimpath)   # plus -ldflags "-s -w ..." at each call
@@ -161,12 +166,16 @@ if [ "$EXTRAS" = "1" ]; then
 fi
 
 # ---------------------------------------------------------------- etcd
-# Debian 12's etcd-server is 3.4.23. scripts/k8s/smoke.sh passes with it and
-# kube-apiserver 1.37 (the apiserver detects and skips the newer etcd features
-# it lacks), so `auto` uses it when it is >= ETCD_SYSTEM_MIN and builds etcd
-# from the module proxy (etcd-mod: etcd 3.6.x; kubeadm 1.37 itself ships 3.7.0)
-# otherwise. FLEETCHAT_K8S_ETCD=build forces the 3.6 build.
-ETCD_SYSTEM_MIN=3.4.23
+# Debian 12's etcd-server is 3.4.23. kube-apiserver 1.37 starts on it (it
+# detects and skips the newer etcd features it lacks), but without etcd's
+# RequestWatchProgress it refuses watch-list streams, and it turns every watch
+# from resourceVersion 0 into one: kwok's informers watch that way, see their
+# watch fail each time and only catch up at each relist (seconds to tens of
+# seconds late). So `auto` uses Debian's etcd only when it is >= ETCD_SYSTEM_MIN
+# and otherwise builds etcd from the module proxy (etcd-mod: etcd 3.6.x;
+# kubeadm 1.37 itself ships 3.7.0). FLEETCHAT_K8S_ETCD=build forces the build,
+# FLEETCHAT_K8S_ETCD=system takes Debian's 3.4 anyway.
+ETCD_SYSTEM_MIN=3.5.0
 system_etcd_version() { /usr/bin/etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }'; }
 if [ "$ETCD_MODE" != "build" ] && [ ! -x /usr/bin/etcd ] && [ "$(id -u)" = 0 ] \
    && command -v apt-get >/dev/null; then
@@ -257,12 +266,60 @@ else
   [ -n "$HELM_VERSION" ] || die "no helm version built (tried: $HELM_VERSIONS)"
 fi
 
+# ---------------------------------------------------------------- kwok
+# kwok plays the kubelets of fake nodes (Node Ready + lease, pods Running/Ready, deletion) for the rollout
+# end-to-end test. Its go.mod has no replace directives, so `go install @version` builds it as released.
+# Optional like the controllers: a failure is reported and the kwok test skips.
+KWOK_STAGE_FILES="stage/node/fast/node-initialize.yaml stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  stage/pod/fast/pod-ready.yaml stage/pod/fast/pod-complete.yaml stage/pod/fast/pod-delete.yaml"
+kwok_key() { echo "$KWOK_VERSION ${GOTOOLCHAIN:-local}"; }
+kwok_stages() { # writes $BIN_DIR/kwok-stages.yaml from the release's kustomize/ directory
+  local dir f first=1
+  dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p')"
+  [ -n "$dir" ] && [ -d "$dir/kustomize" ] || return 1
+  {
+    for f in $KWOK_STAGE_FILES; do
+      [ "$first" = 1 ] || echo '---'
+      first=0
+      cat "$dir/kustomize/$f" || return 1
+    done
+  } >"$BIN_DIR/.kwok-stages.yaml.tmp" && mv -f "$BIN_DIR/.kwok-stages.yaml.tmp" "$BIN_DIR/kwok-stages.yaml"
+}
+build_kwok() {
+  local t0 tmp_gobin; t0=$(date +%s)
+  log "building kwok $KWOK_VERSION ..."
+  tmp_gobin="$(mktemp -d "$BIN_DIR/.kwok.XXXXXX")"
+  if GOBIN="$tmp_gobin" go install "${GO_BUILD_FLAGS[@]}" \
+       -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+       "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" && kwok_stages; then
+    mv -f "$tmp_gobin/kwok" "$BIN_DIR/kwok"
+    stamp_set kwok "$(kwok_key)"
+    log "built kwok in $(elapsed "$t0")"
+  else
+    log "FAILED to build kwok $KWOK_VERSION after $(elapsed "$t0")"
+    rm -rf "$tmp_gobin"
+    return 1
+  fi
+  rm -rf "$tmp_gobin"
+}
+KWOK_BUILT=0
+if [ "$EXTRAS" = "1" ]; then
+  if stamp_ok kwok "$(kwok_key)" && [ -f "$BIN_DIR/kwok-stages.yaml" ]; then
+    log "kwok $KWOK_VERSION is cached"; KWOK_BUILT=1
+  elif build_kwok; then
+    KWOK_BUILT=1
+  else
+    log "continuing without kwok (optional)"
+  fi
+fi
+
 # ---------------------------------------------------------------- report
 {
   echo "kube-apiserver $K8S_VERSION"
   for name in "${EXTRAS_BUILT[@]}"; do echo "$name $K8S_VERSION"; done
   echo "etcd $ETCD_VERSION"
   echo "helm $HELM_VERSION"
+  if [ "$KWOK_BUILT" = 1 ]; then echo "kwok $KWOK_VERSION"; fi
   echo "go ${GOTOOLCHAIN:-go$LOCAL_GO}"
 } >"$BIN_DIR/versions.txt"
 
@@ -275,4 +332,8 @@ fi
   done
   echo "ETCD=$BIN_DIR/etcd"
   echo "HELM=$BIN_DIR/helm"
+  if [ "$KWOK_BUILT" = 1 ]; then
+    echo "KWOK=$BIN_DIR/kwok"
+    echo "KWOK_STAGES=$BIN_DIR/kwok-stages.yaml"
+  fi
 } | tee "$BIN_DIR/paths.env"
