@@ -122,7 +122,9 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   });
   const layers: SamplingLayer[] = [layerFromGenerationConfig(readGenerationConfig(options.dir))];
   if (options.samplingDefaults) layers.push(options.samplingDefaults);
-  options.logger.info({ model: modelNames, onnx: onnxPath, kv: session.kv, contextLength: config.contextLength }, 'model loaded');
+  const { kv } = session;
+  const kvSummary = { layers: kv.layers, kvHeads: kv.kvHeads, headDim: kv.headDim, dtype: kv.dtype };
+  options.logger.info({ model: modelNames, onnx: onnxPath, kv: kvSummary, trimsLogits: session.trimsLogits, contextLength: config.contextLength }, 'model loaded');
   return {
     kind: 'generation',
     info,
