@@ -7,6 +7,8 @@
  *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3)
  */
 import { statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
@@ -90,8 +92,18 @@ async function peerContender(dir: string): Promise<Contender> {
   return { gen, promptTokens, close: () => model.dispose() };
 }
 
-/** Lets the other session's onnxruntime threads stop spinning before a measurement. */
+/** A full GC, without --expose-gc on the command line (worker threads refuse that flag in execArgv). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * Lets the other session's onnxruntime threads stop spinning before a measurement, and collects the garbage both
+ * contenders left in this shared heap (so neither pays for the other's allocations mid-measurement).
+ */
 function settle(): Promise<void> {
+  collectGarbage();
   return new Promise((r) => setTimeout(r, 250));
 }
 
@@ -101,8 +113,11 @@ async function measurePair(a: Contender, b: Contender): Promise<Array<Speeds & {
   for (const c of [a, b]) await c.gen(4); // warm-up
   for (let r = 0; r < RUNS; r++) {
     for (const [i, c] of [a, b].entries()) {
-      await settle();
-      samples[i].one.push((await c.gen(1)).ms);
+      // A prefill is one short event, easily hit by a stray stall: three samples per run.
+      for (let k = 0; k < 3; k++) {
+        await settle();
+        samples[i].one.push((await c.gen(1)).ms);
+      }
       const many = await c.gen(DECODE + 1);
       samples[i].many.push(many.ms);
       samples[i].ids = many.ids;
