@@ -12,6 +12,7 @@
  *   BENCH_PROFILE=DIR writes a V8 CPU profile of each component process into DIR (open in Chrome DevTools)
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { WorkerClient } from '../../src/common/gen/worker';
 import { createClient } from '../../src/common/grpc/client';
@@ -70,6 +71,16 @@ async function httpLoad(url: string): Promise<LoadResult> {
   return { seconds: (performance.now() - started) / 1000, tokens: results.reduce((n, r) => n + r.tokens, 0), ttftMs: results.map((r) => r.ttftMs) };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
 async function main(): Promise<void> {
   const dir = await benchModel(PRESET, { preset: PRESET });
   // Each component in its own process, as deployed; this process is only the load client.
@@ -95,12 +106,19 @@ async function main(): Promise<void> {
   const client = createClient(WorkerClient, workerAddr);
   const direct = { ttft: [] as number[], tokens: 0, seconds: 0 };
   const viaGateway = { ttft: [] as number[], tokens: 0, seconds: 0 };
+  // CPU each process spends on the gateway rounds: what the front end costs per streamed token.
+  const [controllerPid, workerPid, gatewayPid] = children.map((c) => c.pid);
+  const cpu = { gateway: 0, controller: 0, worker: 0 };
   const chat = { model: 'bench', chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, ignoreEos: true, temperature: 0 } };
   await grpcLoad(client, 4, chat, 'text');
   await httpLoad(stack.url);
   for (let r = 0; r < ROUNDS; r++) {
     const a = await grpcLoad(client, CONCURRENCY, chat, 'text');
+    const before = { gateway: cpuSeconds(gatewayPid), controller: cpuSeconds(controllerPid), worker: cpuSeconds(workerPid) };
     const b = await httpLoad(stack.url);
+    cpu.gateway += cpuSeconds(gatewayPid) - before.gateway;
+    cpu.controller += cpuSeconds(controllerPid) - before.controller;
+    cpu.worker += cpuSeconds(workerPid) - before.worker;
     direct.ttft.push(...a.ttftMs);
     direct.tokens += a.tokens;
     direct.seconds += a.seconds;
@@ -119,6 +137,8 @@ async function main(): Promise<void> {
   const row = (name: string, m: typeof direct) => ({ path: name, ttft_p50_ms: round(percentile(m.ttft, 50)), ttft_p99_ms: round(percentile(m.ttft, 99)), output_tok_s: round(m.tokens / m.seconds), tokens: m.tokens });
   console.log(`bench:gateway — model ${PRESET}, ${CONCURRENCY} concurrent streams x ${TOKENS} tokens, ${ROUNDS} alternating rounds`);
   console.table([row('worker gRPC (direct)', direct), row('gateway HTTP/SSE + controller', viaGateway)]);
+  const perToken = (seconds: number): number => round((seconds / viaGateway.tokens) * 1e6, 1);
+  console.log(`CPU per streamed token on the gateway path: gateway ${perToken(cpu.gateway)} µs, controller ${perToken(cpu.controller)} µs, worker ${perToken(cpu.worker)} µs`);
   console.log(`single requests, one at a time (${SINGLE} each way):`);
   console.table([
     { path: 'worker gRPC (direct)', ttft_p50_ms: round(percentile(single.direct, 50), 2), ttft_p99_ms: round(percentile(single.direct, 99), 2) },
@@ -134,6 +154,8 @@ async function main(): Promise<void> {
     ttft_added_ms_p99_single: round(percentile(single.viaGateway, 99) - percentile(single.direct, 99), 2),
     direct_tok_s: round(direct.tokens / direct.seconds),
     gateway_tok_s: round(viaGateway.tokens / viaGateway.seconds),
+    gateway_cpu_us_per_token: perToken(cpu.gateway),
+    worker_cpu_us_per_token: perToken(cpu.worker),
     throughput_ratio: round(viaGateway.tokens / viaGateway.seconds / (direct.tokens / direct.seconds), 3),
   }));
 }
