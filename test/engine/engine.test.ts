@@ -132,6 +132,19 @@ describe('engine on a generated model', () => {
     }
   });
 
+  it('requests submitted in one event-loop turn to an idle engine share the first prefill', async () => {
+    const steps: number[] = [];
+    const observed = await loadGenerationRuntime({ dir: await tinyModel(), source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 8, maxQueue: 64, maxPrefillTokens: 4096, logger: silentLogger(), observer: { onStep: (batch) => steps.push(batch) } });
+    try {
+      const prompts = ['The quick brown fox', 'One two three', 'A', 'Tell me about Paris', 'Hello'];
+      await Promise.all(prompts.map((p) => run(observed, p, { temperature: 0, maxTokens: 3, ignoreEos: true })));
+      expect(steps[0]).toBe(prompts.length); // one prefill for all five, not a lone first one
+      expect(steps).toHaveLength(3); // prefill, then two decode steps for everyone
+    } finally {
+      await observed.release();
+    }
+  });
+
   it('rejects a prompt that does not fit the context, naming both numbers', () => {
     const ids = new Array(3000).fill(100);
     expect(() => rt.engine.submit({ promptIds: ids, params: resolveSamplingParams([], rt.info.vocabSize), onChunk: () => undefined })).toThrow(/3000 tokens.*context length is 2048/);
