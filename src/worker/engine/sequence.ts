@@ -77,6 +77,8 @@ export class Sequence {
   private scratchLogits: Float32Array | undefined;
   private scratchProbs: Float32Array | undefined;
   private readonly init: SequenceInit;
+  /** Some logits processor changes the model's row (else it is sampled in place); fixed by the params. */
+  private readonly processes: boolean;
 
   constructor(init: SequenceInit) {
     this.init = init;
@@ -90,6 +92,7 @@ export class Sequence {
     this.stops = new StopStringMatcher(init.params.stop, init.params.includeStopStrInOutput);
     this.stopTokens = new Set(init.params.stopTokenIds);
     this.eos = new Set(init.params.ignoreEos ? [] : init.eosTokenIds);
+    this.processes = changesLogits(init.params);
   }
 
   get totalLength(): number {
@@ -111,7 +114,7 @@ export class Sequence {
    */
   acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
     let logits = row;
-    if (changesLogits(this.params)) {
+    if (this.processes) {
       logits = this.scratchLogits ??= new Float32Array(this.init.vocab);
       logits.set(row);
       processLogits(logits, this.params, this.history);
