@@ -317,6 +317,14 @@ export interface ModelInfo {
   embeddingDimensions: number;
   /** where the model came from (directory or hf: id) */
   source: string;
+  /** onnxruntime execution provider running the model: cpu, cuda, webgpu */
+  executionProvider: string;
+  /** e.g. "cpu" or "cuda:0 (NVIDIA H100 80GB HBM3, 80 GiB)" */
+  device: string;
+  /** empty on the CPU */
+  gpuName: string;
+  /** total memory of that GPU, 0 when unknown or on the CPU */
+  gpuMemoryBytes: number;
 }
 
 export interface GetStatusRequest {
@@ -2514,6 +2522,10 @@ function createBaseModelInfo(): ModelInfo {
     eosTokenIds: [],
     embeddingDimensions: 0,
     source: "",
+    executionProvider: "",
+    device: "",
+    gpuName: "",
+    gpuMemoryBytes: 0,
   };
 }
 
@@ -2549,6 +2561,18 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     }
     if (message.source !== "") {
       writer.uint32(74).string(message.source);
+    }
+    if (message.executionProvider !== "") {
+      writer.uint32(82).string(message.executionProvider);
+    }
+    if (message.device !== "") {
+      writer.uint32(90).string(message.device);
+    }
+    if (message.gpuName !== "") {
+      writer.uint32(98).string(message.gpuName);
+    }
+    if (message.gpuMemoryBytes !== 0) {
+      writer.uint32(104).int64(message.gpuMemoryBytes);
     }
     return writer;
   },
@@ -2648,6 +2672,38 @@ export const ModelInfo: MessageFns<ModelInfo> = {
             message.source = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.executionProvider = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.device = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.gpuName = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.gpuMemoryBytes = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2695,6 +2751,22 @@ export const ModelInfo: MessageFns<ModelInfo> = {
         ? globalThis.Number(object.embedding_dimensions)
         : 0,
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      executionProvider: isSet(object.executionProvider)
+        ? globalThis.String(object.executionProvider)
+        : isSet(object.execution_provider)
+        ? globalThis.String(object.execution_provider)
+        : "",
+      device: isSet(object.device) ? globalThis.String(object.device) : "",
+      gpuName: isSet(object.gpuName)
+        ? globalThis.String(object.gpuName)
+        : isSet(object.gpu_name)
+        ? globalThis.String(object.gpu_name)
+        : "",
+      gpuMemoryBytes: isSet(object.gpuMemoryBytes)
+        ? globalThis.Number(object.gpuMemoryBytes)
+        : isSet(object.gpu_memory_bytes)
+        ? globalThis.Number(object.gpu_memory_bytes)
+        : 0,
     };
   },
 
@@ -2727,6 +2799,18 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.executionProvider !== "") {
+      obj.executionProvider = message.executionProvider;
+    }
+    if (message.device !== "") {
+      obj.device = message.device;
+    }
+    if (message.gpuName !== "") {
+      obj.gpuName = message.gpuName;
+    }
+    if (message.gpuMemoryBytes !== 0) {
+      obj.gpuMemoryBytes = Math.round(message.gpuMemoryBytes);
+    }
     return obj;
   },
 
@@ -2744,6 +2828,10 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     message.eosTokenIds = object.eosTokenIds?.map((e) => e) || [];
     message.embeddingDimensions = object.embeddingDimensions ?? 0;
     message.source = object.source ?? "";
+    message.executionProvider = object.executionProvider ?? "";
+    message.device = object.device ?? "";
+    message.gpuName = object.gpuName ?? "";
+    message.gpuMemoryBytes = object.gpuMemoryBytes ?? 0;
     return message;
   },
 };
