@@ -2,7 +2,7 @@
 import { hostname, homedir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { addressOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
+import { addressOption, boolOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
 import { FleetError } from '../common/errors';
 import { WorkerService } from '../common/gen/worker';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
@@ -18,6 +18,8 @@ import { createWorkerMetrics } from './metrics';
 import { startRegistration, type Registration } from './register';
 import type { ModelRuntime } from './runtime';
 import { createWorkerService, workerStatus } from './service';
+import { DEVICE_CHOICES, parseDevice } from './device/device-spec';
+import { applyTf32Policy, describeDevice, resolveDevice } from './device/execution-provider';
 
 export const workerOptions = {
   model: stringOption({ flag: '--model', description: 'model directory, hf:ORG/NAME[@REV], or "default" for the embedded model', default: DEFAULT_SOURCE }),
@@ -31,6 +33,8 @@ export const workerOptions = {
   maxPrefillTokens: intOption({ flag: '--max-prefill-tokens', description: 'prompt tokens admitted per scheduler step', default: 4096, min: 1 }),
   convTemplate: stringOption({ flag: '--conv-template', description: 'FastChat template name or "jinja" (default: chosen from the model)', default: '' }),
   threads: intOption({ flag: '--threads', description: 'onnxruntime intra-op threads', default: availableParallelism(), min: 1 }),
+  device: stringOption({ flag: '--device', placeholder: `<${DEVICE_CHOICES}>`, description: 'where the model runs: auto = CUDA when a GPU and the GPU runtime are present, else the CPU', default: 'cpu' }),
+  allowTf32: boolOption({ flag: '--allow-tf32', description: 'let CUDA use TF32 matrix math (faster fp32, but greedy tokens may differ from the CPU)', default: false }),
   weights: enumOption({ flag: '--weights', description: 'which ONNX weights to load', default: 'auto', choices: WEIGHT_VARIANTS }),
   cacheDir: stringOption({ flag: '--cache-dir', description: 'model cache (hub downloads, generated models)', default: join(homedir(), '.cache', 'fleetchat') }),
   hfEndpoint: stringOption({ flag: '--hf-endpoint', description: 'Hugging Face hub URL', default: 'https://huggingface.co' }),
@@ -73,6 +77,9 @@ function advertised(config: WorkerConfig, boundAddress: string): string {
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
   const labels = parseLabels(config.labels);
+  const device = resolveDevice(parseDevice(config.device), { allowTf32: config.allowTf32, logger });
+  applyTf32Policy(device);
+  logger.info({ device: describeDevice(device), executionProvider: device.kind, gpu: device.gpuName || undefined, gpuMemoryBytes: device.gpuMemoryBytes || undefined, tf32: device.kind === 'cuda' ? device.allowTf32 : undefined }, 'execution provider selected');
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
   const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
@@ -91,6 +98,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     modelNames: config.modelNames.length > 0 ? config.modelNames : defaultChoice ? [defaultChoice.name] : [],
     convTemplate: config.convTemplate || undefined,
     threads: config.threads,
+    device,
     weights: config.weights,
     maxConcurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { homedir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { addOptions, intOption, listOption, readConfig, stringOption, parseConfig } from '../../common/config';
+import { addOptions, boolOption, intOption, listOption, readConfig, stringOption, parseConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { onShutdown } from '../../common/shutdown';
 import { controllerOptions, startController } from '../../controller/main';
@@ -16,6 +16,8 @@ const upOptions = {
   maxConcurrency: intOption({ flag: '--max-concurrency', description: 'running sequences per worker', default: 16, min: 1 }),
   threads: intOption({ flag: '--threads', description: 'onnxruntime threads per worker', default: availableParallelism(), min: 1 }),
   cacheDir: stringOption({ flag: '--cache-dir', description: 'model cache', default: join(homedir(), '.cache', 'fleetchat') }),
+  device: stringOption({ flag: '--device', placeholder: '<auto|cpu|cuda[:N]|webgpu>', description: 'where the workers run their models (see fleetchat worker --help)', default: 'cpu' }),
+  allowTf32: boolOption({ flag: '--allow-tf32', description: 'let CUDA use TF32 matrix math', default: false }),
   apiKeys: listOption({ flag: '--api-keys', description: 'API keys the gateway accepts (empty = no auth)', default: [] }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
 };
@@ -34,7 +36,7 @@ export function register(program: Command): void {
         parseConfig(workerOptions, [
           '--model', model, '--controller', controller.address, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0',
           '--max-concurrency', String(config.maxConcurrency), '--threads', String(config.threads), '--cache-dir', config.cacheDir,
-          '--heartbeat-interval', '5s', '--drain-timeout', '5s',
+          '--heartbeat-interval', '5s', '--drain-timeout', '5s', '--device', config.device, ...(config.allowTf32 ? ['--allow-tf32'] : []),
         ]),
         logger.child({ component: 'worker', model }),
       );

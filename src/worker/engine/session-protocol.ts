@@ -1,10 +1,12 @@
 /** Messages between the engine (main thread) and the session thread that runs onnxruntime. */
+import type { ResolvedDevice } from '../device/execution-provider';
 import type { KvSpec } from './session';
 
 export interface OpenMessage {
   kind: 'open';
   path: string;
   threads: number;
+  device?: ResolvedDevice;
 }
 
 export interface ForwardMessage {

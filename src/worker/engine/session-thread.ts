@@ -44,7 +44,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
       else reject(new FleetError('internal', `unexpected message ${m.kind} from the session thread`));
     };
     thread.on('message', onMessage);
-    thread.postMessage({ kind: 'open', path, threads: options.threads } satisfies ToSessionThread);
+    thread.postMessage({ kind: 'open', path, threads: options.threads, device: options.device } satisfies ToSessionThread);
   }).catch(async (err: unknown) => {
     await thread.terminate();
     throw err;

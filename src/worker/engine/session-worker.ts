@@ -17,7 +17,7 @@ function post(message: FromSessionThread, transfer: ArrayBuffer[] = []): void {
 async function handle(message: ToSessionThread): Promise<void> {
   if (message.kind === 'open') {
     try {
-      session = await openDecoderSession(message.path, { threads: message.threads });
+      session = await openDecoderSession(message.path, { threads: message.threads, device: message.device });
       post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames] });
     } catch (err) {
       const fe = err instanceof FleetError ? err : new FleetError('internal', (err as Error).message);

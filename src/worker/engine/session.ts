@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
+import { executionProvidersFor, type ResolvedDevice } from '../device/execution-provider';
 import { float16ToFloat32 } from './float16';
 
 export type KvDtype = 'float32' | 'float16';
@@ -22,6 +23,8 @@ export interface KvSpec {
 
 export interface SessionOptions {
   threads: number;
+  /** Where the model runs (default: the CPU). */
+  device?: ResolvedDevice;
 }
 
 /** One forward pass over a batch: B rows, S new tokens each, P past positions (left-padded). */
@@ -90,7 +93,7 @@ function discoverKv(session: ort.InferenceSession, path: string): KvSpec {
 export async function createOrtSession(path: string, options: SessionOptions): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(path, {
-      executionProviders: ['cpu'],
+      executionProviders: options.device ? executionProvidersFor(options.device) : ['cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
@@ -98,6 +101,9 @@ export async function createOrtSession(path: string, options: SessionOptions): P
       enableCpuMemArena: true,
     });
   } catch (err) {
+    if (options.device && options.device.kind !== 'cpu') {
+      throw new FleetError('unavailable', `cannot create a ${options.device.kind} session for ${path}: ${(err as Error).message}`, { code: 'device_unavailable', cause: err });
+    }
     throw new FleetError('invalid_request', `cannot load ONNX graph ${path}: ${(err as Error).message}`, { code: 'corrupt_graph', cause: err });
   }
 }

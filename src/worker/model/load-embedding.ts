@@ -9,6 +9,7 @@ import { FleetError } from '../../common/errors';
 import { loadTokenizer, type LoadedTokenizer } from '../../common/chat';
 import { ModelInfo, ModelKind } from '../../common/gen/worker';
 import { createOrtSession } from '../engine/session';
+import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
 import type { EmbeddingResult, EmbeddingRuntime } from '../runtime';
 import { readModelConfig } from './config';
 import { findOnnxFile } from './files';
@@ -73,7 +74,8 @@ async function runBatch(session: ort.InferenceSession, items: Encoded[], padId: 
 export async function loadEmbeddingRuntime(options: GenerationLoadOptions): Promise<EmbeddingRuntime> {
   const config = readModelConfig(options.dir);
   const tokenizer: LoadedTokenizer = await loadTokenizer(options.dir);
-  const session = await createOrtSession(findOnnxFile(options.dir, options.weights), { threads: options.threads });
+  const onnxPath = findOnnxFile(options.dir, options.weights);
+  const { session, device } = await openOnDevice(options.device, (d) => createOrtSession(onnxPath, { threads: options.threads, device: d }), options.logger);
   if (!session.outputNames.includes('last_hidden_state') && session.outputNames.length === 0) {
     throw new FleetError('invalid_request', `${options.dir}: encoder graph has no outputs`, { code: 'unsupported_graph' });
   }
@@ -120,6 +122,7 @@ export async function loadEmbeddingRuntime(options: GenerationLoadOptions): Prom
     vocabSize: config.vocabSize,
     embeddingDimensions: config.hiddenSize,
     source: options.source,
+    ...deviceInfoFields(device),
   });
   return {
     kind: 'embedding',

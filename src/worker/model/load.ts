@@ -10,6 +10,8 @@ import type { Logger } from '../../common/log';
 import { Engine, type EngineObserver } from '../engine/engine';
 import type { TokenInfoSource } from '../engine/sequence';
 import { openThreadedDecoderSession } from '../engine/session-thread';
+import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
+import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
 import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
 import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
 import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/params';
@@ -25,6 +27,8 @@ export interface GenerationLoadOptions {
   modelNames: string[];
   convTemplate?: string;
   threads: number;
+  /** Where the model runs (default: the CPU). */
+  device?: ResolvedDevice;
   weights: WeightVariant;
   maxConcurrency: number;
   maxQueue: number;
@@ -97,7 +101,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const selection = selectTemplate({ modelPath: options.source, modelNames, override: options.convTemplate ?? '', tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
   options.logger.info({ template: selection.templateName, reason: selection.reason }, 'conversation template selected');
   const onnxPath = findOnnxFile(options.dir, options.weights);
-  const session = await openThreadedDecoderSession(onnxPath, { threads: options.threads });
+  const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const tokens = tokenInfoSource(tokenizer, vocabEncodingOf(tokenizerJson));
   const engine = new Engine(session, {
@@ -119,12 +123,13 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     vocabSize: config.vocabSize,
     eosTokenIds: eos,
     source: options.source,
+    ...deviceInfoFields(device),
   });
   const layers: SamplingLayer[] = [layerFromGenerationConfig(readGenerationConfig(options.dir))];
   if (options.samplingDefaults) layers.push(options.samplingDefaults);
   const { kv } = session;
   const kvSummary = { layers: kv.layers, kvHeads: kv.kvHeads, headDim: kv.headDim, dtype: kv.dtype };
-  options.logger.info({ model: modelNames, onnx: onnxPath, kv: kvSummary, trimsLogits: session.trimsLogits, contextLength: config.contextLength }, 'model loaded');
+  options.logger.info({ model: modelNames, onnx: onnxPath, kv: kvSummary, trimsLogits: session.trimsLogits, contextLength: config.contextLength, device: describeDevice(device) }, 'model loaded');
   return {
     kind: 'generation',
     info,
