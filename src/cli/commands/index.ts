@@ -13,6 +13,7 @@ import { register as jobsElo } from './jobs-elo';
 import { register as model } from './model';
 import { register as operator } from './operator';
 import { register as jobsSubmit } from './jobs-submit';
+import { register as jobsTrain } from './jobs-train';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -30,4 +31,5 @@ export const COMMANDS: RegisterCommand[] = [
   model,
   operator,
   jobsSubmit,
+  jobsTrain,
 ];

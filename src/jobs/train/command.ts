@@ -1,0 +1,53 @@
+/**
+ * The trainer's command line: torchrun (`python -m torch.distributed.run`) launching `-m fleetchat_train` with the
+ * validated flags. On one machine it is `--standalone`; inside a Kubeflow PyTorchJob or an Indexed Job the
+ * rendezvous comes from torchrun's PET_* environment variables, which the operator (or our Job) sets.
+ */
+import type { TrainConfig } from './options';
+
+export interface TrainCommand {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** The trainer's own flags (python/fleetchat_train/args.py spells them the same way). */
+export function trainerArgs(c: TrainConfig): string[] {
+  const out = [
+    '--model-name-or-path', c.modelNameOrPath, '--data-path', c.dataPath, '--output-dir', c.outputDir,
+    '--num-train-epochs', String(c.numTrainEpochs), '--per-device-train-batch-size', String(c.perDeviceTrainBatchSize),
+    '--gradient-accumulation-steps', String(c.gradientAccumulationSteps), '--learning-rate', String(c.learningRate),
+    '--weight-decay', String(c.weightDecay), '--warmup-ratio', String(c.warmupRatio), '--lr-scheduler-type', c.lrSchedulerType,
+    '--model-max-length', String(c.modelMaxLength), '--bf16', String(c.bf16), '--gradient-checkpointing', String(c.gradientCheckpointing),
+    '--lora-r', String(c.loraR), '--lora-alpha', String(c.loraAlpha), '--lora-dropout', String(c.loraDropout),
+    '--lora-target-modules', c.loraTargetModules, '--merge-lora', String(c.mergeLora), '--save-steps', String(c.saveSteps),
+    '--save-total-limit', String(c.saveTotalLimit), '--logging-steps', String(c.loggingSteps), '--seed', String(c.seed),
+    '--attention', c.attention, '--packing', String(c.packing), '--resume', String(c.resume), '--device', c.device,
+    '--threads', String(c.threads),
+  ];
+  if (c.maxSteps > 0) out.push('--max-steps', String(c.maxSteps));
+  return out;
+}
+
+export function buildTrainCommand(c: TrainConfig, python: string, trainerDir: string, env: NodeJS.ProcessEnv = process.env): TrainCommand {
+  const distributed = env.PET_NNODES !== undefined || env.PET_RDZV_ENDPOINT !== undefined || env.PET_MASTER_ADDR !== undefined;
+  const launcher = distributed ? [] : ['--standalone'];
+  const args = ['-m', 'torch.distributed.run', ...launcher, '--nproc-per-node', String(c.nprocPerNode), '--module', 'fleetchat_train', ...trainerArgs(c)];
+  const pythonPath = [trainerDir, env.PYTHONPATH].filter((p): p is string => p !== undefined && p !== '').join(':');
+  return {
+    command: python,
+    args,
+    env: {
+      PYTHONPATH: pythonPath,
+      PYTHONUNBUFFERED: '1',
+      // NVLink multicast (NVLS) can take a shared host's GPUs out of service; never let NCCL use it.
+      NCCL_NVLS_ENABLE: '0',
+      TORCH_SYMM_MEM_DISABLE_MULTICAST: '1',
+      // The trainer never downloads: models come from --model-name-or-path.
+      HF_HUB_OFFLINE: '1',
+      TRANSFORMERS_OFFLINE: '1',
+      TOKENIZERS_PARALLELISM: 'false',
+      ...(c.threads > 0 ? { OMP_NUM_THREADS: String(c.threads) } : {}),
+    },
+  };
+}

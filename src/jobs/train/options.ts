@@ -1,0 +1,46 @@
+/**
+ * Flags of `fleetchat jobs train`: FastChat train.py's names (dashed) where they apply, plus the trainer's own. Each
+ * is also a FLEETCHAT_* environment variable. Values are checked here, before Python or a GPU is touched.
+ */
+import { boolOption, enumOption, floatOption, intOption, stringOption, type ConfigOf } from '../../common/config';
+
+export const LR_SCHEDULERS = ['cosine', 'linear', 'constant', 'constant_with_warmup'] as const;
+export const ATTENTION_KINDS = ['auto', 'varlen', 'sdpa', 'eager'] as const;
+
+export const TRAIN_OPTIONS = {
+  modelNameOrPath: stringOption({ flag: '--model-name-or-path', placeholder: '<dir>', description: 'Hugging Face model directory to fine-tune (LLaMA, SmolLM2, Mistral, Qwen2; config.json + model.safetensors)', default: '' }),
+  dataPath: stringOption({ flag: '--data-path', placeholder: '<file>', description: 'prepare-sft output (JSON Lines: input_ids, labels, attention_mask)', default: '' }),
+  outputDir: stringOption({ flag: '--output-dir', placeholder: '<dir>', description: 'checkpoints, the trained model, trainer_log.jsonl and loss.svg', default: '' }),
+  numTrainEpochs: floatOption({ flag: '--num-train-epochs', placeholder: '<n>', description: 'passes over the data', default: 3, min: Number.MIN_VALUE, max: 1000 }),
+  maxSteps: intOption({ flag: '--max-steps', placeholder: '<n>', description: 'optimizer steps (overrides --num-train-epochs when > 0)', default: 0, min: 0 }),
+  perDeviceTrainBatchSize: intOption({ flag: '--per-device-train-batch-size', placeholder: '<n>', description: 'packed rows per micro-batch and device, each up to --model-max-length tokens', default: 8, min: 1, max: 4096 }),
+  gradientAccumulationSteps: intOption({ flag: '--gradient-accumulation-steps', placeholder: '<n>', description: 'micro-batches per optimizer step', default: 1, min: 1, max: 4096 }),
+  learningRate: floatOption({ flag: '--learning-rate', placeholder: '<lr>', description: 'peak learning rate (AdamW)', default: 2e-5, min: Number.MIN_VALUE, max: 1 }),
+  weightDecay: floatOption({ flag: '--weight-decay', placeholder: '<x>', description: 'AdamW weight decay', default: 0, min: 0, max: 1 }),
+  warmupRatio: floatOption({ flag: '--warmup-ratio', placeholder: '<x>', description: 'share of the steps spent warming the learning rate up linearly', default: 0, min: 0, max: 0.999 }),
+  lrSchedulerType: enumOption({ flag: '--lr-scheduler-type', description: 'learning-rate schedule after warm-up', default: 'cosine', choices: LR_SCHEDULERS }),
+  modelMaxLength: intOption({ flag: '--model-max-length', placeholder: '<n>', description: 'row capacity in tokens; a longer sample is an error (prepare-sft --max-length truncates or drops)', default: 2048, min: 2, max: 1_048_576 }),
+  bf16: boolOption({ flag: '--bf16', description: 'bf16 autocast with fp32 master weights (needed for --attention varlen)', default: false }),
+  gradientCheckpointing: boolOption({ flag: '--gradient-checkpointing', description: 'recompute activations in the backward pass (less memory, ~30% more compute)', default: false }),
+  loraR: intOption({ flag: '--lora-r', placeholder: '<n>', description: 'LoRA rank (0 = full fine-tuning)', default: 0, min: 0, max: 4096 }),
+  loraAlpha: floatOption({ flag: '--lora-alpha', placeholder: '<x>', description: 'LoRA alpha', default: 16, min: Number.MIN_VALUE }),
+  loraDropout: floatOption({ flag: '--lora-dropout', placeholder: '<x>', description: 'LoRA dropout', default: 0.05, min: 0, max: 0.999 }),
+  loraTargetModules: stringOption({ flag: '--lora-target-modules', placeholder: '<a,b>', description: 'linear layers that get adapters', default: 'q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj', pattern: /^[A-Za-z0-9_.]+(,[A-Za-z0-9_.]+)*$/, patternHint: 'comma-separated module names' }),
+  mergeLora: boolOption({ flag: '--merge-lora', description: 'also write the adapter merged into its base (OUTPUT/merged)', default: false }),
+  saveSteps: intOption({ flag: '--save-steps', placeholder: '<n>', description: 'checkpoint every N optimizer steps (0 = only the final model)', default: 0, min: 0 }),
+  saveTotalLimit: intOption({ flag: '--save-total-limit', placeholder: '<n>', description: 'checkpoints kept (the oldest are removed)', default: 2, min: 1, max: 1000 }),
+  loggingSteps: intOption({ flag: '--logging-steps', placeholder: '<n>', description: 'progress line every N steps', default: 1, min: 1 }),
+  seed: intOption({ flag: '--seed', placeholder: '<n>', description: 'data order and initialisation seed', default: 42, min: 0 }),
+  attention: enumOption({ flag: '--attention', description: 'varlen: flash-attention over flattened samples (CUDA + bf16); sdpa / eager: block-diagonal causal mask; auto: varlen on CUDA with bf16, else sdpa', default: 'auto', choices: ATTENTION_KINDS }),
+  packing: boolOption({ flag: '--packing', description: 'pack samples into rows (--no-packing: one padded sample per row, as FastChat)', default: true }),
+  resume: boolOption({ flag: '--resume', description: 'continue from the newest checkpoint in --output-dir', default: true }),
+  nprocPerNode: intOption({ flag: '--nproc-per-node', placeholder: '<n>', description: 'training processes on this node (one per GPU), through torchrun', default: 1, min: 1, max: 64 }),
+  device: enumOption({ flag: '--device', description: 'where to train', default: 'auto', choices: ['auto', 'cpu', 'cuda'] as const }),
+  threads: intOption({ flag: '--threads', placeholder: '<n>', description: 'CPU threads per process (0 = torch\'s default)', default: 0, min: 0, max: 1024 }),
+  python: stringOption({ flag: '--python', placeholder: '<path>', description: 'python of the trainer runtime', default: '', defaultLabel: '$FLEETCHAT_CACHE_DIR/train-venv/bin/python (scripts/install-train-runtime)' }),
+  lossSvg: boolOption({ flag: '--loss-svg', description: 'write OUTPUT/loss.svg when the run ends', default: true }),
+  json: boolOption({ flag: '--json', description: 'print the trainer\'s JSON lines on stdout, even on a terminal', default: false }),
+  logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+};
+
+export type TrainConfig = ConfigOf<typeof TRAIN_OPTIONS>;
