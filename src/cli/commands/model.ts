@@ -10,6 +10,7 @@ import { createTinyModel } from '../../worker/model/tiny/create-tiny-model';
 import type { WeightFormat } from '../../worker/model/quant/nbits-linear';
 import { TINY_PRESET_NAMES, TinyPresetName } from '../../worker/model/tiny/presets';
 import { registerImportGguf } from './model-gguf';
+import { registerImportHf } from './model-hf';
 
 function optionalInt(flag: string, description: string, min = 1): OptionSpec<number | undefined> {
   return { ...intOption({ flag, description, default: 0, min }), default: undefined, defaultLabel: 'from the preset' };
@@ -85,4 +86,5 @@ export function register(program: Command): void {
       report(asJson, { dir: r.dir, elapsed_ms: r.elapsedMs, config: r.config }, `wrote ${r.dir}: encoder, ${r.config.numLayers} layers, hidden ${r.config.hiddenSize}, in ${(r.elapsedMs / 1000).toFixed(1)} s`);
     });
   registerImportGguf(cmd);
+  registerImportHf(cmd);
 }
