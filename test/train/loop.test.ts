@@ -4,7 +4,7 @@
  * resumes from it; the loss falls) -> model import-hf (logits equal PyTorch's within 1e-4, greedy tokens equal) ->
  * fleetchat up -> the official openai client gets text -> gen-model-answer on two MT-bench questions.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -45,13 +45,14 @@ export function readHfConfig(dir: string): HfModelConfig {
   if (json.use_sliding_window !== false && typeof window === 'number' && window < config.maxPositionEmbeddings) {
     bad(path, `sliding_window ${window} < max_position_embeddings ${config.maxPositionEmbeddings}: sliding-window attention is not supported`);
   }
-  const eos = json.eos_token_id;
+  const eos: unknown = json.eos_token_id;
+  const eosTokenId: number | number[] = typeof eos === 'number' ? eos : Array.isArray(eos) && eos.every((e) => typeof e === 'number') ? eos : [];
   return {
     config,
     modelType,
     architecture: Array.isArray(json.architectures) && typeof json.architectures[0] === 'string' ? json.architectures[0] : 'LlamaForCausalLM',
     bosTokenId: typeof json.bos_token_id === 'number' ? json.bos_token_id : null,
-    eosTokenId: typeof eos === 'number' || (Array.isArray(eos) && eos.every((e) => typeof e === 'number')) ? (eos as number | number[]) : [],
+    eosTokenId,
     padTokenId: typeof json.pad_token_id === 'number' ? json.pad_token_id : null,
   };
 }
