@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/common/chat/fastchat-templates.ts (FastChat's registered conversation templates as TypeScript data)
+// Generates src/chat/fastchat-templates.ts (FastChat's registered conversation templates as TypeScript data)
 // from FastChat's own dump test/fixtures/golden/conv_templates.json. Run once when that dump changes:
 //   node scripts/gen-conv-templates.mjs
 // The product never reads the fixture at runtime; it imports the generated file.
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'test/fixtures/golden/conv_templates.json');
-const target = join(root, 'src/common/chat/fastchat-templates.ts');
+const target = join(root, 'src/chat/fastchat-templates.ts');
 const dump = JSON.parse(readFileSync(source, 'utf8'));
 
 function fail(message) {

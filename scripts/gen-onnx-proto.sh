@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates src/worker/model/onnx/onnx.ts from the ONNX subset onnx.proto next to it (ts-proto, with the protoc
+# Regenerates src/model/onnx/onnx.ts from the ONNX subset onnx.proto next to it (ts-proto, with the protoc
 # shipped in the `protoc` npm package). Encode/decode and fromPartial only: no JSON methods, no services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=src/worker/model/onnx
+dir=src/model/onnx
 node_modules/.bin/protoc \
   --plugin=protoc-gen-ts_proto=node_modules/.bin/protoc-gen-ts_proto \
   --ts_proto_out="$dir" \

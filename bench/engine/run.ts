@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
-import { loadGenerationRuntime } from '../../src/worker/model/load';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { measureCopyBandwidth } from '../support/bandwidth';

@@ -21,10 +21,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { join } from 'node:path';
 import { FinishReason, ChatInput } from '../../src/common/gen/worker';
 import { silentLogger } from '../../src/common/log';
-import { importGguf, IMPORTER_VERSION } from '../../src/worker/model/gguf/import-gguf';
-import { loadGenerationRuntime } from '../../src/worker/model/load';
-import type { WeightVariant } from '../../src/worker/model/files';
-import { GENERATOR_VERSION } from '../../src/worker/model/tiny/create-tiny-model';
+import { importGguf, IMPORTER_VERSION } from '../../src/model/gguf/import-gguf';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
+import type { WeightVariant } from '../../src/worker/loader/files';
+import { GENERATOR_VERSION } from '../../src/model/tiny/create-tiny-model';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { LlamaCpp } from './llamacpp-client';

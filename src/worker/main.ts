@@ -9,11 +9,9 @@ import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
-import { WEIGHT_VARIANTS } from './model/files';
-import { ensureDefaultModel } from './model/default-model';
-import { chooseDefaultModel } from './model/default-choice';
-import { loadRuntime } from './model/load-runtime';
-import { DEFAULT_SOURCE, resolveModelSource } from './model/source';
+import { WEIGHT_VARIANTS } from './loader/files';
+import { loadRuntime } from './loader/load-runtime';
+import { DEFAULT_SOURCE, resolveModelSource, type DefaultModelResolver, type ModelChoice } from './loader/source';
 import { createWorkerMetrics } from './metrics';
 import { startRegistration, type Registration } from './register';
 import type { ModelRuntime } from './runtime';
@@ -75,7 +73,21 @@ function advertised(config: WorkerConfig, boundAddress: string): string {
   return boundAddress;
 }
 
-export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+export interface WorkerDeps {
+  /** Resolves `--model default` (supplied by the CLI; without it the worker needs an explicit --model). */
+  defaultModel?: DefaultModelResolver;
+}
+
+async function chooseModel(config: WorkerConfig, deps: WorkerDeps, logger: Logger): Promise<ModelChoice | { dir: string; name: undefined; source: string }> {
+  if (config.model === DEFAULT_SOURCE || config.model === '') {
+    if (!deps.defaultModel) throw new FleetError('invalid_request', 'no model given: pass --model DIR|hf:ORG/NAME', { param: 'model' });
+    return deps.defaultModel();
+  }
+  const dir = await resolveModelSource(config.model, { cacheDir: config.cacheDir, hfEndpoint: config.hfEndpoint, hfToken: config.hfToken || undefined, weights: config.weights, logger });
+  return { dir, name: undefined, source: config.model };
+}
+
+export async function startWorker(config: WorkerConfig, logger: Logger, deps: WorkerDeps = {}): Promise<RunningWorker> {
   const labels = parseLabels(config.labels);
   const device = resolveDevice(parseDevice(config.device), { allowTf32: config.allowTf32, logger });
   applyTf32Policy(device);
@@ -83,19 +95,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
   const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
-  const defaultChoice = config.model === DEFAULT_SOURCE ? await chooseDefaultModel({ cacheDir: config.cacheDir, hfEndpoint: config.hfEndpoint, hfToken: config.hfToken || undefined, weights: config.weights, logger }) : undefined;
-  const dir = defaultChoice?.dir ?? (await resolveModelSource(config.model, {
-    cacheDir: config.cacheDir,
-    hfEndpoint: config.hfEndpoint,
-    hfToken: config.hfToken || undefined,
-    weights: config.weights,
-    logger,
-    defaultModel: () => ensureDefaultModel(config.cacheDir, logger),
-  }));
+  const chosen = await chooseModel(config, deps, logger);
   const runtime = await loadRuntime({
-    dir,
-    source: defaultChoice?.source ?? config.model,
-    modelNames: config.modelNames.length > 0 ? config.modelNames : defaultChoice ? [defaultChoice.name] : [],
+    dir: chosen.dir,
+    source: chosen.source,
+    modelNames: config.modelNames.length > 0 ? config.modelNames : chosen.name !== undefined ? [chosen.name] : [],
     convTemplate: config.convTemplate || undefined,
     threads: config.threads,
     device,

@@ -50,10 +50,8 @@ export function preparePrompt(runtime: GenerationRuntime, req: GenerateRequest |
   const ids = 'promptTokenIds' in req ? req.promptTokenIds : [];
   const given = [req.prompt !== '', req.chat !== undefined, ids.length > 0].filter(Boolean).length;
   if (given !== 1) throw new FleetError('invalid_request', 'exactly one of prompt, chat or prompt_token_ids must be set', { param: 'prompt' });
-  if (req.chat !== undefined) {
-    if (req.chat.messages.length === 0) throw new FleetError('invalid_request', 'chat.messages must not be empty', { param: 'messages' });
-    return runtime.prompts.fromChat(req.chat);
-  }
+  // Messages are validated once, by the chat library while rendering.
+  if (req.chat !== undefined) return runtime.prompts.fromChat(req.chat);
   if (ids.length > 0) return runtime.prompts.fromTokenIds(ids);
   return runtime.prompts.fromText(req.prompt);
 }

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBattleRecord, toBattleLogRecord, type BattleLogRecord } from '../../src/common/arena/battle-log';
-import { readBattleLog, writeBattleLog, type BattleLogItem } from '../../src/common/arena/battle-log-file';
-import { pseudonymousJudgeId } from '../../src/common/arena/judge-id';
+import { parseBattleRecord, toBattleLogRecord, type BattleLogRecord } from '../../src/arena/battle-log';
+import { readBattleLog, writeBattleLog, type BattleLogItem } from '../../src/arena/battle-log-file';
+import { pseudonymousJudgeId } from '../../src/arena/judge-id';
 
 let dir: string;
 beforeEach(() => {

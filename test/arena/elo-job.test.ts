@@ -5,7 +5,7 @@ import { buildProgram } from '../../src/cli/program';
 import { parseConfig } from '../../src/common/config';
 import { FleetError } from '../../src/common/errors';
 import { silentLogger } from '../../src/common/log';
-import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
 import { ELO_JOB_SCHEMA } from '../../src/jobs/arena/elo-config';
 import { runEloJob } from '../../src/jobs/arena/elo-job';
 import { syntheticBattles } from './synthetic';

@@ -1,9 +1,9 @@
 import { FleetError } from '../../src/common/errors';
-import { battleTable, type TableBattle } from '../../src/common/arena/rating/battle-table';
-import { quantile, ranksFromIntervals } from '../../src/common/arena/rating/bootstrap';
-import { computeLeaderboard, type Leaderboard } from '../../src/common/arena/rating/leaderboard';
-import { onlineElo } from '../../src/common/arena/rating/online-elo';
-import type { Winner } from '../../src/common/arena/battle-log';
+import { battleTable, type TableBattle } from '../../src/arena/rating/battle-table';
+import { quantile, ranksFromIntervals } from '../../src/arena/rating/bootstrap';
+import { computeLeaderboard, type Leaderboard } from '../../src/arena/rating/leaderboard';
+import { onlineElo } from '../../src/arena/rating/online-elo';
+import type { Winner } from '../../src/arena/battle-log';
 import { meanCentred, standardErrors, syntheticBattles } from './synthetic';
 
 function repeat(modelA: string, modelB: string, winner: Winner, times: number): TableBattle[] {

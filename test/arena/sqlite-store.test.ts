@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { FleetError } from '../../src/common/errors';
-import { MIGRATIONS, migrate } from '../../src/common/arena/sqlite/migrations';
-import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
-import type { ArenaBattle, ArenaStore, BattleLogRecord } from '../../src/common/arena/store';
-import { storeLeaderboard } from '../../src/common/arena/store-leaderboard';
+import { MIGRATIONS, migrate } from '../../src/arena/sqlite/migrations';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
+import type { ArenaBattle, ArenaStore, BattleLogRecord } from '../../src/arena/store';
+import { storeLeaderboard } from '../../src/arena/store-leaderboard';
 
 const run = promisify(execFile);
 const CHILD = join(__dirname, 'child', 'vote-writer.ts');

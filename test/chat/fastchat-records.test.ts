@@ -2,7 +2,7 @@
  * The batch path on conversations beyond the golden fixture: FastChat's odd behaviours, with expected prompts
  * worked out by hand from fastchat/conversation.py's get_prompt(), and malformed records.
  */
-import { renderFastChatRecord, renderFastChatRecords } from '../../src/common/chat';
+import { renderFastChatRecord, renderFastChatRecords } from '../../src/chat';
 
 function prompt(template: string, messages: [string, string | null][], system_message?: string): string | null {
   const result = renderFastChatRecord({ template, system_message, messages });

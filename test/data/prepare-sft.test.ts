@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { listConvTemplates, loadTokenizer, selectTemplate, type LoadedTokenizer } from '../../src/common/chat';
+import { listConvTemplates, loadTokenizer, selectTemplate, type LoadedTokenizer } from '../../src/chat';
 import { PREPARE_SFT_OPTIONS, runPrepareSft } from '../../src/jobs/data/commands/prepare-sft';
 import { checkLabels } from '../../src/jobs/data/tokenize/label-check';
 import { encodeConversation, IGNORE_TOKEN_ID, type ChatMessage } from '../../src/jobs/data/tokenize/sft-encode';

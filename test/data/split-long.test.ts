@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { encodePrompt, loadTokenizer, renderChat, selectTemplate } from '../../src/common/chat';
+import { encodePrompt, loadTokenizer, renderChat, selectTemplate } from '../../src/chat';
 import { runSplitLong, SPLIT_LONG_OPTIONS } from '../../src/jobs/data/commands/split-long';
 import { conv, flags, jobIo, readJson, readReport, tempDir } from './job-harness';
 

@@ -1,6 +1,6 @@
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
-import { loadGenerationRuntime } from '../../src/worker/model/load';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
 import type { EngineChunk } from '../../src/worker/engine/sequence';

@@ -1,6 +1,6 @@
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
-import { loadGenerationRuntime } from '../../src/worker/model/load';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { tinyModel } from '../support/models';
 

@@ -1,6 +1,6 @@
 /** The gateway's live leaderboard: recomputed when votes were added, but not more often than its cost allows. */
-import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
-import type { Winner } from '../../src/common/arena/store';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
+import type { Winner } from '../../src/arena/store';
 import { LiveLeaderboard } from '../../src/gateway/arena/live-leaderboard';
 
 async function vote(store: SqliteArenaStore, modelA: string, modelB: string, winner: Winner, anony = true): Promise<void> {

@@ -4,8 +4,8 @@
  * stopped), and two clients racing on the same battle turn get exactly one vote stored.
  */
 import { Agent, request } from 'node:http';
-import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
-import type { BattleLogRecord, Winner } from '../../src/common/arena/store';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
+import type { BattleLogRecord, Winner } from '../../src/arena/store';
 import { call, startArenaStack, type ArenaStack } from '../ui/support/arena-stack';
 
 interface WireBattle { id: string; conversation_a: string; conversation_b: string }

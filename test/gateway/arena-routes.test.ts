@@ -1,6 +1,6 @@
 /** The arena HTTP routes against a real stack with two different models (a, b) and a real SQLite file. */
-import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
-import type { BattleLogRecord } from '../../src/common/arena/store';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
+import type { BattleLogRecord } from '../../src/arena/store';
 import { call, readSse, startArenaStack, type ArenaStack } from '../ui/support/arena-stack';
 
 interface WireBattle { id: string; anony: boolean; conversation_a: string; conversation_b: string; model_a?: string; model_b?: string }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { createTinyEncoder } from '../../src/worker/model/encoder/create-tiny-encoder';
+import { createTinyEncoder } from '../../src/model/encoder/create-tiny-encoder';
 import { tinyModel } from '../support/models';
 import { startStack, type Stack } from '../support/stack';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findCachedSmolLM2, smolLM2GgufPath, smolLM2ImportKey } from '../../src/worker/model/gguf/smollm2';
+import { findCachedSmolLM2, smolLM2GgufPath, smolLM2ImportKey } from '../../src/model/gguf/smollm2';
 import { describeWithSmolLM2 } from './support/smollm2';
 
 jest.setTimeout(300_000);
@@ -18,7 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** findCachedSmolLM2 in its own process (a worker starting up); resolves with what it returned. */
 function findInChild(cacheDir: string): Promise<string> {
-  const code = `require('./src/worker/model/gguf/smollm2').findCachedSmolLM2(${JSON.stringify(cacheDir)}).then((d) => console.log(JSON.stringify(d ?? null)))`;
+  const code = `require('./src/model/gguf/smollm2').findCachedSmolLM2(${JSON.stringify(cacheDir)}).then((d) => console.log(JSON.stringify(d ?? null)))`;
   const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

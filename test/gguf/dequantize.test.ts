@@ -8,8 +8,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetError } from '../../src/common/errors';
-import { openGguf } from '../../src/worker/model/gguf/gguf-file';
-import { supportedTypeNames } from '../../src/worker/model/gguf/ggml-types';
+import { openGguf } from '../../src/model/gguf/gguf-file';
+import { supportedTypeNames } from '../../src/model/gguf/ggml-types';
 import { f32, str, u32, writeGguf } from './support/gguf-writer';
 
 const FIXTURE = join(__dirname, '../fixtures/gguf/dequant-reference.gguf');

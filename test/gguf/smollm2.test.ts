@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHfLlamaConfig, type ValidLlamaConfig } from '../../src/worker/model/llama/llama-config';
+import { fromHfLlamaConfig, type ValidLlamaConfig } from '../../src/model/llama/llama-config';
 import { argmax, logitsAt, openDecoder, runSequence, runStep } from '../model/decoder-session';
 import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { chatPrompt, describeWithSmolLM2, importedSmolLM2, smolLM2F32Gguf } from './support/smollm2';

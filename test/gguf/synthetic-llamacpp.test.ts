@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importGguf } from '../../src/worker/model/gguf/import-gguf';
+import { importGguf } from '../../src/model/gguf/import-gguf';
 import { argmax, logitsAt, openDecoder, relativeError, runSequence } from '../model/decoder-session';
 import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { writeQuantisedSyntheticGguf, writeSyntheticGguf, type SyntheticOptions } from './support/synthetic-gguf';

@@ -1,5 +1,5 @@
 /**
- * Tokenizers rebuilt from GGUF vocabularies, loaded the way the worker loads them (common/chat loadTokenizer), must
+ * Tokenizers rebuilt from GGUF vocabularies, loaded the way the worker loads them (src/chat loadTokenizer), must
  * tokenize a text corpus exactly as llama.cpp does from the same GGUF, and decode back to the text:
  *   - SmolLM2's byte-level BPE (tokenizer.ggml.pre = smollm), special tokens parsed in the text;
  *   - a SentencePiece-style vocabulary (tokenizer.ggml.model = llama, scores, byte fallback, BOS added).
@@ -7,9 +7,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTokenizer, type LoadedTokenizer } from '../../src/common/chat/tokenizer';
-import { openGguf } from '../../src/worker/model/gguf/gguf-file';
-import { writeGgufTokenizer } from '../../src/worker/model/gguf/tokenizer-files';
+import { loadTokenizer, type LoadedTokenizer } from '../../src/chat/tokenizer';
+import { openGguf } from '../../src/model/gguf/gguf-file';
+import { writeGgufTokenizer } from '../../src/model/gguf/tokenizer-files';
 import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { describeWithSmolLM2 } from './support/smollm2';
 import { writeSpmVocabGguf } from './support/synthetic-spm';

@@ -1,7 +1,7 @@
 /** Test helper: run a generated decoder with onnxruntime-node directly (the optimum input layout). */
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
-import { ValidLlamaConfig } from '../../src/worker/model/llama/llama-config';
+import { ValidLlamaConfig } from '../../src/model/llama/llama-config';
 
 export type Past = Record<string, ort.Tensor>;
 

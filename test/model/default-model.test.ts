@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultModelKey, ensureDefaultModel } from '../../src/worker/model/default-model';
+import { defaultModelKey, ensureDefaultModel } from '../../src/model/default-model';
 import { openDecoder } from './decoder-session';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-default-'));

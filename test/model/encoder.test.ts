@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tjs from '@huggingface/transformers';
-import { createTinyEncoder, TinyEncoderResult } from '../../src/worker/model/encoder/create-tiny-encoder';
+import { createTinyEncoder, TinyEncoderResult } from '../../src/model/encoder/create-tiny-encoder';
 import { int64Tensor, relativeError } from './decoder-session';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-encoder-'));

@@ -6,16 +6,16 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildLlamaDecoder } from '../../src/worker/model/llama/decoder-graph';
-import { toHfLlamaConfig, validateLlamaConfig } from '../../src/worker/model/llama/llama-config';
-import { llamaWeightShapes } from '../../src/worker/model/llama/llama-weights';
-import { writeOnnxModel } from '../../src/worker/model/onnx/model-writer';
-import { dequantizeBlocks, quantizeBlocks } from '../../src/worker/model/quant/block-quant';
-import { writeJson } from '../../src/worker/model/tiny/hf-files';
-import { createTinyModel } from '../../src/worker/model/tiny/create-tiny-model';
-import { RandomLlamaWeights } from '../../src/worker/model/tiny/random-llama-weights';
-import { writeSafetensors } from '../../src/worker/model/weights/safetensors';
-import { MemoryWeightSource, WeightTensor } from '../../src/worker/model/weights/weight-source';
+import { buildLlamaDecoder } from '../../src/model/llama/decoder-graph';
+import { toHfLlamaConfig, validateLlamaConfig } from '../../src/model/llama/llama-config';
+import { llamaWeightShapes } from '../../src/model/llama/llama-weights';
+import { writeOnnxModel } from '../../src/model/onnx/model-writer';
+import { dequantizeBlocks, quantizeBlocks } from '../../src/model/quant/block-quant';
+import { writeJson } from '../../src/model/tiny/hf-files';
+import { createTinyModel } from '../../src/model/tiny/create-tiny-model';
+import { RandomLlamaWeights } from '../../src/model/tiny/random-llama-weights';
+import { writeSafetensors } from '../../src/model/weights/safetensors';
+import { MemoryWeightSource, WeightTensor } from '../../src/model/weights/weight-source';
 import { ReferenceLlama } from '../support/reference-llama';
 import { greedyTokens, logitsAt, openDecoder, relativeError, runSequence } from './decoder-session';
 

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { createTinyModel, TinyModelResult } from '../../src/worker/model/tiny/create-tiny-model';
-import { ModelProto } from '../../src/worker/model/onnx/onnx';
+import { createTinyModel, TinyModelResult } from '../../src/model/tiny/create-tiny-model';
+import { ModelProto } from '../../src/model/onnx/onnx';
 import { greedyTokens, openDecoder } from './decoder-session';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-tiny-'));

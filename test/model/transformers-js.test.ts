@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTinyModel, TinyModelResult } from '../../src/worker/model/tiny/create-tiny-model';
+import { createTinyModel, TinyModelResult } from '../../src/model/tiny/create-tiny-model';
 import { greedyTokens, openDecoder } from './decoder-session';
 
 import * as tjs from '@huggingface/transformers';

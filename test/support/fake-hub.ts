@@ -59,7 +59,9 @@ export function hubServer(dir: string, behaviour: HubBehaviour): Server {
       if (behaviour.truncateOnce?.path === m[1]) {
         const cut = behaviour.truncateOnce.bytes;
         behaviour.truncateOnce = undefined;
-        res.write(body.subarray(0, cut), () => res.destroy());
+        // Give the client time to store what it received before the connection breaks (a break before any byte
+        // arrives is a restart from zero, not a resume).
+        res.write(body.subarray(0, cut), () => setTimeout(() => res.destroy(), 300));
         return;
       }
       res.end(body);

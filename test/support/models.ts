@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENERATOR_VERSION, createTinyModel, type TinyModelOptions } from '../../src/worker/model/tiny/create-tiny-model';
+import { GENERATOR_VERSION, createTinyModel, type TinyModelOptions } from '../../src/model/tiny/create-tiny-model';
 
 const ROOT = join(__dirname, '../../.cache/test-models');
 

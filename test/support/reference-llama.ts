@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHfLlamaConfig, ValidLlamaConfig } from '../../src/worker/model/llama/llama-config';
-import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames, LM_HEAD_WEIGHT } from '../../src/worker/model/llama/llama-weights';
-import { SafetensorsFile } from '../../src/worker/model/weights/safetensors';
+import { fromHfLlamaConfig, ValidLlamaConfig } from '../../src/model/llama/llama-config';
+import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames, LM_HEAD_WEIGHT } from '../../src/model/llama/llama-weights';
+import { SafetensorsFile } from '../../src/model/weights/safetensors';
 
 type Vec = Float64Array;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { parseConfig } from '../../src/common/config';
-import { SqliteArenaStore } from '../../src/common/arena/sqlite/sqlite-store';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
 import { gatewayOptions, startGateway } from '../../src/gateway/main';
 import { buildUi } from '../../src/gateway/ui/build';
 import { stop as stopEsbuild } from 'esbuild';

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
-import { chooseDefaultModel, DEFAULT_HUB_REPO } from '../../src/worker/model/default-choice';
-import { DEFAULT_MODEL_NAME } from '../../src/worker/model/default-model';
+import { chooseDefaultModel, DEFAULT_HUB_REPO } from '../../src/cli/default-model-choice';
+import { DEFAULT_MODEL_NAME } from '../../src/model/default-model';
 import { hubServer, listen } from '../support/fake-hub';
 import { tinyModel } from '../support/models';
 

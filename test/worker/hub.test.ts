@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fetchFromHub, parseHubRef } from '../../src/worker/model/hub';
-import { resolveModelSource } from '../../src/worker/model/source';
+import { fetchFromHub, parseHubRef } from '../../src/worker/loader/hub';
+import { resolveModelSource } from '../../src/worker/loader/source';
 import { tinyModel } from '../support/models';
 import { hubServer, listen } from '../support/fake-hub';
 
@@ -28,7 +28,7 @@ describe('loading models by Hugging Face repo id', () => {
     expect(existsSync(join(snapshot, 'model.safetensors'))).toBe(false); // only what a worker needs
     server.close();
     // Offline: the hub is gone, the cached snapshot is used.
-    const offline = await resolveModelSource('hf:org/tiny', { cacheDir, hfEndpoint: endpoint, weights: 'auto', defaultModel: async () => '' });
+    const offline = await resolveModelSource('hf:org/tiny', { cacheDir, hfEndpoint: endpoint, weights: 'auto' });
     expect(offline).toBe(snapshot);
   }, 60_000);
 
@@ -60,8 +60,8 @@ describe('loading models by Hugging Face repo id', () => {
   });
 
   it('explains a missing directory and a corrupt graph', async () => {
-    await expect(resolveModelSource('/no/such/dir', { cacheDir: '/tmp', hfEndpoint: 'http://127.0.0.1:1', weights: 'auto', defaultModel: async () => '' })).rejects.toMatchObject({ kind: 'not_found' });
-    const { loadGenerationRuntime } = await import('../../src/worker/model/load');
+    await expect(resolveModelSource('/no/such/dir', { cacheDir: '/tmp', hfEndpoint: 'http://127.0.0.1:1', weights: 'auto' })).rejects.toMatchObject({ kind: 'not_found' });
+    const { loadGenerationRuntime } = await import('../../src/worker/loader/load');
     const { cpSync } = await import('node:fs');
     const bad = mkdtempSync(join(tmpdir(), 'fc-bad-'));
     cpSync(await tinyModel(), bad, { recursive: true });

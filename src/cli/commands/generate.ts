@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { addOptions, optionalStringOption, boolOption, readConfig } from '../../common/config';
 import { FleetError } from '../../common/errors';
-import { runChatSession } from '../../worker/local/chat-session';
-import { loadLocalModel, localModelOptions, samplingFromFlags } from '../../worker/local/options';
-import { chatPrompt, generateOnce } from '../../worker/local/run-once';
+import { runChatSession } from '../local/chat-session';
+import { loadLocalModel, localModelOptions, samplingFromFlags } from '../local/options';
+import { chatPrompt, generateOnce } from '../local/run-once';
 
 const generateOptions = {
   ...localModelOptions,

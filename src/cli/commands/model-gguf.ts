@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { addOptions, boolOption, listOption, readConfig, stringOption } from '../../common/config';
 import { FleetError } from '../../common/errors';
-import { importGguf } from '../../worker/model/gguf/import-gguf';
-import type { WeightFormat } from '../../worker/model/quant/nbits-linear';
+import { importGguf } from '../../model/gguf/import-gguf';
+import type { WeightFormat } from '../../model/quant/nbits-linear';
 
 export const importGgufOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),

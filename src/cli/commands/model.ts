@@ -5,10 +5,10 @@
 import type { Command } from 'commander';
 import { FleetError } from '../../common/errors';
 import { addOptions, boolOption, enumOption, floatOption, intOption, listOption, OptionSpec, readConfig, stringOption } from '../../common/config';
-import { createTinyEncoder } from '../../worker/model/encoder/create-tiny-encoder';
-import { createTinyModel } from '../../worker/model/tiny/create-tiny-model';
-import type { WeightFormat } from '../../worker/model/quant/nbits-linear';
-import { TINY_PRESET_NAMES, TinyPresetName } from '../../worker/model/tiny/presets';
+import { createTinyEncoder } from '../../model/encoder/create-tiny-encoder';
+import { createTinyModel } from '../../model/tiny/create-tiny-model';
+import type { WeightFormat } from '../../model/quant/nbits-linear';
+import { TINY_PRESET_NAMES, TinyPresetName } from '../../model/tiny/presets';
 import { registerImportGguf } from './model-gguf';
 import { registerImportHf } from './model-hf';
 

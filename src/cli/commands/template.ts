@@ -1,4 +1,4 @@
-/** `fleetchat template list` and `fleetchat template render` (conversation templates; see src/common/chat). */
+/** `fleetchat template list` and `fleetchat template render` (conversation templates; see src/chat). */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
@@ -9,7 +9,7 @@ import {
   selectTemplate,
   type TemplateSelection,
   templateListRows,
-} from '../../common/chat';
+} from '../../chat';
 import { addOptions, boolOption, optionalStringOption, readConfig } from '../../common/config';
 import { FleetError } from '../../common/errors';
 

@@ -8,6 +8,7 @@ import { onShutdown } from '../../common/shutdown';
 import { controllerOptions, startController } from '../../controller/main';
 import { gatewayOptions, startGateway } from '../../gateway/main';
 import { startWorker, workerOptions } from '../../worker/main';
+import { workerDefaultModel } from './worker';
 
 const upOptions = {
   model: listOption({ flag: '--model', description: 'model to serve (directory or hf:ORG/NAME), repeatable; default: the embedded model', default: [] }),
@@ -32,14 +33,13 @@ export function register(program: Command): void {
     shutdown.add(() => controller.stop());
     const models = config.model.length > 0 ? config.model : ['default'];
     for (const model of models) {
-      const worker = await startWorker(
-        parseConfig(workerOptions, [
+      const workerConfig = parseConfig(workerOptions, [
           '--model', model, '--controller', controller.address, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0',
           '--max-concurrency', String(config.maxConcurrency), '--threads', String(config.threads), '--cache-dir', config.cacheDir,
           '--heartbeat-interval', '5s', '--drain-timeout', '5s', '--device', config.device, ...(config.allowTf32 ? ['--allow-tf32'] : []),
-        ]),
-        logger.child({ component: 'worker', model }),
-      );
+        ]);
+      const workerLogger = logger.child({ component: 'worker', model });
+      const worker = await startWorker(workerConfig, workerLogger, { defaultModel: workerDefaultModel(workerConfig, workerLogger) });
       shutdown.add(() => worker.stop());
       await worker.registration?.registered;
     }

@@ -2,7 +2,7 @@
  * The store's votes as a downloadable FastChat battle log: `json` is an indented JSON array laid out like
  * FastChat's `json.dump(indent=2)` (records streamed one by one), `jsonl` one record per line.
  */
-import type { ArenaStore, ExportOptions } from '../../common/arena/store';
+import type { ArenaStore, ExportOptions } from '../../arena/store';
 import type { BattleLogFormat } from './requests';
 
 export async function* battleLogText(store: ArenaStore, format: BattleLogFormat, options: ExportOptions): AsyncGenerator<string> {

@@ -4,10 +4,10 @@
  * `busyFactor` times the last computation's duration has passed; until then the previous board is served with
  * `stale: true`. Concurrent requests share one computation.
  */
-import { storeLeaderboard } from '../../common/arena/store-leaderboard';
-import type { Leaderboard } from '../../common/arena/rating/leaderboard';
-import { ratingsChartSvg } from '../../common/arena/plot/ratings-chart';
-import type { ArenaStore } from '../../common/arena/store';
+import { storeLeaderboard } from '../../arena/store-leaderboard';
+import type { Leaderboard } from '../../arena/rating/leaderboard';
+import { ratingsChartSvg } from '../../arena/plot/ratings-chart';
+import type { ArenaStore } from '../../arena/store';
 
 export interface LiveBoard {
   board: Leaderboard;

@@ -1,8 +1,8 @@
 /** Opens the arena for a gateway: the SQLite store at `--db` (migrated) and the judge-pseudonym secret. */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../common/log';
-import type { ArenaStore } from '../../common/arena/store';
-import { SqliteArenaStore } from '../../common/arena/sqlite/sqlite-store';
+import type { ArenaStore } from '../../arena/store';
+import { SqliteArenaStore } from '../../arena/sqlite/sqlite-store';
 import type { GatewayContext } from '../context';
 import { loadJudgeSecret } from './judge-secret';
 import { registerArenaRoutes } from './routes';

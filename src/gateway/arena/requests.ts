@@ -1,7 +1,7 @@
 /** Arena request bodies and query strings into `Valid*` values; anything else is `invalid_request` naming the field. */
 import { FleetError } from '../../common/errors';
-import type { ArenaMessage, ExportOptions, FeedbackKind, Winner } from '../../common/arena/store';
-import { validFeedbackKind, validMessages, validModelName, validWinner } from '../../common/arena/validate';
+import type { ArenaMessage, ExportOptions, FeedbackKind, Winner } from '../../arena/store';
+import { validFeedbackKind, validMessages, validModelName, validWinner } from '../../arena/validate';
 import { asBody, invalid, optBool, rejectUnknown, reqString, type Body } from '../openai/fields';
 
 export type Side = 'a' | 'b';

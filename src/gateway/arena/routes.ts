@@ -6,8 +6,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FleetError } from '../../common/errors';
-import { pseudonymousJudgeId } from '../../common/arena/judge-id';
-import type { ArenaBattle, ArenaConversation, ArenaStore } from '../../common/arena/store';
+import { pseudonymousJudgeId } from '../../arena/judge-id';
+import type { ArenaBattle, ArenaConversation, ArenaStore } from '../../arena/store';
 import { ModelKind } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
 import { notFoundModel } from '../openai/validate';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { FleetError, asFleetError } from '../../common/errors';
-import type { ArenaBattle } from '../../common/arena/store';
+import type { ArenaBattle } from '../../arena/store';
 import { GenerateRequest } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
 import { checkGenerationModel } from '../openai/chat';

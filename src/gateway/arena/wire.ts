@@ -1,5 +1,5 @@
 /** The arena's JSON on the HTTP wire (snake_case, like the battle log and leaderboard.json). */
-import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback } from '../../common/arena/store';
+import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback } from '../../arena/store';
 
 export interface WireConversation {
   id: string;

@@ -1,5 +1,6 @@
 /** Typed readers for request-body fields: each names the field and the reason when it is invalid. */
 import { FleetError } from '../../common/errors';
+import { checkLimit, LIST_LIMITS, type LimitedField } from '../../common/request-limits';
 
 export type Body = Record<string, unknown>;
 
@@ -28,6 +29,14 @@ export function optNumber(body: Body, key: string, min: number, max: number): nu
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(key, `must be a number, got ${JSON.stringify(v)}`);
   if (v < min || v > max) throw invalid(key, `must be between ${min} and ${max}, got ${v}`);
   return v;
+}
+
+/** A numeric field checked against the shared request-limits table (the worker checks the same numbers). */
+export function optLimited(body: Body, key: LimitedField): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number') throw invalid(key, `must be a number, got ${JSON.stringify(v)}`);
+  return checkLimit(key, v);
 }
 
 export function optInt(body: Body, key: string, min: number, max: number): number | undefined {
@@ -79,10 +88,12 @@ export function optLogitBias(body: Body): Record<number, number> {
   const v = optObject(body, 'logit_bias');
   const out: Record<number, number> = {};
   if (!v) return out;
-  for (const [key, bias] of Object.entries(v)) {
+  const entries = Object.entries(v);
+  if (entries.length > LIST_LIMITS.maxLogitBiasEntries) throw invalid('logit_bias', `at most ${LIST_LIMITS.maxLogitBiasEntries} entries, got ${entries.length}`);
+  for (const [key, bias] of entries) {
     if (!/^\d+$/.test(key)) throw invalid('logit_bias', `keys must be token ids, got '${key}'`);
-    if (typeof bias !== 'number' || bias < -100 || bias > 100) throw invalid('logit_bias', `bias for token ${key} must be a number in [-100, 100]`);
-    out[Number(key)] = bias;
+    if (typeof bias !== 'number') throw invalid('logit_bias', `bias for token ${key} must be a number`);
+    out[Number(key)] = checkLimit('logit_bias', bias);
   }
   return out;
 }

@@ -4,8 +4,10 @@
  */
 import { FleetError } from '../../common/errors';
 import type { ChatMessage, SamplingParams } from '../../common/gen/worker';
+import { LIST_LIMITS, SAMPLING_LIMITS } from '../../common/request-limits';
+import { parseChatMessages } from '../../chat';
 import {
-  asBody, invalid, optBool, optInt, optLogitBias, optNumber, optObject, optStop, optString, rejectUnknown, reqString, type Body,
+  asBody, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
 } from './fields';
 
 const SAMPLING_FIELDS = [
@@ -18,8 +20,7 @@ const CHAT_FIELDS = new Set([...SAMPLING_FIELDS, 'messages', 'max_tokens', 'max_
 const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'max_tokens', 'logprobs', 'echo', 'suffix', 'best_of']);
 const EMBEDDING_FIELDS = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user', 'normalize']);
 
-export const MAX_N = 16;
-export const MAX_STOP = 16;
+export const MAX_N = SAMPLING_LIMITS.n.max;
 
 export interface ValidGenerationCommon {
   model: string;
@@ -56,22 +57,31 @@ function readSampling(body: Body): Partial<SamplingParams> {
   if (stopTokenIds !== undefined && (!Array.isArray(stopTokenIds) || stopTokenIds.some((t) => !Number.isInteger(t) || (t as number) < 0))) {
     throw invalid('stop_token_ids', 'must be an array of token ids');
   }
+  if (stopTokenIds !== undefined && stopTokenIds.length > LIST_LIMITS.maxStopTokenIds) {
+    throw invalid('stop_token_ids', `at most ${LIST_LIMITS.maxStopTokenIds} token ids, got ${stopTokenIds.length}`);
+  }
   return {
-    temperature: optNumber(body, 'temperature', 0, 2),
-    topP: optNumber(body, 'top_p', 0, 1),
-    topK: optInt(body, 'top_k', -1, 1 << 24),
-    minP: optNumber(body, 'min_p', 0, 1),
-    repetitionPenalty: optNumber(body, 'repetition_penalty', 0.01, 10),
-    presencePenalty: optNumber(body, 'presence_penalty', -2, 2),
-    frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
-    seed: optInt(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    stop: optStop(body, MAX_STOP),
+    temperature: optLimited(body, 'temperature'),
+    topP: optLimited(body, 'top_p'),
+    topK: optLimited(body, 'top_k'),
+    minP: optLimited(body, 'min_p'),
+    repetitionPenalty: optLimited(body, 'repetition_penalty'),
+    presencePenalty: optLimited(body, 'presence_penalty'),
+    frequencyPenalty: optLimited(body, 'frequency_penalty'),
+    seed: optLimited(body, 'seed'),
+    stop: optStop(body, LIST_LIMITS.maxStopStrings),
     stopTokenIds: (stopTokenIds as number[] | undefined) ?? [],
     logitBias: optLogitBias(body),
     ignoreEos: optBool(body, 'ignore_eos') ?? false,
     skipSpecialTokens: optBool(body, 'skip_special_tokens') ?? true,
     includeStopStrInOutput: optBool(body, 'include_stop_str_in_output') ?? false,
   };
+}
+
+/** max_completion_tokens has max_tokens' limit (it is the newer name of the same field). */
+function optMaxTokens(body: Body, key: 'max_completion_tokens'): number | undefined {
+  const { min, max } = SAMPLING_LIMITS.max_tokens;
+  return optInt(body, key, min, max);
 }
 
 function readCommon(body: Body): ValidGenerationCommon {
@@ -83,7 +93,7 @@ function readCommon(body: Body): ValidGenerationCommon {
   }
   return {
     model: reqString(body, 'model'),
-    n: optInt(body, 'n', 1, MAX_N) ?? 1,
+    n: optLimited(body, 'n') ?? 1,
     stream,
     includeUsage: streamOptions ? optBool(streamOptions, 'include_usage') ?? false : false,
     user: optString(body, 'user'),
@@ -91,41 +101,14 @@ function readCommon(body: Body): ValidGenerationCommon {
   };
 }
 
-function contentText(content: unknown, index: number): string {
-  const param = `messages[${index}].content`;
-  if (content === null || content === undefined) return '';
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw invalid(param, 'must be a string or an array of content parts');
-  return content
-    .map((part: unknown, j) => {
-      const p = part as { type?: unknown; text?: unknown };
-      if (typeof p !== 'object' || p === null || p.type !== 'text') {
-        throw invalid(`${param}[${j}]`, `only text parts are supported, got type ${JSON.stringify(p?.type)}`);
-      }
-      if (typeof p.text !== 'string') throw invalid(`${param}[${j}].text`, 'must be a string');
-      return p.text;
-    })
-    .join('');
-}
-
-const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
-
+/**
+ * Messages are validated by the chat library (the same code the worker renders with), then carried in the proto
+ * shape; 'developer' is OpenAI's newer name for 'system'.
+ */
 function readMessages(body: Body): ChatMessage[] {
-  const raw = body.messages;
-  if (!Array.isArray(raw) || raw.length === 0) throw invalid('messages', 'must be a non-empty array');
-  return raw.map((m: unknown, i) => {
-    if (typeof m !== 'object' || m === null) throw invalid(`messages[${i}]`, 'must be an object');
-    const msg = m as Body;
-    const role = msg.role;
-    if (typeof role !== 'string' || !ROLES.has(role)) throw invalid(`messages[${i}].role`, `must be one of system, developer, user, assistant, tool; got ${JSON.stringify(role)}`);
-    if (msg.tool_calls !== undefined) throw invalid(`messages[${i}].tool_calls`, 'tool calls are not supported');
-    return {
-      role: role === 'developer' ? 'system' : role,
-      content: contentText(msg.content, i),
-      name: typeof msg.name === 'string' ? msg.name : '',
-      toolCallId: typeof msg.tool_call_id === 'string' ? msg.tool_call_id : '',
-      toolCallsJson: '',
-    };
+  return parseChatMessages(body.messages).map((m, i) => {
+    if (m.toolCalls) throw invalid(`messages[${i}].tool_calls`, 'tool calls are not supported');
+    return { role: m.role, content: m.content ?? '', name: m.name ?? '', toolCallId: m.toolCallId ?? '', toolCallsJson: '' };
   });
 }
 
@@ -133,9 +116,9 @@ export function validateChatRequest(raw: unknown): ValidChatRequest {
   const body = asBody(raw);
   rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions');
   const common = readCommon(body);
-  const maxTokens = optInt(body, 'max_completion_tokens', 1, 1 << 30) ?? optInt(body, 'max_tokens', 1, 1 << 30);
+  const maxTokens = optMaxTokens(body, 'max_completion_tokens') ?? optLimited(body, 'max_tokens');
   const logprobs = optBool(body, 'logprobs') ?? false;
-  const top = optInt(body, 'top_logprobs', 0, 20);
+  const top = optLimited(body, 'top_logprobs');
   if (top !== undefined && !logprobs) throw invalid('top_logprobs', 'requires logprobs to be true');
   const format = optObject(body, 'response_format');
   if (format && format.type !== 'text') throw invalid('response_format', `type ${JSON.stringify(format.type)} is not supported (only "text")`);
@@ -162,11 +145,11 @@ export function validateCompletionRequest(raw: unknown): ValidCompletionRequest 
   if (optString(body, 'suffix')) throw invalid('suffix', 'is not supported');
   const bestOf = optInt(body, 'best_of', 1, MAX_N);
   if (bestOf !== undefined && bestOf !== common.n) throw invalid('best_of', 'only best_of equal to n is supported');
-  const logprobs = optInt(body, 'logprobs', 0, 20);
+  const logprobs = optInt(body, 'logprobs', SAMPLING_LIMITS.top_logprobs.min, SAMPLING_LIMITS.top_logprobs.max);
   const echo = optBool(body, 'echo') ?? false;
   return {
     ...common,
-    params: { ...common.params, maxTokens: optInt(body, 'max_tokens', 1, 1 << 30) ?? 16, topLogprobs: logprobs, echo },
+    params: { ...common.params, maxTokens: optLimited(body, 'max_tokens') ?? 16, topLogprobs: logprobs, echo },
     prompt: text,
     echo,
     logprobs,

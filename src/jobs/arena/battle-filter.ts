@@ -4,8 +4,8 @@
  * are not valid JSON or not valid battles are dropped too — every drop is counted by reason and field and the
  * first few are kept as examples with their location in the input.
  */
-import { parseBattleRecord, type ValidBattleRecord } from '../../common/arena/battle-log';
-import type { BattleLogItem } from '../../common/arena/battle-log-file';
+import { parseBattleRecord, type ValidBattleRecord } from '../../arena/battle-log';
+import type { BattleLogItem } from '../../arena/battle-log-file';
 
 export type DropReason = 'invalid_json' | 'malformed' | 'named' | 'self_battle';
 

@@ -1,7 +1,7 @@
 /** Where `jobs elo` reads battles from: a battle-log file, or the votes of an arena database (exported on the fly). */
 import { existsSync } from 'node:fs';
-import { readBattleLog, type BattleLogItem } from '../../common/arena/battle-log-file';
-import { SqliteArenaStore } from '../../common/arena/sqlite/sqlite-store';
+import { readBattleLog, type BattleLogItem } from '../../arena/battle-log-file';
+import { SqliteArenaStore } from '../../arena/sqlite/sqlite-store';
 import { FleetError } from '../../common/errors';
 
 export type BattleSourceSpec = { kind: 'file'; path: string } | { kind: 'db'; path: string };

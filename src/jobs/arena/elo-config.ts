@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import {
   boolOption, enumOption, intOption, optionalStringOption, type ConfigOf, type OptionSpec,
 } from '../../common/config';
-import type { Anchor } from '../../common/arena/rating/elo-scale';
+import type { Anchor } from '../../arena/rating/elo-scale';
 
 /** `MODEL=RATING` (the last `=` splits, so model names may contain `=`). */
 export function parseAnchor(raw: string): Anchor {

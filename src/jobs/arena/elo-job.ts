@@ -5,8 +5,8 @@
  * plots. A plain CLI over files, so it runs the same on a laptop and as a Kubernetes Job.
  */
 import type { Logger } from '../../common/log';
-import { BattleTableBuilder } from '../../common/arena/rating/battle-table';
-import { computeLeaderboard, type Leaderboard } from '../../common/arena/rating/leaderboard';
+import { BattleTableBuilder } from '../../arena/rating/battle-table';
+import { computeLeaderboard, type Leaderboard } from '../../arena/rating/leaderboard';
 import { FleetError } from '../../common/errors';
 import { classifyBattle, DropCounter, type DropReport } from './battle-filter';
 import { battleSourceSpec, readBattleSource } from './battle-source';

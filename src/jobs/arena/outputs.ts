@@ -1,10 +1,10 @@
 /** Writes the results of `jobs elo` into the output directory (the only file I/O of the job besides its input). */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { leaderboardPlots } from '../../common/arena/plot/leaderboard-plots';
-import type { BattleTable } from '../../common/arena/rating/battle-table';
-import type { Leaderboard } from '../../common/arena/rating/leaderboard';
-import { leaderboardMarkdown } from '../../common/arena/rating/markdown';
+import { leaderboardPlots } from '../../arena/plot/leaderboard-plots';
+import type { BattleTable } from '../../arena/rating/battle-table';
+import type { Leaderboard } from '../../arena/rating/leaderboard';
+import { leaderboardMarkdown } from '../../arena/rating/markdown';
 import { FleetError } from '../../common/errors';
 import type { DropReport } from './battle-filter';
 

@@ -4,6 +4,7 @@
  */
 import { FleetError } from '../../common/errors';
 import type { SamplingParams } from '../../common/gen/worker';
+import { checkLimit, LIST_LIMITS } from '../../common/request-limits';
 
 export interface ValidSamplingParams {
   temperature: number; // 0 = greedy
@@ -48,55 +49,47 @@ export const WORKER_DEFAULTS: ValidSamplingParams = {
   skipSpecialTokens: true,
 };
 
-export const MAX_STOP_STRINGS = 32;
-export const MAX_TOP_LOGPROBS = 20;
-
 function invalid(param: string, message: string): FleetError {
   return new FleetError('invalid_request', `${param}: ${message}`, { param });
 }
 
-function checkRange(param: string, value: number, min: number, max: number, openMin = false): number {
-  if (!Number.isFinite(value) || value > max || (openMin ? value <= min : value < min)) {
-    throw invalid(param, `must be ${openMin ? '>' : '>='} ${min} and <= ${max}, got ${value}`);
-  }
-  return value;
-}
 
 /** Applies one layer over a validated base; the layer's set fields win. Bools/lists only override when set. */
 function applyLayer(base: ValidSamplingParams, layer: SamplingLayer, vocabSize: number): ValidSamplingParams {
   const out = { ...base };
-  if (layer.temperature !== undefined) out.temperature = checkRange('temperature', layer.temperature, 0, 100);
-  if (layer.topP !== undefined) out.topP = checkRange('top_p', layer.topP, 0, 1, true);
-  if (layer.topK !== undefined) out.topK = layer.topK === -1 ? 0 : checkRange('top_k', layer.topK, 0, vocabSize);
-  if (layer.minP !== undefined) out.minP = checkRange('min_p', layer.minP, 0, 1);
-  if (layer.repetitionPenalty !== undefined) out.repetitionPenalty = checkRange('repetition_penalty', layer.repetitionPenalty, 0, 100, true);
-  if (layer.presencePenalty !== undefined) out.presencePenalty = checkRange('presence_penalty', layer.presencePenalty, -2, 2);
-  if (layer.frequencyPenalty !== undefined) out.frequencyPenalty = checkRange('frequency_penalty', layer.frequencyPenalty, -2, 2);
-  if (layer.seed !== undefined) out.seed = checkSeed(layer.seed);
-  if (layer.maxTokens !== undefined) out.maxTokens = checkRange('max_tokens', layer.maxTokens, 1, 1 << 30);
+  if (layer.temperature !== undefined) out.temperature = checkLimit('temperature', layer.temperature);
+  if (layer.topP !== undefined) out.topP = checkLimit('top_p', layer.topP);
+  if (layer.topK !== undefined) out.topK = topKOf(checkLimit('top_k', layer.topK), vocabSize);
+  if (layer.minP !== undefined) out.minP = checkLimit('min_p', layer.minP);
+  if (layer.repetitionPenalty !== undefined) out.repetitionPenalty = checkLimit('repetition_penalty', layer.repetitionPenalty);
+  if (layer.presencePenalty !== undefined) out.presencePenalty = checkLimit('presence_penalty', layer.presencePenalty);
+  if (layer.frequencyPenalty !== undefined) out.frequencyPenalty = checkLimit('frequency_penalty', layer.frequencyPenalty);
+  if (layer.seed !== undefined) out.seed = checkLimit('seed', layer.seed);
+  if (layer.maxTokens !== undefined) out.maxTokens = checkLimit('max_tokens', layer.maxTokens);
   if (layer.stop !== undefined && layer.stop.length > 0) out.stop = checkStops(layer.stop);
   if (layer.stopTokenIds !== undefined && layer.stopTokenIds.length > 0) out.stopTokenIds = checkTokenIds('stop_token_ids', layer.stopTokenIds, vocabSize);
   if (layer.logitBias !== undefined && Object.keys(layer.logitBias).length > 0) out.logitBias = checkBias(layer.logitBias, vocabSize);
   if (layer.ignoreEos) out.ignoreEos = true;
-  if (layer.topLogprobs !== undefined) out.topLogprobs = checkRange('top_logprobs', layer.topLogprobs, 0, MAX_TOP_LOGPROBS);
+  if (layer.topLogprobs !== undefined) out.topLogprobs = checkLimit('top_logprobs', layer.topLogprobs);
   if (layer.echo) out.echo = true;
   if (layer.includeStopStrInOutput) out.includeStopStrInOutput = true;
   if (layer.skipSpecialTokens !== undefined) out.skipSpecialTokens = layer.skipSpecialTokens;
   return out;
 }
 
-function checkSeed(seed: number): number {
-  if (!Number.isSafeInteger(seed)) throw invalid('seed', `must be an integer, got ${seed}`);
-  return seed;
+/** -1 and 0 disable top-k, and so does a value that keeps the whole vocabulary. */
+function topKOf(topK: number, vocabSize: number): number {
+  return topK <= 0 || topK >= vocabSize ? 0 : topK;
 }
 
 function checkStops(stop: string[]): string[] {
-  if (stop.length > MAX_STOP_STRINGS) throw invalid('stop', `at most ${MAX_STOP_STRINGS} stop strings, got ${stop.length}`);
+  if (stop.length > LIST_LIMITS.maxStopStrings) throw invalid('stop', `at most ${LIST_LIMITS.maxStopStrings} stop strings, got ${stop.length}`);
   for (const s of stop) if (s.length === 0) throw invalid('stop', 'stop strings must not be empty');
   return [...new Set(stop)];
 }
 
 function checkTokenIds(param: string, ids: number[], vocabSize: number): number[] {
+  if (ids.length > LIST_LIMITS.maxStopTokenIds) throw invalid(param, `at most ${LIST_LIMITS.maxStopTokenIds} token ids, got ${ids.length}`);
   for (const id of ids) {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw invalid(param, `token id ${id} is outside the vocabulary [0, ${vocabSize})`);
   }
@@ -105,10 +98,12 @@ function checkTokenIds(param: string, ids: number[], vocabSize: number): number[
 
 function checkBias(bias: Record<number, number>, vocabSize: number): Map<number, number> {
   const out = new Map<number, number>();
-  for (const [key, value] of Object.entries(bias)) {
+  const entries = Object.entries(bias);
+  if (entries.length > LIST_LIMITS.maxLogitBiasEntries) throw invalid('logit_bias', `at most ${LIST_LIMITS.maxLogitBiasEntries} entries, got ${entries.length}`);
+  for (const [key, value] of entries) {
     const id = Number(key);
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw invalid('logit_bias', `token id ${key} is outside the vocabulary [0, ${vocabSize})`);
-    out.set(id, checkRange('logit_bias', value, -100, 100));
+    out.set(id, checkLimit('logit_bias', value));
   }
   return out;
 }

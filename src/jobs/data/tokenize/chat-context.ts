@@ -3,7 +3,7 @@
  * (tokenizer.json, tokenizer_config.json …) and optionally a FastChat template name or `jinja`
  * (FastChat's `--conv-template`); without one the template is chosen as the worker chooses it.
  */
-import { loadTokenizer, selectTemplate } from '../../../common/chat';
+import { loadTokenizer, selectTemplate } from '../../../chat';
 import type { ChatContext } from './sft-encode';
 
 export interface ChatContextOptions {

@@ -4,7 +4,7 @@
  * non-trainable text only through the one token at each end that straddles a boundary, and contains the
  * assistant replies the prompt holds, in order. Returns the first problem found, or undefined.
  */
-import type { LoadedTokenizer } from '../../../common/chat';
+import type { LoadedTokenizer } from '../../../chat';
 import { IGNORE_TOKEN_ID, type EncodedConversation } from './sft-encode';
 
 interface Run {

@@ -5,7 +5,7 @@
  * the characters it covers — trainable when any of its characters is. Works the same for every FastChat
  * template and every Jinja chat template, with any tokenizer whose decoding rebuilds the text.
  */
-import { encodePrompt, renderChat, renderSegments, type LoadedTokenizer, type PromptSegment, type TemplateSelection } from '../../../common/chat';
+import { encodePrompt, renderChat, renderSegments, type LoadedTokenizer, type PromptSegment, type TemplateSelection } from '../../../chat';
 import { tokenSpans } from './token-spans';
 
 export const IGNORE_TOKEN_ID = -100;

@@ -1,0 +1,59 @@
+/**
+ * One table of limits for request fields, shared by every process that accepts a generation request: the gateway
+ * reads it to reject bad input early (OpenAI's 400 with `param`), the worker to defend itself against any other
+ * gRPC caller. Both sides call `checkLimit`, so a value refused on one side is refused on the other with the
+ * same message. Field names are the wire (snake_case) names, which are also the error's `param`.
+ */
+import { FleetError } from './errors';
+
+export interface NumberLimit {
+  readonly min: number;
+  readonly max: number;
+  /** The minimum itself is not allowed (top_p = 0 would keep no token). */
+  readonly minExclusive?: boolean;
+  readonly integer?: boolean;
+}
+
+export const SAMPLING_LIMITS = {
+  temperature: { min: 0, max: 2 },
+  top_p: { min: 0, max: 1, minExclusive: true },
+  /** -1 and 0 disable top-k; a value above the vocabulary size keeps every token. */
+  top_k: { min: -1, max: 1 << 24, integer: true },
+  min_p: { min: 0, max: 1 },
+  repetition_penalty: { min: 0, max: 10, minExclusive: true },
+  presence_penalty: { min: -2, max: 2 },
+  frequency_penalty: { min: -2, max: 2 },
+  seed: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true },
+  max_tokens: { min: 1, max: 1 << 30, integer: true },
+  top_logprobs: { min: 0, max: 20, integer: true },
+  logit_bias: { min: -100, max: 100 },
+  n: { min: 1, max: 16, integer: true },
+} as const satisfies Record<string, NumberLimit>;
+
+export type LimitedField = keyof typeof SAMPLING_LIMITS;
+
+/** Counts and sizes of list fields. */
+export const LIST_LIMITS = {
+  /** Stop strings per request. */
+  maxStopStrings: 16,
+  /** Entries in logit_bias. */
+  maxLogitBiasEntries: 1024,
+  /** Stop token ids per request. */
+  maxStopTokenIds: 1024,
+} as const;
+
+function describe(limit: NumberLimit): string {
+  const range = limit.minExclusive ? `> ${limit.min} and <= ${limit.max}` : `between ${limit.min} and ${limit.max}`;
+  return `${limit.integer ? 'an integer ' : ''}${range}`;
+}
+
+/** The value if it is within the field's limit; else FleetError('invalid_request') naming the field and the limit. */
+export function checkLimit(field: LimitedField, value: number): number {
+  const limit: NumberLimit = SAMPLING_LIMITS[field];
+  const ok = Number.isFinite(value)
+    && value <= limit.max
+    && (limit.minExclusive ? value > limit.min : value >= limit.min)
+    && (!limit.integer || Number.isInteger(value));
+  if (!ok) throw new FleetError('invalid_request', `${field}: must be ${describe(limit)}, got ${value}`, { param: field });
+  return value;
+}

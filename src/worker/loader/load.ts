@@ -1,0 +1,142 @@
+/**
+ * Loading a generation model into a runtime: resolve the source, read config.json / generation_config.json,
+ * load the tokenizer and pick the conversation template, open the ONNX session, and start the engine.
+ */
+import { basename } from 'node:path';
+import { FleetError } from '../../common/errors';
+import { encodePrompt, loadTokenizer, renderChat, selectTemplate, type LoadedTokenizer, type TemplateSelection } from '../../chat';
+import { ModelInfo, ModelKind, type ChatInput } from '../../common/gen/worker';
+import type { Logger } from '../../common/log';
+import { Engine, type EngineObserver } from '../engine/engine';
+import type { TokenInfoSource } from '../engine/sequence';
+import { openThreadedDecoderSession } from '../engine/session-thread';
+import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
+import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
+import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
+import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
+import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/params';
+import { readGenerationConfig, readModelConfig, type ValidModelConfig } from './config';
+import { findOnnxFile, type WeightVariant } from './files';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface GenerationLoadOptions {
+  dir: string;
+  /** How the model was named on the command line (directory or hf: id), for info and template matching. */
+  source: string;
+  modelNames: string[];
+  convTemplate?: string;
+  threads: number;
+  /** Where the model runs (default: the CPU). */
+  device?: ResolvedDevice;
+  weights: WeightVariant;
+  maxConcurrency: number;
+  maxQueue: number;
+  maxPrefillTokens: number;
+  /** ModelWorker-level sampling defaults (between generation_config.json and the request). */
+  samplingDefaults?: SamplingLayer;
+  observer?: EngineObserver;
+  logger: Logger;
+}
+
+function tokenInfoSource(tokenizer: LoadedTokenizer, encoding: VocabEncoding): TokenInfoSource {
+  const cache = new Map<number, { text: string; bytes: Uint8Array }>();
+  return {
+    decode: (ids, o) => tokenizer.decode(ids, { skipSpecialTokens: o.skipSpecialTokens }),
+    tokenInfo: (id) => {
+      let info = cache.get(id);
+      if (!info) {
+        const raw = tokenizer.idToToken(id) ?? '';
+        const special = tokenizer.specialTokenIds.has(id);
+        info = { text: tokenizer.decode([id]), bytes: tokenBytes(raw, special ? 'plain' : encoding) };
+        if (cache.size < 200_000) cache.set(id, info);
+      }
+      return info;
+    },
+  };
+}
+
+function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, modelNames: string[], source: string): PromptBuilder {
+  const selections = new Map<string, TemplateSelection>([['', selection]]);
+  const selectionFor = (override: string): TemplateSelection => {
+    let s = selections.get(override);
+    if (!s) {
+      s = selectTemplate({ modelPath: source, modelNames, override, tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
+      selections.set(override, s);
+    }
+    return s;
+  };
+  const checkIds = (ids: number[]): void => {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) throw new FleetError('invalid_request', `prompt token id ${id} is outside the vocabulary [0, ${config.vocabSize})`, { param: 'prompt_token_ids' });
+    }
+  };
+  return {
+    fromChat: (chat: ChatInput): PreparedPrompt => {
+      const tools: unknown = chat.toolsJson ? JSON.parse(chat.toolsJson) : undefined;
+      const rendered = renderChat(selectionFor(chat.convTemplate), {
+        messages: chat.messages.map((m) => ({ role: m.role, content: m.content, ...(m.name ? { name: m.name } : {}), ...(m.toolCallId ? { tool_call_id: m.toolCallId } : {}) })),
+        tools,
+        addGenerationPrompt: chat.addGenerationPrompt,
+      });
+      return { ids: encodePrompt(tokenizer, rendered), text: rendered.text, stop: rendered.stop, stopTokenIds: rendered.stopTokenIds };
+    },
+    fromText: (prompt: string): PreparedPrompt => {
+      const ids = tokenizer.encode(prompt, { addSpecialTokens: true });
+      return { ids, text: prompt, stop: [], stopTokenIds: [] };
+    },
+    fromTokenIds: (ids: number[]): PreparedPrompt => {
+      checkIds(ids);
+      return { ids, text: tokenizer.decode(ids), stop: [], stopTokenIds: [] };
+    },
+  };
+}
+
+export async function loadGenerationRuntime(options: GenerationLoadOptions): Promise<GenerationRuntime> {
+  const config = readModelConfig(options.dir);
+  if (config.family !== 'decoder') throw new FleetError('invalid_request', `${options.dir} holds a ${config.architecture} encoder; load it as an embedding model`);
+  const tokenizer = await loadTokenizer(options.dir);
+  const tokenizerJson = JSON.parse(readFileSync(join(options.dir, 'tokenizer.json'), 'utf8')) as { decoder?: { type?: string } | null };
+  const modelNames = options.modelNames.length > 0 ? options.modelNames : [basename(options.dir)];
+  const selection = selectTemplate({ modelPath: options.source, modelNames, override: options.convTemplate ?? '', tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
+  options.logger.info({ template: selection.templateName, reason: selection.reason }, 'conversation template selected');
+  const onnxPath = findOnnxFile(options.dir, options.weights);
+  const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d }), options.logger);
+  const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
+  const tokens = tokenInfoSource(tokenizer, vocabEncodingOf(tokenizerJson));
+  const engine = new Engine(session, {
+    maxConcurrency: options.maxConcurrency,
+    maxQueue: options.maxQueue,
+    maxPrefillTokens: options.maxPrefillTokens,
+    contextLength: config.contextLength,
+    eosTokenIds: eos,
+    vocab: config.vocabSize,
+    tokenizer: tokens,
+    observer: options.observer,
+  });
+  const info = ModelInfo.fromPartial({
+    modelNames,
+    kind: ModelKind.MODEL_KIND_GENERATION,
+    contextLength: config.contextLength,
+    convTemplate: selection.templateName,
+    architecture: config.architecture,
+    vocabSize: config.vocabSize,
+    eosTokenIds: eos,
+    source: options.source,
+    ...deviceInfoFields(device),
+  });
+  const layers: SamplingLayer[] = [layerFromGenerationConfig(readGenerationConfig(options.dir))];
+  if (options.samplingDefaults) layers.push(options.samplingDefaults);
+  const { kv } = session;
+  const kvSummary = { layers: kv.layers, kvHeads: kv.kvHeads, headDim: kv.headDim, dtype: kv.dtype };
+  options.logger.info({ model: modelNames, onnx: onnxPath, kv: kvSummary, trimsLogits: session.trimsLogits, contextLength: config.contextLength, device: describeDevice(device) }, 'model loaded');
+  return {
+    kind: 'generation',
+    info,
+    engine,
+    prompts: promptBuilder(tokenizer, selection, config, modelNames, options.source),
+    tokenizer: tokens,
+    samplingLayers: layers,
+    release: () => session.release(),
+  };
+}
