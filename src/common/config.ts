@@ -75,6 +75,36 @@ export function optionalStringOption(spec: Omit<OptionSpec<string | undefined>, 
   return { placeholder: '<value>', ...spec, default: undefined, parse: (raw) => raw };
 }
 
+/** An integer flag with no default (undefined when not given). */
+export function optionalIntOption(spec: { flag: string; description: string; min?: number }): OptionSpec<number | undefined> {
+  return {
+    ...spec,
+    placeholder: '<n>',
+    default: undefined,
+    parse: (raw) => {
+      if (!/^-?\d+$/.test(raw.trim())) throw new InvalidArgumentError(`expected an integer, got '${raw}'`);
+      const value = Number(raw);
+      if (spec.min !== undefined && value < spec.min) throw new InvalidArgumentError(`must be >= ${spec.min}, got ${value}`);
+      return value;
+    },
+  };
+}
+
+/** A number flag with no default (undefined when not given). */
+export function optionalFloatOption(spec: { flag: string; description: string; min?: number }): OptionSpec<number | undefined> {
+  return {
+    ...spec,
+    placeholder: '<x>',
+    default: undefined,
+    parse: (raw) => {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`expected a number, got '${raw}'`);
+      if (spec.min !== undefined && value < spec.min) throw new InvalidArgumentError(`must be >= ${spec.min}, got ${value}`);
+      return value;
+    },
+  };
+}
+
 export function enumOption<T extends string>(spec: Omit<OptionSpec<T>, 'parse'> & { choices: readonly T[] }): OptionSpec<T> {
   return {
     placeholder: `<${spec.choices.join('|')}>`,

@@ -5,7 +5,8 @@
  * live view of the workers).
  */
 import { FleetError } from './errors';
-import type { WorkerStatus } from './gen/worker';
+import type { WorkerInfo } from './gen/controller';
+import { ModelKind, type WorkerStatus } from './gen/worker';
 
 export type DispatchMethodName = 'shortest_queue' | 'lottery';
 
@@ -38,4 +39,34 @@ export function chooseCandidate<T extends DispatchCandidate>(candidates: T[], me
   const best = Math.min(...loads);
   const tied = live.filter((_, i) => loads[i] === best);
   return tied[Math.floor(random() * tied.length)];
+}
+
+/** One served model name across the workers that serve it. */
+export interface ModelTotals {
+  name: string;
+  kind: ModelKind;
+  workers: number;
+  /** The smallest context length among its workers (a request must fit any of them). */
+  contextLength: number;
+  queueLength: number;
+  running: number;
+  maxConcurrency: number;
+}
+
+/** Per-model totals over a set of workers, sorted by name; shared by the controller (ListModels) and the gateway. */
+export function modelTotals(workers: Iterable<WorkerInfo>): ModelTotals[] {
+  const byName = new Map<string, ModelTotals>();
+  for (const w of workers) {
+    for (const name of w.modelNames) {
+      const m = byName.get(name) ?? { name, kind: w.kind, workers: 0, contextLength: w.contextLength, queueLength: 0, running: 0, maxConcurrency: 0 };
+      m.workers += 1;
+      m.contextLength = Math.min(m.contextLength || w.contextLength, w.contextLength || m.contextLength);
+      m.queueLength += w.status?.queueLength ?? 0;
+      m.running += w.status?.running ?? 0;
+      m.maxConcurrency += w.status?.maxConcurrency ?? 0;
+      if (m.kind === ModelKind.MODEL_KIND_UNSPECIFIED) m.kind = w.kind;
+      byName.set(name, m);
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

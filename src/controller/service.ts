@@ -12,7 +12,7 @@ import {
   type WatchWorkersRequest,
   type WorkerEvent,
 } from '../common/gen/controller';
-import { ModelKind } from '../common/gen/worker';
+import { modelTotals } from '../common/dispatch';
 import { toServiceError } from '../common/grpc/status';
 import type { Logger } from '../common/log';
 import { chooseWorker, type DispatchMethodName } from './dispatch';
@@ -39,19 +39,8 @@ function unary<Req, Res>(fn: (req: Req) => Res): (call: ServerUnaryCall<Req, Res
 }
 
 export function listModels(registry: WorkerRegistry): ListModelsResponse {
-  const models = new Map<string, ModelEntry>();
-  for (const { info } of registry.list()) {
-    for (const name of info.modelNames) {
-      const m = models.get(name) ?? { name, kind: info.kind, workerCount: 0, contextLength: info.contextLength, queueLength: 0, running: 0 };
-      m.workerCount += 1;
-      m.contextLength = Math.min(m.contextLength || info.contextLength, info.contextLength || m.contextLength);
-      m.queueLength += info.status?.queueLength ?? 0;
-      m.running += info.status?.running ?? 0;
-      if (m.kind === ModelKind.MODEL_KIND_UNSPECIFIED) m.kind = info.kind;
-      models.set(name, m);
-    }
-  }
-  return { models: [...models.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+  const models = modelTotals(registry.list().map((r) => r.info));
+  return { models: models.map((m): ModelEntry => ({ name: m.name, kind: m.kind, workerCount: m.workers, contextLength: m.contextLength, queueLength: m.queueLength, running: m.running })) };
 }
 
 function methodName(method: DispatchMethod, fallback: DispatchMethodName): DispatchMethodName {

@@ -6,12 +6,13 @@
  * worker does not need it): `fleetchat model create-tiny --preset small` writes the identical model with it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../common/log';
 import { createTinyModel, GENERATOR_VERSION, resolveTinyShape } from './tiny/create-tiny-model';
 import { TinyPresetName } from './tiny/presets';
 import { tokenizerPackageName } from './tiny/tokenizer-files';
+import { buildStagedDir } from './staged-dir';
 
 /** The name the worker serves the default model under. */
 export const DEFAULT_MODEL_NAME = 'fleetchat-tiny-chat';
@@ -47,30 +48,15 @@ export function defaultModelKey(options: DefaultModelOptions = {}): string {
   return `fleetchat-${preset}-g${GENERATOR_VERSION}-${hash}`;
 }
 
-function isRenameConflict(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM';
-}
-
 /** Returns the directory of the default model (`<cacheDir>/generated/<key>`), generating it first if it is not there yet. */
 export async function ensureDefaultModel(cacheDir: string, logger?: Logger, options: DefaultModelOptions = {}): Promise<string> {
   const parent = join(cacheDir, 'generated');
   const dir = join(parent, defaultModelKey(options));
   if (existsSync(dir)) return dir;
-  mkdirSync(parent, { recursive: true });
-  const staging = join(parent, `.${defaultModelKey(options)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`);
   const preset = options.preset ?? DEFAULT_MODEL_PRESET;
   logger?.info({ dir, preset }, 'generating the embedded default model (first run only)');
-  try {
+  return buildStagedDir(dir, async (staging) => {
     const made = await createTinyModel({ outDir: staging, preset, seed: options.seed, safetensors: false });
     logger?.info({ dir, parameters: made.parameterCount, elapsedMs: made.elapsedMs }, 'embedded default model generated');
-    try {
-      renameSync(staging, dir);
-    } catch (err) {
-      if (!(isRenameConflict(err) && existsSync(dir))) throw err;
-    }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-  return dir;
+  });
 }

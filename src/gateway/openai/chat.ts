@@ -8,7 +8,7 @@ import { fanOut, finishReasonOf } from './fan-out';
 import { chatLogprobs } from './logprobs';
 import { SseWriter } from './sse';
 import { notFoundModel, validateChatRequest, type ValidChatRequest } from './validate';
-import { sendStreamError } from './respond';
+import { finishStream } from './respond';
 import { addUsage, emptyUsage } from './usage';
 import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } from './wire';
 
@@ -85,16 +85,8 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
       addUsage(usage, chunk);
     },
   });
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) run.cancel();
+  await finishStream(reply, sse, run, () => {
+    ctx.metrics.tokens('chat', usage.completion_tokens);
+    return valid.includeUsage ? { ...base, choices: [], usage } : undefined;
   });
-  try {
-    await run.done;
-  } catch (err) {
-    sendStreamError(reply, sse, err);
-    return;
-  }
-  ctx.metrics.tokens('chat', usage.completion_tokens);
-  if (valid.includeUsage) sse.send({ ...base, choices: [], usage: usage });
-  sse.done();
 }

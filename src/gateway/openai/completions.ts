@@ -6,7 +6,7 @@ import type { GatewayContext } from '../context';
 import { checkGenerationModel } from './chat';
 import { fanOut, finishReasonOf } from './fan-out';
 import { appendCompletionLogprobs, emptyCompletionLogprobs } from './logprobs';
-import { sendStreamError } from './respond';
+import { finishStream } from './respond';
 import { SseWriter } from './sse';
 import { addUsage, emptyUsage } from './usage';
 import { validateCompletionRequest, type ValidCompletionRequest } from './validate';
@@ -70,18 +70,10 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
         sse.send(body);
       },
     });
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) run.cancel();
+    await finishStream(reply, sse, run, () => {
+      ctx.metrics.tokens('completions', usage.completion_tokens);
+      return valid.includeUsage ? { ...base, choices: [], usage } : undefined;
     });
-    try {
-      await run.done;
-    } catch (err) {
-      sendStreamError(reply, sse, err);
-      return;
-    }
-    ctx.metrics.tokens('completions', usage.completion_tokens);
-    if (valid.includeUsage) sse.send({ ...base, choices: [], usage });
-    sse.done();
     return;
   }
   const choices: WireCompletionChoice[] = Array.from({ length: valid.n }, (_, index) => ({

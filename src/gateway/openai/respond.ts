@@ -1,6 +1,7 @@
 /** Error responses in OpenAI's shape, before or during a stream. */
 import type { FastifyReply } from 'fastify';
 import { asFleetError, toOpenAIError } from '../../common/errors';
+import type { FanOutResult } from './fan-out';
 import type { SseWriter } from './sse';
 
 /** Sends an error: as a JSON response when nothing was streamed yet, else as a final SSE event. */
@@ -16,5 +17,24 @@ export function sendStreamError(reply: FastifyReply, sse: SseWriter, err: unknow
     return;
   }
   sse.send(toOpenAIError(fe));
+  sse.done();
+}
+
+/**
+ * The end of every streamed response: the client's disconnect cancels the generation, an error after the first
+ * event is sent in-band, and a finished stream gets its last chunk (the usage chunk, when asked for) and [DONE].
+ */
+export async function finishStream(reply: FastifyReply, sse: SseWriter, run: FanOutResult, lastChunk: () => unknown): Promise<void> {
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) run.cancel();
+  });
+  try {
+    await run.done;
+  } catch (err) {
+    sendStreamError(reply, sse, err);
+    return;
+  }
+  const last = lastChunk();
+  if (last !== undefined) sse.send(last);
   sse.done();
 }

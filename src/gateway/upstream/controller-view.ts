@@ -1,23 +1,16 @@
 /**
  * The gateway's view of the cluster: a WatchWorkers stream keeps a live list of workers (reconnecting with
- * backoff when the controller restarts), and dispatch asks the controller for a worker per request.
+ * backoff when the controller restarts). Dispatch picks a worker locally from this view by default (no extra hop
+ * per request); it asks the controller (GetWorkerAddress) only when the view is not synced yet, has no worker for
+ * the model, or `--dispatch controller` is set.
  */
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
-import { ModelKind } from '../../common/gen/worker';
-import { chooseCandidate, type DispatchMethodName } from '../../common/dispatch';
+import { chooseCandidate, modelTotals, type DispatchMethodName, type ModelTotals } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
 import type { Logger } from '../../common/log';
 
-export interface ModelSummary {
-  name: string;
-  kind: ModelKind;
-  workers: number;
-  contextLength: number;
-  queueLength: number;
-  running: number;
-  maxConcurrency: number;
-}
+export type ModelSummary = ModelTotals;
 
 /** `controller`: ask the controller for every request; otherwise choose locally from the live view. */
 export type GatewayDispatch = DispatchMethodName | 'controller';
@@ -53,20 +46,9 @@ export class ControllerView {
   }
 
   models(): ModelSummary[] {
-    const byName = new Map<string, ModelSummary>();
-    for (const w of this.workers.values()) {
-      for (const name of w.modelNames) {
-        const m = byName.get(name) ?? { name, kind: w.kind, workers: 0, contextLength: w.contextLength, queueLength: 0, running: 0, maxConcurrency: 0 };
-        m.workers += 1;
-        m.contextLength = Math.min(m.contextLength, w.contextLength);
-        m.queueLength += w.status?.queueLength ?? 0;
-        m.running += w.status?.running ?? 0;
-        m.maxConcurrency += w.status?.maxConcurrency ?? 0;
-        byName.set(name, m);
-      }
-    }
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return modelTotals(this.workers.values());
   }
+
 
   model(name: string): ModelSummary | undefined {
     return this.models().find((m) => m.name === name);

@@ -3,28 +3,14 @@
  * defaults follow FastChat's scripts (`--in-file`, `--out-file`, `--begin`, `--end`), so FastChat commands
  * carry over; the rest are ours (threads, limits, report).
  */
-import { InvalidArgumentError } from 'commander';
 import {
-  durationOption, enumOption, intOption, optionalStringOption, type ConfigOf, type OptionSpec,
+  durationOption, enumOption, intOption, optionalIntOption, optionalStringOption, type ConfigOf,
 } from '../../common/config';
 import { FleetError } from '../../common/errors';
 import { createLogger, type Logger } from '../../common/log';
 import { resolveOutputFormat, type OutputFormat } from '../io/record-format';
 import { defaultThreads, type JobLimits, type PipelineOptions } from './pipeline';
 
-export function optionalIntOption(spec: { flag: string; description: string; min?: number }): OptionSpec<number | undefined> {
-  return {
-    ...spec,
-    placeholder: '<n>',
-    default: undefined,
-    parse: (raw) => {
-      if (!/^-?\d+$/.test(raw.trim())) throw new InvalidArgumentError(`expected an integer, got '${raw}'`);
-      const value = Number(raw);
-      if (spec.min !== undefined && value < spec.min) throw new InvalidArgumentError(`must be >= ${spec.min}, got ${value}`);
-      return value;
-    },
-  };
-}
 
 export const IN_FILE_OPTIONS = {
   inFile: optionalStringOption({ flag: '--in-file', description: 'input: a JSON array of records (ShareGPT) or JSON Lines (alias --in)', placeholder: '<path>' }),

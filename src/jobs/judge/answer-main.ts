@@ -6,7 +6,8 @@ import { createChatClient } from '../openai-client/chat-client';
 import { parseModelSpec } from './answer-plan';
 import { resolveQuestionFile } from './bench-files';
 import { genModelAnswers, type GenModelAnswerSummary } from './gen-model-answer';
-import { BENCH_OPTIONS, benchDirOf, LOG_OPTIONS, optionalFloatOption, optionalIntOption } from './judge-options';
+import { BENCH_OPTIONS, benchDirOf, LOG_OPTIONS } from './judge-options';
+import { optionalFloatOption, optionalIntOption } from '../../common/config';
 import { withInterrupt } from './interrupt';
 
 export const GEN_MODEL_ANSWER_OPTIONS = {

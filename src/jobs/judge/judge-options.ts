@@ -3,43 +3,14 @@
  * the judge model's endpoint, the benchmark layout, logging. Secrets come from the environment
  * (FLEETCHAT_JUDGE_API_KEY, FLEETCHAT_API_KEY) and are never logged.
  */
-import { InvalidArgumentError } from 'commander';
 import {
-  durationOption, enumOption, floatOption, intOption, optionalStringOption, stringOption, type ConfigOf, type OptionSpec,
+  durationOption, enumOption, floatOption, intOption, optionalStringOption, stringOption, type ConfigOf,
 } from '../../common/config';
 import { createLogger, type Logger } from '../../common/log';
 import { createChatClient } from '../openai-client/chat-client';
 import { BUILTIN_JUDGE_PROMPTS } from './data-paths';
 import { JudgeCore } from './judge-core';
 import { loadJudgePrompts } from './prompts';
-
-export function optionalIntOption(spec: { flag: string; description: string; min?: number }): OptionSpec<number | undefined> {
-  return {
-    ...spec,
-    placeholder: '<n>',
-    default: undefined,
-    parse: (raw) => {
-      if (!/^-?\d+$/.test(raw.trim())) throw new InvalidArgumentError(`expected an integer, got '${raw}'`);
-      const value = Number(raw);
-      if (spec.min !== undefined && value < spec.min) throw new InvalidArgumentError(`must be >= ${spec.min}, got ${value}`);
-      return value;
-    },
-  };
-}
-
-export function optionalFloatOption(spec: { flag: string; description: string; min?: number }): OptionSpec<number | undefined> {
-  return {
-    ...spec,
-    placeholder: '<x>',
-    default: undefined,
-    parse: (raw) => {
-      const value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`expected a number, got '${raw}'`);
-      if (spec.min !== undefined && value < spec.min) throw new InvalidArgumentError(`must be >= ${spec.min}, got ${value}`);
-      return value;
-    },
-  };
-}
 
 export const LOG_OPTIONS = {
   logLevel: enumOption({ flag: '--log-level', description: 'log level', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const }),

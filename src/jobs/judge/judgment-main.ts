@@ -5,7 +5,8 @@ import type { Logger } from '../../common/log';
 import { judgmentFile, resolveQuestionFile, resolveReferenceFile } from './bench-files';
 import { genJudgments, type GenJudgmentSummary } from './gen-judgment';
 import type { JudgeApi } from './judge-api';
-import { BENCH_OPTIONS, benchDirOf, createJudgeCore, JUDGE_ENDPOINT_OPTIONS, LOG_OPTIONS, optionalIntOption } from './judge-options';
+import { BENCH_OPTIONS, benchDirOf, createJudgeCore, JUDGE_ENDPOINT_OPTIONS, LOG_OPTIONS } from './judge-options';
+import { optionalIntOption } from '../../common/config';
 import { withInterrupt } from './interrupt';
 import { connectJudge } from './remote-judge';
 

@@ -5,7 +5,8 @@
  * in a staging directory and renamed into place, so concurrent first starts are safe; nothing is downloaded here.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { buildStagedDir } from '../staged-dir';
 import { join } from 'node:path';
 import type { Logger } from '../../common/log';
 import type { WeightFormat } from '../quant/nbits-linear';
@@ -35,11 +36,6 @@ export async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function isRenameConflict(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM';
-}
-
 /** Imports in progress in this process, by target directory: concurrent callers share one import. */
 const inFlight = new Map<string, Promise<string | undefined>>();
 
@@ -59,8 +55,7 @@ export async function findCachedSmolLM2(cacheDir: string, logger?: Logger): Prom
 }
 
 async function importCached(cacheDir: string, logger?: Logger): Promise<string | undefined> {
-  const parent = join(cacheDir, 'imported');
-  const dir = join(parent, smolLM2ImportKey());
+  const dir = join(cacheDir, 'imported', smolLM2ImportKey());
   if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
   const gguf = smolLM2GgufPath(cacheDir);
   if (!existsSync(gguf)) return undefined;
@@ -69,19 +64,9 @@ async function importCached(cacheDir: string, logger?: Logger): Promise<string |
     logger?.warn({ file: gguf, sha256: sha, expected: SMOLLM2_GGUF_SHA256 }, 'cached SmolLM2 GGUF has the wrong checksum; ignoring it (run scripts/fetch-smollm2 again)');
     return undefined;
   }
-  mkdirSync(parent, { recursive: true });
-  const staging = join(parent, `.${smolLM2ImportKey()}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`);
   logger?.info({ file: gguf, dir }, 'importing SmolLM2-135M-Instruct from the cached GGUF (first run only)');
-  try {
+  return buildStagedDir(dir, async (staging) => {
     const result = await importGguf({ file: gguf, outDir: staging, weightFormats: SMOLLM2_WEIGHT_FORMATS });
     logger?.info({ dir, elapsedMs: result.elapsedMs }, 'SmolLM2 imported');
-    try {
-      renameSync(staging, dir);
-    } catch (err) {
-      if (!(isRenameConflict(err) && existsSync(dir))) throw err;
-    }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-  return dir;
+  });
 }
