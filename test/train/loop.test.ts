@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import type { ValidLlamaConfig } from '../../src/worker/model/llama/llama-config';
-import { fromHfLlamaConfig } from '../../src/worker/model/llama/llama-config';
+import type { ValidLlamaConfig } from '../../src/model/llama/llama-config';
+import { fromHfLlamaConfig } from '../../src/model/llama/llama-config';
 import { logitsAt, openDecoder, relativeError, runSequence } from '../model/decoder-session';
 import { runCli, spawnCli, waitForOutput } from '../support/cli';
 import { COMPAT_SCRIPT, trainRuntime } from '../support/train-runtime';

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { addOptions, boolOption, listOption, readConfig, stringOption } from '../../common/config';
 import { FleetError } from '../../common/errors';
-import { importHf } from '../../worker/model/hf/import-hf';
-import type { WeightFormat } from '../../worker/model/quant/nbits-linear';
+import { importHf } from '../../model/hf/import-hf';
+import type { WeightFormat } from '../../model/quant/nbits-linear';
 
 export const importHfOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),

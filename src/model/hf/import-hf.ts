@@ -6,8 +6,8 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FleetError } from '../../../common/errors';
-import type { Logger } from '../../../common/log';
+import { FleetError } from '../../common/errors';
+import type { Logger } from '../../common/log';
 import { buildLlamaDecoder } from '../llama/decoder-graph';
 import { toHfLlamaConfig, type ValidLlamaConfig } from '../llama/llama-config';
 import { parameterCount } from '../llama/llama-weights';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FleetError } from '../../../common/errors';
+import { FleetError } from '../../common/errors';
 import { fromHfLlamaConfig, type ValidLlamaConfig } from '../llama/llama-config';
 
 export const HF_FAMILIES = ['llama', 'mistral', 'qwen2'] as const;

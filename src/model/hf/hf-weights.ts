@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FleetError } from '../../../common/errors';
+import { FleetError } from '../../common/errors';
 import { SafetensorsFile } from '../weights/safetensors';
 import type { WeightSource, WeightTensor } from '../weights/weight-source';
 
