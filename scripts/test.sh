@@ -2,8 +2,8 @@
 # The project's test command (`npm test`): the whole jest suite, then the real-API-server suite (test/k8s, see
 # `npm run test:k8s`), then one plain summary line `N passed, N failed, N skipped` computed from both JSON reports.
 # Exit status is non-zero on any failure.
-#   npm test                 everything that can run on this machine (the k8s tests skip, with a message, when
-#                            scripts/k8s/build-bins.sh has not built the Kubernetes binaries)
+#   npm test                 everything: first installs or builds what the suites use (scripts/test-deps.sh: Chromium,
+#                            the Kubernetes binaries, the trainer runtime; cached, so later runs start at once)
 #   npm test -- <jest args>  a subset of the main suite, e.g. `npm test -- test/common`
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ mkdir -p "$report_dir"
 report="$report_dir/jest.json"
 k8s_report="$report_dir/jest-k8s.json"
 rm -f "$report" "$k8s_report"
+if [ $# -eq 0 ] && [ "${FLEETCHAT_SKIP_TEST_DEPS:-0}" != 1 ]; then
+  scripts/test-deps.sh || { echo "installing the test dependencies failed (see above); FLEETCHAT_SKIP_TEST_DEPS=1 runs the tests without them" >&2; exit 1; }
+fi
 npx jest --forceExit --json --outputFile="$report" "$@"
 jest_rc=$?
 reports=("$report")

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs or builds everything the whole test suite uses, so that `npm test` passes on a fresh machine as it does in
+# CI. Every step is idempotent and cached under ~/.cache/fleetchat (a second run takes seconds). `npm test` runs this
+# before the full suite (not for a subset: `npm test -- test/x`); set FLEETCHAT_SKIP_TEST_DEPS=1 to skip it.
+# Add a new suite's installer here (not to .ci/run), so that CI and a newcomer install the same things.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> test dependencies: %s\n' "$*"; }
+
+step "Debian packages (Chromium for the browser tests, etcd)"
+scripts/install-system-deps.sh
+
+step "Kubernetes binaries for the real-API-server tests (kube-apiserver, controller-manager, scheduler, kwok, etcd, helm)"
+scripts/k8s/build-bins.sh
+
+step "trainer runtime (PyTorch + transformers + peft from PyPI into ~/.cache/fleetchat/train-venv; ~3 GB and a few minutes the first time)"
+scripts/install-train-runtime
