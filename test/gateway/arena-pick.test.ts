@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetError } from '../../src/common/errors';
 import { loadJudgeSecret } from '../../src/gateway/arena/judge-secret';
+import { openArena } from '../../src/gateway/arena/open-arena';
+import { silentLogger } from '../../src/common/log';
 import { pickBattleModels } from '../../src/gateway/arena/pick-models';
 import { parseExportQuery, parseNewBattle } from '../../src/gateway/arena/requests';
 
@@ -54,6 +56,17 @@ describe('loadJudgeSecret', () => {
     expect(statSync(`${db}.judge-secret`).mode & 0o777).toBe(0o600);
     expect(loadJudgeSecret('', db)).toBe(first);
     expect(readFileSync(`${db}.judge-secret`, 'utf8').trim()).toBe(first);
+  });
+
+  it('creates the database directory when it does not exist yet (fleetchat up --cache-dir NEW_DIR)', async () => {
+    const db = join(dir, 'new-cache', 'nested', 'arena.db');
+    const arena = await openArena({ db, judgeSecret: '' }, silentLogger());
+    try {
+      expect(statSync(`${db}.judge-secret`).isFile()).toBe(true);
+      expect(await arena.store.counts()).toEqual({ conversations: 0, battles: 0, battleVotes: 0, feedback: 0 });
+    } finally {
+      await arena.close();
+    }
   });
 
   it('uses a given secret, refuses short ones, and keeps none for an in-memory database', () => {

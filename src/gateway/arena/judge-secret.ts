@@ -1,10 +1,12 @@
 /**
  * The secret behind judge pseudonyms. Given explicitly, it is used as is; otherwise a random one is created once
  * next to the database (`<db>.judge-secret`, mode 0600), so a judge keeps one pseudonym across gateway restarts.
- * A `:memory:` database gets a random secret per process.
+ * A `:memory:` database gets a random secret per process. The database's directory is created when missing (a
+ * fresh `--cache-dir`), as the store itself does.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { FleetError } from '../../common/errors';
 
 const MIN_CHARS = 16;
@@ -26,6 +28,7 @@ function readSecret(path: string): string | undefined {
 function createSecret(path: string): string {
   const secret = randomBytes(32).toString('hex');
   try {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `${secret}\n`, { flag: 'wx', mode: 0o600 });
     return secret;
   } catch (err) {
