@@ -29,6 +29,7 @@ export const workerOptions = {
   maxConcurrency: intOption({ flag: '--max-concurrency', description: 'sequences in the running batch (1 = serial like FastChat)', default: 16, min: 1, max: 1024 }),
   maxQueue: intOption({ flag: '--max-queue', description: 'requests waiting for a slot before RESOURCE_EXHAUSTED', default: 256, min: 0 }),
   maxPrefillTokens: intOption({ flag: '--max-prefill-tokens', description: 'prompt tokens admitted per scheduler step', default: 4096, min: 1 }),
+  kvCacheMib: intOption({ flag: '--kv-cache-mib', description: 'KV-cache memory the running sequences may reserve (prompt + max_tokens positions each); 0 = half of the machine\'s memory', default: 0, min: 0 }),
   convTemplate: stringOption({ flag: '--conv-template', description: 'FastChat template name or "jinja" (default: chosen from the model)', default: '' }),
   threads: intOption({ flag: '--threads', description: 'onnxruntime intra-op threads', default: availableParallelism(), min: 1 }),
   device: stringOption({ flag: '--device', placeholder: `<${DEVICE_CHOICES}>`, description: 'where the model runs: auto = CUDA when a GPU and the GPU runtime are present, else the CPU', default: 'cpu' }),
@@ -107,6 +108,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
     maxConcurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,
     maxPrefillTokens: config.maxPrefillTokens,
+    maxKvBytes: config.kvCacheMib > 0 ? config.kvCacheMib * (1 << 20) : undefined,
     observer: metrics,
     logger,
   });

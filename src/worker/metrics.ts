@@ -2,7 +2,7 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
 import { asFleetError } from '../common/errors';
 import { FinishReason } from '../common/gen/worker';
-import type { EngineObserver } from './engine/engine';
+import type { EngineObserver } from './engine/scheduler';
 
 export interface WorkerMetrics extends EngineObserver {
   requestFinished(reason: FinishReason): void;

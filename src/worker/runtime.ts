@@ -3,7 +3,7 @@
  * from a model directory; the service only talks to this interface.
  */
 import type { ChatInput, ModelInfo } from '../common/gen/worker';
-import type { Engine } from './engine/engine';
+import type { Scheduler } from './engine/scheduler';
 import type { TokenInfoSource } from './engine/sequence';
 import type { SamplingLayer } from './sampling/params';
 
@@ -25,7 +25,7 @@ export interface PromptBuilder {
 export interface GenerationRuntime {
   kind: 'generation';
   info: ModelInfo;
-  engine: Engine;
+  engine: Scheduler;
   prompts: PromptBuilder;
   tokenizer: TokenInfoSource;
   /** Lowest-precedence sampling layers (worker defaults, generation_config.json, ModelWorker defaults). */

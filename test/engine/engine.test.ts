@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
@@ -142,6 +144,32 @@ describe('engine on a generated model', () => {
       expect(steps).toHaveLength(3); // prefill, then two decode steps for everyone
     } finally {
       await observed.release();
+    }
+  });
+
+  it('admits only what the KV-cache budget holds: the rest waits, and a request that can never fit is refused', async () => {
+    const dir = await tinyModel();
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { num_hidden_layers: number; num_key_value_heads: number; hidden_size: number; num_attention_heads: number; head_dim?: number };
+    const headDim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
+    const perPosition = config.num_hidden_layers * 2 * config.num_key_value_heads * headDim * 4; // fp32 keys + values
+    const steps: number[] = [];
+    // Room for 40 positions: one request of prompt + 20 new tokens fits, two at once do not.
+    const budgeted = await loadGenerationRuntime({
+      dir, source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 8, maxQueue: 64, maxPrefillTokens: 4096,
+      maxKvBytes: 40 * perPosition, logger: silentLogger(), observer: { onStep: (batch) => steps.push(batch) },
+    });
+    try {
+      const outs = await Promise.all(['The quick brown fox', 'One two three'].map((p) => run(budgeted, p, { temperature: 0, maxTokens: 20, ignoreEos: true })));
+      expect(outs.map((o) => o.ids.length)).toEqual([20, 20]);
+      expect(Math.max(...steps)).toBe(1); // never both in one forward pass
+      const alone = await run(rt, 'One two three', { temperature: 0, maxTokens: 20, ignoreEos: true });
+      expect(outs[1].ids).toEqual(alone.ids); // waiting changed nothing
+      // 41+ positions can never fit: refused at submit, naming the budget.
+      const probe = budgeted.prompts.fromText('The quick brown fox');
+      expect(() => budgeted.engine.submit({ promptIds: probe.ids, params: resolveSamplingParams([{ maxTokens: 40 }], rt.info.vocabSize), onChunk: () => undefined }))
+        .toThrow(/KV cache .*budget is \d+ KiB; lower max_tokens/);
+    } finally {
+      await budgeted.release();
     }
   });
 

@@ -29,7 +29,7 @@ describe('sampling parameters', () => {
   });
 
   it.each([
-    [{ temperature: -1 }, /temperature: must be >= 0/],
+    [{ temperature: -1 }, /temperature: must be between 0 and 2, got -1/],
     [{ topP: 0 }, /top_p: must be > 0/],
     [{ topP: 1.5 }, /top_p/],
     [{ topK: -2 }, /top_k/],

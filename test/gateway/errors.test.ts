@@ -1,3 +1,4 @@
+import { checkLimit, type LimitedField } from '../../src/common/request-limits';
 import { startStack, waitFor, type Stack } from '../support/stack';
 import { tinyModel } from '../support/models';
 import { Metadata } from '@grpc/grpc-js';
@@ -42,6 +43,30 @@ describe('gateway errors over raw HTTP', () => {
     expect((await post('/v1/chat/completions', chat(), { authorization: 'Bearer other-key' })).status).toBe(200);
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
     expect((await fetch(`${stack.url}/v1/models`)).status).toBe(401);
+  });
+
+  it('rejects every out-of-range sampling field before dispatch, with the limit the worker itself enforces', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ top_p: 0 }, 'top_p'], [{ top_p: 1.5 }, 'top_p'], [{ temperature: -0.1 }, 'temperature'], [{ top_k: -2 }, 'top_k'],
+      [{ min_p: 2 }, 'min_p'], [{ repetition_penalty: 0 }, 'repetition_penalty'], [{ presence_penalty: 3 }, 'presence_penalty'],
+      [{ frequency_penalty: -3 }, 'frequency_penalty'], [{ seed: 1.5 }, 'seed'], [{ max_tokens: 0 }, 'max_tokens'], [{ n: 17 }, 'n'],
+      [{ logprobs: true, top_logprobs: 21 }, 'top_logprobs'], [{ logit_bias: { '5': 101 } }, 'logit_bias'],
+    ];
+    for (const [fields, param] of cases) {
+      const r = await post('/v1/chat/completions', chat(fields));
+      expect([param, r.status, r.body.error?.param]).toEqual([param, 400, param]);
+      const value = Object.values(fields).at(-1);
+      if (typeof value === 'number') {
+        // The same words the worker answers a gRPC caller with (one table: src/common/request-limits.ts).
+        let workerMessage = '';
+        try {
+          checkLimit(param as LimitedField, value);
+        } catch (err) {
+          workerMessage = (err as Error).message;
+        }
+        expect(r.body.error?.message).toBe(workerMessage);
+      }
+    }
   });
 
   it('400 names the field and the reason', async () => {

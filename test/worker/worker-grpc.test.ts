@@ -123,7 +123,7 @@ describe('worker gRPC service', () => {
   it.each([
     [{}, status.INVALID_ARGUMENT, /exactly one of prompt, chat or prompt_token_ids/],
     [{ prompt: 'x', model: 'other' }, status.NOT_FOUND, /model 'other' is not served by this worker/],
-    [{ prompt: 'x', params: { temperature: -1 } }, status.INVALID_ARGUMENT, /temperature: must be >= 0/],
+    [{ prompt: 'x', params: { temperature: -1 } }, status.INVALID_ARGUMENT, /temperature: must be between 0 and 2, got -1/],
     [{ promptTokenIds: [1, 99999999] }, status.INVALID_ARGUMENT, /outside the vocabulary/],
     [{ chat: { messages: [{ role: 'assistant', content: 'a', name: '', toolCallId: '', toolCallsJson: '' }, { role: 'assistant', content: 'b', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: 'vicuna_v1.1' } }, status.INVALID_ARGUMENT, /messages/],
   ])('rejects malformed request %j', async (req, code, message) => {

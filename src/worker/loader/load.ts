@@ -7,7 +7,7 @@ import { FleetError } from '../../common/errors';
 import { encodePrompt, loadTokenizer, renderChat, selectTemplate, type LoadedTokenizer, type TemplateSelection } from '../../chat';
 import { ModelInfo, ModelKind, type ChatInput } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
-import { Engine, type EngineObserver } from '../engine/engine';
+import { Scheduler, type EngineObserver } from '../engine/scheduler';
 import type { TokenInfoSource } from '../engine/sequence';
 import { openThreadedDecoderSession } from '../engine/session-thread';
 import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
@@ -18,6 +18,7 @@ import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/param
 import { readGenerationConfig, readModelConfig, type ValidModelConfig } from './config';
 import { findOnnxFile, type WeightVariant } from './files';
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export interface GenerationLoadOptions {
@@ -33,6 +34,8 @@ export interface GenerationLoadOptions {
   maxConcurrency: number;
   maxQueue: number;
   maxPrefillTokens: number;
+  /** KV-cache memory budget in bytes (admission control); default: half of this machine's memory. */
+  maxKvBytes?: number;
   /** ModelWorker-level sampling defaults (between generation_config.json and the request). */
   samplingDefaults?: SamplingLayer;
   observer?: EngineObserver;
@@ -92,6 +95,11 @@ function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection,
   };
 }
 
+/** Half of the machine's memory: the KV budget when none is configured (the CPU execution provider holds the cache in RAM). */
+export function defaultKvBudgetBytes(): number {
+  return Math.floor(totalmem() / 2);
+}
+
 export async function loadGenerationRuntime(options: GenerationLoadOptions): Promise<GenerationRuntime> {
   const config = readModelConfig(options.dir);
   if (config.family !== 'decoder') throw new FleetError('invalid_request', `${options.dir} holds a ${config.architecture} encoder; load it as an embedding model`);
@@ -104,10 +112,11 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const tokens = tokenInfoSource(tokenizer, vocabEncodingOf(tokenizerJson));
-  const engine = new Engine(session, {
+  const engine = new Scheduler(session, {
     maxConcurrency: options.maxConcurrency,
     maxQueue: options.maxQueue,
     maxPrefillTokens: options.maxPrefillTokens,
+    maxKvBytes: options.maxKvBytes ?? defaultKvBudgetBytes(),
     contextLength: config.contextLength,
     eosTokenIds: eos,
     vocab: config.vocabSize,

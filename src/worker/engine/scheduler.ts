@@ -1,19 +1,19 @@
 /**
- * The generation engine: a continuous-batching loop over one decoder session.
+ * The scheduler of continuous batching over one decoder session: who runs, not how (the forward passes are in
+ * step.ts).
  *
- *   loop: admit (FCFS, cap on running sequences, prefill token budget)
- *         → prefill each admitted sequence (its own KV cache, first token)
- *         → one decode step for every running sequence (shared forward pass)
- *         → retire finished / cancelled sequences (their slots and caches are freed at once)
+ *   loop: admit (FCFS under three budgets: running sequences, prompt tokens per step, KV-cache memory)
+ *         → prefillStep for the admitted (their KV caches and first tokens)
+ *         → decodeStep for every running sequence (one shared forward pass)
+ *         → retire finished / cancelled sequences (their slots, caches and KV reservations are freed at once)
  */
 import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
 import type { ValidSamplingParams } from '../sampling/params';
-import { assembleBatchKv } from './kv-cache';
-import { chunkTokens, planPrefillGroups, prefillBatch, prefillChunked } from './prefill';
+import { bytesPerPosition } from './kv-cache';
 import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
 import type { DecoderSession } from './session';
-import type * as ort from 'onnxruntime-node';
+import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
 const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
@@ -25,6 +25,11 @@ export interface EngineOptions {
   maxQueue: number;
   /** Prompt tokens prefilled per scheduler step (at least one request is always admitted). */
   maxPrefillTokens: number;
+  /**
+   * KV-cache memory the running sequences may reserve, in bytes: each reserves (prompt + max new tokens) positions
+   * when admitted. A request that alone needs more is refused at submit; others wait for memory to free.
+   */
+  maxKvBytes: number;
   contextLength: number;
   eosTokenIds: number[];
   vocab: number;
@@ -62,15 +67,11 @@ export interface EngineStatus {
   draining: boolean;
 }
 
-interface RunningBatch {
-  seqs: Sequence[];
-  tensors: ort.Tensor[];
-  pastLen: number;
-}
+const size = (bytes: number): string => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);
 
 const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
-export class Engine {
+export class Scheduler {
   private readonly waiting: Sequence[] = [];
   private readonly running: Sequence[] = [];
   private batch: RunningBatch | undefined;
@@ -80,6 +81,9 @@ export class Engine {
   private generatedTokens = 0;
   private speed = 0;
   private idleWaiters: Array<() => void> = [];
+  /** KV bytes reserved by the running sequences. */
+  private kvReserved = 0;
+  private readonly kvReservations = new Map<Sequence, number>();
 
   constructor(
     private readonly session: DecoderSession,
@@ -103,6 +107,10 @@ export class Engine {
     const maxTokens = request.params.maxTokens;
     if (maxTokens !== undefined && promptLen + maxTokens > contextLength) {
       throw new FleetError('context_length_exceeded', `prompt (${promptLen} tokens) + max_tokens (${maxTokens}) = ${promptLen + maxTokens} exceeds the context length ${contextLength}`, { param: 'max_tokens', code: 'context_length_exceeded' });
+    }
+    const kvNeed = this.kvBytesFor(promptLen + (maxTokens ?? contextLength - promptLen));
+    if (kvNeed > this.options.maxKvBytes) {
+      throw new FleetError('context_length_exceeded', `this request reserves ${size(kvNeed)} of KV cache (prompt + max_tokens positions) but the worker's KV budget is ${size(this.options.maxKvBytes)}; lower max_tokens`, { param: 'max_tokens', code: 'context_length_exceeded' });
     }
     // Requests that the next step admits into free slots are not "queued"; beyond them, at most maxQueue wait.
     const freeSlots = Math.max(0, this.options.maxConcurrency - this.running.length);
@@ -184,95 +192,58 @@ export class Engine {
 
   private async step(): Promise<void> {
     this.retire();
-    await this.prefillAdmitted(this.admit());
+    const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: this.session.trimsLogits };
+    await prefillStep(this.session, this.admit(), limits, this.deliverFn, this.observeFn);
     this.retire();
-    if (this.running.length > 0) await this.decode();
+    if (this.running.length > 0) {
+      this.batch = runningBatch(this.session, this.running, this.batch);
+      const started = performance.now();
+      await decodeStep(this.session, this.batch, this.deliverFn, this.observeFn);
+      const b = this.batch.seqs.length;
+      const seconds = (performance.now() - started) / 1000;
+      this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);
+    }
     this.retire();
   }
 
-  /** FCFS admission under the concurrency cap and the prefill token budget. */
+  private kvBytesFor(positions: number): number {
+    return positions * bytesPerPosition(this.session.kv);
+  }
+
+  /**
+   * FCFS admission under the concurrency cap, the prefill token budget and the KV memory budget. The head of the
+   * queue is never skipped (no starvation): when it does not fit, admission stops until sequences retire.
+   */
   private admit(): Sequence[] {
     const admitted: Sequence[] = [];
     let budget = this.options.maxPrefillTokens;
     while (this.waiting.length > 0 && this.running.length < this.options.maxConcurrency) {
       const next = this.waiting[0];
       if (admitted.length > 0 && next.promptIds.length > budget) break;
+      const kv = this.kvBytesFor(next.promptIds.length + next.maxNewTokens);
+      if (this.running.length > 0 && this.kvReserved + kv > this.options.maxKvBytes) break;
       this.waiting.shift();
       budget -= next.promptIds.length;
+      this.kvReserved += kv;
+      this.kvReservations.set(next, kv);
       this.running.push(next);
       admitted.push(next);
     }
     return admitted;
   }
 
-  /** Prefills the admitted sequences: short prompts batched together, long ones alone in chunks. */
-  private async prefillAdmitted(admitted: Sequence[]): Promise<void> {
-    const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: this.session.trimsLogits };
-    const deliver = (seq: Sequence, row: Float32Array, lps?: Array<ChunkLogprob | null>): void => this.deliver(seq, row, lps);
-    const observe = (b: number, seconds: number): void => this.options.observer?.onStep?.(b, seconds);
-    for (const group of planPrefillGroups(admitted, limits)) {
-      const live = group.filter((seq) => {
-        if (seq.cancelled) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
-        return !seq.cancelled;
-      });
-      if (live.length === 0) continue;
-      if (live.length === 1 && live[0].promptIds.length > chunkTokens(limits)) await prefillChunked(this.session, live[0], chunkTokens(limits), deliver, observe);
-      else await prefillBatch(this.session, live, deliver, observe);
-    }
-  }
+  private readonly deliverFn = (seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void => this.deliver(seq, row, promptLogprobs);
+  private readonly observeFn = (batch: number, seconds: number): void => this.options.observer?.onStep?.(batch, seconds);
 
-  private async decode(): Promise<void> {
-    const batch = this.ensureBatch();
-    const b = batch.seqs.length;
-    const p = batch.pastLen;
-    const inputIds = new BigInt64Array(b);
-    const positionIds = new BigInt64Array(b);
-    const mask = new BigInt64Array(b * (p + 1));
-    batch.seqs.forEach((seq, row) => {
-      const kv = seq.kv as NonNullable<Sequence['kv']>;
-      inputIds[row] = BigInt(seq.lastToken);
-      positionIds[row] = BigInt(kv.length);
-      mask.fill(1n, row * (p + 1) + (p - kv.length), (row + 1) * (p + 1));
-    });
-    const started = performance.now();
-    const out = await this.session.forward({ batch: b, seqLen: 1, pastLen: p, inputIds, attentionMask: mask, positionIds, past: batch.tensors, keepLogits: 1 });
-    const seconds = (performance.now() - started) / 1000;
-    this.options.observer?.onStep?.(b, seconds);
-    this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);
-    batch.tensors = out.present;
-    batch.pastLen = p + 1;
-    const v = out.vocab;
-    batch.seqs.forEach((seq, row) => {
-      const kv = seq.kv as NonNullable<Sequence['kv']>;
-      seq.kv = { tensors: out.present, row, padded: p + 1, length: kv.length + 1 };
-      if (seq.cancelled) return;
-      const previous = seq.lastTokenAtMs;
-      this.deliver(seq, out.logits.subarray(row * v, (row + 1) * v));
-      if (previous !== undefined && seq.lastTokenAtMs !== undefined) this.options.observer?.onInterToken?.((seq.lastTokenAtMs - previous) / 1000);
-    });
-  }
-
+  /** A sequence's logits row from a step: it picks its next token; metrics see first and inter-token times. */
   private deliver(seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
     const first = seq.outputIds.length === 0;
+    const previous = seq.lastTokenAtMs;
     seq.acceptLogits(row, promptLogprobs);
     this.generatedTokens += 1;
     this.options.observer?.onTokens?.(1);
     if (first && seq.firstTokenAtMs !== undefined) this.options.observer?.onFirstToken?.((seq.firstTokenAtMs - seq.enqueuedAtMs) / 1000);
-  }
-
-  /** The running batch's tensors, re-assembled when membership changed since the last step. */
-  private ensureBatch(): RunningBatch {
-    const current = this.batch;
-    const same = current !== undefined && current.seqs.length === this.running.length && current.seqs.every((s, i) => s === this.running[i]);
-    if (same) return current;
-    const seqs = [...this.running];
-    const { tensors, pastLen } = assembleBatchKv(this.session.kv, seqs.map((s) => s.kv as NonNullable<Sequence['kv']>));
-    seqs.forEach((seq, row) => {
-      const kv = seq.kv as NonNullable<Sequence['kv']>;
-      seq.kv = { tensors, row, padded: pastLen, length: kv.length };
-    });
-    this.batch = { seqs, tensors, pastLen };
-    return this.batch;
+    if (!first && previous !== undefined && seq.lastTokenAtMs !== undefined) this.options.observer?.onInterToken?.((seq.lastTokenAtMs - previous) / 1000);
   }
 
   /** Removes finished and cancelled sequences from the running set (freeing their slots and caches). */
@@ -282,6 +253,8 @@ export class Engine {
       if (seq.cancelled && !seq.done) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
       if (seq.done) {
         seq.kv = undefined;
+        this.kvReserved -= this.kvReservations.get(seq) ?? 0;
+        this.kvReservations.delete(seq);
         this.running.splice(i, 1);
       }
     }
@@ -292,6 +265,8 @@ export class Engine {
     const message = err instanceof Error ? err.message : String(err);
     for (const seq of this.running) seq.abort(FinishReason.FINISH_REASON_ERROR, message);
     this.running.length = 0;
+    this.kvReserved = 0;
+    this.kvReservations.clear();
     this.batch = undefined;
   }
 }
