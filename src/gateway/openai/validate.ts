@@ -5,7 +5,7 @@
 import { FleetError } from '../../common/errors';
 import type { ChatMessage, SamplingParams } from '../../common/gen/worker';
 import { LIST_LIMITS, SAMPLING_LIMITS } from '../../common/request-limits';
-import { parseChatMessages } from '../../chat';
+import { parseChatMessages } from '../../chat/messages';
 import {
   asBody, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
 } from './fields';
