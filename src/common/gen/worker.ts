@@ -176,8 +176,8 @@ export interface SamplingParams {
   echo: boolean;
   /** append the matched stop string to the output */
   includeStopStrInOutput: boolean;
-  /** drop special tokens from the text (default true is set by callers) */
-  skipSpecialTokens: boolean;
+  /** drop special tokens from the text; unset = true */
+  skipSpecialTokens?: boolean | undefined;
 }
 
 export interface SamplingParams_LogitBiasEntry {
@@ -363,7 +363,7 @@ function createBaseSamplingParams(): SamplingParams {
     topLogprobs: undefined,
     echo: false,
     includeStopStrInOutput: false,
-    skipSpecialTokens: false,
+    skipSpecialTokens: undefined,
   };
 }
 
@@ -421,7 +421,7 @@ export const SamplingParams: MessageFns<SamplingParams> = {
     if (message.includeStopStrInOutput !== false) {
       writer.uint32(128).bool(message.includeStopStrInOutput);
     }
-    if (message.skipSpecialTokens !== false) {
+    if (message.skipSpecialTokens !== undefined) {
       writer.uint32(136).bool(message.skipSpecialTokens);
     }
     return writer;
@@ -695,7 +695,7 @@ export const SamplingParams: MessageFns<SamplingParams> = {
         ? globalThis.Boolean(object.skipSpecialTokens)
         : isSet(object.skip_special_tokens)
         ? globalThis.Boolean(object.skip_special_tokens)
-        : false,
+        : undefined,
     };
   },
 
@@ -755,7 +755,7 @@ export const SamplingParams: MessageFns<SamplingParams> = {
     if (message.includeStopStrInOutput !== false) {
       obj.includeStopStrInOutput = message.includeStopStrInOutput;
     }
-    if (message.skipSpecialTokens !== false) {
+    if (message.skipSpecialTokens !== undefined) {
       obj.skipSpecialTokens = message.skipSpecialTokens;
     }
     return obj;
@@ -790,7 +790,7 @@ export const SamplingParams: MessageFns<SamplingParams> = {
     message.topLogprobs = object.topLogprobs ?? undefined;
     message.echo = object.echo ?? false;
     message.includeStopStrInOutput = object.includeStopStrInOutput ?? false;
-    message.skipSpecialTokens = object.skipSpecialTokens ?? false;
+    message.skipSpecialTokens = object.skipSpecialTokens ?? undefined;
     return message;
   },
 };
