@@ -1,10 +1,12 @@
 /** `fleetchat gateway`: the OpenAI-compatible HTTP API in front of the controller and workers. */
 import type { FastifyInstance } from 'fastify';
 import { addressOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
+import type { RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import type { GatewayContext } from './context';
 import { createGatewayMetrics } from './metrics';
+import { startPublicGrpc } from './grpc/server';
 import { buildServer } from './server';
 import { ControllerView } from './upstream/controller-view';
 import { WorkerPool } from './upstream/worker-pool';
@@ -16,6 +18,9 @@ import { BUNDLED_UI_DIR, registerUi } from './ui/routes';
 export const gatewayOptions = {
   controller: addressOption({ flag: '--controller', description: 'controller gRPC address', default: '127.0.0.1:21001' }),
   listen: addressOption({ flag: '--listen', description: 'HTTP listen address', default: '0.0.0.0:8000' }),
+  grpcListen: stringOption({ flag: '--grpc-listen', placeholder: '<host:port>', description: 'public gRPC API (fleetchat.v1.Inference, health, reflection) listen address; empty = off', default: '', pattern: /^$|^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]*):\d{1,5}$/, patternHint: 'host:port or empty' }),
+  grpcTlsCert: stringOption({ flag: '--grpc-tls-cert', placeholder: '<file>', description: 'PEM certificate chain for the gRPC API (with --grpc-tls-key; empty = plaintext)', default: '' }),
+  grpcTlsKey: stringOption({ flag: '--grpc-tls-key', placeholder: '<file>', description: 'PEM private key for the gRPC API', default: '' }),
   apiKeys: listOption({ flag: '--api-keys', description: 'accepted API keys (comma-separated); empty = no auth', default: [] }),
   publicPaths: listOption({ flag: '--public-paths', description: 'paths served without a key (prefixes end in *)', default: ['/health', '/metrics', ...UI_PUBLIC_PATHS] }),
   requestTimeout: durationOption({ flag: '--request-timeout', description: 'deadline of one generation request', default: 600_000, defaultLabel: '10m' }),
@@ -31,6 +36,8 @@ export type GatewayConfig = ConfigOf<typeof gatewayOptions>;
 
 export interface RunningGateway {
   url: string;
+  /** host:port of the public gRPC API, when --grpc-listen is set. */
+  grpcAddress?: string;
   app: FastifyInstance;
   ctx: GatewayContext;
   stop(): Promise<void>;
@@ -64,17 +71,22 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
   const i = config.listen.lastIndexOf(':');
   const host = config.listen.slice(0, i) || '0.0.0.0';
   await app.listen({ host, port: Number(config.listen.slice(i + 1)) });
+  let grpc: RunningGrpcServer | undefined;
+  if (config.grpcListen !== '') {
+    grpc = await startPublicGrpc(ctx, { address: config.grpcListen, apiKeys: config.apiKeys, tlsCert: config.grpcTlsCert, tlsKey: config.grpcTlsKey, logger });
+  }
   await view.ready(3000);
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url, controller: config.controller }, 'gateway listening');
+  logger.info({ url, grpc: grpc?.address, controller: config.controller }, 'gateway listening');
   return {
     url,
+    grpcAddress: grpc?.address,
     app,
     ctx,
     stop: async () => {
-      await app.close();
+      await Promise.all([app.close(), grpc?.shutdown(5000)]);
       view.close();
       pool.close();
       await arena.close();

@@ -3,9 +3,9 @@
  * status codes, /health, /metrics. Other route groups (web UI, arena) plug in through `extraRoutes`.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
 import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
 import type { Registry } from '../common/metrics';
+import { checkApiKey } from './auth';
 import type { GatewayContext } from './context';
 import { handleChat } from './openai/chat';
 import { handleCompletion } from './openai/completions';
@@ -20,14 +20,6 @@ export interface ServerOptions {
   publicPaths: string[];
   maxBodyBytes: number;
   extraRoutes?: (app: FastifyInstance) => Promise<void> | void;
-}
-
-function keyMatches(given: string, keys: string[]): boolean {
-  const a = Buffer.from(given);
-  return keys.some((k) => {
-    const b = Buffer.from(k);
-    return a.length === b.length && timingSafeEqual(a, b);
-  });
 }
 
 function isPublic(path: string, publicPaths: string[]): boolean {
@@ -57,10 +49,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
     if (options.apiKeys.length === 0 || isPublic(request.url.split('?')[0], options.publicPaths)) return;
-    const header = request.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(header);
-    if (!m || !keyMatches(m[1].trim(), options.apiKeys)) {
-      sendError(reply, new FleetError('unauthenticated', m ? 'Incorrect API key provided' : 'Missing API key: send "Authorization: Bearer <key>"', { code: 'invalid_api_key' }));
+    try {
+      checkApiKey(request.headers.authorization, options.apiKeys, 'header');
+    } catch (err) {
+      sendError(reply, err);
       return reply;
     }
   });

@@ -13,6 +13,7 @@ import { workerDefaultModel } from './worker';
 const upOptions = {
   model: listOption({ flag: '--model', description: 'model to serve (directory or hf:ORG/NAME), repeatable; default: the embedded model', default: [] }),
   port: intOption({ flag: '--port', description: 'gateway HTTP port on 127.0.0.1', default: 8000, min: 0, max: 65535 }),
+  grpcPort: intOption({ flag: '--grpc-port', description: 'gateway gRPC API port (fleetchat.v1.Inference) on the same host; -1 = off', default: 8001, min: -1, max: 65535 }),
   host: stringOption({ flag: '--host', description: 'gateway bind address', default: '127.0.0.1' }),
   maxConcurrency: intOption({ flag: '--max-concurrency', description: 'running sequences per worker', default: 16, min: 1 }),
   threads: intOption({ flag: '--threads', description: 'onnxruntime threads per worker', default: availableParallelism(), min: 1 }),
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       await worker.registration?.registered;
     }
     const gateway = await startGateway(
-      parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', `${config.host}:${config.port}`, '--db', join(config.cacheDir, 'arena.db'), ...(config.apiKeys.length ? ['--api-keys', config.apiKeys.join(',')] : [])]),
+      parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', `${config.host}:${config.port}`, '--db', join(config.cacheDir, 'arena.db'), ...(config.apiKeys.length ? ['--api-keys', config.apiKeys.join(',')] : []), ...(config.grpcPort >= 0 ? ['--grpc-listen', `${config.host}:${config.grpcPort}`] : [])]),
       logger.child({ component: 'gateway' }),
     );
     shutdown.add(() => gateway.stop());
@@ -53,6 +54,7 @@ export function register(program: Command): void {
     process.stdout.write(
       `\nfleetchat is up: ${gateway.url}  (models: ${names.join(', ')})\n` +
         `  web UI:   ${gateway.url}/\n` +
+        (gateway.grpcAddress ? `  gRPC:     ${gateway.grpcAddress}  (fleetchat client chat --model ${names[0] ?? 'MODEL'} --address ${gateway.grpcAddress}${config.apiKeys.length ? ' --api-key KEY' : ''})\n` : '') +
         `  try:      curl ${gateway.url}/v1/chat/completions -H "Content-Type: application/json"${auth} -d '{"model": "${names[0] ?? 'MODEL'}", "messages": [{"role": "user", "content": "Hello!"}]}'\n` +
         `  stop:     Ctrl-C\n\n`,
     );

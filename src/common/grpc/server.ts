@@ -21,6 +21,10 @@ export interface GrpcServerOptions {
   logger?: Logger;
   /** Max message size in bytes (both directions). */
   maxMessageBytes?: number;
+  /** TLS (ServerCredentials.createSsl); plaintext when absent. */
+  credentials?: ServerCredentials;
+  /** Adds more services before binding (e.g. server reflection). */
+  configure?: (server: Server) => void;
 }
 
 export interface RunningGrpcServer {
@@ -58,14 +62,15 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const health = new HealthRegistry(options.services.map((s) => s.name));
   server.addService(HealthServiceDefinition, health.implementation());
   for (const s of options.services) server.addService(s.definition, s.implementation);
+  options.configure?.(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, boundPort) => {
+    server.bindAsync(options.address, options.credentials ?? ServerCredentials.createInsecure(), (err, boundPort) => {
       if (err) reject(new Error(`binding gRPC server to ${options.address}: ${err.message}`, { cause: err }));
       else resolve(boundPort);
     });
   });
   const address = `${hostOf(options.address)}:${port}`;
-  logger.info({ address, services: options.services.map((s) => s.name) }, 'gRPC server listening');
+  logger.info({ address, services: options.services.map((s) => s.name), tls: options.credentials !== undefined }, 'gRPC server listening');
   let closing: Promise<void> | undefined;
   const shutdown = (graceMs = 10_000): Promise<void> => {
     closing ??= drain(server, health, graceMs, logger);

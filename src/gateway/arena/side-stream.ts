@@ -7,10 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { FleetError, asFleetError } from '../../common/errors';
 import type { ArenaBattle } from '../../arena/store';
-import { GenerateRequest } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
-import { checkGenerationModel } from '../openai/chat';
-import { fanOut, finishReasonOf } from '../openai/fan-out';
+import { fanOut, finishReasonOf } from '../generation/fan-out';
+import { chatGenerateRequests, checkGenerationModel } from '../generation/requests';
 import { asBody, invalid } from '../openai/fields';
 import { sendStreamError } from '../openai/respond';
 import { SseWriter } from '../openai/sse';
@@ -52,13 +51,7 @@ export async function streamSide(ctx: GatewayContext, request: SideRequest, repl
   const sse = new SseWriter(reply.raw);
   const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   reply.hijack();
-  const generate = GenerateRequest.fromPartial({
-    requestId: `${id}-0`,
-    model: valid.model,
-    chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: '' },
-    params: valid.params,
-  });
-  const run = fanOut(ctx.generate, [generate], {
+  const run = fanOut(ctx.generate, chatGenerateRequests(valid, id), {
     onChunk: (_index, chunk) => {
       if (!sse.isStarted) sse.send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
       const finish = finishReasonOf(chunk.finishReason);

@@ -1,35 +1,18 @@
 /** POST /v1/chat/completions — streaming (SSE) and not, n choices, logprobs, exact usage. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FleetError } from '../../common/errors';
-import { FinishReason, GenerateRequest, ModelKind } from '../../common/gen/worker';
+import { FinishReason } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
-import { fanOut, finishReasonOf } from './fan-out';
+import { fanOut, finishReasonOf } from '../generation/fan-out';
+import { chatGenerateRequests, checkGenerationModel } from '../generation/requests';
 import { chatLogprobs } from './logprobs';
 import { SseWriter } from './sse';
-import { notFoundModel, validateChatRequest, type ValidChatRequest } from './validate';
+import { validateChatRequest, type ValidChatRequest } from './validate';
 import { finishStream } from './respond';
 import { addUsage, emptyUsage } from './usage';
 import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } from './wire';
 
 const FINGERPRINT = 'fleetchat';
-
-export function checkGenerationModel(ctx: GatewayContext, model: string): void {
-  const summary = ctx.view.model(model);
-  if (!summary) throw notFoundModel(model, ctx.view.models().map((m) => m.name));
-  if (summary.kind === ModelKind.MODEL_KIND_EMBEDDING) throw new FleetError('invalid_request', `model '${model}' is an embedding model; use /v1/embeddings`, { param: 'model' });
-}
-
-function toRequests(valid: ValidChatRequest, id: string): GenerateRequest[] {
-  return Array.from({ length: valid.n }, (_, i) =>
-    GenerateRequest.fromPartial({
-      requestId: `${id}-${i}`,
-      model: valid.model,
-      chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: '' },
-      params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
-    }),
-  );
-}
 
 export async function handleChat(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const valid = validateChatRequest(request.body);
@@ -44,7 +27,7 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
     finish_reason: null,
   }));
   const usage = emptyUsage();
-  const run = fanOut(ctx.generate, toRequests(valid, id), {
+  const run = fanOut(ctx.generate, chatGenerateRequests(valid, id), {
     onChunk: (index, chunk) => {
       const choice = choices[index];
       choice.message.content += chunk.text;
@@ -70,7 +53,7 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
   const usage = emptyUsage();
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
   reply.hijack();
-  const run = fanOut(ctx.generate, toRequests(valid, ids.id), {
+  const run = fanOut(ctx.generate, chatGenerateRequests(valid, ids.id), {
     onChunk: (index, chunk) => {
       if (!sse.isStarted) ctx.metrics.firstToken('chat', (performance.now() - started) / 1000);
       if (!roleSent[index]) {

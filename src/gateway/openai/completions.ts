@@ -1,10 +1,10 @@
 /** POST /v1/completions — raw prompts, echo, logprobs (with prompt logprobs when echoing), n, streaming. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FinishReason, GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import { FinishReason, type GenerateResponse } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
-import { checkGenerationModel } from './chat';
-import { fanOut, finishReasonOf } from './fan-out';
+import { fanOut, finishReasonOf } from '../generation/fan-out';
+import { checkGenerationModel, completionGenerateRequests } from '../generation/requests';
 import { appendCompletionLogprobs, emptyCompletionLogprobs } from './logprobs';
 import { finishStream } from './respond';
 import { SseWriter } from './sse';
@@ -13,17 +13,6 @@ import { validateCompletionRequest, type ValidCompletionRequest } from './valida
 import type { WireCompletion, WireCompletionChoice, WireCompletionLogprobs } from './wire';
 
 const FINGERPRINT = 'fleetchat';
-
-function toRequests(valid: ValidCompletionRequest, id: string): GenerateRequest[] {
-  return Array.from({ length: valid.n }, (_, i) =>
-    GenerateRequest.fromPartial({
-      requestId: `${id}-${i}`,
-      model: valid.model,
-      prompt: valid.prompt,
-      params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
-    }),
-  );
-}
 
 /** The text and logprobs one worker chunk contributes to a choice (echoed prompt first). */
 function piece(valid: ValidCompletionRequest, chunk: GenerateResponse, offset: number): { text: string; logprobs: WireCompletionLogprobs | null; offset: number } {
@@ -59,7 +48,7 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
   if (valid.stream) {
     const sse = new SseWriter(reply.raw);
     reply.hijack();
-    const run = fanOut(ctx.generate, toRequests(valid, id), {
+    const run = fanOut(ctx.generate, completionGenerateRequests(valid, id), {
       onChunk: (index, chunk) => {
         const p = piece(valid, chunk, offsets[index]);
         offsets[index] = p.offset;
@@ -82,7 +71,7 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
     logprobs: valid.logprobs !== undefined ? emptyCompletionLogprobs() : null,
     finish_reason: null,
   }));
-  const run = fanOut(ctx.generate, toRequests(valid, id), {
+  const run = fanOut(ctx.generate, completionGenerateRequests(valid, id), {
     onChunk: (index, chunk) => {
       const p = piece(valid, chunk, offsets[index]);
       offsets[index] = p.offset;

@@ -1,7 +1,7 @@
 /** Error responses in OpenAI's shape, before or during a stream. */
 import type { FastifyReply } from 'fastify';
 import { asFleetError, toOpenAIError } from '../../common/errors';
-import type { FanOutResult } from './fan-out';
+import type { FanOutResult } from '../generation/fan-out';
 import type { SseWriter } from './sse';
 
 /** Sends an error: as a JSON response when nothing was streamed yet, else as a final SSE event. */

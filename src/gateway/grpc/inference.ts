@@ -1,0 +1,139 @@
+/**
+ * `fleetchat.v1.Inference` handlers. A request is authorised with the HTTP API's keys, validated by the HTTP API's
+ * validation (requests.ts), turned into worker calls by generation/requests.ts and run by generation/fan-out.ts —
+ * the same dispatch, retry-before-first-token and cancellation as /v1/chat/completions. The call's deadline caps
+ * the gateway's --request-timeout; a cancelled call (client cancel, deadline, dropped connection) cancels the
+ * worker streams, which frees their slots.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { FleetError, asFleetError } from '../../common/errors';
+import type {
+  ChatRequest, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, GenerationChunk, InferenceServer, ListServedModelsRequest, ListServedModelsResponse,
+} from '../../common/gen/inference';
+import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import { checkApiKey } from '../auth';
+import type { GatewayContext } from '../context';
+import { embed } from '../generation/embed';
+import { fanOut } from '../generation/fan-out';
+import { chatGenerateRequests, checkGenerationModel, completionGenerateRequests } from '../generation/requests';
+import { validChat, validCompletion, validEmbeddings } from './requests';
+import { toPublicServiceError } from './status-details';
+
+export interface InferenceOptions {
+  apiKeys: readonly string[];
+}
+
+function authorize(metadata: Metadata, keys: readonly string[]): void {
+  const value = metadata.get('authorization')[0];
+  checkApiKey(typeof value === 'string' ? value : undefined, keys, 'metadata');
+}
+
+/** Milliseconds left for this call: the gateway's request timeout, or less when the client set a deadline. */
+function timeoutOf(deadline: Date | number, requestTimeoutMs: number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return requestTimeoutMs;
+  const left = at - Date.now();
+  if (left <= 0) throw new FleetError('deadline_exceeded', 'the deadline passed before the request was dispatched');
+  return Math.min(requestTimeoutMs, left);
+}
+
+function toChunk(index: number, c: GenerateResponse): GenerationChunk {
+  return { index, text: c.text, tokenIds: c.tokenIds, logprobs: c.logprobs, finishReason: c.finishReason, usage: c.usage, promptText: c.promptText, matchedStop: c.matchedStop };
+}
+
+function statusOf(err: unknown): number {
+  return err === undefined ? 200 : asFleetError(err).httpStatus;
+}
+
+export function inferenceService(ctx: GatewayContext, options: InferenceOptions): InferenceServer {
+  const facts = (): { availableModels: string[] } => ({ availableModels: ctx.view.models().map((m) => m.name) });
+
+  /** Streams the worker calls of one request to the gRPC call; ends with OK or the first error's status. */
+  const stream = (call: ServerWritableStream<ChatRequest | CompletionRequest, GenerationChunk>, route: string, prepare: () => GenerateRequest[]): void => {
+    const started = performance.now();
+    const finish = (err?: unknown): void => {
+      ctx.metrics.request(route, statusOf(err), (performance.now() - started) / 1000);
+    };
+    let requests: GenerateRequest[];
+    let timeoutMs: number;
+    try {
+      authorize(call.metadata, options.apiKeys);
+      timeoutMs = timeoutOf(call.getDeadline(), ctx.requestTimeoutMs);
+      requests = prepare();
+    } catch (err) {
+      finish(err);
+      call.emit('error', toPublicServiceError(err, facts()));
+      return;
+    }
+    let first = true;
+    let tokens = 0;
+    const run = fanOut({ ...ctx.generate, timeoutMs }, requests, {
+      onChunk: (index, chunk) => {
+        if (first) {
+          first = false;
+          ctx.metrics.firstToken(route, (performance.now() - started) / 1000);
+        }
+        if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) tokens += chunk.usage?.completionTokens ?? 0;
+        if (!call.cancelled) call.write(toChunk(index, chunk));
+      },
+    });
+    call.on('cancelled', () => run.cancel());
+    run.done.then(
+      () => {
+        ctx.metrics.tokens(route, tokens);
+        finish();
+        call.end();
+      },
+      (err: unknown) => {
+        finish(err);
+        if (!call.cancelled) call.emit('error', toPublicServiceError(err, facts()));
+      },
+    );
+  };
+
+  return {
+    chat: (call: ServerWritableStream<ChatRequest, GenerationChunk>) => {
+      stream(call, 'grpc Chat', () => {
+        const valid = validChat(call.request);
+        checkGenerationModel(ctx, valid.model);
+        return chatGenerateRequests(valid, call.request.requestId || `chatcmpl-${randomUUID()}`);
+      });
+    },
+    complete: (call: ServerWritableStream<CompletionRequest, GenerationChunk>) => {
+      stream(call, 'grpc Complete', () => {
+        const valid = validCompletion(call.request);
+        checkGenerationModel(ctx, valid.model);
+        return completionGenerateRequests(valid, call.request.requestId || `cmpl-${randomUUID()}`);
+      });
+    },
+    embed: (call: ServerUnaryCall<EmbeddingsRequest, EmbeddingsResponse>, callback: sendUnaryData<EmbeddingsResponse>) => {
+      const started = performance.now();
+      const run = async (): Promise<EmbeddingsResponse> => {
+        authorize(call.metadata, options.apiKeys);
+        const timeoutMs = timeoutOf(call.getDeadline(), ctx.requestTimeoutMs);
+        const res = await embed(ctx, validEmbeddings(call.request), timeoutMs);
+        return { embeddings: res.embeddings, usage: res.usage };
+      };
+      run().then(
+        (res) => {
+          ctx.metrics.request('grpc Embed', 200, (performance.now() - started) / 1000);
+          callback(null, res);
+        },
+        (err: unknown) => {
+          ctx.metrics.request('grpc Embed', statusOf(err), (performance.now() - started) / 1000);
+          callback(toPublicServiceError(err, facts()));
+        },
+      );
+    },
+    listModels: (call: ServerUnaryCall<ListServedModelsRequest, ListServedModelsResponse>, callback: sendUnaryData<ListServedModelsResponse>) => {
+      try {
+        authorize(call.metadata, options.apiKeys);
+      } catch (err) {
+        callback(toPublicServiceError(err));
+        return;
+      }
+      callback(null, { models: ctx.view.models().map((m) => ({ name: m.name, kind: m.kind, contextLength: m.contextLength, workers: m.workers })) });
+    },
+  };
+}

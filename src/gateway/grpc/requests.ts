@@ -1,0 +1,98 @@
+/**
+ * Public gRPC requests as OpenAI request bodies, so they pass through the very validation of the HTTP API
+ * (openai/validate.ts: the shared request-limits table, the chat library's message checks) and become the same
+ * Valid* requests. An error's `param` is renamed to the proto field path (`temperature` → `params.temperature`).
+ */
+import { FleetError, asFleetError } from '../../common/errors';
+import type { ChatRequest, CompletionRequest, EmbeddingsRequest } from '../../common/gen/inference';
+import type { SamplingParams } from '../../common/gen/worker';
+import {
+  validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type ValidChatRequest, type ValidCompletionRequest, type ValidEmbeddingRequest,
+} from '../openai/validate';
+
+type Body = Record<string, unknown>;
+
+/** OpenAI field → proto field path, for fields that live in SamplingParams. */
+const PARAM_PATHS: Record<string, string> = {
+  temperature: 'params.temperature', top_p: 'params.top_p', top_k: 'params.top_k', min_p: 'params.min_p',
+  repetition_penalty: 'params.repetition_penalty', presence_penalty: 'params.presence_penalty', frequency_penalty: 'params.frequency_penalty',
+  seed: 'params.seed', max_tokens: 'params.max_tokens', stop: 'params.stop', stop_token_ids: 'params.stop_token_ids',
+  logit_bias: 'params.logit_bias', top_logprobs: 'params.top_logprobs', logprobs: 'params.top_logprobs', echo: 'params.echo',
+};
+
+function samplingBody(p: SamplingParams | undefined): Body {
+  if (!p) return {};
+  const body: Body = {
+    temperature: p.temperature, top_p: p.topP, top_k: p.topK, min_p: p.minP, repetition_penalty: p.repetitionPenalty,
+    presence_penalty: p.presencePenalty, frequency_penalty: p.frequencyPenalty, seed: p.seed, max_tokens: p.maxTokens,
+    skip_special_tokens: p.skipSpecialTokens,
+  };
+  if (p.stop.length > 0) body.stop = p.stop;
+  if (p.stopTokenIds.length > 0) body.stop_token_ids = p.stopTokenIds;
+  if (Object.keys(p.logitBias).length > 0) body.logit_bias = Object.fromEntries(Object.entries(p.logitBias).map(([k, v]) => [String(k), v]));
+  if (p.ignoreEos) body.ignore_eos = true;
+  if (p.includeStopStrInOutput) body.include_stop_str_in_output = true;
+  return body;
+}
+
+function toolCalls(json: string, i: number): unknown {
+  if (json === '') return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    throw new FleetError('invalid_request', `messages[${i}].tool_calls_json: not valid JSON`, { param: `messages[${i}].tool_calls_json` });
+  }
+}
+
+/** Renames a validation error's param (and the message's `param:` prefix) to the proto field path. */
+export function protoFieldError(err: unknown): FleetError {
+  const fe = asFleetError(err);
+  const path = fe.param === undefined ? undefined : PARAM_PATHS[fe.param];
+  if (path === undefined || fe.param === undefined) return fe;
+  const message = fe.message.startsWith(`${fe.param}:`) ? `${path}:${fe.message.slice(fe.param.length + 1)}` : fe.message;
+  return new FleetError(fe.kind, message, { param: path, code: fe.code, retryAfterS: fe.retryAfterS, cause: fe });
+}
+
+function guarded<T>(validate: () => T): T {
+  try {
+    return validate();
+  } catch (err) {
+    throw protoFieldError(err);
+  }
+}
+
+export function validChat(req: ChatRequest): ValidChatRequest {
+  if (req.params?.echo) throw new FleetError('invalid_request', 'params.echo: is only supported by Complete', { param: 'params.echo' });
+  const top = req.params?.topLogprobs;
+  const body: Body = {
+    ...samplingBody(req.params),
+    model: req.model,
+    messages: req.messages.map((m, i) => ({
+      role: m.role, content: m.content, name: m.name || undefined, tool_call_id: m.toolCallId || undefined, tool_calls: toolCalls(m.toolCallsJson, i),
+    })),
+    n: req.n === 0 ? undefined : req.n,
+    stream: true,
+    logprobs: top !== undefined ? true : undefined,
+    top_logprobs: top,
+    conv_template: req.convTemplate || undefined,
+    add_generation_prompt: req.addGenerationPrompt,
+  };
+  return guarded(() => validateChatRequest(body));
+}
+
+export function validCompletion(req: CompletionRequest): ValidCompletionRequest {
+  const body: Body = {
+    ...samplingBody(req.params),
+    model: req.model,
+    prompt: req.prompt,
+    n: req.n === 0 ? undefined : req.n,
+    stream: true,
+    logprobs: req.params?.topLogprobs,
+    echo: req.params?.echo ? true : undefined,
+  };
+  return guarded(() => validateCompletionRequest(body));
+}
+
+export function validEmbeddings(req: EmbeddingsRequest): ValidEmbeddingRequest {
+  return guarded(() => validateEmbeddingRequest({ model: req.model, input: req.input, normalize: req.normalize, dimensions: req.dimensions }));
+}
