@@ -6,11 +6,11 @@
  * into freshly sized tensors (trimming padding nobody needs any more).
  */
 import * as ort from 'onnxruntime-node';
-import type { KvData, KvSpec } from './session';
+import { hostKv, type KvData, type KvSpec, type KvTensors } from './session';
 
 /** Where one sequence's cache lives: a row of some tensors set. */
 export interface KvLocation {
-  tensors: ort.Tensor[]; // per KvSpec.pastNames, [rows, kvHeads, padded, headDim]
+  tensors: KvTensors; // per KvSpec.pastNames, [rows, kvHeads, padded, headDim] (or a device-resident handle)
   row: number;
   padded: number; // the tensors' position dimension
   length: number; // this sequence's real positions (right-aligned in the row)
@@ -28,7 +28,7 @@ export function assembleBatchKv(spec: KvSpec, rows: KvLocation[]): { tensors: or
   const tensors = spec.pastNames.map((_, t) => {
     const dst = allocate(spec, batch * kvHeads * pastLen * headDim);
     rows.forEach((loc, b) => {
-      const src = loc.tensors[t].data as KvData;
+      const src = hostKv(loc.tensors)[t].data as KvData;
       const span = loc.length * headDim;
       for (let h = 0; h < kvHeads; h++) {
         const srcOff = ((loc.row * kvHeads + h) * loc.padded + (loc.padded - loc.length)) * headDim;

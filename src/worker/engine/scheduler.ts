@@ -196,7 +196,7 @@ export class Scheduler {
     await prefillStep(this.session, this.admit(), limits, this.deliverFn, this.observeFn);
     this.retire();
     if (this.running.length > 0) {
-      this.batch = runningBatch(this.session, this.running, this.batch);
+      this.batch = await runningBatch(this.session, this.running, this.batch);
       const started = performance.now();
       await decodeStep(this.session, this.batch, this.deliverFn, this.observeFn);
       const b = this.batch.seqs.length;

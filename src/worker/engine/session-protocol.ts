@@ -7,6 +7,8 @@ export interface OpenMessage {
   path: string;
   threads: number;
   device?: ResolvedDevice;
+  /** Keep the KV cache in device memory through the native addon (see native-session.ts). */
+  nativeKv: boolean;
 }
 
 export interface ForwardMessage {
@@ -20,18 +22,29 @@ export interface ForwardMessage {
   positionIds: BigInt64Array;
   /** KV data per past input (moved, not copied), or null for an empty past. */
   past: Array<Float32Array | Uint16Array> | null;
+  /** With a device-resident cache: the id of the past KV set (consumed by this pass), or null. */
+  pastKv?: number | null;
   keepLogits?: number;
+}
+
+/** Device-resident KV sets into one left-padded batch (consumes the sources, frees every other set). */
+export interface AssembleMessage {
+  kind: 'assemble';
+  id: number;
+  rows: Array<{ kv: number; row: number; padded: number; length: number }>;
+  pastLen: number;
 }
 
 export interface ReleaseMessage {
   kind: 'release';
 }
 
-export type ToSessionThread = OpenMessage | ForwardMessage | ReleaseMessage;
+export type ToSessionThread = OpenMessage | ForwardMessage | AssembleMessage | ReleaseMessage;
 
 export type FromSessionThread =
-  | { kind: 'opened'; kv: KvSpec; inputNames: string[] }
-  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array> }
+  | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean }
+  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number }
+  | { kind: 'assembled'; id: number; kv: number; pastLen: number }
   | { kind: 'error'; id: number; message: string; code?: string; errorKind?: string }
   | { kind: 'released' };
 

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
-import { graphTrimsLogits, type DecoderSession, type ForwardInput, type ForwardOutput, type KvData, type KvSpec, type SessionOptions } from './session';
+import { assembleBatchKv, type KvLocation } from './kv-cache';
+import { addonCandidates } from './native-session';
+import { graphTrimsLogits, isDeviceKv, type DecoderSession, type ForwardInput, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
 import { owned, transferables, type FromSessionThread, type ToSessionThread } from './session-protocol';
 
 function entryFile(): { file: string; execArgv: string[] } {
@@ -36,7 +38,9 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
   thread.on('error', (err) => failAll(new FleetError('generation_failed', `session thread failed: ${err.message}`, { cause: err })));
   thread.on('exit', (code) => failAll(new FleetError('generation_failed', `session thread exited (${code})`)));
 
-  const opened = await new Promise<{ kv: KvSpec; inputNames: string[] }>((resolve, reject) => {
+  // CUDA keeps the KV cache on the GPU when the native addon is built; without it, onnxruntime-node's CUDA EP.
+  const nativeKv = options.nativeKv ?? (options.device?.kind === 'cuda' && addonCandidates().some((p) => existsSync(p)));
+  const opened = await new Promise<{ kv: KvSpec; inputNames: string[]; kvOnDevice: boolean }>((resolve, reject) => {
     const onMessage = (m: FromSessionThread): void => {
       thread.off('message', onMessage);
       if (m.kind === 'opened') resolve(m);
@@ -44,14 +48,14 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
       else reject(new FleetError('internal', `unexpected message ${m.kind} from the session thread`));
     };
     thread.on('message', onMessage);
-    thread.postMessage({ kind: 'open', path, threads: options.threads, device: options.device } satisfies ToSessionThread);
+    thread.postMessage({ kind: 'open', path, threads: options.threads, device: options.device, nativeKv } satisfies ToSessionThread);
   }).catch(async (err: unknown) => {
     await thread.terminate();
     throw err;
   });
 
   thread.on('message', (m: FromSessionThread) => {
-    if (m.kind !== 'result' && m.kind !== 'error') return;
+    if (m.kind !== 'result' && m.kind !== 'error' && m.kind !== 'assembled') return;
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -65,15 +69,34 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
   const forward = async (input: ForwardInput): Promise<ForwardOutput> => {
     if (failure) throw failure;
     const id = nextId++;
-    const past = input.past?.map((t) => owned(t.data as KvData)) ?? null;
-    const message: ToSessionThread = { kind: 'forward', id, batch: input.batch, seqLen: input.seqLen, pastLen: input.pastLen, inputIds: owned(input.inputIds), attentionMask: owned(input.attentionMask), positionIds: owned(input.positionIds), past, keepLogits: input.keepLogits };
+    const pastKv = input.past && isDeviceKv(input.past) ? input.past.deviceKv : null;
+    const past = input.past && !isDeviceKv(input.past) ? input.past.map((t) => owned(t.data as KvData)) : null;
+    const message: ToSessionThread = { kind: 'forward', id, batch: input.batch, seqLen: input.seqLen, pastLen: input.pastLen, inputIds: owned(input.inputIds), attentionMask: owned(input.attentionMask), positionIds: owned(input.positionIds), past, pastKv, keepLogits: input.keepLogits };
     const result = await new Promise<FromSessionThread>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       thread.postMessage(message, transferables([message.inputIds, message.attentionMask, message.positionIds, ...(past ?? [])]));
     });
     if (result.kind !== 'result') throw new FleetError('internal', 'unexpected reply from the session thread');
     const totalLen = input.pastLen + input.seqLen;
-    return { logits: result.logits, vocab: result.vocab, logitsPerRow: result.logitsPerRow, present: result.present.map((d) => tensor(d, [input.batch, kv.kvHeads, totalLen, kv.headDim])) };
+    const present: KvTensors = result.presentKv !== undefined ? { deviceKv: result.presentKv } : result.present.map((d) => tensor(d, [input.batch, kv.kvHeads, totalLen, kv.headDim]));
+    return { logits: result.logits, vocab: result.vocab, logitsPerRow: result.logitsPerRow, present };
+  };
+
+  const assembleKv = async (rows: KvLocation[]): Promise<{ tensors: KvTensors; pastLen: number }> => {
+    if (!opened.kvOnDevice) return assembleBatchKv(kv, rows);
+    if (failure) throw failure;
+    const id = nextId++;
+    const pastLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
+    const deviceRows = rows.map((r) => {
+      if (!isDeviceKv(r.tensors)) throw new FleetError('internal', 'host KV tensors cannot join a device-resident batch');
+      return { kv: r.tensors.deviceKv, row: r.row, padded: r.padded, length: r.length };
+    });
+    const reply = await new Promise<FromSessionThread>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      thread.postMessage({ kind: 'assemble', id, rows: deviceRows, pastLen } satisfies ToSessionThread);
+    });
+    if (reply.kind !== 'assembled') throw new FleetError('internal', 'unexpected reply from the session thread');
+    return { tensors: { deviceKv: reply.kv }, pastLen: reply.pastLen };
   };
 
   const emptyPast = (batch: number): ort.Tensor[] => kv.pastNames.map(() => tensor(kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0), [batch, kv.kvHeads, 0, kv.headDim]));
@@ -82,7 +105,9 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
     kv,
     inputNames: opened.inputNames,
     trimsLogits: graphTrimsLogits(opened.inputNames),
+    kvOnDevice: opened.kvOnDevice,
     forward,
+    assembleKv,
     emptyPast,
     release: async () => {
       thread.removeAllListeners('exit');

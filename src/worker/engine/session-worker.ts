@@ -1,33 +1,70 @@
 /**
  * Entry point of the session thread: owns the onnxruntime session so that forward passes never block the
- * worker's event loop (gRPC streams, heartbeats and cancellations keep flowing while the model runs).
+ * worker's event loop (gRPC streams, heartbeats and cancellations keep flowing while the model runs). With a
+ * device-resident KV cache (native-session.ts) the KV sets stay here and the engine holds their ids.
  */
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
-import { openDecoderSession, type DecoderSession } from './session';
-import { owned, transferables, type FromSessionThread, type ToSessionThread } from './session-protocol';
+import { openNativeSession, type NativeSession } from './native-session';
+import { hostKv, openDecoderSession, type DecoderSession } from './session';
+import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-protocol';
 
 let session: DecoderSession | undefined;
+let native: NativeSession | undefined;
 
 function post(message: FromSessionThread, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(message, transfer);
 }
 
+function postError(id: number, err: unknown, fallbackKind: 'internal' | 'generation_failed'): void {
+  const fe = err instanceof FleetError ? err : new FleetError(fallbackKind, (err as Error).message);
+  post({ kind: 'error', id, message: fe.message, code: fe.code, errorKind: fe.kind });
+}
+
+async function open(message: OpenMessage): Promise<void> {
+  const device = message.device;
+  if (message.nativeKv) {
+    native = openNativeSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false });
+    post({ kind: 'opened', kv: native.kv, inputNames: [...native.inputNames], kvOnDevice: true });
+    return;
+  }
+  session = await openDecoderSession(message.path, { threads: message.threads, device });
+  post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false });
+}
+
 async function handle(message: ToSessionThread): Promise<void> {
   if (message.kind === 'open') {
     try {
-      session = await openDecoderSession(message.path, { threads: message.threads, device: message.device });
-      post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames] });
+      await open(message);
     } catch (err) {
-      const fe = err instanceof FleetError ? err : new FleetError('internal', (err as Error).message);
-      post({ kind: 'error', id: -1, message: fe.message, code: fe.code, errorKind: fe.kind });
+      postError(-1, err, 'internal');
     }
     return;
   }
   if (message.kind === 'release') {
+    native?.release();
     await session?.release();
     post({ kind: 'released' });
+    return;
+  }
+  if (message.kind === 'assemble') {
+    try {
+      if (!native) throw new FleetError('internal', 'assemble needs a device-resident KV cache');
+      post({ kind: 'assembled', id: message.id, kv: native.assemble(message.rows, message.pastLen), pastLen: message.pastLen });
+    } catch (err) {
+      postError(message.id, err, 'generation_failed');
+    }
+    return;
+  }
+  if (native) {
+    try {
+      const out = native.forward({ ...message, pastKv: message.pastKv ?? null });
+      const logits = owned(out.logits);
+      post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present: [], presentKv: out.presentKv }, transferables([logits]));
+    } catch (err) {
+      postError(message.id, err, 'generation_failed');
+    }
     return;
   }
   if (!session) {
@@ -39,11 +76,10 @@ async function handle(message: ToSessionThread): Promise<void> {
     const past = message.past?.map((data) => new ort.Tensor(kv.dtype, data, [message.batch, kv.kvHeads, message.pastLen, kv.headDim]));
     const out = await session.forward({ ...message, past });
     const logits = owned(out.logits);
-    const present = out.present.map((t) => owned(t.data as Float32Array | Uint16Array));
+    const present = hostKv(out.present).map((t) => owned(t.data as Float32Array | Uint16Array));
     post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present }, transferables([logits, ...present]));
   } catch (err) {
-    const fe = err instanceof FleetError ? err : new FleetError('generation_failed', (err as Error).message);
-    post({ kind: 'error', id: message.id, message: fe.message, code: fe.code, errorKind: fe.kind });
+    postError(message.id, err, 'generation_failed');
   }
 }
 

@@ -6,8 +6,27 @@ import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { executionProvidersFor, type ResolvedDevice } from '../device/execution-provider';
 import { float16ToFloat32 } from './float16';
+import { assembleBatchKv, type KvLocation } from './kv-cache';
 
 export type KvDtype = 'float32' | 'float16';
+
+/** A KV cache that stays in device memory: a handle to tensors held by the session thread (see native-session.ts). */
+export interface DeviceKvRef {
+  readonly deviceKv: number;
+}
+
+/** One batch's KV cache: host tensors per KvSpec.pastNames, or a handle to device-resident ones. */
+export type KvTensors = ort.Tensor[] | DeviceKvRef;
+
+export function isDeviceKv(kv: KvTensors): kv is DeviceKvRef {
+  return !Array.isArray(kv);
+}
+
+/** Host tensors of a KV cache; a device-resident one here is a programming error. */
+export function hostKv(kv: KvTensors): ort.Tensor[] {
+  if (isDeviceKv(kv)) throw new FleetError('internal', 'a device-resident KV cache reached a host-memory session');
+  return kv;
+}
 export type KvData = Float32Array | Uint16Array;
 
 export interface KvSpec {
@@ -25,6 +44,11 @@ export interface SessionOptions {
   threads: number;
   /** Where the model runs (default: the CPU). */
   device?: ResolvedDevice;
+  /**
+   * Keep the KV cache in device memory through the native addon (native/ort-device). Default: on for CUDA when the
+   * addon is built, off otherwise; tests turn it on for the CPU.
+   */
+  nativeKv?: boolean;
 }
 
 /** One forward pass over a batch: B rows, S new tokens each, P past positions (left-padded). */
@@ -35,7 +59,7 @@ export interface ForwardInput {
   inputIds: BigInt64Array; // [batch, seqLen]
   attentionMask: BigInt64Array; // [batch, pastLen + seqLen]
   positionIds: BigInt64Array; // [batch, seqLen]
-  past: ort.Tensor[] | undefined; // per KvSpec.pastNames, [batch, kvHeads, pastLen, headDim]; undefined = empty
+  past: KvTensors | undefined; // per KvSpec.pastNames, [batch, kvHeads, pastLen, headDim]; undefined = empty
   /**
    * Logits wanted per row, counted back from the last position (0 or undefined: every position). Honoured only by
    * a graph with a `num_logits_to_keep` input (see DecoderSession.trimsLogits); others return every position.
@@ -48,7 +72,7 @@ export interface ForwardOutput {
   vocab: number;
   /** Positions with logits per row: seqLen, or the last keepLogits of them when the graph trims. */
   logitsPerRow: number;
-  present: ort.Tensor[]; // per KvSpec.presentNames, [batch, kvHeads, pastLen + seqLen, headDim]
+  present: KvTensors; // per KvSpec.presentNames, [batch, kvHeads, pastLen + seqLen, headDim]
 }
 
 export interface DecoderSession {
@@ -56,16 +80,23 @@ export interface DecoderSession {
   inputNames: readonly string[];
   /** The graph computes logits for the last positions only when asked (`num_logits_to_keep`, as optimum exports). */
   trimsLogits: boolean;
+  /** The KV cache stays in device memory between steps (the native CUDA path). */
+  kvOnDevice?: boolean;
   forward(input: ForwardInput): Promise<ForwardOutput>;
+  /** New batch KV tensors holding `rows` in order, left-padded to the longest (the sources are consumed). */
+  assembleKv(rows: KvLocation[]): Promise<{ tensors: KvTensors; pastLen: number }>;
   emptyPast(batch: number): ort.Tensor[];
   release(): Promise<void>;
 }
 
-function pastNamesFrom(session: ort.InferenceSession): string[] {
+/** The parts of a session's metadata KV discovery reads (an onnxruntime-node session or the native addon's). */
+export type SessionMetadata = Pick<ort.InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata'>;
+
+function pastNamesFrom(session: SessionMetadata): string[] {
   return session.inputNames.filter((n) => n.startsWith('past_key_values.') || n.startsWith('past_key_'));
 }
 
-function discoverKv(session: ort.InferenceSession, path: string): KvSpec {
+export function discoverKv(session: SessionMetadata, path: string): KvSpec {
   const pastNames = pastNamesFrom(session);
   if (pastNames.length === 0 || pastNames.length % 2 !== 0) {
     throw new FleetError('invalid_request', `${path} has no KV-cache inputs (past_key_values.N.key/value): export it with a KV cache (optimum --task text-generation-with-past)`, { code: 'unsupported_graph' });
@@ -137,7 +168,7 @@ export async function openDecoderSession(path: string, options: SessionOptions):
     if (hasPositions) feeds.position_ids = new ort.Tensor('int64', input.positionIds, [input.batch, input.seqLen]);
     if (hasCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', [input.pastLen > 0], [1]);
     if (trimsLogits) feeds[LOGITS_TO_KEEP_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(input.keepLogits ?? 0)), []);
-    const past = input.past ?? emptyPast(input.batch);
+    const past = input.past ? hostKv(input.past) : emptyPast(input.batch);
     kv.pastNames.forEach((name, i) => {
       feeds[name] = past[i];
     });
@@ -152,5 +183,6 @@ export async function openDecoderSession(path: string, options: SessionOptions):
     const logitsPerRow = logitsTensor.dims[logitsTensor.dims.length - 2];
     return { logits: logitsAsFloat32(logitsTensor), vocab, logitsPerRow, present: kv.presentNames.map((n) => out[n]) };
   };
-  return { kv, inputNames: session.inputNames, trimsLogits, forward, emptyPast, release: () => session.release() };
+  const assembleKv = (rows: KvLocation[]): Promise<{ tensors: KvTensors; pastLen: number }> => Promise.resolve(assembleBatchKv(kv, rows));
+  return { kv, inputNames: session.inputNames, trimsLogits, forward, assembleKv, emptyPast, release: () => session.release() };
 }

@@ -9,16 +9,14 @@
  * The scheduler (scheduler.ts) decides who runs; this module only computes.
  */
 import { FinishReason } from '../../common/gen/worker';
-import { assembleBatchKv } from './kv-cache';
 import { chunkTokens, planPrefillGroups, prefillBatch, prefillChunked, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
 import type { Sequence } from './sequence';
-import type { DecoderSession } from './session';
-import type * as ort from 'onnxruntime-node';
+import type { DecoderSession, KvTensors } from './session';
 
 /** The sequences decoding together and the KV tensors they share (each row left-padded to pastLen). */
 export interface RunningBatch {
   seqs: Sequence[];
-  tensors: ort.Tensor[]; // per KvSpec.pastNames, [batch, kvHeads, pastLen, headDim]
+  tensors: KvTensors; // per KvSpec.pastNames, [batch, kvHeads, pastLen, headDim] (or a device-resident handle)
   pastLen: number;
 }
 
@@ -37,13 +35,14 @@ export async function prefillStep(session: DecoderSession, admitted: Sequence[],
 
 /**
  * The batch for `running`: the previous one while membership is unchanged (its tensors are the last step's
- * `present` outputs, no copy), else every row's cache copied into freshly sized tensors.
+ * `present` outputs, no copy), else every row's cache copied into freshly sized tensors (on the device when the
+ * cache lives there).
  */
-export function runningBatch(session: DecoderSession, running: readonly Sequence[], previous: RunningBatch | undefined): RunningBatch {
+export async function runningBatch(session: DecoderSession, running: readonly Sequence[], previous: RunningBatch | undefined): Promise<RunningBatch> {
   const same = previous !== undefined && previous.seqs.length === running.length && previous.seqs.every((s, i) => s === running[i]);
   if (same) return previous;
   const seqs = [...running];
-  const { tensors, pastLen } = assembleBatchKv(session.kv, seqs.map((s) => s.kv as NonNullable<Sequence['kv']>));
+  const { tensors, pastLen } = await session.assembleKv(seqs.map((s) => s.kv as NonNullable<Sequence['kv']>));
   seqs.forEach((seq, row) => {
     const kv = seq.kv as NonNullable<Sequence['kv']>;
     seq.kv = { tensors, row, padded: pastLen, length: kv.length };

@@ -30,6 +30,8 @@ export interface GenerationLoadOptions {
   threads: number;
   /** Where the model runs (default: the CPU). */
   device?: ResolvedDevice;
+  /** KV cache in device memory through the native addon (default: on for CUDA when it is built). */
+  nativeKv?: boolean;
   weights: WeightVariant;
   maxConcurrency: number;
   maxQueue: number;
@@ -109,7 +111,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const selection = selectTemplate({ modelPath: options.source, modelNames, override: options.convTemplate ?? '', tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
   options.logger.info({ template: selection.templateName, reason: selection.reason }, 'conversation template selected');
   const onnxPath = findOnnxFile(options.dir, options.weights);
-  const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d }), options.logger);
+  const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d, nativeKv: options.nativeKv }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const tokens = tokenInfoSource(tokenizer, vocabEncodingOf(tokenizerJson));
   const engine = new Scheduler(session, {
@@ -138,7 +140,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   if (options.samplingDefaults) layers.push(options.samplingDefaults);
   const { kv } = session;
   const kvSummary = { layers: kv.layers, kvHeads: kv.kvHeads, headDim: kv.headDim, dtype: kv.dtype };
-  options.logger.info({ model: modelNames, onnx: onnxPath, kv: kvSummary, trimsLogits: session.trimsLogits, contextLength: config.contextLength, device: describeDevice(device) }, 'model loaded');
+  options.logger.info({ model: modelNames, onnx: onnxPath, kv: kvSummary, trimsLogits: session.trimsLogits, contextLength: config.contextLength, device: describeDevice(device), kvOnDevice: session.kvOnDevice ?? false }, 'model loaded');
   return {
     kind: 'generation',
     info,

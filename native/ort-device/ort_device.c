@@ -1,0 +1,637 @@
+/*
+ * ort_device: a small Node-API addon over onnxruntime's C API for decoding with the KV cache kept in device
+ * memory. onnxruntime-node 1.30 has no IO binding for the CUDA EP (its GPU buffers are WebGPU buffers), so with it
+ * every past/present tensor crosses PCIe each step. Here `present.*` outputs are bound to CUDA memory and fed back
+ * as `past.*` without leaving the GPU; only input ids, masks and positions go up and the logits come down.
+ *
+ * It loads the very libonnxruntime.so.1 that onnxruntime-node ships (path given by the caller), so one onnxruntime
+ * lives in the process, and needs no onnxruntime headers (see ort_api.h). With device "cpu" the same code runs on
+ * the CPU EP with host memory: that is how CI tests it.
+ *
+ * JS API (all synchronous: call it from a worker thread):
+ *   load(libonnxruntimePath) -> version string
+ *   createSession(modelPath, device "cpu"|"cuda", deviceId, threads, allowTf32)
+ *       -> { session, inputs: [{name, type, dims}], outputs: [name] }
+ *   run(session, feeds [[name, type, dims, TypedArray]], pastNames, past|null, logitsName, presentNames)
+ *       -> [logits TypedArray, logitsDims, present]
+ *   assemble(session, rows [[kv, row, padded, length]], pastLen) -> kv   (rows left-padded to pastLen)
+ *   freeKv(kv), releaseSession(session), memInfo() -> [free, total] bytes of the current CUDA device
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include "ort_api.h"
+
+static const OrtApi *g_api;
+static OrtEnv *g_env;
+
+/* ---- typed calls into the OrtApi table ---- */
+#define FN(idx, ret, ...) ((ret(*)(__VA_ARGS__))g_api->fn[idx])
+#define ST(idx, ...) FN(idx, OrtStatus *, __VA_ARGS__)
+
+/* ---- CUDA runtime, resolved lazily from the already-loaded libcudart ---- */
+typedef int (*cuda_set_device_t)(int);
+typedef int (*cuda_memset_t)(void *, int, size_t);
+typedef int (*cuda_memcpy2d_t)(void *, size_t, const void *, size_t, size_t, size_t, int);
+typedef int (*cuda_sync_t)(void);
+typedef int (*cuda_meminfo_t)(size_t *, size_t *);
+typedef const char *(*cuda_errstr_t)(int);
+static struct {
+  int ready;
+  cuda_set_device_t set_device;
+  cuda_memset_t memset;
+  cuda_memcpy2d_t memcpy2d;
+  cuda_sync_t sync;
+  cuda_meminfo_t meminfo;
+  cuda_errstr_t errstr;
+} g_cuda;
+
+static int load_cudart(char *err, size_t errlen) {
+  if (g_cuda.ready) return 1;
+  void *h = dlopen("libcudart.so.13", RTLD_NOW | RTLD_GLOBAL);
+  if (!h) {
+    snprintf(err, errlen, "cannot load the CUDA runtime: %s", dlerror());
+    return 0;
+  }
+  g_cuda.set_device = (cuda_set_device_t)dlsym(h, "cudaSetDevice");
+  g_cuda.memset = (cuda_memset_t)dlsym(h, "cudaMemset");
+  g_cuda.memcpy2d = (cuda_memcpy2d_t)dlsym(h, "cudaMemcpy2D");
+  g_cuda.sync = (cuda_sync_t)dlsym(h, "cudaDeviceSynchronize");
+  g_cuda.meminfo = (cuda_meminfo_t)dlsym(h, "cudaMemGetInfo");
+  g_cuda.errstr = (cuda_errstr_t)dlsym(h, "cudaGetErrorString");
+  if (!g_cuda.set_device || !g_cuda.memset || !g_cuda.memcpy2d || !g_cuda.sync || !g_cuda.meminfo || !g_cuda.errstr) {
+    snprintf(err, errlen, "libcudart lacks a needed symbol");
+    return 0;
+  }
+  g_cuda.ready = 1;
+  return 1;
+}
+
+/* ---- errors ---- */
+static int ok(napi_env env, OrtStatus *st) {
+  if (!st) return 1;
+  const char *msg = FN(I_GetErrorMessage, const char *, const OrtStatus *)(st);
+  napi_throw_error(env, "ORT_ERROR", msg);
+  FN(I_ReleaseStatus, void, OrtStatus *)(st);
+  return 0;
+}
+#define CHECK(env, expr) do { if (!ok(env, (expr))) goto fail; } while (0)
+#define NAPI(env, expr) do { if ((expr) != napi_ok) { napi_throw_error(env, NULL, "node-api call failed: " #expr); goto fail; } } while (0)
+
+static int cuda_ok(napi_env env, int code, const char *what) {
+  if (code == 0) return 1;
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s failed: %s", what, g_cuda.errstr(code));
+  napi_throw_error(env, "CUDA_ERROR", msg);
+  return 0;
+}
+
+/* ---- handles ---- */
+typedef struct {
+  OrtSession *session;
+  OrtIoBinding *binding;
+  OrtMemoryInfo *cpu_info;
+  OrtMemoryInfo *dev_info;
+  OrtAllocator *dev_alloc; /* CreateAllocator(session, dev_info) on CUDA; the default allocator on the CPU */
+  int on_cuda;
+  int device_id;
+  int live_kv;
+  int released;
+} Session;
+
+typedef struct {
+  Session *owner;
+  size_t n;
+  OrtValue **values;
+  int64_t dims[4];
+  int type;
+} KvSet;
+
+static void kv_release(KvSet *kv) {
+  if (!kv->values) return;
+  for (size_t i = 0; i < kv->n; i++)
+    if (kv->values[i]) FN(I_ReleaseValue, void, OrtValue *)(kv->values[i]);
+  free(kv->values);
+  kv->values = NULL;
+  kv->owner->live_kv--;
+}
+
+static void kv_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  KvSet *kv = (KvSet *)data;
+  kv_release(kv);
+  free(kv);
+}
+
+static napi_value wrap_kv(napi_env env, KvSet *kv) {
+  napi_value out;
+  if (napi_create_external(env, kv, kv_finalize, NULL, &out) != napi_ok) return NULL;
+  kv->owner->live_kv++;
+  return out;
+}
+
+static void *external(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_get_value_external(env, v, &p);
+  return p;
+}
+
+static char *string_arg(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static size_t elem_size(int type) {
+  switch (type) {
+    case ORT_FLOAT: return 4;
+    case ORT_INT64: return 8;
+    case ORT_BOOL: return 1;
+    case ORT_FLOAT16: return 2;
+    default: return 0;
+  }
+}
+
+/* ---- load(libPath) ---- */
+static napi_value js_load(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (!g_api) {
+    char *path = string_arg(env, argv[0]);
+    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    free(path);
+    if (!h) {
+      napi_throw_error(env, "LOAD_ERROR", dlerror());
+      return NULL;
+    }
+    const OrtApiBase *(*get_base)(void) = (const OrtApiBase *(*)(void))dlsym(h, "OrtGetApiBase");
+    if (!get_base) {
+      napi_throw_error(env, "LOAD_ERROR", "OrtGetApiBase not found");
+      return NULL;
+    }
+    const OrtApi *api = get_base()->GetApi(ORT_API_VERSION_USED);
+    if (!api) {
+      napi_throw_error(env, "LOAD_ERROR", "onnxruntime does not offer API version 13");
+      return NULL;
+    }
+    g_api = api;
+    CHECK(env, ST(I_CreateEnv, int, const char *, OrtEnv **)(ORT_LOG_ERROR, "fleetchat-ort-device", &g_env));
+  }
+  {
+    const OrtApiBase *(*get_base)(void) = (const OrtApiBase *(*)(void))dlsym(RTLD_DEFAULT, "OrtGetApiBase");
+    napi_create_string_utf8(env, get_base ? get_base()->GetVersionString() : "unknown", NAPI_AUTO_LENGTH, &out);
+  }
+  return out;
+fail:
+  return NULL;
+}
+
+/* ---- createSession(path, device, deviceId, threads, allowTf32) ---- */
+static napi_value js_create_session(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], result = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = string_arg(env, argv[0]);
+  char *device = string_arg(env, argv[1]);
+  int32_t device_id = 0, threads = 1;
+  bool tf32 = false;
+  napi_get_value_int32(env, argv[2], &device_id);
+  napi_get_value_int32(env, argv[3], &threads);
+  napi_get_value_bool(env, argv[4], &tf32);
+  OrtSessionOptions *so = NULL;
+  OrtCUDAProviderOptionsV2 *cuda = NULL;
+  Session *s = calloc(1, sizeof(Session));
+  s->on_cuda = strcmp(device, "cuda") == 0;
+  s->device_id = device_id;
+  char err[256];
+#ifndef ORT_DEVICE_TEST_PROVIDER_OPTIONS
+  if (s->on_cuda && !load_cudart(err, sizeof err)) {
+    napi_throw_error(env, "CUDA_ERROR", err);
+    goto fail;
+  }
+#endif
+  CHECK(env, ST(I_CreateSessionOptions, OrtSessionOptions **)(&so));
+  CHECK(env, ST(I_SetSessionGraphOptimizationLevel, OrtSessionOptions *, int)(so, ORT_ENABLE_ALL));
+  CHECK(env, ST(I_SetIntraOpNumThreads, OrtSessionOptions *, int)(so, threads));
+  CHECK(env, ST(I_SetInterOpNumThreads, OrtSessionOptions *, int)(so, 1));
+  CHECK(env, ST(I_SetSessionLogSeverityLevel, OrtSessionOptions *, int)(so, 3));
+  if (s->on_cuda) {
+    char id[16];
+    snprintf(id, sizeof id, "%d", device_id);
+    CHECK(env, ST(I_CreateCUDAProviderOptions, OrtCUDAProviderOptionsV2 **)(&cuda));
+    const char *keys[] = {"device_id", "use_tf32"};
+    const char *vals[] = {id, tf32 ? "1" : "0"};
+    OrtStatus *st = ST(I_UpdateCUDAProviderOptions, OrtCUDAProviderOptionsV2 *, const char *const *, const char *const *, size_t)(cuda, keys, vals, 2);
+    if (st) { /* an onnxruntime without use_tf32: NVIDIA_TF32_OVERRIDE (set by the worker) still applies */
+      FN(I_ReleaseStatus, void, OrtStatus *)(st);
+      CHECK(env, ST(I_UpdateCUDAProviderOptions, OrtCUDAProviderOptionsV2 *, const char *const *, const char *const *, size_t)(cuda, keys, vals, 1));
+    }
+    CHECK(env, ST(I_SessionOptionsAppendExecutionProvider_CUDA_V2, OrtSessionOptions *, const OrtCUDAProviderOptionsV2 *)(so, cuda));
+  }
+  CHECK(env, ST(I_CreateSession, const OrtEnv *, const char *, const OrtSessionOptions *, OrtSession **)(g_env, path, so, &s->session));
+  CHECK(env, ST(I_CreateCpuMemoryInfo, int, int, OrtMemoryInfo **)(ORT_ARENA_ALLOCATOR, ORT_MEM_DEFAULT, &s->cpu_info));
+  if (s->on_cuda) {
+    CHECK(env, ST(I_CreateMemoryInfo, const char *, int, int, int, OrtMemoryInfo **)("Cuda", ORT_ARENA_ALLOCATOR, device_id, ORT_MEM_DEFAULT, &s->dev_info));
+    CHECK(env, ST(I_CreateAllocator, const OrtSession *, const OrtMemoryInfo *, OrtAllocator **)(s->session, s->dev_info, &s->dev_alloc));
+    if (!cuda_ok(env, g_cuda.set_device(device_id), "cudaSetDevice")) goto fail;
+  } else {
+    CHECK(env, ST(I_CreateCpuMemoryInfo, int, int, OrtMemoryInfo **)(ORT_ARENA_ALLOCATOR, ORT_MEM_DEFAULT, &s->dev_info));
+    CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&s->dev_alloc));
+  }
+  CHECK(env, ST(I_CreateIoBinding, OrtSession *, OrtIoBinding **)(s->session, &s->binding));
+
+  /* metadata: inputs with element type and dims (-1 = symbolic), output names */
+  OrtAllocator *alloc = NULL;
+  CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
+  size_t n_in = 0, n_out = 0;
+  CHECK(env, ST(I_SessionGetInputCount, const OrtSession *, size_t *)(s->session, &n_in));
+  CHECK(env, ST(I_SessionGetOutputCount, const OrtSession *, size_t *)(s->session, &n_out));
+  napi_value inputs, outputs, handle;
+  NAPI(env, napi_create_array_with_length(env, n_in, &inputs));
+  for (size_t i = 0; i < n_in; i++) {
+    char *name = NULL;
+    OrtTypeInfo *ti = NULL;
+    const OrtTensorTypeAndShapeInfo *tsi = NULL;
+    int type = 0;
+    size_t nd = 0;
+    CHECK(env, ST(I_SessionGetInputName, const OrtSession *, size_t, OrtAllocator *, char **)(s->session, i, alloc, &name));
+    CHECK(env, ST(I_SessionGetInputTypeInfo, const OrtSession *, size_t, OrtTypeInfo **)(s->session, i, &ti));
+    CHECK(env, ST(I_CastTypeInfoToTensorInfo, const OrtTypeInfo *, const OrtTensorTypeAndShapeInfo **)(ti, &tsi));
+    napi_value item, jname, jtype, jdims;
+    NAPI(env, napi_create_object(env, &item));
+    NAPI(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &jname));
+    if (tsi) {
+      int64_t dims[16];
+      CHECK(env, ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type));
+      CHECK(env, ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd));
+      if (nd > 16) nd = 16;
+      CHECK(env, ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd));
+      NAPI(env, napi_create_array_with_length(env, nd, &jdims));
+      for (size_t d = 0; d < nd; d++) {
+        napi_value v;
+        napi_create_int64(env, dims[d], &v);
+        napi_set_element(env, jdims, d, v);
+      }
+    } else {
+      NAPI(env, napi_create_array(env, &jdims));
+    }
+    NAPI(env, napi_create_int32(env, type, &jtype));
+    napi_set_named_property(env, item, "name", jname);
+    napi_set_named_property(env, item, "type", jtype);
+    napi_set_named_property(env, item, "dims", jdims);
+    napi_set_element(env, inputs, i, item);
+    FN(I_ReleaseTypeInfo, void, OrtTypeInfo *)(ti);
+    ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, name);
+  }
+  NAPI(env, napi_create_array_with_length(env, n_out, &outputs));
+  for (size_t i = 0; i < n_out; i++) {
+    char *name = NULL;
+    napi_value jname;
+    CHECK(env, ST(I_SessionGetOutputName, const OrtSession *, size_t, OrtAllocator *, char **)(s->session, i, alloc, &name));
+    NAPI(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &jname));
+    napi_set_element(env, outputs, i, jname);
+    ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, name);
+  }
+  NAPI(env, napi_create_external(env, s, NULL, NULL, &handle));
+  NAPI(env, napi_create_object(env, &result));
+  napi_set_named_property(env, result, "session", handle);
+  napi_set_named_property(env, result, "inputs", inputs);
+  napi_set_named_property(env, result, "outputs", outputs);
+  if (cuda) FN(I_ReleaseCUDAProviderOptions, void, OrtCUDAProviderOptionsV2 *)(cuda);
+  FN(I_ReleaseSessionOptions, void, OrtSessionOptions *)(so);
+  free(path);
+  free(device);
+  return result;
+fail:
+  if (cuda) FN(I_ReleaseCUDAProviderOptions, void, OrtCUDAProviderOptionsV2 *)(cuda);
+  if (so) FN(I_ReleaseSessionOptions, void, OrtSessionOptions *)(so);
+  if (s->session) FN(I_ReleaseSession, void, OrtSession *)(s->session);
+  free(s);
+  free(path);
+  free(device);
+  return NULL;
+}
+
+/* ---- run(session, feeds, pastNames, past, logitsName, presentNames) ---- */
+static napi_value js_run(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Session *s = (Session *)external(env, argv[0]);
+  uint32_t n_feeds = 0, n_past = 0, n_present = 0;
+  napi_get_array_length(env, argv[1], &n_feeds);
+  napi_get_array_length(env, argv[2], &n_past);
+  napi_get_array_length(env, argv[5], &n_present);
+  napi_valuetype past_type;
+  napi_typeof(env, argv[3], &past_type);
+  KvSet *past = past_type == napi_external ? (KvSet *)external(env, argv[3]) : NULL;
+  OrtValue **inputs = calloc(n_feeds, sizeof(OrtValue *));
+  OrtValue **outs = NULL;
+  size_t n_outs = 0;
+  char *name = NULL;
+  OrtAllocator *alloc = NULL;
+  KvSet *present = NULL;
+  if (!s || s->released) {
+    napi_throw_error(env, NULL, "session is released");
+    goto fail;
+  }
+  if (past && (!past->values || past->n != n_past)) {
+    napi_throw_error(env, NULL, "past KV set is released or has the wrong number of tensors");
+    goto fail;
+  }
+  FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+  FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  for (uint32_t i = 0; i < n_feeds; i++) {
+    napi_value feed, jname, jtype, jdims, jdata;
+    napi_get_element(env, argv[1], i, &feed);
+    napi_get_element(env, feed, 0, &jname);
+    napi_get_element(env, feed, 1, &jtype);
+    napi_get_element(env, feed, 2, &jdims);
+    napi_get_element(env, feed, 3, &jdata);
+    int32_t type = 0;
+    uint32_t nd = 0;
+    int64_t dims[8];
+    napi_get_value_int32(env, jtype, &type);
+    napi_get_array_length(env, jdims, &nd);
+    if (nd > 8) nd = 8;
+    for (uint32_t d = 0; d < nd; d++) {
+      napi_value v;
+      napi_get_element(env, jdims, d, &v);
+      napi_get_value_int64(env, v, &dims[d]);
+    }
+    void *data = NULL;
+    size_t bytes = 0;
+    napi_typedarray_type tt;
+    size_t length = 0, offset = 0;
+    napi_value ab;
+    NAPI(env, napi_get_typedarray_info(env, jdata, &tt, &length, &data, &ab, &offset));
+    bytes = length * elem_size(type);
+    static int64_t empty_scratch;
+    if (!data) data = &empty_scratch; /* zero-size tensors still need a pointer */
+    name = string_arg(env, jname);
+    CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->cpu_info, data, bytes, dims, nd, type, &inputs[i]));
+    CHECK(env, ST(I_BindInput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, inputs[i]));
+    free(name);
+    name = NULL;
+  }
+  if (past) {
+    for (uint32_t i = 0; i < n_past; i++) {
+      napi_value jname;
+      napi_get_element(env, argv[2], i, &jname);
+      name = string_arg(env, jname);
+      CHECK(env, ST(I_BindInput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, past->values[i]));
+      free(name);
+      name = NULL;
+    }
+  }
+  name = string_arg(env, argv[4]);
+  CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->cpu_info));
+  free(name);
+  name = NULL;
+  for (uint32_t i = 0; i < n_present; i++) {
+    napi_value jname;
+    napi_get_element(env, argv[5], i, &jname);
+    name = string_arg(env, jname);
+    CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->dev_info));
+    free(name);
+    name = NULL;
+  }
+  CHECK(env, ST(I_RunWithBinding, OrtSession *, const OrtRunOptions *, const OrtIoBinding *)(s->session, NULL, s->binding));
+  CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
+  CHECK(env, ST(I_GetBoundOutputValues, const OrtIoBinding *, OrtAllocator *, OrtValue ***, size_t *)(s->binding, alloc, &outs, &n_outs));
+  if (n_outs != 1 + n_present) {
+    napi_throw_error(env, NULL, "unexpected number of bound outputs");
+    goto fail;
+  }
+  /* logits: copy into a JS typed array */
+  {
+    OrtTensorTypeAndShapeInfo *tsi = NULL;
+    int type = 0;
+    size_t nd = 0, count = 1;
+    int64_t dims[8];
+    void *src = NULL;
+    CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(outs[0], &tsi));
+    ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
+    ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+    if (nd > 8) nd = 8;
+    ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
+    FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+    for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
+    CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(outs[0], &src));
+    size_t es = elem_size(type);
+    void *dst = NULL;
+    napi_value ab, typed, jdims;
+    NAPI(env, napi_create_arraybuffer(env, count * es, &dst, &ab));
+    if (count) memcpy(dst, src, count * es);
+    NAPI(env, napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, &typed));
+    NAPI(env, napi_create_array_with_length(env, nd, &jdims));
+    for (size_t d = 0; d < nd; d++) {
+      napi_value v;
+      napi_create_int64(env, dims[d], &v);
+      napi_set_element(env, jdims, d, v);
+    }
+    NAPI(env, napi_create_array_with_length(env, 3, &result));
+    napi_set_element(env, result, 0, typed);
+    napi_set_element(env, result, 1, jdims);
+  }
+  FN(I_ReleaseValue, void, OrtValue *)(outs[0]);
+  outs[0] = NULL;
+  /* present: stays where it was computed, owned by a new KV set */
+  present = calloc(1, sizeof(KvSet));
+  present->owner = s;
+  present->n = n_present;
+  present->values = calloc(n_present, sizeof(OrtValue *));
+  for (uint32_t i = 0; i < n_present; i++) {
+    present->values[i] = outs[1 + i];
+    outs[1 + i] = NULL;
+  }
+  if (n_present > 0) {
+    OrtTensorTypeAndShapeInfo *tsi = NULL;
+    size_t nd = 0;
+    CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(present->values[0], &tsi));
+    ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &present->type);
+    ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+    ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, present->dims, nd == 4 ? 4 : 0);
+    FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+  }
+  {
+    napi_value jkv = wrap_kv(env, present);
+    present = NULL;
+    napi_set_element(env, result, 2, jkv);
+  }
+  ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
+  outs = NULL;
+  FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+  FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  for (uint32_t i = 0; i < n_feeds; i++)
+    if (inputs[i]) FN(I_ReleaseValue, void, OrtValue *)(inputs[i]);
+  free(inputs);
+  return result;
+fail:
+  free(name);
+  if (outs) {
+    for (size_t i = 0; i < n_outs; i++)
+      if (outs[i]) FN(I_ReleaseValue, void, OrtValue *)(outs[i]);
+    if (alloc) ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
+  }
+  if (present) {
+    for (size_t i = 0; i < present->n; i++)
+      if (present->values[i]) FN(I_ReleaseValue, void, OrtValue *)(present->values[i]);
+    free(present->values);
+    free(present);
+  }
+  if (s && s->binding) {
+    FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+    FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  }
+  for (uint32_t i = 0; i < n_feeds; i++)
+    if (inputs[i]) FN(I_ReleaseValue, void, OrtValue *)(inputs[i]);
+  free(inputs);
+  return NULL;
+}
+
+/* ---- assemble(session, rows [[kv, row, padded, length]], pastLen) ---- */
+static napi_value js_assemble(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Session *s = (Session *)external(env, argv[0]);
+  uint32_t batch = 0;
+  int64_t past_len = 0;
+  napi_get_array_length(env, argv[1], &batch);
+  napi_get_value_int64(env, argv[2], &past_len);
+  KvSet *out = NULL;
+  KvSet **src = calloc(batch ? batch : 1, sizeof(KvSet *));
+  int64_t *srow = calloc(batch ? batch : 1, sizeof(int64_t)), *spad = calloc(batch ? batch : 1, sizeof(int64_t)), *slen = calloc(batch ? batch : 1, sizeof(int64_t));
+  if (!s || s->released || batch == 0) {
+    napi_throw_error(env, NULL, "assemble: no session or no rows");
+    goto fail;
+  }
+  for (uint32_t b = 0; b < batch; b++) {
+    napi_value row, v;
+    napi_get_element(env, argv[1], b, &row);
+    napi_get_element(env, row, 0, &v);
+    src[b] = (KvSet *)external(env, v);
+    napi_get_element(env, row, 1, &v);
+    napi_get_value_int64(env, v, &srow[b]);
+    napi_get_element(env, row, 2, &v);
+    napi_get_value_int64(env, v, &spad[b]);
+    napi_get_element(env, row, 3, &v);
+    napi_get_value_int64(env, v, &slen[b]);
+    if (!src[b] || !src[b]->values || slen[b] > past_len || slen[b] > spad[b] || src[b]->n != src[0]->n) {
+      napi_throw_error(env, NULL, "assemble: a source KV set is released or a row does not fit");
+      goto fail;
+    }
+  }
+  const KvSet *first = src[0];
+  const int64_t heads = first->dims[1], head_dim = first->dims[3];
+  const size_t es = elem_size(first->type);
+  int64_t dims[4] = {batch, heads, past_len, head_dim};
+  const size_t total = (size_t)batch * heads * past_len * head_dim * es;
+  out = calloc(1, sizeof(KvSet));
+  out->owner = s;
+  out->n = first->n;
+  out->type = first->type;
+  memcpy(out->dims, dims, sizeof dims);
+  out->values = calloc(out->n, sizeof(OrtValue *));
+  if (s->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize")) goto fail;
+  for (size_t t = 0; t < out->n; t++) {
+    void *dst = NULL;
+    CHECK(env, ST(I_CreateTensorAsOrtValue, OrtAllocator *, const int64_t *, size_t, int, OrtValue **)(s->dev_alloc, dims, 4, out->type, &out->values[t]));
+    CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(out->values[t], &dst));
+    if (total == 0) continue;
+    if (s->on_cuda) {
+      if (!cuda_ok(env, g_cuda.memset(dst, 0, total), "cudaMemset")) goto fail;
+    } else {
+      memset(dst, 0, total);
+    }
+    for (uint32_t b = 0; b < batch; b++) {
+      if (slen[b] == 0) continue;
+      void *sp = NULL;
+      CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(src[b]->values[t], &sp));
+      const size_t width = (size_t)slen[b] * head_dim * es;
+      const size_t spitch = (size_t)spad[b] * head_dim * es, dpitch = (size_t)past_len * head_dim * es;
+      const char *s0 = (const char *)sp + ((size_t)srow[b] * heads * spad[b] + (spad[b] - slen[b])) * head_dim * es;
+      char *d0 = (char *)dst + ((size_t)b * heads * past_len + (past_len - slen[b])) * head_dim * es;
+      if (s->on_cuda) {
+        if (!cuda_ok(env, g_cuda.memcpy2d(d0, dpitch, s0, spitch, width, (size_t)heads, 3 /* device to device */), "cudaMemcpy2D")) goto fail;
+      } else {
+        for (int64_t h = 0; h < heads; h++) memcpy(d0 + h * dpitch, s0 + h * spitch, width);
+      }
+    }
+  }
+  if (s->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize")) goto fail;
+  free(src); free(srow); free(spad); free(slen);
+  return wrap_kv(env, out);
+fail:
+  if (out) {
+    for (size_t t = 0; t < out->n; t++)
+      if (out->values[t]) FN(I_ReleaseValue, void, OrtValue *)(out->values[t]);
+    free(out->values);
+    free(out);
+  }
+  free(src); free(srow); free(spad); free(slen);
+  return NULL;
+}
+
+static napi_value js_free_kv(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  KvSet *kv = (KvSet *)external(env, argv[0]);
+  if (kv) kv_release(kv);
+  return NULL;
+}
+
+static napi_value js_release_session(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Session *s = (Session *)external(env, argv[0]);
+  if (!s || s->released) return NULL;
+  s->released = 1;
+  FN(I_ReleaseIoBinding, void, OrtIoBinding *)(s->binding);
+  /* KV sets still alive hold memory of the session's allocators: the session is kept until the process ends. */
+  if (s->live_kv == 0) {
+    if (s->on_cuda && s->dev_alloc) FN(I_ReleaseAllocator, void, OrtAllocator *)(s->dev_alloc);
+    FN(I_ReleaseSession, void, OrtSession *)(s->session);
+  }
+  return NULL;
+}
+
+static napi_value js_mem_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  char err[256];
+  napi_value out, a, b;
+  size_t free_b = 0, total_b = 0;
+  if (!load_cudart(err, sizeof err)) {
+    napi_throw_error(env, "CUDA_ERROR", err);
+    return NULL;
+  }
+  if (!cuda_ok(env, g_cuda.meminfo(&free_b, &total_b), "cudaMemGetInfo")) return NULL;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, (double)free_b, &a);
+  napi_create_double(env, (double)total_b, &b);
+  napi_set_element(env, out, 0, a);
+  napi_set_element(env, out, 1, b);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
+      {"createSession", NULL, js_create_session, NULL, NULL, NULL, napi_default, NULL},
+      {"run", NULL, js_run, NULL, NULL, NULL, napi_default, NULL},
+      {"assemble", NULL, js_assemble, NULL, NULL, NULL, napi_default, NULL},
+      {"freeKv", NULL, js_free_kv, NULL, NULL, NULL, napi_default, NULL},
+      {"releaseSession", NULL, js_release_session, NULL, NULL, NULL, napi_default, NULL},
+      {"memInfo", NULL, js_mem_info, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,0 +1,158 @@
+/**
+ * The decoder over the `ort_device` addon (native/ort-device), used inside the session thread. The addon drives the
+ * same libonnxruntime.so.1 that onnxruntime-node ships, through the C API's IO binding: `present.*` outputs stay in
+ * device memory (CUDA) and are fed back as `past.*`, so a decode step moves only ids, masks and logits across PCIe.
+ *
+ * KV sets live here, keyed by integer ids that the engine holds as DeviceKvRef. Ownership follows the engine's use:
+ * a set fed to a forward pass is consumed by it (freed once the pass returns), and an assembly consumes its sources
+ * and frees every other set still held (at that point every running sequence is in the assembled batch).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FleetError } from '../../common/errors';
+import { bindingDir, defaultGpuRuntimeDir } from '../device/runtime-libs';
+import { float16ToFloat32 } from './float16';
+import { discoverKv, graphTrimsLogits, LOGITS_TO_KEEP_INPUT, type KvSpec, type SessionMetadata } from './session';
+
+type Opaque = { readonly __opaque: unique symbol };
+type Feed = [name: string, type: number, dims: number[], data: ArrayBufferView];
+
+interface OrtDeviceAddon {
+  load(libonnxruntime: string): string;
+  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
+  run(session: Opaque, feeds: Feed[], pastNames: string[], past: Opaque | null, logitsName: string, presentNames: string[]): [Float32Array | Uint16Array, number[], Opaque];
+  assemble(session: Opaque, rows: Array<[Opaque, number, number, number]>, pastLen: number): Opaque;
+  freeKv(kv: Opaque): void;
+  releaseSession(session: Opaque): void;
+  memInfo(): [number, number];
+}
+
+const TYPE_INT64 = 7;
+const TYPE_BOOL = 9;
+const TYPE_NAMES: Record<number, 'float32' | 'float16' | 'int64' | 'bool'> = { 1: 'float32', 10: 'float16', 7: 'int64', 9: 'bool' };
+
+function repoRoot(from: string): string | undefined {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native', 'ort-device'))) return dir;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+/** Where the built addon is looked for: FLEETCHAT_ORT_DEVICE_ADDON, the GPU runtime directory, the repo's build/. */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const root = repoRoot(__dirname);
+  return [env.FLEETCHAT_ORT_DEVICE_ADDON ?? '', join(defaultGpuRuntimeDir(), 'ort_device.node'), root ? join(root, 'native', 'ort-device', 'build', 'ort_device.node') : ''].filter((p) => p !== '');
+}
+
+let addon: OrtDeviceAddon | undefined;
+
+/** Loads the addon (once); throws `unavailable` naming where it looked when it is not built. */
+export function loadOrtDeviceAddon(): OrtDeviceAddon {
+  if (addon) return addon;
+  const path = addonCandidates().find((p) => existsSync(p));
+  if (!path) throw new FleetError('unavailable', `the ort_device addon is not built (looked in ${addonCandidates().join(', ')}); build it with scripts/build-ort-device`, { code: 'device_unavailable' });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(path) as OrtDeviceAddon;
+  loaded.load(join(bindingDir(), 'libonnxruntime.so.1'));
+  addon = loaded;
+  return loaded;
+}
+
+export interface NativeForward {
+  batch: number;
+  seqLen: number;
+  pastLen: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  positionIds: BigInt64Array;
+  pastKv: number | null;
+  keepLogits?: number;
+}
+
+export interface NativeSession {
+  kv: KvSpec;
+  inputNames: readonly string[];
+  forward(input: NativeForward): { logits: Float32Array; vocab: number; logitsPerRow: number; presentKv: number };
+  assemble(rows: Array<{ kv: number; row: number; padded: number; length: number }>, pastLen: number): number;
+  release(): void;
+}
+
+export function openNativeSession(path: string, options: { device: 'cpu' | 'cuda'; deviceId: number; threads: number; allowTf32: boolean }): NativeSession {
+  const lib = loadOrtDeviceAddon();
+  let created: ReturnType<OrtDeviceAddon['createSession']>;
+  try {
+    created = lib.createSession(path, options.device, options.deviceId, options.threads, options.allowTf32);
+  } catch (err) {
+    const kind = options.device === 'cpu' ? 'invalid_request' : 'unavailable';
+    throw new FleetError(kind, `cannot create a ${options.device} session for ${path}: ${(err as Error).message}`, { code: options.device === 'cpu' ? 'corrupt_graph' : 'device_unavailable', cause: err });
+  }
+  const meta: SessionMetadata = {
+    inputNames: created.inputs.map((i) => i.name),
+    outputNames: created.outputs,
+    inputMetadata: created.inputs.map((i) => ({ name: i.name, isTensor: true as const, type: TYPE_NAMES[i.type] ?? 'float32', shape: i.dims.map((d) => (d < 0 ? 'dynamic' : d)) })),
+  };
+  const kv = discoverKv(meta, path);
+  const names = meta.inputNames;
+  const hasPositions = names.includes('position_ids');
+  const hasCacheBranch = names.includes('use_cache_branch');
+  const trims = graphTrimsLogits(names);
+  const kvType = kv.dtype === 'float32' ? 1 : 10;
+  const sets = new Map<number, Opaque>();
+  let nextId = 1;
+  const free = (id: number): void => {
+    const set = sets.get(id);
+    if (!set) return;
+    sets.delete(id);
+    lib.freeKv(set);
+  };
+  const keep = (set: Opaque): number => {
+    const id = nextId++;
+    sets.set(id, set);
+    return id;
+  };
+  return {
+    kv,
+    inputNames: names,
+    forward: (input) => {
+      const feeds: Feed[] = [
+        ['input_ids', TYPE_INT64, [input.batch, input.seqLen], input.inputIds],
+        ['attention_mask', TYPE_INT64, [input.batch, input.pastLen + input.seqLen], input.attentionMask],
+      ];
+      if (hasPositions) feeds.push(['position_ids', TYPE_INT64, [input.batch, input.seqLen], input.positionIds]);
+      if (hasCacheBranch) feeds.push(['use_cache_branch', TYPE_BOOL, [1], Uint8Array.of(input.pastLen > 0 ? 1 : 0)]);
+      if (trims) feeds.push([LOGITS_TO_KEEP_INPUT, TYPE_INT64, [], BigInt64Array.of(BigInt(input.keepLogits ?? 0))]);
+      const past = input.pastKv === null ? null : sets.get(input.pastKv);
+      if (input.pastKv !== null && !past) throw new FleetError('internal', `KV set ${input.pastKv} is no longer held`);
+      if (!past) {
+        const empty = kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0);
+        for (const name of kv.pastNames) feeds.push([name, kvType, [input.batch, kv.kvHeads, 0, kv.headDim], empty]);
+      }
+      let out: [Float32Array | Uint16Array, number[], Opaque];
+      try {
+        out = lib.run(created.session, feeds, kv.pastNames, past ?? null, 'logits', kv.presentNames);
+      } catch (err) {
+        throw new FleetError('generation_failed', `forward pass failed: ${(err as Error).message}`, { cause: err });
+      }
+      if (input.pastKv !== null) free(input.pastKv);
+      const [raw, dims, present] = out;
+      const logits = raw instanceof Uint16Array ? float16ToFloat32(raw) : raw;
+      return { logits, vocab: dims[dims.length - 1], logitsPerRow: dims[dims.length - 2], presentKv: keep(present) };
+    },
+    assemble: (rows, pastLen) => {
+      const sources = rows.map((r): [Opaque, number, number, number] => {
+        const set = sets.get(r.kv);
+        if (!set) throw new FleetError('internal', `KV set ${r.kv} is no longer held`);
+        return [set, r.row, r.padded, r.length];
+      });
+      const assembled = lib.assemble(created.session, sources, pastLen);
+      for (const id of [...sets.keys()]) free(id);
+      return keep(assembled);
+    },
+    release: () => {
+      for (const id of [...sets.keys()]) free(id);
+      lib.releaseSession(created.session);
+    },
+  };
+}
