@@ -13,6 +13,7 @@ import { startManager, type ManagerOptions, type RunningManager } from './manage
 import { createOperatorMetrics } from './metrics';
 import type { ReconcileContext, ReconcileResult } from './modelworker/context';
 import { FIELD_MANAGER } from './modelworker/labels';
+import { gpuImageOf } from './modelworker/render-pod';
 import { controllerDirectory } from './runtime/controller-directory';
 import { eventRecorder } from './runtime/events';
 import { kubeClient } from './runtime/kube-client';
@@ -23,6 +24,7 @@ export const operatorOptions = {
   namespace: stringOption({ flag: '--namespace', description: 'namespace to watch (default: all namespaces)', default: '' }),
   controller: stringOption({ flag: '--controller', description: 'controller gRPC address given to workers and asked for their registrations', default: 'fleetchat-controller:21001' }),
   workerImage: stringOption({ flag: '--worker-image', description: 'worker image when a ModelWorker names none', default: 'ghcr.io/fleetchat/fleetchat:latest' }),
+  workerGpuImage: stringOption({ flag: '--worker-gpu-image', description: 'image of workers that request nvidia.com/gpu (default: --worker-image with "-gpu" appended to its tag)', default: '' }),
   metricsListen: addressOption({ flag: '--metrics-listen', description: 'HTTP address for /metrics, /healthz, /readyz', default: '0.0.0.0:8080' }),
   concurrency: intOption({ flag: '--concurrency', description: 'ModelWorkers reconciled at once', default: 2, min: 1, max: 64 }),
   resyncPeriod: durationOption({ flag: '--resync-period', description: 'every ModelWorker is reconciled at least this often', default: 300_000, defaultLabel: '5m' }),
@@ -79,7 +81,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   const context: ManagerOptions['context'] = {
     kube, directory, scaleHistory: new Map(), logger, now: () => Date.now(),
     events: eventRecorder(kube.core, { component: FIELD_MANAGER, instance: identity, logger }),
-    options: { workerImage: config.workerImage, controllerAddress: config.controller, finalizerTimeoutMs: config.finalizerTimeout, pollIntervalMs: config.pollInterval },
+    options: { workerImage: config.workerImage, workerGpuImage: config.workerGpuImage || gpuImageOf(config.workerImage), controllerAddress: config.controller, finalizerTimeoutMs: config.finalizerTimeout, pollIntervalMs: config.pollInterval },
   };
   let synced = false;
   const lead = (): void => {

@@ -81,7 +81,7 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     const container = opDeployment.spec!.template.spec!.containers[0];
     expect(container.args).toEqual(['operator']);
     const cm = await o.kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: RELEASE_NS, name: `${FULLNAME}-operator` });
-    expect(cm.data).toMatchObject({ FLEETCHAT_CONTROLLER: `${FULLNAME}-controller.${RELEASE_NS}.svc:21001`, FLEETCHAT_WORKER_IMAGE: 'ghcr.io/fleetchat/fleetchat:test', FLEETCHAT_LEADER_ELECTION_NAMESPACE: RELEASE_NS });
+    expect(cm.data).toMatchObject({ FLEETCHAT_CONTROLLER: `${FULLNAME}-controller.${RELEASE_NS}.svc:21001`, FLEETCHAT_WORKER_IMAGE: 'ghcr.io/fleetchat/fleetchat:test', FLEETCHAT_WORKER_GPU_IMAGE: '', FLEETCHAT_LEADER_ELECTION_NAMESPACE: RELEASE_NS });
     const env = { ...cm.data, FLEETCHAT_IDENTITY: 'chart-operator-0', FLEETCHAT_CONTROLLER: o.controller.address, FLEETCHAT_METRICS_LISTEN: '127.0.0.1:0', FLEETCHAT_POLL_INTERVAL: '300ms' };
     const config = parseConfig(operatorOptions, [], env);
     const saKc = await serviceAccountKubeConfig(o.kc, o.env.server, o.env.caFile, RELEASE_NS, opDeployment.spec!.template.spec!.serviceAccountName!);

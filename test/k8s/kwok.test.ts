@@ -165,6 +165,10 @@ describeKwok('ModelWorker rollout onto KWOK GPU nodes', () => {
       expect(isReady(pod)).toBe(true);
       expect(pod.status?.podIP).toMatch(/^10\.244\.1\.\d+$/);
       expect(pod.spec?.containers[0].resources).toMatchObject({ requests: { [GPU]: '2' }, limits: { [GPU]: '2' } });
+      // The GPU image (the operator's --worker-image tag + "-gpu"), CUDA, TF32 off.
+      expect(pod.spec?.containers[0].image).toBe('registry.example/fleetchat:test-gpu');
+      expect(pod.spec?.containers[0].args).toEqual(expect.arrayContaining(['--device', 'cuda']));
+      expect(pod.spec?.containers[0].env).toEqual(expect.arrayContaining([{ name: 'NVIDIA_TF32_OVERRIDE', value: '0' }]));
       expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
     }
   });

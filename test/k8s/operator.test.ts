@@ -51,6 +51,8 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('operator on a real API 
     expect(deployment.spec!.replicas).toBe(2);
     expect(container.resources).toEqual({ requests: { cpu: '2', memory: '8Gi', 'nvidia.com/gpu': '1' }, limits: { memory: '16Gi', 'nvidia.com/gpu': '1' } });
     expect(pod.spec!.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    expect(container.image).toBe('registry.example/fleetchat:test-gpu');
+    expect(container.args!.slice(container.args!.indexOf('--device'), container.args!.indexOf('--device') + 2)).toEqual(['--device', 'cuda']);
     expect(pod.spec!.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(deployment.spec!.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'fleetchat-worker', 'fleetchat.dev/model-worker': 'qwen2-5-0-5b' });
     expect(service.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);

@@ -10,6 +10,8 @@ import type { Recommendation } from './autoscale';
 export interface ReconcileOptions {
   /** Worker image when a ModelWorker names none. */
   workerImage: string;
+  /** Image of workers that request nvidia.com/gpu when a ModelWorker names none. */
+  workerGpuImage: string;
   /** Controller gRPC address when a ModelWorker names none. */
   controllerAddress: string;
   /** How long the finalizer retries deregistration before letting the ModelWorker go. */

@@ -50,7 +50,7 @@ async function decideAndScale(ctx: ReconcileContext, mw: ModelWorker, spec: Vali
 }
 
 async function applyChildren(ctx: ReconcileContext, mw: ModelWorker, spec: ValidModelWorkerSpec, replicas: number): Promise<V1Deployment> {
-  const deployment = renderDeployment(mw, spec, { image: ctx.options.workerImage, controllerAddress: ctx.options.controllerAddress, replicas });
+  const deployment = renderDeployment(mw, spec, { image: ctx.options.workerImage, gpuImage: ctx.options.workerGpuImage, controllerAddress: ctx.options.controllerAddress, replicas });
   const applied = await ctx.kube.apply(deployment);
   await ctx.kube.apply(renderService(mw));
   return applied;

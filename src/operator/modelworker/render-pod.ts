@@ -5,6 +5,8 @@ import type { ValidModelWorkerSpec } from './valid-spec';
 
 export interface PodRenderOptions {
   image: string;
+  /** Image of workers that request nvidia.com/gpu (the Dockerfile's `gpu` target). */
+  gpuImage: string;
   controllerAddress: string;
 }
 
@@ -41,8 +43,10 @@ export function workerArgs(spec: ValidModelWorkerSpec, controllerAddress: string
     '--cache-dir', CACHE_DIR,
   ];
   if (spec.names.length > 0) args.push('--model-names', spec.names.join(','));
+  if (wantsGpu(spec) && !spec.extraArgs.includes('--device')) args.push('--device', 'cuda', ...(spec.gpu.allowTF32 ? ['--allow-tf32'] : []));
   if (spec.convTemplate) args.push('--conv-template', spec.convTemplate);
   const threads = cpuThreads(spec);
+  // On a GPU the CPU threads only feed the GPU; a CPU limit still caps them.
   if (threads !== undefined && !spec.extraArgs.includes('--threads')) args.push('--threads', String(threads));
   return [...args, ...spec.extraArgs];
 }
@@ -60,8 +64,27 @@ export function cpuThreads(spec: ValidModelWorkerSpec): number | undefined {
   return Math.max(1, Math.ceil(cores));
 }
 
+/**
+ * The GPU variant of an image: its tag with "-gpu" appended (`fleetchat:0.1.0` -> `fleetchat:0.1.0-gpu`, no tag ->
+ * `latest-gpu`). An image pinned by digest has no derivable variant: set --worker-gpu-image.
+ */
+export function gpuImageOf(image: string): string {
+  if (image.includes('@')) return image;
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  return colon > slash ? `${image}-gpu` : `${image}:latest-gpu`;
+}
+
+/** The worker asks for NVIDIA GPUs (request or limit above zero). */
+export function wantsGpu(spec: ValidModelWorkerSpec): boolean {
+  const raw = spec.resources.limits[GPU] ?? spec.resources.requests[GPU];
+  return raw !== undefined && raw !== '0';
+}
+
 function env(spec: ValidModelWorkerSpec): V1EnvVar[] {
   const out = [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('POD_IP', 'status.podIP')];
+  // TF32 changes greedy tokens; off unless spec.gpu.allowTF32 (the device plugin sets NVIDIA_VISIBLE_DEVICES).
+  if (wantsGpu(spec) && !spec.gpu.allowTF32) out.push({ name: 'NVIDIA_TF32_OVERRIDE', value: '0' });
   if (spec.hfTokenSecretRef) out.push({ name: 'FLEETCHAT_HF_TOKEN', valueFrom: { secretKeyRef: { name: spec.hfTokenSecretRef.name, key: spec.hfTokenSecretRef.key } } });
   const reserved = new Set(out.map((e) => e.name));
   return [...out, ...spec.env.filter((e) => !reserved.has(e.name))];
@@ -97,7 +120,7 @@ function container(spec: ValidModelWorkerSpec, options: PodRenderOptions, mounts
   const probe = (path: string): NonNullable<V1Container['readinessProbe']> => ({ httpGet: { path, port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 3 });
   return {
     name: 'worker',
-    image: spec.image ?? options.image,
+    image: spec.image ?? (wantsGpu(spec) ? options.gpuImage : options.image),
     imagePullPolicy: spec.imagePullPolicy,
     args: workerArgs(spec, spec.controllerAddress ?? options.controllerAddress),
     env: env(spec),

@@ -37,6 +37,7 @@ export interface ValidModelWorkerSpec {
   controllerAddress?: string;
   cache: { claimName?: string; sizeLimit?: string };
   extraArgs: string[];
+  gpu: { allowTF32: boolean };
 }
 
 function quantities(map: Record<string, number | string | undefined> | undefined): Quantities {
@@ -88,5 +89,6 @@ export function validSpec(mw: ModelWorker): ValidModelWorkerSpec {
     controllerAddress: spec.controllerAddress || undefined,
     cache: { claimName: spec.cache?.claimName, sizeLimit: spec.cache?.sizeLimit === undefined ? undefined : String(spec.cache.sizeLimit) },
     extraArgs: spec.extraArgs ?? [],
+    gpu: { allowTF32: spec.gpu?.allowTF32 ?? false },
   };
 }

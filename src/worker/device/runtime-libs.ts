@@ -33,8 +33,9 @@ export function bindingDir(): string {
   return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-export function defaultGpuRuntimeDir(): string {
-  return join(homedir(), '.cache', 'fleetchat', 'gpu-runtime');
+/** Where scripts/install-gpu-runtime puts the CUDA libraries and the ort_device addon. */
+export function defaultGpuRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLEETCHAT_GPU_RUNTIME || join(homedir(), '.cache', 'fleetchat', 'gpu-runtime');
 }
 
 export function cudaLibraryDirs(env: NodeJS.ProcessEnv = process.env): string[] {

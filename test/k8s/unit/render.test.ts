@@ -2,6 +2,7 @@ import { parseConfig } from '../../../src/common/config';
 import type { ModelWorker } from '../../../src/operator/api/v1alpha1/types';
 import { SPEC_HASH_ANNOTATION } from '../../../src/operator/modelworker/labels';
 import { renderDeployment, renderService } from '../../../src/operator/modelworker/render';
+import { gpuImageOf } from '../../../src/operator/modelworker/render-pod';
 import { validSpec } from '../../../src/operator/modelworker/valid-spec';
 import { workerOptions } from '../../../src/worker/main';
 import { expandArgs } from '../support/simulated-worker';
@@ -10,7 +11,7 @@ function mw(spec: Record<string, unknown>, name = 'pool'): ModelWorker {
   return { apiVersion: 'fleetchat.dev/v1alpha1', kind: 'ModelWorker', metadata: { name, namespace: 'ml', uid: 'uid-1', generation: 1 }, spec: spec as unknown as ModelWorker['spec'] };
 }
 
-const OPTIONS = { image: 'registry.example/fleetchat:1.0', controllerAddress: 'fleetchat-controller.fleetchat.svc:21001', replicas: 2 };
+const OPTIONS = { image: 'registry.example/fleetchat:1.0', gpuImage: 'registry.example/fleetchat:1.0-gpu', controllerAddress: 'fleetchat-controller.fleetchat.svc:21001', replicas: 2 };
 
 function render(spec: Record<string, unknown>) {
   const m = mw(spec);
@@ -67,6 +68,29 @@ describe('rendering a ModelWorker', () => {
     expect(c.image).toBe('mine:2');
     expect(c.args![c.args!.indexOf('--controller') + 1]).toBe('ctl:9000');
     expect(d.spec!.template.spec!.volumes).toEqual(expect.arrayContaining([{ name: 'cache', emptyDir: { sizeLimit: '10Gi' } }]));
+  });
+
+  it('runs a GPU worker on the GPU image with --device cuda and TF32 off, unless spec.gpu.allowTF32', () => {
+    const gpu = render({ model: { source: 'default' }, resources: { limits: { 'nvidia.com/gpu': 1 } } }).spec!.template.spec!.containers[0];
+    expect(gpu.image).toBe('registry.example/fleetchat:1.0-gpu');
+    expect(gpu.env).toEqual(expect.arrayContaining([{ name: 'NVIDIA_TF32_OVERRIDE', value: '0' }]));
+    const pod = { metadata: { name: 'pool-abc-12345', namespace: 'ml' }, status: { podIP: '10.1.2.3' }, spec: { containers: [gpu] } };
+    expect(parseConfig(workerOptions, expandArgs(pod, gpu).slice(1))).toMatchObject({ device: 'cuda', allowTf32: false });
+    const tf32 = render({ model: { source: 'default' }, resources: { requests: { 'nvidia.com/gpu': 1 } }, gpu: { allowTF32: true } }).spec!.template.spec!.containers[0];
+    expect(tf32.args).toEqual(expect.arrayContaining(['--device', 'cuda', '--allow-tf32']));
+    expect(tf32.env!.some((e) => e.name === 'NVIDIA_TF32_OVERRIDE')).toBe(false);
+    const cpu = render({ model: { source: 'default' }, resources: { requests: { cpu: '2' } } }).spec!.template.spec!.containers[0];
+    expect(cpu.image).toBe('registry.example/fleetchat:1.0');
+    expect(cpu.args).not.toContain('--device');
+    expect(cpu.env!.some((e) => e.name === 'NVIDIA_TF32_OVERRIDE')).toBe(false);
+    const own = render({ model: { source: 'default' }, resources: { limits: { 'nvidia.com/gpu': 1 } }, extraArgs: ['--device', 'webgpu'] }).spec!.template.spec!.containers[0];
+    expect(own.args!.filter((a) => a === '--device')).toHaveLength(1);
+  });
+
+  it('derives the GPU image from the worker image tag', () => {
+    expect(gpuImageOf('ghcr.io/fleetchat/fleetchat:0.1.0')).toBe('ghcr.io/fleetchat/fleetchat:0.1.0-gpu');
+    expect(gpuImageOf('localhost:5000/fleetchat')).toBe('localhost:5000/fleetchat:latest-gpu');
+    expect(gpuImageOf('fleetchat@sha256:abc')).toBe('fleetchat@sha256:abc');
   });
 
   it('reads the Hugging Face token from the Secret, and user env cannot override the pod identity', () => {

@@ -100,7 +100,7 @@ export const SPEC_SCHEMA: SchemaProps = {
     nodeSelector: stringMap('Node labels the worker pods must match.', 32),
     tolerations: TOLERATIONS,
     affinity: { type: 'object', description: 'Pod affinity rules (core/v1 Affinity).', 'x-kubernetes-preserve-unknown-fields': true, tsType: 'V1Affinity' },
-    image: { type: 'string', maxLength: 512, description: 'Worker image. Default: the operator\'s --worker-image.' },
+    image: { type: 'string', maxLength: 512, description: 'Worker image. Default: the operator\'s --worker-image, or --worker-gpu-image for workers that request nvidia.com/gpu.' },
     imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'] },
     env: ENV,
     controllerAddress: { type: 'string', maxLength: 260, pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$', description: 'host:port of the fleetchat controller. Default: the operator\'s --controller.' },
@@ -111,6 +111,12 @@ export const SPEC_SCHEMA: SchemaProps = {
       properties: { claimName: { type: 'string', pattern: DNS_LABEL, maxLength: 253 }, sizeLimit: QUANTITY },
     },
     extraArgs: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 1024 }, description: 'Extra `fleetchat worker` flags, e.g. ["--threads", "8"].' },
+    gpu: {
+      type: 'object',
+      title: 'ModelWorkerGpu',
+      description: 'Workers that request nvidia.com/gpu run the GPU image with --device cuda, one GPU each.',
+      properties: { allowTF32: { type: 'boolean', default: false, description: 'Let CUDA use TF32 matrix math (faster fp32; greedy tokens may differ from the CPU). Default: off (NVIDIA_TF32_OVERRIDE=0).' } },
+    },
   },
 };
 

@@ -34,7 +34,7 @@ export interface ModelWorkerSpec {
    */
   affinity?: V1Affinity;
   /**
-   * Worker image. Default: the operator's --worker-image.
+   * Worker image. Default: the operator's --worker-image, or --worker-gpu-image for workers that request nvidia.com/gpu.
    */
   image?: string;
   imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
@@ -55,6 +55,7 @@ export interface ModelWorkerSpec {
    * @maxItems 32
    */
   extraArgs?: string[];
+  gpu?: ModelWorkerGpu;
 }
 /**
  * What the workers serve.
@@ -129,6 +130,15 @@ export interface ModelWorkerResources {
 export interface ModelWorkerCache {
   claimName?: string;
   sizeLimit?: number | string;
+}
+/**
+ * Workers that request nvidia.com/gpu run the GPU image with --device cuda, one GPU each.
+ */
+export interface ModelWorkerGpu {
+  /**
+   * Let CUDA use TF32 matrix math (faster fp32; greedy tokens may differ from the CPU). Default: off (NVIDIA_TF32_OVERRIDE=0).
+   */
+  allowTF32?: boolean;
 }
 
 /**

@@ -1,0 +1,63 @@
+"""The peer of `npm run bench:gpu`: Hugging Face transformers `generate` (the engine behind FastChat's model_worker)
+on the same GPU, the same model (built from our config.json + model.safetensors), the same prompts and lengths.
+
+  python3 hf_peer.py '{"model": DIR, "dtype": "float32", "batches": [1, 8], "promptLen": 64, "newTokens": 128}'
+
+Prints one JSON line per batch size: ttft_ms, prefill_tok_s, decode_tok_s, tokens (row 0).
+TF32 is off (as for fleetchat: NVIDIA_TF32_OVERRIDE=0 and torch's own switches).
+"""
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("NVIDIA_TF32_OVERRIDE", "0")
+import torch  # noqa: E402
+from transformers import AutoModelForCausalLM  # noqa: E402
+
+
+def prompt_ids(row, length, vocab):
+    return [256 + ((row * 7919 + i * 104729) % min(vocab - 512, 40000)) for i in range(length)]
+
+
+def timed_generate(model, ids, new_tokens):
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    out = model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=new_tokens,
+        min_new_tokens=new_tokens,
+        do_sample=False,
+        pad_token_id=0,
+    )
+    torch.cuda.synchronize()
+    return time.perf_counter() - t0, out
+
+
+def main():
+    args = json.loads(sys.argv[1])
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[args["dtype"]]
+    model = AutoModelForCausalLM.from_pretrained(args["model"], dtype=dtype, attn_implementation="sdpa").to("cuda").eval()
+    vocab = model.config.vocab_size
+    print(json.dumps({"kind": "info", "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__, "dtype": args["dtype"]}), flush=True)
+    length, new_tokens = args["promptLen"], args["newTokens"]
+    with torch.inference_mode():
+        for batch in args["batches"]:
+            ids = torch.tensor([prompt_ids(r, length, vocab) for r in range(batch)], device="cuda")
+            timed_generate(model, ids, 4)  # warm-up at this batch size
+            ttft, _ = timed_generate(model, ids, 1)
+            total, out = timed_generate(model, ids, new_tokens)
+            decode_s = max(total - ttft, 1e-9)
+            print(json.dumps({
+                "kind": "result", "batch": batch, "promptLen": length, "newTokens": new_tokens,
+                "ttft_ms": ttft * 1000, "prefill_tok_s": batch * length / ttft,
+                "decode_tok_s": batch * (new_tokens - 1) / decode_s,
+                "tokens": [out[0, length:].tolist()],
+            }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
