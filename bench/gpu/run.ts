@@ -153,9 +153,10 @@ async function main(): Promise<void> {
   process.stderr.write(`bench:gpu on ${gpu}: models ${MODELS.join(', ')}, batches ${BATCHES.join('/')}, prompt ${PROMPT}, new ${NEW}\n`);
   const rows: Row[] = [];
   const equality: Record<string, boolean> = {};
-  for (const name of MODELS) {
-    const dir = await ensureModel(name);
-    for (const dtype of DTYPES) {
+  // fp32 of every model first, then fp16 (the conversion is the slow part).
+  for (const dtype of DTYPES) {
+    for (const name of MODELS) {
+      const dir = await ensureModel(name);
       if (dtype === 'fp16' && !(await ensureFp16(dir))) continue;
       await measureOurs(name, dir, dtype, rows, equality);
       try {
