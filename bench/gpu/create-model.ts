@@ -1,6 +1,6 @@
 /** Generates a benchmark model for bench:gpu (a child process, so run.ts works from sources or from a bundle). */
-import { createTinyModel } from '../../src/worker/model/tiny/create-tiny-model';
-import type { TinyModelOptions } from '../../src/worker/model/tiny/create-tiny-model';
+import { createTinyModel } from '../../src/model/tiny/create-tiny-model';
+import type { TinyModelOptions } from '../../src/model/tiny/create-tiny-model';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as TinyModelOptions;
 createTinyModel(options)

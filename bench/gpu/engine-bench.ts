@@ -11,8 +11,8 @@ import { createLogger, silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { parseDevice } from '../../src/worker/device/device-spec';
 import { applyTf32Policy, describeDevice, resolveDevice } from '../../src/worker/device/execution-provider';
-import { loadGenerationRuntime } from '../../src/worker/model/load';
-import type { WeightVariant } from '../../src/worker/model/files';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
+import type { WeightVariant } from '../../src/worker/loader/files';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 

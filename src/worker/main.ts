@@ -18,6 +18,7 @@ import type { ModelRuntime } from './runtime';
 import { createWorkerService, workerStatus } from './service';
 import { DEVICE_CHOICES, parseDevice } from './device/device-spec';
 import { applyTf32Policy, describeDevice, resolveDevice } from './device/execution-provider';
+import { registerGpuMetrics } from './device/gpu-metrics';
 
 export const workerOptions = {
   model: stringOption({ flag: '--model', description: 'model directory, hf:ORG/NAME[@REV], or "default" for the embedded model', default: DEFAULT_SOURCE }),
@@ -96,6 +97,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
   const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
+  registerGpuMetrics(registry, device);
   const chosen = await chooseModel(config, deps, logger);
   const runtime = await loadRuntime({
     dir: chosen.dir,

@@ -17,7 +17,11 @@ import { openDecoderSession } from '../../src/worker/engine/session';
 import { startWorker, workerOptions } from '../../src/worker/main';
 import { runCli } from '../support/cli';
 import { tinyModel } from '../support/models';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { graphBytes, gpuKvBudgetBytes } from '../../src/worker/device/kv-budget';
+import { registerGpuMetrics } from '../../src/worker/device/gpu-metrics';
+import { createRegistry } from '../../src/common/metrics';
 
 function logLines(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
   const stream = new PassThrough();
@@ -115,5 +119,34 @@ describe('resolving a GPU that is present', () => {
     const preset: NodeJS.ProcessEnv = { NVIDIA_TF32_OVERRIDE: '1' };
     applyTf32Policy(cuda, preset);
     expect(preset.NVIDIA_TF32_OVERRIDE).toBe('1');
+  });
+});
+
+describe('KV budget on the GPU', () => {
+  it('is the GPU memory less the weights and a workspace, never below 256 MiB', () => {
+    const GiB = 2 ** 30;
+    expect(gpuKvBudgetBytes(80 * GiB, 3.7 * GiB)).toBe(Math.floor(0.9 * 80 * GiB - 3.7 * GiB - 2 * GiB));
+    expect(gpuKvBudgetBytes(8 * GiB, 20 * GiB)).toBe(256 * 2 ** 20);
+  });
+
+  it('counts a graph with its external data', async () => {
+    const dir = await tinyModel();
+    const onnx = join(dir, 'onnx', 'model.onnx');
+    expect(graphBytes(onnx)).toBe(statSync(onnx).size);
+  });
+});
+
+describe('GPU metrics', () => {
+  it('exports the GPU memory and utilisation of the worker\'s GPU, and nothing on the CPU', async () => {
+    const gpu = { index: 0, name: 'NVIDIA H100 80GB HBM3', memoryBytes: 80 * 2 ** 30, usedBytes: 5 * 2 ** 30, utilization: 37 };
+    const registry = createRegistry();
+    registerGpuMetrics(registry, { kind: 'cuda', deviceId: 0, requested: 'cuda', gpuName: gpu.name, gpuMemoryBytes: gpu.memoryBytes, allowTf32: false }, () => [gpu]);
+    const text = await registry.metrics();
+    expect(text).toContain(`fleetchat_worker_gpu_memory_used_bytes{gpu="NVIDIA H100 80GB HBM3",device="cuda:0"} ${5 * 2 ** 30}`);
+    expect(text).toContain(`fleetchat_worker_gpu_memory_total_bytes{gpu="NVIDIA H100 80GB HBM3",device="cuda:0"} ${80 * 2 ** 30}`);
+    expect(text).toContain('fleetchat_worker_gpu_utilization_ratio{gpu="NVIDIA H100 80GB HBM3",device="cuda:0"} 0.37');
+    const cpu = createRegistry();
+    registerGpuMetrics(cpu, { kind: 'cpu', deviceId: 0, requested: 'cpu', gpuName: '', gpuMemoryBytes: 0, allowTf32: false }, () => [gpu]);
+    expect(await cpu.metrics()).not.toContain('fleetchat_worker_gpu');
   });
 });

@@ -11,6 +11,7 @@ import { Scheduler, type EngineObserver } from '../engine/scheduler';
 import type { TokenInfoSource } from '../engine/sequence';
 import { openThreadedDecoderSession } from '../engine/session-thread';
 import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
+import { graphBytes, gpuKvBudgetBytes } from '../device/kv-budget';
 import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
 import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
 import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
@@ -118,7 +119,8 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     maxConcurrency: options.maxConcurrency,
     maxQueue: options.maxQueue,
     maxPrefillTokens: options.maxPrefillTokens,
-    maxKvBytes: options.maxKvBytes ?? defaultKvBudgetBytes(),
+    // With the cache on the GPU the budget is GPU memory; otherwise (CPU, or KV via the host) half the host's.
+    maxKvBytes: options.maxKvBytes ?? (session.kvOnDevice && device.gpuMemoryBytes > 0 ? gpuKvBudgetBytes(device.gpuMemoryBytes, graphBytes(onnxPath)) : defaultKvBudgetBytes()),
     contextLength: config.contextLength,
     eosTokenIds: eos,
     vocab: config.vocabSize,
