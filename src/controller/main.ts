@@ -1,11 +1,12 @@
 /** `fleetchat controller`: the worker registry and dispatcher as a gRPC server. */
-import { addressOption, durationOption, enumOption, stringOption, type ConfigOf } from '../common/config';
+import { addressOption, durationOption, enumOption, intOption, stringOption, type ConfigOf } from '../common/config';
+import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
 import { ControllerService } from '../common/gen/controller';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { Counter, Gauge, createRegistry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
-import { WorkerRegistry } from './registry';
+import { DEFAULT_MAX_WORKERS, WorkerRegistry } from './registry';
 import { createControllerService } from './service';
 
 export const controllerOptions = {
@@ -14,7 +15,9 @@ export const controllerOptions = {
   dispatch: enumOption({ flag: '--dispatch', description: 'worker choice per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery'] as const }),
   heartbeatInterval: durationOption({ flag: '--heartbeat-interval', description: 'heartbeat period asked of workers', default: 45_000, defaultLabel: '45s' }),
   heartbeatExpiry: durationOption({ flag: '--heartbeat-expiry', description: 'silence after which a worker is removed', default: 90_000, defaultLabel: '90s' }),
+  maxWorkers: intOption({ flag: '--max-workers', description: 'registered workers at most (further registrations are refused)', default: DEFAULT_MAX_WORKERS, min: 1 }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level (trace, debug, info, warn, error)', default: 'info' }),
+  ...clusterSecurityOptions,
 };
 
 export type ControllerConfig = ConfigOf<typeof controllerOptions>;
@@ -28,10 +31,12 @@ export interface RunningController {
 }
 
 export async function startController(config: ControllerConfig, logger: Logger): Promise<RunningController> {
-  const registry = new WorkerRegistry(config.heartbeatExpiry);
+  const security = loadClusterSecurity(config);
+  const registry = new WorkerRegistry(config.heartbeatExpiry, Date.now, config.maxWorkers);
   const metrics = createRegistry();
   new Gauge({ name: 'fleetchat_controller_workers', help: 'Registered workers', registers: [metrics], collect() { this.set(registry.size); } });
   const dispatches = new Counter({ name: 'fleetchat_controller_dispatch_total', help: 'GetWorkerAddress answers', labelNames: ['result'], registers: [metrics] });
+  const refusals = new Counter({ name: 'fleetchat_controller_refusals_total', help: 'Calls and registrations refused by the security layer, by reason', labelNames: ['reason'], registers: [metrics] });
   const expired = new Counter({ name: 'fleetchat_controller_expired_workers_total', help: 'Workers removed for silence', registers: [metrics] });
   const service = createControllerService({
     registry,
@@ -40,8 +45,16 @@ export async function startController(config: ControllerConfig, logger: Logger):
     heartbeatIntervalMs: config.heartbeatInterval,
     expiryMs: config.heartbeatExpiry,
     onDispatch: (_model, ok) => dispatches.inc({ result: ok ? 'ok' : 'not_found' }),
+    onRefused: (reason) => refusals.inc({ reason }),
   });
-  const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Controller', definition: ControllerService, implementation: service.implementation }], logger });
+  const grpc = await startGrpcServer({
+    address: config.listen,
+    services: [{ name: 'fleetchat.v1.Controller', definition: ControllerService, implementation: service.implementation }],
+    logger,
+    security,
+    onRefused: (r) => refusals.inc({ reason: r.reason }),
+  });
+  logger.info({ security: security.mode }, 'internal gRPC security');
   const sweep = setInterval(() => {
     const gone = registry.expire();
     if (gone.length > 0) {

@@ -5,13 +5,19 @@
 import { WorkerEventType, WorkerInfo, type WorkerEvent } from '../common/gen/controller';
 import type { WorkerStatus } from '../common/gen/worker';
 import { FleetError } from '../common/errors';
+import { AdmissionError } from './admission';
 
 export interface RegistryEntry {
   info: WorkerInfo;
   lastHeartbeatMs: number;
   /** Requests dispatched since the last heartbeat (FastChat adds them to the queue length). */
   dispatchedSinceBeat: number;
+  /** Identity that registered the worker id ('' when callers are not identified). */
+  owner: string;
 }
+
+/** Default cap on registered workers (`--max-workers`). */
+export const DEFAULT_MAX_WORKERS = 4096;
 
 export type RegistryListener = (event: WorkerEvent) => void;
 
@@ -22,16 +28,20 @@ export class WorkerRegistry {
   constructor(
     private readonly expiryMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxWorkers = DEFAULT_MAX_WORKERS,
   ) {}
 
-  register(info: WorkerInfo): RegistryEntry {
+  register(info: WorkerInfo, owner = ''): RegistryEntry {
     if (!info.workerId) throw new FleetError('invalid_request', 'worker.worker_id is required', { param: 'worker.worker_id' });
     if (!/^.+:\d{1,5}$/.test(info.address)) throw new FleetError('invalid_request', `worker.address must be host:port, got '${info.address}'`, { param: 'worker.address' });
     if (info.modelNames.length === 0 || info.modelNames.some((n) => n.trim() === '')) {
       throw new FleetError('invalid_request', 'worker.model_names must list at least one non-empty name', { param: 'worker.model_names' });
     }
     const existed = this.workers.has(info.workerId);
-    const entry: RegistryEntry = { info: this.stamp(info), lastHeartbeatMs: this.now(), dispatchedSinceBeat: 0 };
+    if (!existed && this.workers.size >= this.maxWorkers) {
+      throw new AdmissionError('registry_full', 'overloaded', `the controller holds its maximum of ${this.maxWorkers} workers (--max-workers)`);
+    }
+    const entry: RegistryEntry = { info: this.stamp(info), lastHeartbeatMs: this.now(), dispatchedSinceBeat: 0, owner };
     this.workers.set(info.workerId, entry);
     this.emit(existed ? WorkerEventType.WORKER_EVENT_TYPE_UPDATED : WorkerEventType.WORKER_EVENT_TYPE_ADDED, entry.info);
     return entry;

@@ -14,6 +14,9 @@ import {
 } from '../common/gen/controller';
 import { modelTotals } from '../common/dispatch';
 import { toServiceError } from '../common/grpc/status';
+import { peerIdentity } from '../common/grpc/credentials';
+import { describeIdentity } from '../common/grpc/identity';
+import { AdmissionError, checkOwner, checkRegistration, ownerOf, type Caller, type RefusalReason } from './admission';
 import type { Logger } from '../common/log';
 import { chooseWorker, type DispatchMethodName } from './dispatch';
 import type { WorkerRegistry } from './registry';
@@ -25,14 +28,18 @@ export interface ControllerServiceOptions {
   heartbeatIntervalMs: number;
   expiryMs: number;
   onDispatch?: (model: string, ok: boolean) => void;
+  /** A registration, heartbeat or removal refused by the admission rules (already logged). */
+  onRefused?: (reason: RefusalReason) => void;
   random?: () => number;
 }
 
-function unary<Req, Res>(fn: (req: Req) => Res): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
+function unary<Req, Res>(fn: (req: Req, caller: Caller) => Res, onError?: (err: unknown, caller: Caller) => void): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
   return (call, cb) => {
+    const caller: Caller = { identity: peerIdentity(call), peer: call.getPeer() };
     try {
-      cb(null, fn(call.request));
+      cb(null, fn(call.request, caller));
     } catch (err) {
+      onError?.(err, caller);
       cb(toServiceError(err));
     }
   };
@@ -92,19 +99,29 @@ export interface ControllerServiceHandle {
 export function createControllerService(options: ControllerServiceOptions): ControllerServiceHandle {
   const { registry } = options;
   const watches = new Set<WatchCall>();
+  const refused = (err: unknown, caller: Caller): void => {
+    if (!(err instanceof AdmissionError)) return;
+    options.logger.warn({ reason: err.reason, peer: caller.peer, identity: describeIdentity(caller.identity), error: err.message }, 'worker registration refused');
+    options.onRefused?.(err.reason);
+  };
   const implementation: ControllerServer = {
-    registerWorker: unary((req) => {
+    registerWorker: unary((req, caller) => {
       if (!req.worker) throw new FleetError('invalid_request', 'worker is required', { param: 'worker' });
-      registry.register(req.worker);
-      options.logger.info({ workerId: req.worker.workerId, address: req.worker.address, models: req.worker.modelNames }, 'worker registered');
+      checkRegistration(req.worker, caller, registry.get(req.worker.workerId)?.owner);
+      registry.register(req.worker, ownerOf(caller));
+      options.logger.info({ workerId: req.worker.workerId, address: req.worker.address, models: req.worker.modelNames, identity: describeIdentity(caller.identity) }, 'worker registered');
       return { heartbeatIntervalMs: options.heartbeatIntervalMs, expiryMs: options.expiryMs };
-    }),
-    heartbeat: unary((req) => ({ known: registry.heartbeat(req.workerId, req.status) })),
-    deregisterWorker: unary((req) => {
+    }, refused),
+    heartbeat: unary((req, caller) => {
+      checkOwner(req.workerId, caller, registry.get(req.workerId)?.owner);
+      return { known: registry.heartbeat(req.workerId, req.status) };
+    }, refused),
+    deregisterWorker: unary((req, caller) => {
+      checkOwner(req.workerId, caller, registry.get(req.workerId)?.owner);
       const removed = registry.deregister(req.workerId);
       if (removed) options.logger.info({ workerId: req.workerId }, 'worker deregistered');
       return { removed };
-    }),
+    }, refused),
     listModels: unary(() => listModels(registry)),
     listWorkers: unary((req) => ({ workers: registry.list(req.model || undefined).map((e) => e.info) })),
     getWorkerAddress: unary((req) => getWorkerAddress(options, req)),

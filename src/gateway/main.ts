@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { addressOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
 import type { RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
+import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
 import { createRegistry } from '../common/metrics';
 import type { GatewayContext } from './context';
 import { createGatewayMetrics } from './metrics';
@@ -28,6 +29,7 @@ export const gatewayOptions = {
   dispatch: enumOption({ flag: '--dispatch', description: 'worker choice: locally from the live view (shortest_queue, lottery) or by the controller per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery', 'controller'] as const }),
   workerAttempts: intOption({ flag: '--worker-attempts', description: 'workers tried before the first token', default: 3, min: 1, max: 10 }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  ...clusterSecurityOptions,
   ...arenaOptions,
   ...uiOptions,
 };
@@ -46,8 +48,9 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, logger: Logger, extraRoutes?: (app: FastifyInstance, ctx: GatewayContext) => Promise<void> | void): Promise<RunningGateway> {
   const arena = await openArena(config, logger);
   const registry = createRegistry();
-  const view = new ControllerView(config.controller, logger, config.dispatch);
-  const pool = new WorkerPool();
+  const security = loadClusterSecurity(config);
+  const view = new ControllerView(config.controller, logger, config.dispatch, 5000, security);
+  const pool = new WorkerPool(security);
   const ctx: GatewayContext = {
     view,
     pool,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { addressOption, boolOption, durationOption, intOption, stringOption, type ConfigOf } from '../common/config';
+import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
 import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
@@ -41,6 +42,7 @@ export const operatorOptions = {
   retryPeriod: durationOption({ flag: '--retry-period', description: 'how often candidates try and leaders renew', default: 2000, defaultLabel: '2s' }),
   identity: stringOption({ flag: '--identity', description: 'this replica\'s identity in the Lease (default: hostname + random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  ...clusterSecurityOptions,
 };
 
 export type OperatorConfig = ConfigOf<typeof operatorOptions>;
@@ -77,7 +79,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   let manager: RunningManager | undefined;
   const metrics = createOperatorMetrics(registry, () => manager?.queue.length ?? 0);
   const kube = kubeClient(kc, FIELD_MANAGER);
-  const directory = controllerDirectory(config.controllerTimeout);
+  const directory = controllerDirectory(config.controllerTimeout, loadClusterSecurity(config).client('controller'));
   const context: ManagerOptions['context'] = {
     kube, directory, scaleHistory: new Map(), logger, now: () => Date.now(),
     events: eventRecorder(kube.core, { component: FIELD_MANAGER, instance: identity, logger }),

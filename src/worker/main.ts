@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { addressOption, boolOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
 import { FleetError } from '../common/errors';
 import { WorkerService } from '../common/gen/worker';
+import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
@@ -44,6 +45,7 @@ export const workerOptions = {
   labels: listOption({ flag: '--labels', description: 'labels reported to the controller, k=v,... (e.g. fleetchat.dev/model-worker=ns/name)', default: [] }),
   workerId: stringOption({ flag: '--worker-id', description: 'unique id (default: host-pid-random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  ...clusterSecurityOptions,
 };
 
 export type WorkerConfig = ConfigOf<typeof workerOptions>;
@@ -91,6 +93,7 @@ async function chooseModel(config: WorkerConfig, deps: WorkerDeps, logger: Logge
 
 export async function startWorker(config: WorkerConfig, logger: Logger, deps: WorkerDeps = {}): Promise<RunningWorker> {
   const labels = parseLabels(config.labels);
+  const security = loadClusterSecurity(config);
   const device = resolveDevice(parseDevice(config.device), { allowTf32: config.allowTf32, logger });
   applyTf32Policy(device);
   logger.info({ device: describeDevice(device), executionProvider: device.kind, gpu: device.gpuName || undefined, gpuMemoryBytes: device.gpuMemoryBytes || undefined, tf32: device.kind === 'cuda' ? device.allowTf32 : undefined }, 'execution provider selected');
@@ -116,7 +119,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
   });
   loaded.runtime = runtime;
   const service = createWorkerService({ runtime, logger, metrics });
-  const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger });
+  const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger, security });
   let draining = false;
   const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining });
   const workerId = config.workerId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -128,6 +131,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         status: () => workerStatus(runtime),
         logger,
         heartbeatIntervalMs: config.heartbeatInterval,
+        security: security.client('controller'),
       })
     : undefined;
   logger.info({ workerId, address, models: runtime.info.modelNames, controller: config.controller || 'none' }, 'worker ready');

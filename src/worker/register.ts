@@ -7,6 +7,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { ControllerClient, WorkerInfo } from '../common/gen/controller';
 import type { WorkerStatus } from '../common/gen/worker';
 import { createClient, unary } from '../common/grpc/client';
+import type { ClientSecurity } from '../common/grpc/credentials';
 import type { Logger } from '../common/log';
 
 export interface RegistrationOptions {
@@ -18,6 +19,8 @@ export interface RegistrationOptions {
   /** Heartbeat period; the controller's answer to RegisterWorker may shorten it. */
   heartbeatIntervalMs: number;
   callTimeoutMs?: number;
+  /** Client credentials for the controller (plaintext when omitted). */
+  security?: ClientSecurity;
 }
 
 export interface Registration {
@@ -29,7 +32,7 @@ export interface Registration {
 }
 
 export function startRegistration(options: RegistrationOptions): Registration {
-  const client = createClient(ControllerClient, options.controllerAddress);
+  const client = createClient(ControllerClient, options.controllerAddress, {}, options.security);
   const timeoutMs = options.callTimeoutMs ?? 5000;
   const log = options.logger.child({ controller: options.controllerAddress });
   let stopped = false;

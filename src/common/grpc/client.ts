@@ -1,6 +1,7 @@
 /** gRPC client helpers: channel options with keepalive, deadlines on every call, promisified unary calls. */
-import { credentials, type ChannelOptions, type ClientUnaryCall, type Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ClientOptions, type ChannelOptions, type ClientUnaryCall, type Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError, type FleetError } from '../errors';
+import { PLAINTEXT, type ClientSecurity } from './credentials';
 
 export const KEEPALIVE_CLIENT_OPTIONS: ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
@@ -14,12 +15,15 @@ export const KEEPALIVE_CLIENT_OPTIONS: ChannelOptions = {
 export const insecure = credentials.createInsecure;
 
 export interface ClientConstructor<C> {
-  new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: ChannelOptions): C;
+  new (address: string, creds: ChannelCredentials, options?: Partial<ClientOptions>): C;
 }
 
-/** Creates a generated ts-proto client with our channel options. */
-export function createClient<C>(Ctor: ClientConstructor<C>, address: string, options: ChannelOptions = {}): C {
-  return new Ctor(address, credentials.createInsecure(), { ...KEEPALIVE_CLIENT_OPTIONS, ...options });
+/**
+ * Creates a generated ts-proto client with our channel options; `security` comes from
+ * `ClusterSecurity.client(peerRole)` (plaintext when omitted).
+ */
+export function createClient<C>(Ctor: ClientConstructor<C>, address: string, options: ChannelOptions = {}, security: ClientSecurity = PLAINTEXT.client()): C {
+  return new Ctor(address, security.credentials, { ...KEEPALIVE_CLIENT_OPTIONS, ...options, ...security.options });
 }
 
 /** A deadline `ms` from now. */

@@ -2,10 +2,12 @@
  * gRPC server lifecycle: bind, register services plus the standard health service, and shut down
  * gracefully (health NOT_SERVING, stop accepting, drain in-flight calls up to a grace period, then force).
  */
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import { HealthRegistry, HealthServiceDefinition } from './health';
+import { PLAINTEXT, type ClusterSecurity, type Refusal } from './credentials';
+import { describeIdentity } from './identity';
 
 export interface ServiceBinding {
   /** Fully-qualified service name, e.g. `fleetchat.v1.Worker` (used for health status). */
@@ -21,10 +23,14 @@ export interface GrpcServerOptions {
   logger?: Logger;
   /** Max message size in bytes (both directions). */
   maxMessageBytes?: number;
-  /** TLS (ServerCredentials.createSsl); plaintext when absent. */
+  /** Server credentials that replace `security`'s (a public TLS port: no client certificates, no cluster roles). */
   credentials?: ServerCredentials;
   /** Adds more services before binding (e.g. server reflection). */
   configure?: (server: Server) => void;
+  /** mTLS / shared token / plaintext (default). */
+  security?: ClusterSecurity;
+  /** Called for every call refused by the security layer (after it is logged). */
+  onRefused?: (refusal: Refusal) => void;
 }
 
 export interface RunningGrpcServer {
@@ -54,7 +60,12 @@ function hostOf(address: string): string {
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const logger = options.logger ?? silentLogger();
   const maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  const security = (options.security ?? PLAINTEXT).server((refusal) => {
+    logger.warn({ reason: refusal.reason, method: refusal.method, peer: refusal.peer, identity: describeIdentity(refusal.identity) }, 'gRPC call refused');
+    options.onRefused?.(refusal);
+  });
   const server = new Server({
+    interceptors: security.interceptors,
     ...KEEPALIVE_SERVER_OPTIONS,
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
@@ -64,13 +75,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   for (const s of options.services) server.addService(s.definition, s.implementation);
   options.configure?.(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, options.credentials ?? ServerCredentials.createInsecure(), (err, boundPort) => {
+    server.bindAsync(options.address, options.credentials ?? security.credentials, (err, boundPort) => {
       if (err) reject(new Error(`binding gRPC server to ${options.address}: ${err.message}`, { cause: err }));
       else resolve(boundPort);
     });
   });
   const address = `${hostOf(options.address)}:${port}`;
-  logger.info({ address, services: options.services.map((s) => s.name), tls: options.credentials !== undefined }, 'gRPC server listening');
+  logger.info({ address, services: options.services.map((s) => s.name), tls: options.credentials !== undefined || (options.security ?? PLAINTEXT).mode === 'mtls' }, 'gRPC server listening');
   let closing: Promise<void> | undefined;
   const shutdown = (graceMs = 10_000): Promise<void> => {
     closing ??= drain(server, health, graceMs, logger);

@@ -8,6 +8,7 @@ import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
 import { chooseCandidate, modelTotals, type DispatchMethodName, type ModelTotals } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
+import { PLAINTEXT, type ClusterSecurity } from '../../common/grpc/credentials';
 import type { Logger } from '../../common/log';
 
 export type ModelSummary = ModelTotals;
@@ -32,8 +33,9 @@ export class ControllerView {
     private readonly logger: Logger,
     private readonly dispatch: GatewayDispatch = 'shortest_queue',
     private readonly callTimeoutMs = 5000,
+    security: ClusterSecurity = PLAINTEXT,
   ) {
-    this.client = createClient(ControllerClient, address);
+    this.client = createClient(ControllerClient, address, {}, security.client('controller'));
     this.connectedOnce = new Promise((resolve) => {
       this.markConnected = resolve;
     });

@@ -1,14 +1,17 @@
 /** One gRPC channel per worker address, reused by every request. */
 import { WorkerClient } from '../../common/gen/worker';
 import { createClient } from '../../common/grpc/client';
+import { PLAINTEXT, type ClusterSecurity } from '../../common/grpc/credentials';
 
 export class WorkerPool {
   private readonly clients = new Map<string, WorkerClient>();
 
+  constructor(private readonly security: ClusterSecurity = PLAINTEXT) {}
+
   get(address: string): WorkerClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = createClient(WorkerClient, address, { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 });
+      client = createClient(WorkerClient, address, { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 }, this.security.client('worker'));
       this.clients.set(address, client);
     }
     return client;

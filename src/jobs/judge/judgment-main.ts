@@ -9,6 +9,7 @@ import { BENCH_OPTIONS, benchDirOf, createJudgeCore, JUDGE_ENDPOINT_OPTIONS, LOG
 import { optionalIntOption } from '../../common/config';
 import { withInterrupt } from './interrupt';
 import { connectJudge } from './remote-judge';
+import { clusterSecurityOptions, loadClusterSecurity } from '../../common/grpc/credentials';
 
 const optionalAddress = (flag: string, description: string): OptionSpec<string | undefined> => {
   const spec = addressOption({ flag, description, default: '' });
@@ -29,6 +30,7 @@ export const GEN_JUDGMENT_OPTIONS = {
   judgeRpcTimeout: durationOption({ flag: '--judge-rpc-timeout', description: 'deadline of one remote Judge RPC (both games of a pair and their retries)', default: 1_800_000, defaultLabel: '30m' }),
   ...JUDGE_ENDPOINT_OPTIONS,
   ...LOG_OPTIONS,
+  ...clusterSecurityOptions,
 };
 
 export type GenJudgmentConfig = ConfigOf<typeof GEN_JUDGMENT_OPTIONS>;
@@ -38,7 +40,7 @@ function judgeFor(config: GenJudgmentConfig, logger: Logger): { api: JudgeApi; c
   if (config.judgeFile !== JUDGE_ENDPOINT_OPTIONS.judgeFile.default) {
     logger.warn({ judgeFile: config.judgeFile, judgeAddress: config.judgeAddress }, '--judge-file is not used with --judge-address: the service judges with its own prompt file');
   }
-  const remote = connectJudge(config.judgeAddress, config.judgeRpcTimeout);
+  const remote = connectJudge(config.judgeAddress, config.judgeRpcTimeout, loadClusterSecurity(config).client('judge'));
   return { api: remote, close: () => remote.close() };
 }
 

@@ -3,6 +3,7 @@ import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } f
 import { fromGrpcError } from '../../common/errors';
 import { JudgeClient, type PairwiseRequest, type PairwiseResponse, type SingleGradeRequest, type SingleGradeResponse } from '../../common/gen/judge';
 import { createClient, deadlineIn } from '../../common/grpc/client';
+import type { ClientSecurity } from '../../common/grpc/credentials';
 import type { JudgeApi } from './judge-api';
 
 export interface RemoteJudge extends JudgeApi {
@@ -31,8 +32,8 @@ function callUnary<Req, Res>(method: Unary<Req, Res>, request: Req, timeoutMs: n
 }
 
 /** `timeoutMs` bounds each RPC (a pairwise RPC includes both games and their retries). */
-export function connectJudge(address: string, timeoutMs: number): RemoteJudge {
-  const client = createClient(JudgeClient, address);
+export function connectJudge(address: string, timeoutMs: number, security?: ClientSecurity): RemoteJudge {
+  const client = createClient(JudgeClient, address, {}, security);
   return {
     gradeSingle: (request: SingleGradeRequest, signal?: AbortSignal): Promise<SingleGradeResponse> =>
       callUnary<SingleGradeRequest, SingleGradeResponse>(client.gradeSingle.bind(client), request, timeoutMs, signal),

@@ -8,6 +8,7 @@ import type { Logger } from '../../common/log';
 import { createRegistry } from '../../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../../common/ops-server';
 import { onShutdown } from '../../common/shutdown';
+import { clusterSecurityOptions, loadClusterSecurity } from '../../common/grpc/credentials';
 import { createJudgeCore, JUDGE_ENDPOINT_OPTIONS, LOG_OPTIONS } from './judge-options';
 import { createJudgeMetrics, startJudgeServer } from './service';
 
@@ -16,6 +17,7 @@ export const JUDGE_SERVE_OPTIONS = {
   metricsAddress: addressOption({ flag: '--metrics-address', description: 'HTTP address of /metrics, /healthz, /readyz', default: '0.0.0.0:21032' }),
   ...JUDGE_ENDPOINT_OPTIONS,
   ...LOG_OPTIONS,
+  ...clusterSecurityOptions,
 };
 
 export type JudgeServeConfig = ConfigOf<typeof JUDGE_SERVE_OPTIONS>;
@@ -30,7 +32,7 @@ export interface RunningJudge {
 export async function startJudge(config: JudgeServeConfig, logger: Logger): Promise<RunningJudge> {
   const core = createJudgeCore(config);
   const registry = createRegistry();
-  const grpc = await startJudgeServer({ address: config.address, api: core, logger, metrics: createJudgeMetrics(registry) });
+  const grpc = await startJudgeServer({ address: config.address, api: core, logger, metrics: createJudgeMetrics(registry), security: loadClusterSecurity(config) });
   const ops = await startOpsServer({ address: config.metricsAddress, registry, ready: () => true });
   logger.info(
     { address: grpc.address, metrics: ops.url, judgeBaseUrl: config.judgeBaseUrl, judgeModel: config.judgeModel, judgeFile: config.judgeFile, apiKey: config.judgeApiKey === '' ? 'none' : 'set' },

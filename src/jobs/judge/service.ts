@@ -9,6 +9,7 @@ import {
   type JudgeServer, type PairwiseRequest, type PairwiseResponse, type SingleGradeRequest, type SingleGradeResponse,
 } from '../../common/gen/judge';
 import { asFleetError } from '../../common/errors';
+import type { ClusterSecurity } from '../../common/grpc/credentials';
 import { startGrpcServer, type RunningGrpcServer } from '../../common/grpc/server';
 import { toServiceError } from '../../common/grpc/status';
 import type { Logger } from '../../common/log';
@@ -76,12 +77,14 @@ export interface JudgeServerOptions {
   api: JudgeApi;
   logger: Logger;
   metrics?: JudgeMetrics;
+  security?: ClusterSecurity;
 }
 
 export function startJudgeServer(options: JudgeServerOptions): Promise<RunningGrpcServer> {
   return startGrpcServer({
     address: options.address,
     logger: options.logger,
+    security: options.security,
     services: [{ name: JUDGE_SERVICE_NAME, definition: JudgeService, implementation: judgeServer(options.api, options.logger, options.metrics) }],
   });
 }

@@ -2,6 +2,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { ControllerClient, type WorkerInfo } from '../../common/gen/controller';
 import { createClient, unary } from '../../common/grpc/client';
+import type { ClientSecurity } from '../../common/grpc/credentials';
 
 export interface WorkerDirectory {
   listWorkers(controllerAddress: string): Promise<WorkerInfo[]>;
@@ -9,12 +10,12 @@ export interface WorkerDirectory {
   close(): void;
 }
 
-export function controllerDirectory(timeoutMs: number): WorkerDirectory {
+export function controllerDirectory(timeoutMs: number, security?: ClientSecurity): WorkerDirectory {
   const clients = new Map<string, ControllerClient>();
   const client = (address: string): ControllerClient => {
     let c = clients.get(address);
     if (!c) {
-      c = createClient(ControllerClient, address);
+      c = createClient(ControllerClient, address, {}, security);
       clients.set(address, c);
     }
     return c;
