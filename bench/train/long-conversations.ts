@@ -1,6 +1,6 @@
 /**
  * Deterministic ShareGPT-like conversations for bench:train: longer than FastChat's dummy file (1-4 exchanges,
- * replies of 40-300 words, at most 1,300 words in all, so every conversation fits 2,048 tokens and nothing is
+ * replies of 40-300 words, at most 1,300 words in all by default, so every conversation fits 2,048 tokens and nothing is
  * truncated on either side). Same seed -> same bytes.
  */
 const WORDS = (
@@ -28,7 +28,7 @@ export interface ShareGptRecord {
   conversations: Array<{ from: 'human' | 'gpt'; value: string }>;
 }
 
-export function longConversations(count: number, seed = 7): ShareGptRecord[] {
+export function longConversations(count: number, seed = 7, maxWords = 1300): ShareGptRecord[] {
   const rand = mulberry32(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const sentence = (words: number): string => {
@@ -50,7 +50,7 @@ export function longConversations(count: number, seed = 7): ShareGptRecord[] {
   const records: ShareGptRecord[] = [];
   for (let i = 0; i < count; i++) {
     const turns: ShareGptRecord['conversations'] = [];
-    let budget = 1300;
+    let budget = maxWords;
     const exchanges = int(1, 4);
     for (let e = 0; e < exchanges && budget > 60; e++) {
       const ask = Math.min(int(8, 60), budget - 40);

@@ -1,6 +1,6 @@
 /**
  * The trainer's command line: torchrun (`python -m torch.distributed.run`) launching `-m fleetchat_train` with the
- * validated flags. On one machine it is `--standalone`; inside a Kubeflow PyTorchJob or an Indexed Job the
+ * validated flags (one process on one machine runs `python -m fleetchat_train` directly). On one machine it is `--standalone`; inside a Kubeflow PyTorchJob or an Indexed Job the
  * rendezvous comes from torchrun's PET_* environment variables, which the operator (or our Job) sets.
  */
 import type { TrainConfig } from './options';
@@ -30,9 +30,12 @@ export function trainerArgs(c: TrainConfig): string[] {
 }
 
 export function buildTrainCommand(c: TrainConfig, python: string, trainerDir: string, env: NodeJS.ProcessEnv = process.env): TrainCommand {
-  const distributed = env.PET_NNODES !== undefined || env.PET_RDZV_ENDPOINT !== undefined || env.PET_MASTER_ADDR !== undefined;
-  const launcher = distributed ? [] : ['--standalone'];
-  const args = ['-m', 'torch.distributed.run', ...launcher, '--nproc-per-node', String(c.nprocPerNode), '--module', 'fleetchat_train', ...trainerArgs(c)];
+  // Inside a PyTorchJob (PET_MASTER_ADDR, set by the training operator) or our Indexed Job (PET_RDZV_ENDPOINT).
+  const distributed = env.PET_RDZV_ENDPOINT !== undefined || env.PET_MASTER_ADDR !== undefined;
+  // One process on one machine needs no launcher (and starts seconds sooner): the trainer runs as world size 1.
+  const args = !distributed && c.nprocPerNode === 1
+    ? ['-m', 'fleetchat_train', ...trainerArgs(c)]
+    : ['-m', 'torch.distributed.run', ...(distributed ? [] : ['--standalone']), '--nproc-per-node', String(c.nprocPerNode), '--module', 'fleetchat_train', ...trainerArgs(c)];
   const pythonPath = [trainerDir, env.PYTHONPATH].filter((p): p is string => p !== undefined && p !== '').join(':');
   return {
     command: python,

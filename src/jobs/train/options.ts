@@ -34,6 +34,7 @@ export const TRAIN_OPTIONS = {
   attention: enumOption({ flag: '--attention', description: 'varlen: flash-attention over flattened samples (CUDA + bf16); sdpa / eager: block-diagonal causal mask; auto: varlen on CUDA with bf16, else sdpa', default: 'auto', choices: ATTENTION_KINDS }),
   packing: boolOption({ flag: '--packing', description: 'pack samples into rows (--no-packing: one padded sample per row, as FastChat)', default: true }),
   resume: boolOption({ flag: '--resume', description: 'continue from the newest checkpoint in --output-dir', default: true }),
+  nnodes: intOption({ flag: '--nnodes', placeholder: '<n>', description: 'nodes (pods) of a --submit run: a PyTorchJob Master + N-1 Workers, or an Indexed Job of N pods', default: 1, min: 1, max: 1024 }),
   nprocPerNode: intOption({ flag: '--nproc-per-node', placeholder: '<n>', description: 'training processes on this node (one per GPU), through torchrun', default: 1, min: 1, max: 64 }),
   device: enumOption({ flag: '--device', description: 'where to train', default: 'auto', choices: ['auto', 'cpu', 'cuda'] as const }),
   threads: intOption({ flag: '--threads', placeholder: '<n>', description: 'CPU threads per process (0 = torch\'s default)', default: 0, min: 0, max: 1024 }),

@@ -25,9 +25,11 @@ def _varlen(module, query, key, value, attention_mask, scaling=None, dropout=0.0
 
     cu = kwargs["fc_cu_seqlens"]
     longest = kwargs["fc_max_seqlen"]
-    q = query[0].transpose(0, 1)  # [T, H, D]
-    k = key[0].transpose(0, 1)
-    v = value[0].transpose(0, 1)
+    # RoPE multiplies by float32 cos/sin, so under bf16 autocast q and k arrive as float32: flash needs 16-bit
+    half = torch.get_autocast_dtype("cuda") if torch.is_autocast_enabled("cuda") else torch.bfloat16
+    q = query[0].transpose(0, 1).to(half)  # [T, H, D]
+    k = key[0].transpose(0, 1).to(half)
+    v = value[0].transpose(0, 1).to(half)
     if k.shape[1] != q.shape[1]:
         rep = q.shape[1] // k.shape[1]
         k = k.repeat_interleave(rep, dim=1)
@@ -38,8 +40,14 @@ def _varlen(module, query, key, value, attention_mask, scaling=None, dropout=0.0
 
 def _masked(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
     mask = kwargs["fc_mask"]  # bool [B, 1, L, L]
-    out = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scaling,
-                                         enable_gqa=key.shape[1] != query.shape[1])
+    gqa = key.shape[1] != query.shape[1]
+    if gqa and query.is_cuda:
+        # the memory-efficient kernel (the one that takes a mask) wants equal head counts
+        rep = query.shape[1] // key.shape[1]
+        key = key.repeat_interleave(rep, dim=1)
+        value = value.repeat_interleave(rep, dim=1)
+        gqa = False
+    out = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scaling, enable_gqa=gqa)
     return out.transpose(1, 2).contiguous(), None
 
 

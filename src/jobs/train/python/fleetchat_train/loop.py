@@ -93,6 +93,7 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
         torch.set_num_threads(args.threads)
     if device.type == "cuda":
         torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     torch.manual_seed(args.seed)
@@ -151,12 +152,13 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
         lr = _lr(step, plan)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        flags[0] = sum(mb.trainable for mb in batches)
-        flags[1] = sum(mb.tokens for mb in batches)
-        flags[2] = 1.0 if stop["requested"] else 0.0
-        if world > 1:
+        count = float(sum(mb.trainable for mb in batches))
+        tokens = sum(mb.tokens for mb in batches)
+        stopping = bool(stop["requested"])
+        if world > 1:  # one small all-reduce: global target count, tokens, and whether any rank was told to stop
+            flags.copy_(torch.tensor([count, tokens, 1.0 if stopping else 0.0], dtype=torch.float64))
             dist.all_reduce(flags)
-        count, tokens, stopping = float(flags[0]), int(flags[1]), flags[2].item() > 0
+            count, tokens, stopping = float(flags[0]), int(flags[1]), flags[2].item() > 0
         loss_sum = torch.zeros((), dtype=torch.float32, device=device)
         for a, mb in enumerate(batches):
             sync = contextlib.nullcontext() if world == 1 or a == len(batches) - 1 else runner.no_sync()

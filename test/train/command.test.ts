@@ -1,0 +1,29 @@
+/** The trainer's command line (pure): torchrun where several processes or nodes train, the flags passed through. */
+import { parseConfig } from '../../src/common/config';
+import { buildTrainCommand } from '../../src/jobs/train/command';
+import { TRAIN_OPTIONS } from '../../src/jobs/train/options';
+import { trainCliArgs } from '../../src/jobs/train/submit/main';
+
+const base = ['--model-name-or-path', '/m', '--data-path', '/d.jsonl', '--output-dir', '/o'];
+
+test('one process runs the trainer directly; several go through torchrun --standalone; NVLS stays off', () => {
+  const one = buildTrainCommand(parseConfig(TRAIN_OPTIONS, base), '/venv/bin/python', '/trainer', {});
+  expect(one.args.slice(0, 2)).toEqual(['-m', 'fleetchat_train']);
+  expect(one.env).toMatchObject({ NCCL_NVLS_ENABLE: '0', PYTHONPATH: '/trainer', HF_HUB_OFFLINE: '1' });
+  const eight = buildTrainCommand(parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '8', '--bf16', '--lora-r', '16', '--max-steps', '50']), '/venv/bin/python', '/trainer', { PYTHONPATH: '/x' });
+  expect(eight.args.slice(0, 7)).toEqual(['-m', 'torch.distributed.run', '--standalone', '--nproc-per-node', '8', '--module', 'fleetchat_train']);
+  expect(eight.args.join(' ')).toContain('--bf16 true');
+  expect(eight.args.join(' ')).toContain('--lora-r 16');
+  expect(eight.args.slice(-2)).toEqual(['--max-steps', '50']);
+  expect(eight.env.PYTHONPATH).toBe('/trainer:/x');
+});
+
+test('inside a PyTorchJob or the Indexed Job, torchrun takes its rendezvous from PET_* (no --standalone)', () => {
+  const c = parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '1']);
+  expect(buildTrainCommand(c, 'py', '/t', { PET_MASTER_ADDR: 'job-master-0', PET_NNODES: '2' }).args.slice(0, 5)).toEqual(['-m', 'torch.distributed.run', '--nproc-per-node', '1', '--module']);
+  expect(buildTrainCommand(c, 'py', '/t', { PET_RDZV_ENDPOINT: 'job-0.job:29400' }).args).not.toContain('--standalone');
+});
+
+test('the pods run the same jobs train flags the user gave (defaults left out)', () => {
+  expect(trainCliArgs(parseConfig(TRAIN_OPTIONS, [...base, '--bf16', '--nnodes', '4', '--python', '/local/python']))).toEqual([...base, '--bf16', 'true', '--nnodes', '4']);
+});
