@@ -14,5 +14,8 @@ scripts/install-system-deps.sh
 step "Kubernetes binaries for the real-API-server tests (kube-apiserver, controller-manager, scheduler, kwok, etcd, helm)"
 scripts/k8s/build-bins.sh
 
+step "Kubeflow training operator v1.8.1 and its PyTorchJob CRD for the jobs train --submit tests (Go module proxy)"
+scripts/k8s/build-training-operator.sh
+
 step "trainer runtime (PyTorch + transformers + peft from PyPI into ~/.cache/fleetchat/train-venv; ~3 GB and a few minutes the first time)"
 scripts/install-train-runtime

@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 DIR=$(cd "$WORK" && go mod download -json "$MODULE@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-cp "$DIR/manifests/base/crds/kubeflow.org_pytorchjobs.yaml" "$OUT/kubeflow.org_pytorchjobs.yaml"
+install -m 644 "$DIR/manifests/base/crds/kubeflow.org_pytorchjobs.yaml" "$OUT/kubeflow.org_pytorchjobs.yaml"
 start=$(date +%s)
 say "building $MODULE/cmd/training-operator.v1@$VERSION (minutes the first time)"
 (cd "$WORK" && GOBIN="$WORK/bin" GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" "$MODULE/cmd/training-operator.v1@$VERSION")
