@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHfLlamaConfig } from '../../src/worker/model/llama/llama-config';
+import { fromHfLlamaConfig } from '../../src/model/llama/llama-config';
 import { logitsAt, openDecoder, relativeError, runSequence } from '../model/decoder-session';
 import { runCli } from '../support/cli';
 import { COMPAT_SCRIPT, trainRuntime } from '../support/train-runtime';
