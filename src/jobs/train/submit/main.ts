@@ -27,7 +27,7 @@ export function trainCliArgs(config: TrainConfig, schema: OptionSchema = TRAIN_O
   for (const [key, spec] of Object.entries(schema)) {
     const value = (config as Record<string, unknown>)[key];
     if (value === spec.default || key === 'python' || key === 'json') continue;
-    out.push(spec.flag, Array.isArray(value) ? value.join(',') : String(value as string | number | boolean));
+    out.push(spec.flag, Array.isArray(value) ? value.join(',') : String(value));
   }
   return out;
 }
