@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { addressOption, boolOption, durationOption, enumOption, intOption, listOption, stringOption, type ConfigOf } from '../common/config';
 import { FleetError } from '../common/errors';
-import { WorkerService } from '../common/gen/worker';
+import { WorkerService, type SamplingParams } from '../common/gen/worker';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
-import { createRegistry } from '../common/metrics';
+import { createRegistry, type Registry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
 import { WEIGHT_VARIANTS } from './loader/files';
 import { loadRuntime } from './loader/load-runtime';
@@ -20,6 +20,9 @@ import { createWorkerService, workerStatus } from './service';
 import { DEVICE_CHOICES, parseDevice } from './device/device-spec';
 import { applyTf32Policy, describeDevice, resolveDevice } from './device/execution-provider';
 import { registerGpuMetrics } from './device/gpu-metrics';
+import { adapterOptions } from './adapter/options';
+import { apiKeyFromEnv, openAdapter } from './adapter/open-adapter';
+import type { WorkerMetrics } from './metrics';
 
 export const workerOptions = {
   model: stringOption({ flag: '--model', description: 'model directory, hf:ORG/NAME[@REV], or "default" for the embedded model', default: DEFAULT_SOURCE }),
@@ -46,6 +49,7 @@ export const workerOptions = {
   workerId: stringOption({ flag: '--worker-id', description: 'unique id (default: host-pid-random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
   ...clusterSecurityOptions,
+  ...adapterOptions,
 };
 
 export type WorkerConfig = ConfigOf<typeof workerOptions>;
@@ -80,6 +84,12 @@ function advertised(config: WorkerConfig, boundAddress: string): string {
 export interface WorkerDeps {
   /** Resolves `--model default` (supplied by the CLI; without it the worker needs an explicit --model). */
   defaultModel?: DefaultModelResolver;
+  /** The upstream API key of an `--engine openai` worker given by an endpoint file (else --api-key-env). */
+  upstreamApiKey?: string;
+  /** Sampling defaults of an endpoint file's entry (recommended_config). */
+  upstreamDefaults?: Partial<SamplingParams>;
+  /** Extra labels (an endpoint file's entries add theirs). */
+  labels?: Record<string, string>;
 }
 
 async function chooseModel(config: WorkerConfig, deps: WorkerDeps, logger: Logger): Promise<ModelChoice | { dir: string; name: undefined; source: string }> {
@@ -91,18 +101,13 @@ async function chooseModel(config: WorkerConfig, deps: WorkerDeps, logger: Logge
   return { dir, name: undefined, source: config.model };
 }
 
-export async function startWorker(config: WorkerConfig, logger: Logger, deps: WorkerDeps = {}): Promise<RunningWorker> {
-  const labels = parseLabels(config.labels);
-  const security = loadClusterSecurity(config);
+async function loadOnnxRuntime(config: WorkerConfig, deps: WorkerDeps, logger: Logger, metrics: WorkerMetrics, registry: Registry): Promise<ModelRuntime> {
   const device = resolveDevice(parseDevice(config.device), { allowTf32: config.allowTf32, logger });
   applyTf32Policy(device);
   logger.info({ device: describeDevice(device), executionProvider: device.kind, gpu: device.gpuName || undefined, gpuMemoryBytes: device.gpuMemoryBytes || undefined, tf32: device.kind === 'cuda' ? device.allowTf32 : undefined }, 'execution provider selected');
-  const registry = createRegistry();
-  const loaded: { runtime?: ModelRuntime } = {};
-  const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
   registerGpuMetrics(registry, device);
   const chosen = await chooseModel(config, deps, logger);
-  const runtime = await loadRuntime({
+  return loadRuntime({
     dir: chosen.dir,
     source: chosen.source,
     modelNames: config.modelNames.length > 0 ? config.modelNames : chosen.name !== undefined ? [chosen.name] : [],
@@ -117,11 +122,34 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
     observer: metrics,
     logger,
   });
+}
+
+export async function startWorker(config: WorkerConfig, logger: Logger, deps: WorkerDeps = {}): Promise<RunningWorker> {
+  const labels = { ...parseLabels(config.labels), ...deps.labels };
+  const security = loadClusterSecurity(config);
+  const registry = createRegistry();
+  const loaded: { runtime?: ModelRuntime } = {};
+  const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
+  // An external engine's health changes reach the controller at once (set once registration exists).
+  const healthChanged = { notify: (_healthy: boolean): void => undefined };
+  const runtime = config.engine === 'onnx'
+    ? await loadOnnxRuntime(config, deps, logger, metrics, registry)
+    : await openAdapter({
+        config,
+        modelNames: config.modelNames,
+        maxConcurrency: config.maxConcurrency,
+        maxQueue: config.maxQueue,
+        apiKey: deps.upstreamApiKey ?? apiKeyFromEnv(config.apiKeyEnv),
+        logger,
+        defaults: deps.upstreamDefaults,
+        observer: metrics,
+        onHealthChange: (healthy) => healthChanged.notify(healthy),
+      });
   loaded.runtime = runtime;
   const service = createWorkerService({ runtime, logger, metrics });
   const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger, security });
   let draining = false;
-  const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining });
+  const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining && (runtime.kind !== 'external' || runtime.healthy()) });
   const workerId = config.workerId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const address = advertised(config, grpc.address);
   const registration = config.controller
@@ -134,6 +162,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         security: security.client('controller'),
       })
     : undefined;
+  healthChanged.notify = () => void registration?.beat().catch(() => undefined);
   logger.info({ workerId, address, models: runtime.info.modelNames, controller: config.controller || 'none' }, 'worker ready');
   return {
     address,
@@ -147,9 +176,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
       await registration?.stop({ deregister: true });
       const drained = runtime.kind === 'generation' ? runtime.engine.drain() : runtime.drain();
       const timedOut = await Promise.race([drained.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), config.drainTimeout).unref())]);
-      if (timedOut && runtime.kind === 'generation') {
+      if (timedOut && runtime.kind !== 'embedding') {
         logger.warn({ drainTimeoutMs: config.drainTimeout }, 'drain timed out; cancelling remaining requests');
-        runtime.engine.abortAll();
+        if (runtime.kind === 'generation') runtime.engine.abortAll();
+        else runtime.abortAll();
       }
       await grpc.shutdown(2000);
       await ops.close();

@@ -2,7 +2,7 @@
  * What the worker's gRPC service needs from a loaded model, whatever its kind. `model/load.ts` builds these
  * from a model directory; the service only talks to this interface.
  */
-import type { ChatInput, ModelInfo } from '../common/gen/worker';
+import type { ChatInput, CountTokensRequest, CountTokensResponse, GenerateRequest, GenerateResponse, ModelInfo } from '../common/gen/worker';
 import type { Scheduler } from './engine/scheduler';
 import type { TokenInfoSource } from './engine/sequence';
 import type { SamplingLayer } from './sampling/params';
@@ -48,4 +48,39 @@ export interface EmbeddingRuntime {
   release(): Promise<void>;
 }
 
-export type ModelRuntime = GenerationRuntime | EmbeddingRuntime;
+export interface WorkerLoad {
+  queueLength: number;
+  running: number;
+  maxConcurrency: number;
+  speed: number;
+  generatedTokens: number;
+  draining: boolean;
+}
+
+/** Where an external engine's generation goes: chunks in order, then exactly one of end or fail. */
+export interface ExternalSink {
+  chunk(response: GenerateResponse): void;
+  end(): void;
+  fail(err: unknown): void;
+}
+
+/**
+ * A model served by another engine (vLLM, SGLang, llama.cpp, a hosted API) through an adapter
+ * (src/worker/adapter): it takes requests as they arrive on the wire and relays the upstream's stream.
+ */
+export interface ExternalRuntime {
+  kind: 'external';
+  info: ModelInfo;
+  /** Throws FleetError for a request the upstream cannot honour; else streams into `sink`. */
+  generate(request: GenerateRequest, sink: ExternalSink): { cancel(): void };
+  /** FleetError('unimplemented') when the upstream cannot count tokens. */
+  countTokens(request: CountTokensRequest): Promise<CountTokensResponse>;
+  /** False while the upstream does not answer: the worker is not ready and takes no new work. */
+  healthy(): boolean;
+  status(): WorkerLoad;
+  drain(): Promise<void>;
+  abortAll(): void;
+  release(): Promise<void>;
+}
+
+export type ModelRuntime = GenerationRuntime | EmbeddingRuntime | ExternalRuntime;

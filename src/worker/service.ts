@@ -24,7 +24,7 @@ import type { Logger } from '../common/log';
 import { ChunkWriter } from './chunk-writer';
 import type { EngineChunk, TokenInfoSource } from './engine/sequence';
 import type { WorkerMetrics } from './metrics';
-import type { EmbeddingRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
+import type { EmbeddingRuntime, ExternalRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
 import { resolveSamplingParams, type ValidSamplingParams } from './sampling/params';
 
 export interface WorkerServiceOptions {
@@ -97,8 +97,41 @@ export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promp
   });
 }
 
+/** Generate on an external engine: the adapter relays the upstream's stream; errors end the call with a status. */
+function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntime, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
+  const req = call.request;
+  const writer = new ChunkWriter(call);
+  checkModel(runtime.info, req.model);
+  let reason = FinishReason.FINISH_REASON_STOP;
+  const handle = runtime.generate(req, {
+    chunk: (response) => {
+      if (response.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) reason = response.finishReason;
+      writer.write(response);
+    },
+    end: () => {
+      options.metrics?.requestFinished(reason);
+      writer.end();
+    },
+    fail: (err) => {
+      if (call.cancelled) return;
+      options.metrics?.requestRejected(err);
+      call.emit('error', toServiceError(err));
+    },
+  });
+  call.on('cancelled', () => handle.cancel());
+}
+
 function generate(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
   const req = call.request;
+  if (options.runtime.kind === 'external') {
+    try {
+      generateExternal(options, options.runtime, call);
+    } catch (err) {
+      options.metrics?.requestRejected(err);
+      call.emit('error', toServiceError(err));
+    }
+    return;
+  }
   const writer = new ChunkWriter(call);
   try {
     const runtime = requireKind(options.runtime, 'generation', 'Generate');
@@ -155,9 +188,10 @@ async function embed(options: WorkerServiceOptions, req: EmbedRequest): Promise<
   });
 }
 
-function countTokens(options: WorkerServiceOptions, req: CountTokensRequest): CountTokensResponse {
+async function countTokens(options: WorkerServiceOptions, req: CountTokensRequest): Promise<CountTokensResponse> {
   const runtime = options.runtime;
   checkModel(runtime.info, req.model);
+  if (runtime.kind === 'external') return runtime.countTokens(req);
   if (runtime.kind === 'embedding') {
     if (req.chat !== undefined) throw new FleetError('invalid_request', 'chat input needs a generation model', { param: 'chat' });
     return { tokenCount: runtime.countTokens(req.prompt), contextLength: runtime.info.contextLength };

@@ -2,12 +2,14 @@
 import type { Command } from 'commander';
 import { homedir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { addOptions, boolOption, intOption, listOption, readConfig, stringOption, parseConfig } from '../../common/config';
+import { addOptions, boolOption, enumOption, intOption, listOption, readConfig, stringOption, parseConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { onShutdown } from '../../common/shutdown';
 import { controllerOptions, startController } from '../../controller/main';
 import { gatewayOptions, startGateway } from '../../gateway/main';
-import { startWorker, workerOptions } from '../../worker/main';
+import { startWorker, workerOptions, type RunningWorker } from '../../worker/main';
+import { startEndpointWorkers } from '../../worker/endpoint-workers';
+import { UPSTREAM_APIS } from '../../worker/adapter/dialects';
 import { workerDefaultModel } from './worker';
 
 const upOptions = {
@@ -22,7 +24,32 @@ const upOptions = {
   allowTf32: boolOption({ flag: '--allow-tf32', description: 'let CUDA use TF32 matrix math', default: false }),
   apiKeys: listOption({ flag: '--api-keys', description: 'API keys the gateway accepts (empty = no auth)', default: [] }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  engine: enumOption({ flag: '--engine', description: 'onnx = serve --model with fleetchat\'s engine; openai = also serve the OpenAI-compatible server at --upstream', default: 'onnx', choices: ['onnx', 'openai'] as const }),
+  upstream: stringOption({ flag: '--upstream', description: 'URL of an OpenAI-compatible server to serve as a worker (with --engine openai)', default: '' }),
+  upstreamModel: stringOption({ flag: '--upstream-model', description: 'model name sent upstream (default: the upstream\'s first model)', default: '' }),
+  upstreamApi: enumOption({ flag: '--upstream-api', description: 'the upstream\'s dialect (see fleetchat worker --help)', default: 'auto', choices: UPSTREAM_APIS }),
+  apiKeyEnv: stringOption({ flag: '--api-key-env', description: 'environment variable holding the upstream API key', default: '' }),
+  upstreamNames: listOption({ flag: '--upstream-names', description: 'names the upstream model is served under (default: its upstream name)', default: [] }),
+  apiEndpointFile: stringOption({ flag: '--api-endpoint-file', description: 'FastChat api_endpoint_file: serve its hosted models as workers too', default: '' }),
 };
+
+type UpConfig = ReturnType<typeof readConfig<typeof upOptions>>;
+
+/** Adapter workers of `up`: the --upstream server and the endpoint file's entries. */
+async function startExternalWorkers(config: UpConfig, controllerAddress: string, logger: ReturnType<typeof createLogger>): Promise<RunningWorker[]> {
+  const base = ['--controller', controllerAddress, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-interval', '5s', '--drain-timeout', '5s', '--max-concurrency', String(config.maxConcurrency)];
+  const out: RunningWorker[] = [];
+  if (config.engine === 'openai' || config.upstream) {
+    const args = [...base, '--engine', 'openai', '--upstream', config.upstream, '--upstream-api', config.upstreamApi];
+    if (config.upstreamModel) args.push('--upstream-model', config.upstreamModel);
+    if (config.apiKeyEnv) args.push('--api-key-env', config.apiKeyEnv);
+    if (config.upstreamNames.length > 0) args.push('--model-names', config.upstreamNames.join(','));
+    const worker = await startWorker(parseConfig(workerOptions, args), logger.child({ component: 'worker', upstream: 'external' }));
+    out.push(worker);
+  }
+  if (config.apiEndpointFile) out.push(...await startEndpointWorkers(parseConfig(workerOptions, [...base, '--api-endpoint-file', config.apiEndpointFile]), logger.child({ component: 'worker' })));
+  return out;
+}
 
 export function register(program: Command): void {
   const cmd = program.command('up').description('start the whole stack locally: controller, worker(s) and gateway (Ctrl-C stops everything)');
@@ -32,7 +59,13 @@ export function register(program: Command): void {
     const shutdown = onShutdown(logger);
     const controller = await startController(parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--heartbeat-interval', '5s', '--heartbeat-expiry', '15s']), logger.child({ component: 'controller' }));
     shutdown.add(() => controller.stop());
-    const models = config.model.length > 0 ? config.model : ['default'];
+    const external = await startExternalWorkers(config, controller.address, logger);
+    for (const worker of external) {
+      shutdown.add(() => worker.stop());
+      await worker.registration?.registered;
+    }
+    // With an external engine, ONNX models run only when named (--model); else the embedded default too.
+    const models = config.model.length > 0 ? config.model : external.length > 0 ? [] : ['default'];
     for (const model of models) {
       const workerConfig = parseConfig(workerOptions, [
           '--model', model, '--controller', controller.address, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0',

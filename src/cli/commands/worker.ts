@@ -4,6 +4,7 @@ import { addOptions, readConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { onShutdown } from '../../common/shutdown';
 import { startWorker, workerOptions, type WorkerConfig } from '../../worker/main';
+import { startEndpointWorkers } from '../../worker/endpoint-workers';
 import type { Logger } from '../../common/log';
 import { defaultModelResolver } from '../default-model-choice';
 
@@ -13,6 +14,12 @@ export function register(program: Command): void {
     const config = readConfig(workerOptions, opts);
     const logger = createLogger({ level: config.logLevel, name: 'worker' });
     const shutdown = onShutdown(logger);
+    if (config.apiEndpointFile) {
+      const workers = await startEndpointWorkers(config, logger);
+      for (const w of workers) shutdown.add(() => w.stop());
+      await shutdown.done;
+      return;
+    }
     const worker = await startWorker(config, logger, { defaultModel: workerDefaultModel(config, logger) });
     shutdown.add(() => worker.stop());
     await shutdown.done;

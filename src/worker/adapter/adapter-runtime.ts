@@ -1,0 +1,158 @@
+/**
+ * An external engine behind the worker's runtime interface: each Generate becomes one streaming upstream call,
+ * whose deltas are relayed as they come; cancellation aborts the upstream request. The worker's service,
+ * registration, metrics and drain are shared with the ONNX engine (src/worker/service.ts, main.ts).
+ */
+import type { EngineObserver } from '../engine/scheduler';
+import { FleetError } from '../../common/errors';
+import { FinishReason, GenerateResponse, ModelKind, type CountTokensRequest, type CountTokensResponse, type GenerateRequest, type ModelInfo, type SamplingParams } from '../../common/gen/worker';
+import type { Logger } from '../../common/log';
+import type { ExternalRuntime, ExternalSink, WorkerLoad } from '../runtime';
+import { countUpstreamTokens } from './count-tokens';
+import type { Dialect } from './dialects';
+import type { UpstreamMonitor } from './monitor';
+import { toUpstreamCall } from './request-map';
+import { fromUpstreamError, isConnectionFailure } from './upstream-errors';
+import type { Upstream, UpstreamChunk } from './upstream';
+
+export interface AdapterRuntimeOptions {
+  upstream: Upstream;
+  monitor: UpstreamMonitor;
+  dialect: Dialect;
+  /** The model name sent upstream. */
+  upstreamModel: string;
+  info: ModelInfo;
+  /** Requests sent upstream at once; beyond it (plus maxQueue) requests are refused with RESOURCE_EXHAUSTED. */
+  maxConcurrency: number;
+  maxQueue: number;
+  logger: Logger;
+  /** Sampling defaults for fields a request leaves unset (an endpoint file's recommended_config). */
+  defaults?: Partial<SamplingParams>;
+  observer?: Pick<EngineObserver, 'onTokens' | 'onFirstToken'>;
+}
+
+function finishReasonOf(reason: string): FinishReason {
+  return reason === 'length' ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_STOP;
+}
+
+function withDefaults(request: GenerateRequest, defaults: Partial<SamplingParams> | undefined): GenerateRequest {
+  if (!defaults || !request.params) return defaults ? { ...request, params: { ...defaults, stop: [], stopTokenIds: [], logitBias: {}, ignoreEos: false, echo: false, includeStopStrInOutput: false, skipSpecialTokens: true } } : request;
+  const params: SamplingParams = { ...request.params };
+  for (const [key, value] of Object.entries(defaults) as Array<[keyof SamplingParams, SamplingParams[keyof SamplingParams]]>) {
+    if (params[key] === undefined) (params as unknown as Record<string, unknown>)[key] = value;
+  }
+  return { ...request, params };
+}
+
+/** Builds the runtime; `info` is the one GetModelInfo answers. */
+export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRuntime {
+  const inflight = new Set<AbortController>();
+  let draining = false;
+  let generated = 0;
+  let speed = 0;
+  let idle: (() => void) | undefined;
+  const { upstream, monitor, dialect, logger } = options;
+
+  const finished = (ac: AbortController): void => {
+    inflight.delete(ac);
+    if (inflight.size === 0) idle?.();
+  };
+
+  const noteSpeed = (tokens: number, seconds: number): void => {
+    if (tokens < 2 || seconds <= 0) return;
+    const s = tokens / seconds;
+    speed = speed === 0 ? s : 0.8 * speed + 0.2 * s;
+  };
+
+  async function relay(request: GenerateRequest, body: ReturnType<typeof toUpstreamCall>, ac: AbortController, sink: ExternalSink): Promise<void> {
+    const start = performance.now();
+    let firstAt = 0;
+    let pieces = 0;
+    let finish: string | undefined;
+    let usage: UpstreamChunk['usage'];
+    try {
+      const stream = await upstream.stream(body.endpoint, body.body, ac.signal);
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        const text = choice.delta?.content ?? choice.text ?? '';
+        if (text !== '') {
+          if (pieces === 0) {
+            firstAt = performance.now();
+            options.observer?.onFirstToken?.((firstAt - start) / 1000);
+          }
+          pieces += 1;
+          sink.chunk(GenerateResponse.fromPartial({ text, matchedStopTokenId: -1 }));
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
+      }
+      if (finish === undefined) throw new FleetError('generation_failed', `upstream ${upstream.label} ended the stream without a finish reason`);
+      const completion = usage?.completion_tokens ?? pieces;
+      const prompt = usage?.prompt_tokens ?? 0;
+      generated += completion;
+      options.observer?.onTokens?.(completion);
+      if (firstAt > 0) noteSpeed(completion - 1, (performance.now() - firstAt) / 1000);
+      sink.chunk(GenerateResponse.fromPartial({
+        finishReason: finishReasonOf(finish),
+        usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion },
+        matchedStopTokenId: -1,
+      }));
+      sink.end();
+    } catch (err) {
+      if (ac.signal.aborted) {
+        sink.fail(new FleetError('cancelled', 'request cancelled'));
+        return;
+      }
+      if (isConnectionFailure(err)) monitor.markDown((err as Error).message);
+      const fe = fromUpstreamError(err, upstream.label);
+      logger.warn({ requestId: request.requestId, kind: fe.kind, err: fe.message }, 'upstream request failed');
+      sink.fail(fe);
+    }
+  }
+
+  const runtime: ExternalRuntime = {
+    kind: 'external',
+    info: options.info,
+    generate(request, sink) {
+      if (draining) throw new FleetError('unavailable', 'worker is shutting down', { retryAfterS: 1 });
+      if (!monitor.healthy()) throw new FleetError('unavailable', `upstream ${upstream.label} is down`, { retryAfterS: 1 });
+      if (inflight.size >= options.maxConcurrency + options.maxQueue) {
+        throw new FleetError('overloaded', `worker has ${inflight.size} requests in flight to ${upstream.label}; at most ${options.maxConcurrency + options.maxQueue}`, { retryAfterS: 1 });
+      }
+      const call = toUpstreamCall(withDefaults(request, options.defaults), options.upstreamModel, dialect);
+      const ac = new AbortController();
+      inflight.add(ac);
+      void relay(request, call, ac, sink).finally(() => finished(ac));
+      return { cancel: () => ac.abort() };
+    },
+    countTokens: (request: CountTokensRequest): Promise<CountTokensResponse> => countUpstreamTokens(upstream, dialect, options.upstreamModel, request, options.info.contextLength),
+    healthy: () => monitor.healthy(),
+    status(): WorkerLoad {
+      const engine = monitor.engineQueue();
+      return {
+        queueLength: engine ? engine.waiting : 0,
+        running: engine ? engine.running : inflight.size,
+        maxConcurrency: options.maxConcurrency,
+        speed,
+        generatedTokens: generated,
+        draining: draining || !monitor.healthy(),
+      };
+    },
+    drain: async () => {
+      draining = true;
+      if (inflight.size === 0) return;
+      await new Promise<void>((resolve) => { idle = resolve; });
+    },
+    abortAll: () => {
+      for (const ac of inflight) ac.abort();
+    },
+    release: async () => {
+      monitor.stop();
+      for (const ac of inflight) ac.abort();
+    },
+  };
+  return runtime;
+}
+
+export { ModelKind };

@@ -1,0 +1,91 @@
+/**
+ * The adapter's error mapping over a real HTTP server: a rate-limited upstream (429 + Retry-After) reaches the
+ * client as gRPC RESOURCE_EXHAUSTED with the retry time, and through the gateway as HTTP 429 with Retry-After; a
+ * 503 as UNAVAILABLE; sampling fields the upstream cannot honour are refused by name before any upstream call.
+ */
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import OpenAI from 'openai';
+import { FleetError, fromGrpcError } from '../../src/common/errors';
+import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
+import { createClient, deadlineIn, unary } from '../../src/common/grpc/client';
+import { startStack, type Stack } from '../support/stack';
+import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
+
+type GenerateInit = Parameters<typeof GenerateRequest.fromPartial>[0];
+
+function run(client: WorkerClient, req: GenerateInit): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const call = client.generate(GenerateRequest.fromPartial(req), { deadline: deadlineIn(10_000) });
+    call.on('data', (c: GenerateResponse) => (text += c.text));
+    call.on('error', reject);
+    call.on('end', () => resolve(text));
+  });
+}
+
+const chat = (content: string): GenerateInit['chat'] => ({ messages: [{ role: 'user', content, name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '' });
+
+describe('adapter error mapping (fake upstream)', () => {
+  let upstream: FakeUpstream;
+  let stack: Stack;
+  let client: WorkerClient;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream('fake-model');
+    stack = await startStack({ workers: [{ model: '', names: ['hosted'], args: ['--engine', 'openai', '--upstream', upstream.url, '--upstream-model', 'fake-model', '--upstream-api', 'openai'] }] });
+    client = createClient(WorkerClient, stack.workers[0].address);
+  }, 30_000);
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+    await upstream?.close();
+  });
+
+  it('relays a stream and the sampling fields the upstream honours', async () => {
+    upstream.mode = { kind: 'stream', words: ['Hello', ' there'] };
+    const text = await run(client, { model: 'hosted', chat: chat('Hi'), params: { temperature: 0.5, topP: 0.9, maxTokens: 7, seed: 3, stop: ['\n\n'] } });
+    expect(text).toBe('Hello there');
+    expect(upstream.bodies.at(-1)).toMatchObject({ model: 'fake-model', stream: true, temperature: 0.5, top_p: 0.9, max_tokens: 7, seed: 3, stop: ['\n\n'], messages: [{ role: 'user', content: 'Hi' }] });
+  });
+
+  it('turns an upstream 429 into RESOURCE_EXHAUSTED with its Retry-After, and HTTP 429 at the gateway', async () => {
+    upstream.mode = { kind: 'error', status: 429, retryAfter: '7', message: 'Rate limit reached for requests' };
+    const err = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);
+    expect(err?.code).toBe(status.RESOURCE_EXHAUSTED);
+    const fe = fromGrpcError(err as ServiceError);
+    expect(fe.retryAfterS).toBe(7);
+    expect(fe.message).toContain('Rate limit reached');
+
+    const openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'none', maxRetries: 0 });
+    const httpErr = await openai.chat.completions.create({ model: 'hosted', messages: [{ role: 'user', content: 'Hi' }] }).then(() => undefined, (e: unknown) => e);
+    expect(httpErr).toBeInstanceOf(OpenAI.APIError);
+    expect((httpErr as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
+    expect((httpErr as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
+  });
+
+  it('turns an upstream 503 into UNAVAILABLE and a 500 into INTERNAL', async () => {
+    upstream.mode = { kind: 'error', status: 503, message: 'overloaded' };
+    const unavailable = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);
+    expect(unavailable?.code).toBe(status.UNAVAILABLE);
+    upstream.mode = { kind: 'error', status: 500, message: 'boom' };
+    const internal = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);
+    expect(internal?.code).toBe(status.INTERNAL);
+  });
+
+  it('refuses sampling fields the strict OpenAI API cannot honour, by name, without calling upstream', async () => {
+    const before = upstream.bodies.length;
+    for (const [params, param] of [[{ topK: 5 }, 'top_k'], [{ minP: 0.1 }, 'min_p'], [{ repetitionPenalty: 1.2 }, 'repetition_penalty'], [{ ignoreEos: true }, 'ignore_eos'], [{ topLogprobs: 2 }, 'top_logprobs']] as const) {
+      const err = await run(client, { model: 'hosted', chat: chat('Hi'), params }).then(() => undefined, (e: ServiceError) => e);
+      expect(err?.code).toBe(status.INVALID_ARGUMENT);
+      expect(fromGrpcError(err as ServiceError).param).toBe(param);
+    }
+    expect(upstream.bodies.length).toBe(before);
+  });
+
+  it('says token counts are unknown for a strict OpenAI upstream', async () => {
+    const err = await unary(client.countTokens.bind(client), { model: 'hosted', prompt: 'Hi', chat: undefined }, new Metadata(), 2000).then(() => undefined, (e: FleetError) => e);
+    expect(err?.kind).toBe('unimplemented');
+    const info = await unary(client.getModelInfo.bind(client), {}, new Metadata(), 2000);
+    expect(info).toMatchObject({ modelNames: ['hosted'], contextLength: 0, executionProvider: 'external:openai' });
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * A tiny OpenAI-compatible HTTP server for the cases a real engine cannot be made to produce on demand: rate limits
+ * (429 with Retry-After) and server errors. Everything else is tested against llama.cpp's real server.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeUpstream {
+  url: string;
+  /** What /v1/chat/completions answers next: a stream of words, or an HTTP error. */
+  mode: { kind: 'stream'; words: string[] } | { kind: 'error'; status: number; retryAfter?: string; message: string };
+  /** Bodies received on /v1/chat/completions and /v1/completions. */
+  bodies: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => resolve(data));
+  });
+}
+
+export async function startFakeUpstream(model = 'fake-model'): Promise<FakeUpstream> {
+  const state: FakeUpstream = { url: '', mode: { kind: 'stream', words: ['Hello', ' world'] }, bodies: [], close: async () => undefined };
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', owned_by: 'fake' }] }));
+      return;
+    }
+    if (req.method === 'POST' && (req.url === '/v1/chat/completions' || req.url === '/v1/completions')) {
+      state.bodies.push(JSON.parse(await readBody(req)) as Record<string, unknown>);
+      const mode = state.mode;
+      if (mode.kind === 'error') {
+        res.writeHead(mode.status, { 'content-type': 'application/json', ...(mode.retryAfter ? { 'retry-after': mode.retryAfter } : {}) });
+        res.end(JSON.stringify({ error: { message: mode.message, type: 'error', code: mode.status } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const w of mode.words) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: mode.words.length } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+    res.writeHead(404).end();
+  };
+  const server: Server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return state;
+}
