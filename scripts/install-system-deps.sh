@@ -7,6 +7,9 @@ need=()
 [ -x /usr/bin/etcd ] || need+=(etcd-server)
 # A C compiler builds the ort_device addon (native/ort-device) that test/device/native-kv.test.ts runs on the CPU.
 command -v cc >/dev/null || need+=(gcc libc6-dev)
+# llama.cpp's server (scripts/install-llama-server) builds from source with cmake and a C++ compiler.
+command -v cmake >/dev/null || need+=(cmake)
+command -v c++ >/dev/null || need+=(g++)
 # Without Go, scripts/k8s/build-bins.sh fetches a Go toolchain zip from the module proxy and unpacks it.
 if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ] && ! command -v unzip >/dev/null; then need+=(unzip); fi
 if [ ${#need[@]} -eq 0 ]; then echo "system packages present"; exit 0; fi

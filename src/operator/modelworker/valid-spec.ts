@@ -5,6 +5,7 @@
 import type { V1Affinity, V1EnvVar, V1Toleration } from '@kubernetes/client-node';
 import { FleetError } from '../../common/errors';
 import { DEFAULTS } from '../api/v1alpha1/schema';
+import { validEngine } from './valid-engine';
 import type { ModelWorker, ModelWorkerSpec } from '../api/v1alpha1/types';
 import { parseModelSource, type ModelSource } from './model-source';
 
@@ -18,8 +19,23 @@ export interface ValidAutoscaling {
   scaleDownStabilizationMs: number;
 }
 
+export type EngineKind = 'onnx' | 'vllm' | 'sglang' | 'openai';
+
+export interface ValidEngine {
+  kind: EngineKind;
+  /** vllm / sglang: the engine container. */
+  image?: string;
+  args: string[];
+  shmSize: string;
+  tensorParallelSize?: number;
+  /** openai: the external server. */
+  upstream?: { url: string; model?: string; api?: string; apiKeySecretRef?: { name: string; key: string } };
+}
+
 export interface ValidModelWorkerSpec {
+  /** `default` for engine openai (no model files: the upstream has the model). */
   source: ModelSource;
+  engine: ValidEngine;
   names: string[];
   convTemplate?: string;
   weights: string;
@@ -69,9 +85,16 @@ function validAutoscaling(spec: ModelWorkerSpec): ValidAutoscaling | undefined {
 /** Throws FleetError('invalid_request') for a spec the operator cannot run. */
 export function validSpec(mw: ModelWorker): ValidModelWorkerSpec {
   const spec = mw.spec as ModelWorkerSpec | undefined;
-  if (!spec?.model?.source) throw new FleetError('invalid_request', 'spec.model.source is required', { param: 'spec.model.source' });
+  if (!spec?.model) throw new FleetError('invalid_request', 'spec.model is required', { param: 'spec.model' });
+  const engine = validEngine(spec);
+  if (!spec.model.source && engine.kind !== 'openai') throw new FleetError('invalid_request', 'spec.model.source is required', { param: 'spec.model.source' });
+  const source = parseModelSource(spec.model.source || 'default');
+  if ((engine.kind === 'vllm' || engine.kind === 'sglang') && source.kind === 'default') {
+    throw new FleetError('invalid_request', `engine ${engine.kind} needs model.source hf:, pvc:// or a hub mirror URL`, { param: 'spec.model.source' });
+  }
   return {
-    source: parseModelSource(spec.model.source),
+    source,
+    engine,
     names: spec.model.names ?? [],
     convTemplate: spec.model.convTemplate || undefined,
     weights: spec.model.weights ?? DEFAULTS.weights,

@@ -72,7 +72,9 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     let usage: UpstreamChunk['usage'];
     try {
       const stream = await upstream.stream(body.endpoint, body.body, ac.signal);
+      monitor.noteAlive();
       for await (const chunk of stream) {
+        monitor.noteAlive();
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         if (!choice) continue;

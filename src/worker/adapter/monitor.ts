@@ -6,7 +6,10 @@
 import type { Logger } from '../../common/log';
 import type { Dialect } from './dialects';
 import { queueFromMetrics } from './prom-text';
-import type { Upstream } from './upstream';
+import { isTimeout, type Upstream } from './upstream';
+
+/** Probes that time out in a row before a busy-but-alive engine counts as down (a refused connection counts at once). */
+const TIMEOUTS_TO_DOWN = 3;
 
 export interface MonitorOptions {
   upstream: Upstream;
@@ -22,12 +25,15 @@ export class UpstreamMonitor {
   /** Whether /metrics had known gauges (checked until the first successful answer). */
   private metrics: 'unknown' | 'yes' | 'no';
   private timer: NodeJS.Timeout | undefined;
+  private timeouts = 0;
+  /** When the upstream last sent bytes of a request (performance.now()). */
+  private lastAliveMs = -Infinity;
   private stopped = false;
   private readonly probeTimeoutMs: number;
 
   constructor(private readonly options: MonitorOptions) {
     this.metrics = options.dialect.queueMetrics.length > 0 ? 'unknown' : 'no';
-    this.probeTimeoutMs = Math.min(3000, Math.max(500, options.intervalMs));
+    this.probeTimeoutMs = Math.min(5000, Math.max(2000, options.intervalMs));
   }
 
   /** Probes once now, then every interval. */
@@ -54,9 +60,27 @@ export class UpstreamMonitor {
     if (this.timer) clearTimeout(this.timer);
   }
 
+  /** The upstream just sent part of an answer: it is alive, whatever a slow probe says (called per chunk: cheap). */
+  noteAlive(): void {
+    this.lastAliveMs = performance.now();
+    if (!this.up) this.set(true, 'request answered');
+  }
+
   private async tick(): Promise<void> {
-    const ok = await this.probeHealth();
-    this.set(ok, ok ? 'health probe answered' : 'health probe failed');
+    const result = await this.probeHealth();
+    // A busy engine (llama-cpp-python serves nothing else while it generates) may not answer a probe in time; it
+    // counts only when no request got bytes from it meanwhile either.
+    const streaming = performance.now() - this.lastAliveMs < this.probeTimeoutMs + this.options.intervalMs;
+    if (result === 'timeout' && streaming) {
+      this.timeouts = 0;
+    } else if (result === 'timeout') {
+      this.timeouts += 1;
+      if (this.timeouts >= TIMEOUTS_TO_DOWN) this.set(false, `${this.timeouts} health probes timed out`);
+    } else {
+      this.timeouts = 0;
+      this.set(result === 'up', result === 'up' ? 'health probe answered' : 'health probe failed');
+    }
+    const ok = this.up;
     if (ok && this.metrics !== 'no') await this.probeMetrics();
     if (!this.stopped) {
       this.timer = setTimeout(() => void this.tick(), this.options.intervalMs);
@@ -64,14 +88,17 @@ export class UpstreamMonitor {
     }
   }
 
-  private async probeHealth(): Promise<boolean> {
+  private async probeHealth(): Promise<'up' | 'down' | 'timeout'> {
     const { upstream, dialect } = this.options;
-    if (dialect.healthPath) return (await upstream.probe(dialect.healthPath, this.probeTimeoutMs)).status === 200;
+    if (dialect.healthPath) {
+      const status = (await upstream.probe(dialect.healthPath, this.probeTimeoutMs)).status;
+      return status === 200 ? 'up' : status === -1 ? 'timeout' : 'down';
+    }
     try {
       await upstream.models(this.probeTimeoutMs);
-      return true;
-    } catch {
-      return false;
+      return 'up';
+    } catch (err) {
+      return isTimeout(err) ? 'timeout' : 'down';
     }
   }
 

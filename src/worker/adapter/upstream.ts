@@ -42,6 +42,10 @@ export function redactedUrl(url: string): string {
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
 }
 
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
 export class Upstream {
   readonly base: string;
   readonly root: string;
@@ -71,13 +75,16 @@ export class Upstream {
     return Array.isArray(body.data) ? body.data : [];
   }
 
-  /** GET on the server root (e.g. /health, /metrics); never throws: a network failure is status 0. */
+  /**
+   * GET on the server root (e.g. /health, /metrics); never throws: status 0 = nothing listens (connection refused or
+   * reset), -1 = no answer in time (a busy engine may answer slowly).
+   */
   async probe(path: string, timeoutMs: number): Promise<{ status: number; text: string }> {
     try {
       const res = await this.get(`${this.root}${path}`, timeoutMs, false);
       return { status: res.status, text: await res.text() };
-    } catch {
-      return { status: 0, text: '' };
+    } catch (err) {
+      return { status: isTimeout(err) ? -1 : 0, text: '' };
     }
   }
 

@@ -21,7 +21,15 @@ export const DEFAULTS = {
   targetQueueLength: 4,
   scaleUpStabilizationSeconds: 0,
   scaleDownStabilizationSeconds: 300,
+  engine: 'onnx',
+  shmSize: '8Gi',
 } as const;
+
+/** Who runs the model: fleetchat's ONNX engine, vLLM or SGLang in a second container, or an external OpenAI-compatible URL. */
+export const ENGINES = ['onnx', 'vllm', 'sglang', 'openai'] as const;
+
+/** Engine images used when spec.engineContainer.image is empty (pinned; override per ModelWorker). */
+export const ENGINE_IMAGES = { vllm: 'vllm/vllm-openai:v0.11.0', sglang: 'lmsysorg/sglang:v0.5.3' } as const;
 
 export const WEIGHTS = ['auto', 'fp32', 'fp16', 'q8', 'int8', 'q4', 'q4f16'] as const;
 
@@ -37,13 +45,13 @@ const MODEL: SchemaProps = {
   type: 'object',
   title: 'ModelWorkerModel',
   description: 'What the workers serve.',
-  required: ['source'],
   properties: {
     source: {
       type: 'string',
       maxLength: 512,
       description: 'hf:ORG/NAME[@REV] (Hugging Face hub), pvc://CLAIM/PATH (a directory in a PersistentVolumeClaim, mounted read-only), ' +
-        'https://HOST/ORG/NAME[@REV] (a Hugging-Face-compatible hub mirror) or "default" (the embedded tiny model).',
+        'https://HOST/ORG/NAME[@REV] (a Hugging-Face-compatible hub mirror) or "default" (the embedded tiny model). ' +
+        'Required unless engine is openai; vllm and sglang need hf:, pvc:// or a mirror.',
       'x-kubernetes-validations': [{
         rule: `self == 'default' || self.matches('${SOURCE_PATTERNS.hf}') || self.matches('${SOURCE_PATTERNS.pvc}') || self.matches('${SOURCE_PATTERNS.url}')`,
         message: 'model.source must be hf:ORG/NAME[@REV], pvc://CLAIM/PATH, https://HOST/ORG/NAME[@REV] or default',
@@ -62,6 +70,37 @@ const MODEL: SchemaProps = {
       type: 'object',
       title: 'SecretKeyRef',
       description: 'Secret key holding a Hugging Face token for gated or private models.',
+      required: ['name', 'key'],
+      properties: { name: { type: 'string', maxLength: 253 }, key: { type: 'string', maxLength: 253 } },
+    },
+  },
+};
+
+const ENGINE_CONTAINER: SchemaProps = {
+  type: 'object',
+  title: 'ModelWorkerEngineContainer',
+  description: 'The engine container of engine vllm / sglang.',
+  properties: {
+    image: { type: 'string', maxLength: 512, description: `Engine image. Default: ${ENGINE_IMAGES.vllm} (vllm) or ${ENGINE_IMAGES.sglang} (sglang).` },
+    args: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 1024 }, description: 'Extra engine flags, e.g. ["--max-model-len", "8192", "--gpu-memory-utilization", "0.9"].' },
+    shmSize: { ...QUANTITY, description: `Size of the shared-memory volume at /dev/shm (NCCL and tensor parallelism need more than the 64 MB default). Default ${DEFAULTS.shmSize}.` },
+    tensorParallelSize: { type: 'integer', format: 'int32', minimum: 1, maximum: 64, description: 'Default: the nvidia.com/gpu limit (else request), else 1.' },
+  },
+};
+
+const UPSTREAM: SchemaProps = {
+  type: 'object',
+  title: 'ModelWorkerUpstream',
+  description: 'The OpenAI-compatible server of engine openai.',
+  required: ['url'],
+  properties: {
+    url: { type: 'string', maxLength: 512, pattern: '^https?://[^ ]+$', description: 'e.g. https://api.openai.com/v1 or http://vllm.ml.svc:8000' },
+    model: { type: 'string', maxLength: 256, description: 'Model name sent upstream. Default: the first of the upstream\'s /v1/models.' },
+    api: { type: 'string', enum: ['auto', 'openai', 'vllm', 'sglang', 'llamacpp', 'tgi'], description: 'The upstream\'s dialect (extra sampling fields, metrics, tokenize). Default auto.' },
+    apiKeySecretRef: {
+      type: 'object',
+      title: 'SecretKeyRef',
+      description: 'Secret key holding the upstream API key (given to the adapter as an environment variable; never logged).',
       required: ['name', 'key'],
       properties: { name: { type: 'string', maxLength: 253 }, key: { type: 'string', maxLength: 253 } },
     },
@@ -117,7 +156,19 @@ export const SPEC_SCHEMA: SchemaProps = {
       description: 'Workers that request nvidia.com/gpu run the GPU image with --device cuda, one GPU each.',
       properties: { allowTF32: { type: 'boolean', default: false, description: 'Let CUDA use TF32 matrix math (faster fp32; greedy tokens may differ from the CPU). Default: off (NVIDIA_TF32_OVERRIDE=0).' } },
     },
+    engine: {
+      type: 'string', enum: [...ENGINES], default: DEFAULTS.engine,
+      description: 'onnx: fleetchat\'s own engine. vllm / sglang: the engine runs in its own container (engineContainer) with the fleetchat adapter ' +
+        'beside it in the pod; resources (GPUs) go to the engine. openai: the adapter relays to an OpenAI-compatible server outside the cluster (upstream).',
+    },
+    engineContainer: ENGINE_CONTAINER,
+    upstream: UPSTREAM,
   },
+  'x-kubernetes-validations': [
+    { rule: "has(self.model.source) || (has(self.engine) && self.engine == 'openai')", message: 'model.source is required unless engine is openai' },
+    { rule: "!has(self.engine) || self.engine != 'openai' || has(self.upstream)", message: 'engine openai needs upstream.url' },
+    { rule: "!has(self.engine) || !(self.engine in ['vllm', 'sglang']) || (has(self.model.source) && self.model.source != 'default')", message: 'engines vllm and sglang need model.source hf:, pvc:// or a hub mirror URL' },
+  ],
 };
 
 const CONDITION: SchemaProps = {

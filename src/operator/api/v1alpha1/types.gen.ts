@@ -56,15 +56,21 @@ export interface ModelWorkerSpec {
    */
   extraArgs?: string[];
   gpu?: ModelWorkerGpu;
+  /**
+   * onnx: fleetchat's own engine. vllm / sglang: the engine runs in its own container (engineContainer) with the fleetchat adapter beside it in the pod; resources (GPUs) go to the engine. openai: the adapter relays to an OpenAI-compatible server outside the cluster (upstream).
+   */
+  engine?: "onnx" | "vllm" | "sglang" | "openai";
+  engineContainer?: ModelWorkerEngineContainer;
+  upstream?: ModelWorkerUpstream;
 }
 /**
  * What the workers serve.
  */
 export interface ModelWorkerModel {
   /**
-   * hf:ORG/NAME[@REV] (Hugging Face hub), pvc://CLAIM/PATH (a directory in a PersistentVolumeClaim, mounted read-only), https://HOST/ORG/NAME[@REV] (a Hugging-Face-compatible hub mirror) or "default" (the embedded tiny model).
+   * hf:ORG/NAME[@REV] (Hugging Face hub), pvc://CLAIM/PATH (a directory in a PersistentVolumeClaim, mounted read-only), https://HOST/ORG/NAME[@REV] (a Hugging-Face-compatible hub mirror) or "default" (the embedded tiny model). Required unless engine is openai; vllm and sglang need hf:, pvc:// or a mirror.
    */
-  source: string;
+  source?: string;
   /**
    * Names the model is served under (the OpenAI "model" field). Default: the model directory name.
    *
@@ -139,6 +145,54 @@ export interface ModelWorkerGpu {
    * Let CUDA use TF32 matrix math (faster fp32; greedy tokens may differ from the CPU). Default: off (NVIDIA_TF32_OVERRIDE=0).
    */
   allowTF32?: boolean;
+}
+/**
+ * The engine container of engine vllm / sglang.
+ */
+export interface ModelWorkerEngineContainer {
+  /**
+   * Engine image. Default: vllm/vllm-openai:v0.11.0 (vllm) or lmsysorg/sglang:v0.5.3 (sglang).
+   */
+  image?: string;
+  /**
+   * Extra engine flags, e.g. ["--max-model-len", "8192", "--gpu-memory-utilization", "0.9"].
+   *
+   * @maxItems 64
+   */
+  args?: string[];
+  /**
+   * Size of the shared-memory volume at /dev/shm (NCCL and tensor parallelism need more than the 64 MB default). Default 8Gi.
+   */
+  shmSize?: number | string;
+  /**
+   * Default: the nvidia.com/gpu limit (else request), else 1.
+   */
+  tensorParallelSize?: number;
+}
+/**
+ * The OpenAI-compatible server of engine openai.
+ */
+export interface ModelWorkerUpstream {
+  /**
+   * e.g. https://api.openai.com/v1 or http://vllm.ml.svc:8000
+   */
+  url: string;
+  /**
+   * Model name sent upstream. Default: the first of the upstream's /v1/models.
+   */
+  model?: string;
+  /**
+   * The upstream's dialect (extra sampling fields, metrics, tokenize). Default auto.
+   */
+  api?: "auto" | "openai" | "vllm" | "sglang" | "llamacpp" | "tgi";
+  apiKeySecretRef?: SecretKeyRef1;
+}
+/**
+ * Secret key holding the upstream API key (given to the adapter as an environment variable; never logged).
+ */
+export interface SecretKeyRef1 {
+  name: string;
+  key: string;
 }
 
 /**
