@@ -18,6 +18,7 @@ import { canonicalJson } from './spec-hash';
 import { computeStatus, type WorkerObservation } from './status';
 import { validSpec, type ValidModelWorkerSpec } from './valid-spec';
 import { loadOf, workersOf } from './workers';
+import { observeEngineContainers, type EngineObservation } from './engine-status';
 
 interface Observed {
   workers?: WorkerObservation;
@@ -30,6 +31,18 @@ async function observeWorkers(ctx: ReconcileContext, mw: ModelWorker, address: s
     return { workers: { registered: mine.length, queueLength: loadOf(mine) } };
   } catch (err) {
     return { controllerError: `controller at ${address}: ${kubeMessage(err)}` };
+  }
+}
+
+/** engine vllm / sglang: the engine containers' states from the pods (undefined for other engines or on error). */
+async function observeEngine(ctx: ReconcileContext, mw: ModelWorker, spec: ValidModelWorkerSpec): Promise<EngineObservation | undefined> {
+  if (spec.engine.kind !== 'vllm' && spec.engine.kind !== 'sglang') return undefined;
+  try {
+    const pods = await ctx.kube.core.listNamespacedPod({ namespace: mw.metadata.namespace, labelSelector: selectorString(selectorLabels(mw.metadata.name)) });
+    return observeEngineContainers(pods.items);
+  } catch (err) {
+    ctx.logger.warn({ modelWorker: `${mw.metadata.namespace}/${mw.metadata.name}`, err: kubeMessage(err) }, 'listing pods for the engine status failed');
+    return undefined;
   }
 }
 
@@ -102,8 +115,9 @@ export async function reconcileModelWorker(ctx: ReconcileContext, key: string): 
     deployment = ctx.getDeployment(namespace, name);
     await ctx.events.record(mw, 'Warning', 'ApplyFailed', applyError);
   }
+  const engine = await observeEngine(ctx, mw, spec);
   const status = computeStatus({
-    mw, desiredReplicas: scaled.replicas, deployment, workers: observed.workers, controllerError: observed.controllerError,
+    mw, desiredReplicas: scaled.replicas, deployment, workers: observed.workers, controllerError: observed.controllerError, engine,
     applyError, selector: selectorString(selectorLabels(name)), lastScaleTime: scaled.scaledAt, nowIso: new Date(ctx.now()).toISOString(),
   });
   await writeStatus(ctx, mw, status);

@@ -1,6 +1,7 @@
 /** The worker pod template of a ModelWorker (pure): the `fleetchat worker` container, its volumes and placement. */
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { WORKER_GRPC_PORT, WORKER_METRICS_PORT } from './labels';
+import { renderExternalPodSpec } from './render-engine';
 import type { ValidModelWorkerSpec } from './valid-spec';
 
 export interface PodRenderOptions {
@@ -136,6 +137,13 @@ function container(spec: ValidModelWorkerSpec, options: PodRenderOptions, mounts
 }
 
 export function renderPodSpec(spec: ValidModelWorkerSpec, options: PodRenderOptions): V1PodSpec {
+  if (spec.engine.kind !== 'onnx') {
+    return renderExternalPodSpec(spec, options, {
+      nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
+      tolerations: spec.tolerations.length > 0 ? spec.tolerations : undefined,
+      affinity: spec.affinity,
+    });
+  }
   const { volumes: vols, mounts } = volumes(spec);
   return {
     containers: [container(spec, options, mounts)],

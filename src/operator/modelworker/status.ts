@@ -9,6 +9,7 @@
 import type { V1Deployment, V1DeploymentCondition } from '@kubernetes/client-node';
 import type { ModelWorker, ModelWorkerCondition, ModelWorkerStatus } from '../api/v1alpha1/types';
 import { setCondition, type ConditionInput } from '../runtime/conditions';
+import type { EngineObservation } from './engine-status';
 
 export const REASONS = {
   workersReady: 'WorkersReady',
@@ -24,6 +25,7 @@ export const REASONS = {
   invalidSpec: 'InvalidSpec',
   deploymentMissing: 'DeploymentMissing',
   asExpected: 'AsExpected',
+  engineFailing: 'EngineFailing',
 } as const;
 
 export interface WorkerObservation {
@@ -45,6 +47,8 @@ export interface StatusInput {
   selector: string;
   lastScaleTime?: string;
   nowIso: string;
+  /** engine vllm / sglang: what the engine containers do (pods/engine-status.ts). */
+  engine?: EngineObservation;
 }
 
 type Input = ConditionInput<ModelWorkerCondition['type']>;
@@ -81,7 +85,10 @@ function ready(input: StatusInput, generation: number): Input {
   const readyPods = input.deployment?.status?.readyReplicas ?? 0;
   if (input.invalidSpec) return { ...base, status: 'False', reason: REASONS.invalidSpec, message: input.invalidSpec };
   if (desired === 0) return { ...base, status: 'False', reason: REASONS.scaledToZero, message: 'spec.replicas is 0' };
-  if (readyPods < desired) return { ...base, status: 'False', reason: REASONS.replicasNotReady, message: `${readyPods}/${desired} pods ready` };
+  if (readyPods < desired) {
+    const engine = input.engine?.failing ?? input.engine?.notReady;
+    return { ...base, status: 'False', reason: input.engine?.failing ? REASONS.engineFailing : REASONS.replicasNotReady, message: `${readyPods}/${desired} pods ready${engine ? `; ${engine}` : ''}` };
+  }
   if (!input.workers) return { ...base, status: 'Unknown', reason: REASONS.controllerUnreachable, message: input.controllerError ?? 'the controller could not be asked' };
   if (input.workers.registered < desired) return { ...base, status: 'False', reason: REASONS.workersNotRegistered, message: `${input.workers.registered}/${desired} workers registered with the controller` };
   return { ...base, status: 'True', reason: REASONS.workersReady, message: `${readyPods} pods ready, ${input.workers.registered} workers registered` };
@@ -91,6 +98,7 @@ function degraded(input: StatusInput, generation: number): Input {
   const base = { type: 'Degraded' as const, observedGeneration: generation };
   if (input.invalidSpec) return { ...base, status: 'True', reason: REASONS.invalidSpec, message: input.invalidSpec };
   if (input.applyError) return { ...base, status: 'True', reason: REASONS.applyFailed, message: input.applyError };
+  if (input.engine?.failing) return { ...base, status: 'True', reason: REASONS.engineFailing, message: input.engine.failing };
   const failure = deploymentCondition(input.deployment, 'ReplicaFailure');
   if (failure?.status === 'True') return { ...base, status: 'True', reason: REASONS.replicaFailure, message: failure.message };
   const p = deploymentCondition(input.deployment, 'Progressing');
