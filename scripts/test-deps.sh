@@ -19,3 +19,6 @@ scripts/k8s/build-training-operator.sh
 
 step "trainer runtime (PyTorch + transformers + peft from PyPI into ~/.cache/fleetchat/train-venv; ~3 GB and a few minutes the first time)"
 scripts/install-train-runtime
+
+step "PostgreSQL server binaries for the arena's PostgreSQL tests (Debian postgresql)"
+scripts/install-postgres

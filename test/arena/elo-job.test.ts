@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/common/config';
 import { FleetError } from '../../src/common/errors';
 import { silentLogger } from '../../src/common/log';
 import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
+import { answerTurn } from './support/transcript';
 import { ELO_JOB_SCHEMA } from '../../src/jobs/arena/elo-config';
 import { runEloJob } from '../../src/jobs/arena/elo-job';
 import { syntheticBattles } from './synthetic';
@@ -101,9 +102,7 @@ describe('jobs elo', () => {
     const store = await SqliteArenaStore.open({ path: db });
     for (const [winner, anony] of [['model_a', true], ['model_a', true], ['model_b', true], ['model_b', false]] as const) {
       const battle = await store.createBattle({ modelA: 'left-model', modelB: 'right-model', anony });
-      for (const id of [battle.conversationAId, battle.conversationBId]) {
-        await store.updateMessages(id, [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }]);
-      }
+      await answerTurn(store, battle, 'q', ['a', 'a']);
       await store.recordBattleVote({ battleId: battle.id, winner, judgeId: 'arena_user_x' });
     }
     await store.close();

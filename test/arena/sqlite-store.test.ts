@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { FleetError } from '../../src/common/errors';
 import { MIGRATIONS, migrate } from '../../src/arena/sqlite/migrations';
 import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
-import type { ArenaBattle, ArenaStore, BattleLogRecord } from '../../src/arena/store';
-import { storeLeaderboard } from '../../src/arena/store-leaderboard';
+import { storeContract } from './store-contract';
+import { answeredBattle, collect, rejection } from './support/transcript';
 
 const run = promisify(execFile);
 const CHILD = join(__dirname, 'child', 'vote-writer.ts');
@@ -18,30 +17,6 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'arena-store-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function answeredBattle(store: ArenaStore, modelA = 'alpha', modelB = 'beta', anony = true): Promise<ArenaBattle> {
-  const battle = await store.createBattle({ modelA, modelB, anony, judgeId: 'arena_user_j1' });
-  const question = { role: 'user' as const, content: 'What is 2+2?' };
-  await store.updateMessages(battle.conversationAId, [question, { role: 'assistant', content: '4' }]);
-  await store.updateMessages(battle.conversationBId, [question, { role: 'assistant', content: 'four' }]);
-  return battle;
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FleetError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof FleetError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('SqliteArenaStore schema', () => {
   it('migrates an empty database, records the version, and applies nothing on reopen', async () => {
@@ -78,118 +53,11 @@ describe('SqliteArenaStore schema', () => {
   });
 });
 
-describe('SqliteArenaStore battles and votes', () => {
-  let store: SqliteArenaStore;
-  beforeEach(async () => {
-    store = await SqliteArenaStore.open({ path: join(dir, 'arena.db') });
-  });
-  afterEach(() => store.close());
-
-  it('creates a battle with two conversations and records one vote per turn', async () => {
-    const battle = await answeredBattle(store);
-    expect(await store.getBattle(battle.id)).toEqual(battle);
-    expect((await store.getConversation(battle.conversationAId))?.model).toBe('alpha');
-    const vote = await store.recordBattleVote({ battleId: battle.id, winner: 'model_a', judgeId: 'arena_user_j1', language: 'English' });
-    expect(vote).toMatchObject({ battleId: battle.id, winner: 'model_a', turn: 1, language: 'English' });
-    expect((await rejection(store.recordBattleVote({ battleId: battle.id, winner: 'tie', judgeId: 'arena_user_j1' }))).kind).toBe('conflict');
-    const a = await store.getConversation(battle.conversationAId);
-    await store.updateMessages(battle.conversationAId, [...a!.messages, { role: 'user', content: 'And 3+3?' }, { role: 'assistant', content: '6' }]);
-    const second = await store.recordBattleVote({ battleId: battle.id, winner: 'tie (bothbad)', judgeId: 'arena_user_j1' });
-    expect(second.turn).toBe(2);
-  });
-
-  it('rejects bad votes with typed errors', async () => {
-    const battle = await store.createBattle({ modelA: 'alpha', modelB: 'beta', anony: true });
-    expect((await rejection(store.recordBattleVote({ battleId: battle.id, winner: 'model_a', judgeId: 'j' }))).kind).toBe('invalid_request');
-    expect((await rejection(store.recordBattleVote({ battleId: 'nope', winner: 'model_a', judgeId: 'j' }))).kind).toBe('not_found');
-    const bad = await rejection(store.recordBattleVote({ battleId: battle.id, winner: 'leftvote' as 'model_a', judgeId: 'j' }));
-    expect(bad).toMatchObject({ kind: 'invalid_request', param: 'winner' });
-    expect((await rejection(store.createBattle({ modelA: 'same', modelB: 'same', anony: true }))).kind).toBe('invalid_request');
-    expect((await rejection(store.updateMessages('nope', []))).kind).toBe('not_found');
-    expect((await rejection(store.updateMessages(battle.conversationAId, [{ role: 'robot', content: 1 }] as never))).param).toBe('messages[0]');
-  });
-
-  it('records feedback on single-model conversations', async () => {
-    const conversation = await store.createConversation({ model: 'alpha', judgeId: 'arena_user_j2' });
-    expect((await rejection(store.recordFeedback({ conversationId: conversation.id, kind: 'upvote', judgeId: 'j' }))).kind).toBe('invalid_request');
-    await store.updateMessages(conversation.id, [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }]);
-    const feedback = await store.recordFeedback({ conversationId: conversation.id, kind: 'flag', judgeId: 'arena_user_j2' });
-    expect(feedback).toMatchObject({ model: 'alpha', kind: 'flag', turn: 1 });
-    expect(await store.counts()).toEqual({ conversations: 1, battles: 0, battleVotes: 0, feedback: 1 });
-  });
-
-  it('exports votes in FastChat battle-log format, oldest first, with filters', async () => {
-    const anon = await answeredBattle(store, 'alpha', 'beta', true);
-    const named = await answeredBattle(store, 'gamma', 'alpha', false);
-    await store.recordBattleVote({ battleId: named.id, winner: 'model_b', judgeId: 'arena_user_j1', tstampS: 200.5 });
-    await store.recordBattleVote({ battleId: anon.id, winner: 'tie', judgeId: 'arena_user_j1', tstampS: 100.25, language: 'English' });
-    const records = await collect(store.exportBattleLog());
-    expect(records).toEqual([
-      {
-        question_id: anon.conversationAId, model_a: 'alpha', model_b: 'beta', winner: 'tie', judge: 'arena_user_j1',
-        conversation_a: [{ role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: '4' }],
-        conversation_b: [{ role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: 'four' }],
-        turn: 1, anony: true, language: 'English', tstamp: 100.25,
-      },
-      expect.objectContaining({ model_a: 'gamma', model_b: 'alpha', winner: 'model_b', anony: false, language: 'unknown', tstamp: 200.5 }),
-    ]);
-    expect((await collect(store.exportBattleLog({ anonyOnly: true }))).map((r) => r.model_a)).toEqual(['alpha']);
-    expect((await collect(store.exportBattleLog({ sinceS: 150 }))).map((r) => r.model_a)).toEqual(['gamma']);
-    expect(Object.keys((await collect(store.exportBattleLog({ withoutConversations: true })))[0])).not.toContain('conversation_a');
-  });
-
-  it('round-trips an exported log through import, keeps unknown fields, and skips duplicates', async () => {
-    await Promise.all(Array.from({ length: 1200 }, async (_, i) => {
-      const battle = await answeredBattle(store, `m${i % 7}`, `m${(i + 1) % 7}`, i % 3 !== 0);
-      await store.recordBattleVote({ battleId: battle.id, winner: i % 4 === 0 ? 'tie' : 'model_a', judgeId: `arena_user_${i % 5}`, tstampS: 1000 + i });
-    }));
-    const exported = await collect(store.exportBattleLog());
-    const extra: BattleLogRecord = { model_a: 'x', model_b: 'y', winner: 'model_b', anony: true, tstamp: 5, conv_metadata: { sum_assistant_a_tokens: 3 } };
-    const other = await SqliteArenaStore.open({ path: join(dir, 'copy.db') });
-    try {
-      const report = await other.importBattleLog([...exported, extra, { model_a: 'x', winner: 'nobody' }, 'not an object']);
-      expect(report).toMatchObject({ read: 1203, imported: 1201, duplicates: 0, rejected: 2 });
-      expect(report.problems.map((p) => p.index)).toEqual([1201, 1202]);
-      expect(report.problems[0].problem).toMatch(/model_b must be a non-empty string.*winner must be one of/);
-      expect(await collect(other.exportBattleLog())).toEqual([extra, ...exported]);
-      expect(await other.importBattleLog(exported)).toMatchObject({ imported: 0, duplicates: 1200 });
-      expect(await store.importBattleLog(exported)).toMatchObject({ imported: 0, duplicates: 1200 });
-    } finally {
-      await other.close();
-    }
-  });
-
-  it('settles writes issued together independently: one failing write does not undo the others', async () => {
-    const battle = await answeredBattle(store);
-    const results = await Promise.allSettled([
-      store.recordBattleVote({ battleId: battle.id, winner: 'model_a', judgeId: 'arena_user_j1' }),
-      store.recordBattleVote({ battleId: battle.id, winner: 'model_b', judgeId: 'arena_user_j1' }),
-      store.recordBattleVote({ battleId: 'missing', winner: 'model_b', judgeId: 'arena_user_j1' }),
-      store.createConversation({ model: 'solo' }),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
-    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as FleetError).kind : 'ok'))).toEqual(['ok', 'conflict', 'not_found', 'ok']);
-    expect(await store.counts()).toMatchObject({ battleVotes: 1, conversations: 3 });
-    expect((await collect(store.exportBattleLog())).map((r) => r.winner)).toEqual(['model_a']);
-  });
-
-  it('rates its anonymous votes into a live leaderboard', async () => {
-    for (const [winner, anony] of [['model_a', true], ['model_a', true], ['tie', true], ['model_b', true], ['model_b', false]] as const) {
-      const battle = await answeredBattle(store, 'alpha', 'beta', anony);
-      await store.recordBattleVote({ battleId: battle.id, winner, judgeId: 'arena_user_j1' });
-    }
-    const { board } = await storeLeaderboard(store, { bootstrapRounds: 10 });
-    const rating = Object.fromEntries(board.models.map((m) => [m.model, m.rating]));
-    expect(board.battles).toBe(4);
-    expect(rating.alpha - rating.beta).toBeCloseTo(400 * Math.log10(2.5 / 1.5), 3); // 2 wins + half a tie of 4
-    expect((await storeLeaderboard(store, { includeNamed: true, bootstrapRounds: 0 })).board.battles).toBe(5);
-  });
-
-  it('refuses calls after close', async () => {
-    await store.close();
-    expect((await rejection(store.counts())).kind).toBe('unavailable');
-  });
-});
+let counter = 0;
+storeContract('SqliteArenaStore', () => ({
+  open: () => SqliteArenaStore.open({ path: join(dir, `contract-${++counter}.db`) }),
+  reopen: () => SqliteArenaStore.open({ path: join(dir, `contract-${counter}.db`) }),
+}));
 
 /** Starts the second writer process; `ready` once its store is open, `done` with [count, startMs, endMs]. */
 function startWriter(path: string, count: number): { ready: Promise<void>; done: Promise<string[]> } {

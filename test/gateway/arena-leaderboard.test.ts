@@ -2,12 +2,11 @@
 import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
 import type { Winner } from '../../src/arena/store';
 import { LiveLeaderboard } from '../../src/gateway/arena/live-leaderboard';
+import { answerTurn } from '../arena/support/transcript';
 
 async function vote(store: SqliteArenaStore, modelA: string, modelB: string, winner: Winner, anony = true): Promise<void> {
   const battle = await store.createBattle({ modelA, modelB, anony });
-  const turn = [{ role: 'user' as const, content: 'q' }, { role: 'assistant' as const, content: 'r' }];
-  await store.updateMessages(battle.conversationAId, turn);
-  await store.updateMessages(battle.conversationBId, turn);
+  await answerTurn(store, battle, 'q', ['r', 'r']);
   await store.recordBattleVote({ battleId: battle.id, winner, judgeId: 'judge' });
 }
 

@@ -70,6 +70,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX feedback_time ON feedback (tstamp_s, id);
     `,
   },
+  {
+    version: 2,
+    description: 'server-kept transcripts: sessions own conversations and battles, a vote reveals its battle, shared secrets',
+    sql: `
+      ALTER TABLE conversations ADD COLUMN session_id TEXT;
+      ALTER TABLE battles ADD COLUMN session_id TEXT;
+      ALTER TABLE battles ADD COLUMN revealed_at_ms INTEGER;
+      UPDATE battles SET revealed_at_ms = (SELECT CAST(MIN(v.tstamp_s) * 1000 AS INTEGER) FROM battle_votes v WHERE v.battle_id = battles.id)
+        WHERE conversation_a_id IS NOT NULL;
+      CREATE TABLE shared_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -2,8 +2,8 @@
  * The embedded ArenaStore: one SQLite file through better-sqlite3, WAL journal, `synchronous=FULL` (a committed
  * vote survives a power cut), foreign keys on, a busy timeout for other processes holding the write lock, and the
  * schema migrated at open. Writes go through a group commit; reads are direct. One process may own several
- * connections to the same file (e.g. the gateway and an `jobs elo --db` run), but serving from several gateway
- * replicas needs a networked backend (PostgreSQL), which is not provided yet.
+ * connections to the same file (e.g. the gateway and an `jobs elo --db` run); several gateway replicas share a
+ * PostgreSQL database instead (`PostgresArenaStore`).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,18 +11,20 @@ import Database from 'better-sqlite3';
 import { FleetError } from '../../common/errors';
 import { parseBattleRecord, type BattleLogRecord } from '../battle-log';
 import type {
-  ArenaBattle, ArenaConversation, ArenaCounts, ArenaMessage, ArenaStore, BattleVote, ExportOptions, Feedback, ImportReport,
-  NewBattle, NewBattleVote, NewConversation, NewFeedback,
+  ArenaBattle, ArenaConversation, ArenaCounts, ArenaStore, BattleVote, ExportOptions, Feedback, ImportReport,
+  NewAnswer, NewBattle, NewBattleVote, NewConversation, NewFeedback, NewUserTurn,
 } from '../store';
+import { exportRecord, toBattle, toConversation, type BattleRow, type ConversationRow, type ExportRow } from '../store-rows';
+import { validAnswer, validUserContent } from '../transcript';
 import {
-  validFeedbackKind, validId, validJudgeId, validLanguage, validMessages, validModelName, validOptionalJudgeId, validTstampS, validWinner,
+  validFeedbackKind, validId, validJudgeId, validLanguage, validModelName, validOptionalJudgeId, validTstampS, validWinner,
 } from '../validate';
 import { GroupCommit, type WriteOp } from './group-commit';
 import { migrate, type MigrationResult } from './migrations';
-import { exportRecord, toBattle, toConversation, type BattleRow, type ConversationRow, type ExportRow } from './rows';
 import { toStoreError } from './sqlite-errors';
 import { prepareStatements, type Statements } from './statements';
-import { importRecord, insertBattle, insertBattleVote, insertConversation, insertFeedback, updateMessages } from './writes';
+import { addUserTurn, appendAnswer, importRecord, insertBattle, insertBattleVote, insertConversation, insertFeedback } from './writes';
+import { randomBytes } from 'node:crypto';
 
 export interface SqliteArenaStoreOptions {
   /** Database file; created with its directory when missing. `:memory:` for a throwaway store. */
@@ -79,15 +81,22 @@ export class SqliteArenaStore implements ArenaStore {
 
   async createConversation(input: NewConversation): Promise<ArenaConversation> {
     const model = validModelName(input.model, 'model');
-    const messages = validMessages(input.messages ?? []);
     const judgeId = validOptionalJudgeId(input.judgeId);
-    return this.write(() => insertConversation(this.statements, { model, messages, judgeId }, this.nowMs()));
+    const sessionId = validOptionalJudgeId(input.sessionId);
+    return this.write(() => insertConversation(this.statements, { model, judgeId, sessionId }, this.nowMs()));
   }
 
-  async updateMessages(conversationId: string, messages: ArenaMessage[]): Promise<ArenaConversation> {
-    const id = validId(conversationId, 'conversationId');
-    const valid = validMessages(messages);
-    return this.write(() => updateMessages(this.statements, id, valid, this.nowMs()));
+  async addUserTurn(input: NewUserTurn): Promise<ArenaConversation[]> {
+    const content = validUserContent(input.content);
+    const turn: NewUserTurn = 'battleId' in input
+      ? { battleId: validId(input.battleId, 'battleId'), content }
+      : { conversationId: validId(input.conversationId, 'conversationId'), content };
+    return this.write(() => addUserTurn(this.statements, turn, this.nowMs()));
+  }
+
+  async appendAnswer(input: NewAnswer): Promise<ArenaConversation> {
+    const valid: NewAnswer = { conversationId: validId(input.conversationId, 'conversationId'), answer: validAnswer(input.answer), replaceLast: input.replaceLast === true };
+    return this.write(() => appendAnswer(this.statements, valid, this.nowMs()));
   }
 
   async getConversation(conversationId: string): Promise<ArenaConversation | undefined> {
@@ -102,7 +111,8 @@ export class SqliteArenaStore implements ArenaStore {
     if (modelA === modelB) throw new FleetError('invalid_request', 'a battle needs two different models', { param: 'modelB' });
     if (typeof input.anony !== 'boolean') throw new FleetError('invalid_request', 'anony must be true or false', { param: 'anony' });
     const judgeId = validOptionalJudgeId(input.judgeId);
-    return this.write(() => insertBattle(this.statements, { modelA, modelB, anony: input.anony, judgeId }, this.nowMs()));
+    const sessionId = validOptionalJudgeId(input.sessionId);
+    return this.write(() => insertBattle(this.statements, { modelA, modelB, anony: input.anony, judgeId, sessionId }, this.nowMs()));
   }
 
   async getBattle(battleId: string): Promise<ArenaBattle | undefined> {
@@ -173,6 +183,14 @@ export class SqliteArenaStore implements ArenaStore {
   async counts(): Promise<ArenaCounts> {
     this.assertOpen();
     return this.statements.counts.get() as ArenaCounts;
+  }
+
+  async sharedSecret(name: string): Promise<string> {
+    const key = validId(name, 'name');
+    return this.write(() => {
+      this.statements.insertSecret.run(key, randomBytes(32).toString('hex'), this.nowMs());
+      return (this.statements.getSecret.get(key) as { value: string }).value;
+    });
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,9 @@ import type { Database, Statement } from 'better-sqlite3';
 export interface Statements {
   insertConversation: Statement;
   updateMessages: Statement;
+  revealBattle: Statement;
+  insertSecret: Statement;
+  getSecret: Statement;
   getConversation: Statement;
   insertBattle: Statement;
   getBattle: Statement;
@@ -20,12 +23,16 @@ export interface Statements {
 
 export function prepareStatements(db: Database): Statements {
   return {
-    insertConversation: db.prepare(`INSERT INTO conversations (id, model, battle_id, side, judge_id, messages_json, created_at_ms, updated_at_ms)
-      VALUES (@id, @model, @battle_id, @side, @judge_id, @messages_json, @created_at_ms, @updated_at_ms)`),
+    insertConversation: db.prepare(`INSERT INTO conversations (id, model, battle_id, side, judge_id, session_id, messages_json, created_at_ms, updated_at_ms)
+      VALUES (@id, @model, @battle_id, @side, @judge_id, @session_id, @messages_json, @created_at_ms, @updated_at_ms)`),
     updateMessages: db.prepare('UPDATE conversations SET messages_json = ?, updated_at_ms = ? WHERE id = ?'),
     getConversation: db.prepare('SELECT * FROM conversations WHERE id = ?'),
-    insertBattle: db.prepare(`INSERT INTO battles (id, question_id, model_a, model_b, anony, conversation_a_id, conversation_b_id, judge_id, created_at_ms)
-      VALUES (@id, @question_id, @model_a, @model_b, @anony, @conversation_a_id, @conversation_b_id, @judge_id, @created_at_ms)`),
+    insertBattle: db.prepare(`INSERT INTO battles
+      (id, question_id, model_a, model_b, anony, conversation_a_id, conversation_b_id, judge_id, session_id, created_at_ms, revealed_at_ms)
+      VALUES (@id, @question_id, @model_a, @model_b, @anony, @conversation_a_id, @conversation_b_id, @judge_id, @session_id, @created_at_ms, @revealed_at_ms)`),
+    revealBattle: db.prepare('UPDATE battles SET revealed_at_ms = ? WHERE id = ? AND revealed_at_ms IS NULL'),
+    insertSecret: db.prepare('INSERT OR IGNORE INTO shared_secrets (name, value, created_at_ms) VALUES (?, ?, ?)'),
+    getSecret: db.prepare('SELECT value FROM shared_secrets WHERE name = ?'),
     getBattle: db.prepare('SELECT * FROM battles WHERE id = ?'),
     findImportedBattle: db.prepare(`SELECT id FROM battles
       WHERE question_id = ? AND model_a = ? AND model_b = ? AND anony = ? AND conversation_a_id IS NULL LIMIT 1`),

@@ -1,33 +1,35 @@
 /**
  * The write operations of the SQLite arena store. Each runs synchronously inside the group-commit transaction
- * (its own savepoint), reads what it needs, checks it and writes; inputs are already validated.
+ * (its own savepoint), reads what it needs, checks it against the transcript rules and writes; inputs are already
+ * validated.
  */
 import { randomUUID } from 'node:crypto';
 import { FleetError } from '../../common/errors';
-import { toBattleLogRecord, type ValidBattleRecord, type Winner } from '../battle-log';
-import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback, FeedbackKind } from '../store';
+import { toBattleLogRecord, type ValidBattleRecord } from '../battle-log';
+import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback, FeedbackKind, NewAnswer, NewUserTurn } from '../store';
 import {
-  recordKey, toBattle, toBattleVote, toConversation, toFastChatConversation, toFeedback,
-  type BattleRow, type BattleVoteRow, type ConversationRow, type FeedbackRow,
-} from './rows';
+  recordKey, toBattle, toBattleVote, toConversation, toFeedback, toVoteRow, type BattleRow, type ConversationRow, type FeedbackRow,
+} from '../store-rows';
+import {
+  answered, assertNotRevealed, liveVoteRecord, toFastChatConversation, userTurns, withAnswer, withUserTurn, type VoteFields,
+} from '../transcript';
 import type { Statements } from './statements';
 
 export interface ConversationInput {
   model: string;
-  messages: ArenaMessage[];
   judgeId?: string;
-  battleId?: string;
-  side?: 'a' | 'b';
+  sessionId?: string;
 }
 
 export function insertConversation(s: Statements, input: ConversationInput, nowMs: number): ArenaConversation {
   const row: ConversationRow = {
     id: randomUUID(),
     model: input.model,
-    battle_id: input.battleId ?? null,
-    side: input.side ?? null,
+    battle_id: null,
+    side: null,
     judge_id: input.judgeId ?? null,
-    messages_json: JSON.stringify(input.messages),
+    session_id: input.sessionId ?? null,
+    messages_json: '[]',
     created_at_ms: nowMs,
     updated_at_ms: nowMs,
   };
@@ -35,10 +37,52 @@ export function insertConversation(s: Statements, input: ConversationInput, nowM
   return toConversation(row);
 }
 
-export function updateMessages(s: Statements, conversationId: string, messages: ArenaMessage[], nowMs: number): ArenaConversation {
-  const result = s.updateMessages.run(JSON.stringify(messages), nowMs, conversationId);
-  if (result.changes === 0) throw new FleetError('not_found', `conversation ${conversationId} does not exist`, { param: 'conversationId' });
-  return toConversation(s.getConversation.get(conversationId) as ConversationRow);
+function conversationOf(s: Statements, id: string | null): ArenaConversation | undefined {
+  const row = id === null ? undefined : (s.getConversation.get(id) as ConversationRow | undefined);
+  return row === undefined ? undefined : toConversation(row);
+}
+
+function battleOf(s: Statements, id: string): BattleRow | undefined {
+  return s.getBattle.get(id) as BattleRow | undefined;
+}
+
+function requireConversation(s: Statements, id: string): ArenaConversation {
+  const conversation = conversationOf(s, id);
+  if (conversation === undefined) throw new FleetError('not_found', `conversation ${id} does not exist`, { param: 'conversationId' });
+  return conversation;
+}
+
+function save(s: Statements, conversation: ArenaConversation, messages: ArenaMessage[], nowMs: number): ArenaConversation {
+  s.updateMessages.run(JSON.stringify(messages), nowMs, conversation.id);
+  return { ...conversation, messages, updatedAtMs: nowMs };
+}
+
+/** The conversations a user turn goes to: one, or both sides of a live, unrevealed battle. */
+function turnTargets(s: Statements, input: NewUserTurn): ArenaConversation[] {
+  if ('conversationId' in input) {
+    const conversation = requireConversation(s, input.conversationId);
+    if (conversation.battleId !== undefined) assertNotRevealed(toBattle(battleOf(s, conversation.battleId)!));
+    return [conversation];
+  }
+  const row = battleOf(s, input.battleId);
+  if (row === undefined) throw new FleetError('not_found', `battle ${input.battleId} does not exist`, { param: 'battleId' });
+  const a = conversationOf(s, row.conversation_a_id);
+  const b = conversationOf(s, row.conversation_b_id);
+  if (a === undefined || b === undefined) throw new FleetError('invalid_request', `battle ${row.id} was imported from a log and takes no new turns`);
+  assertNotRevealed(toBattle(row));
+  return [a, b];
+}
+
+export function addUserTurn(s: Statements, input: NewUserTurn, nowMs: number): ArenaConversation[] {
+  const targets = turnTargets(s, input);
+  const updated = targets.map((c) => ({ c, messages: withUserTurn(c, input.content, nowMs / 1000) }));
+  return updated.map(({ c, messages }) => save(s, c, messages, nowMs));
+}
+
+export function appendAnswer(s: Statements, input: NewAnswer, nowMs: number): ArenaConversation {
+  const conversation = requireConversation(s, input.conversationId);
+  if (conversation.battleId !== undefined) assertNotRevealed(toBattle(battleOf(s, conversation.battleId)!));
+  return save(s, conversation, withAnswer(conversation, input.answer, input.replaceLast === true, nowMs / 1000), nowMs);
 }
 
 export interface BattleInput {
@@ -46,6 +90,7 @@ export interface BattleInput {
   modelB: string;
   anony: boolean;
   judgeId?: string;
+  sessionId?: string;
 }
 
 export function insertBattle(s: Statements, input: BattleInput, nowMs: number): ArenaBattle {
@@ -61,82 +106,32 @@ export function insertBattle(s: Statements, input: BattleInput, nowMs: number): 
     conversation_a_id: conversationAId,
     conversation_b_id: conversationBId,
     judge_id: input.judgeId ?? null,
+    session_id: input.sessionId ?? null,
     created_at_ms: nowMs,
+    revealed_at_ms: null,
   };
   s.insertBattle.run(row);
   for (const [side, conversationId, model] of [['a', conversationAId, input.modelA], ['b', conversationBId, input.modelB]] as const) {
     s.insertConversation.run({
-      id: conversationId, model, battle_id: id, side, judge_id: input.judgeId ?? null, messages_json: '[]', created_at_ms: nowMs, updated_at_ms: nowMs,
+      id: conversationId, model, battle_id: id, side, judge_id: row.judge_id, session_id: row.session_id, messages_json: '[]', created_at_ms: nowMs, updated_at_ms: nowMs,
     } satisfies ConversationRow);
   }
   return toBattle(row);
 }
 
-function userTurns(messages: ArenaMessage[]): number {
-  return messages.filter((m) => m.role === 'user').length;
-}
-
-function answered(messages: ArenaMessage[]): boolean {
-  return messages.some((m) => m.role === 'assistant');
-}
-
-export interface VoteInput {
-  battleId: string;
-  winner: Winner;
-  judgeId: string;
-  language: string;
-  tstampS: number;
-}
-
-function conversationOf(s: Statements, id: string | null): ArenaConversation | undefined {
-  const row = id === null ? undefined : (s.getConversation.get(id) as ConversationRow | undefined);
-  return row === undefined ? undefined : toConversation(row);
-}
-
-export function insertBattleVote(s: Statements, input: VoteInput): BattleVote {
-  const battle = s.getBattle.get(input.battleId) as BattleRow | undefined;
-  if (battle === undefined) throw new FleetError('not_found', `battle ${input.battleId} does not exist`, { param: 'battleId' });
-  const a = conversationOf(s, battle.conversation_a_id);
-  const b = conversationOf(s, battle.conversation_b_id);
+export function insertBattleVote(s: Statements, input: VoteFields & { battleId: string }): BattleVote {
+  const row = battleOf(s, input.battleId);
+  if (row === undefined) throw new FleetError('not_found', `battle ${input.battleId} does not exist`, { param: 'battleId' });
+  const a = conversationOf(s, row.conversation_a_id);
+  const b = conversationOf(s, row.conversation_b_id);
   if (a === undefined || b === undefined) throw new FleetError('invalid_request', `battle ${input.battleId} was imported from a log and takes no new votes`);
-  if (!answered(a.messages) || !answered(b.messages)) {
-    throw new FleetError('invalid_request', 'both models must have answered before a vote', { param: 'battleId' });
-  }
-  const turn = userTurns(a.messages);
-  if (s.voteAtTurn.get(battle.id, turn) !== undefined) {
-    throw new FleetError('conflict', `battle ${battle.id} already has a vote for turn ${turn}`, { param: 'battleId' });
-  }
-  const record: ValidBattleRecord = {
-    questionId: battle.question_id ?? battle.id,
-    modelA: battle.model_a,
-    modelB: battle.model_b,
-    winner: input.winner,
-    judge: input.judgeId,
-    conversationA: toFastChatConversation(a.messages),
-    conversationB: toFastChatConversation(b.messages),
-    turn,
-    anony: battle.anony === 1,
-    language: input.language,
-    tstampS: input.tstampS,
-    extra: {},
-  };
-  return insertVoteRow(s, battle.id, record);
+  const record = liveVoteRecord({ ...toBattle(row), questionId: row.question_id ?? undefined }, a, b, input);
+  if (s.revealBattle.run(Math.round(input.tstampS * 1000), row.id).changes !== 1) assertNotRevealed({ id: row.id, revealedAtMs: 0 });
+  return insertVoteRow(s, row.id, record);
 }
 
-/** Inserts the vote of a validated record into battle `battleId`; the record's content hash dedups imports. */
 function insertVoteRow(s: Statements, battleId: string, record: ValidBattleRecord): BattleVote {
-  const row: Omit<BattleVoteRow, 'id'> = {
-    battle_id: battleId,
-    winner: record.winner,
-    turn: record.turn ?? null,
-    judge_id: record.judge ?? null,
-    language: record.language ?? null,
-    tstamp_s: record.tstampS,
-    conversation_a_json: record.conversationA === undefined ? null : JSON.stringify(record.conversationA),
-    conversation_b_json: record.conversationB === undefined ? null : JSON.stringify(record.conversationB),
-    extra_json: Object.keys(record.extra).length === 0 ? null : JSON.stringify(record.extra),
-    record_key: recordKey(toBattleLogRecord(record)),
-  };
+  const row = toVoteRow(battleId, record);
   const id = Number(s.insertVote.run(row).lastInsertRowid);
   return toBattleVote({ id, ...row });
 }
@@ -179,7 +174,7 @@ export function importRecord(s: Statements, record: ValidBattleRecord): ImportOu
     battleId = randomUUID();
     s.insertBattle.run({
       id: battleId, question_id: record.questionId ?? null, model_a: record.modelA, model_b: record.modelB, anony,
-      conversation_a_id: null, conversation_b_id: null, judge_id: null, created_at_ms: Math.round(record.tstampS * 1000),
+      conversation_a_id: null, conversation_b_id: null, judge_id: null, session_id: null, created_at_ms: Math.round(record.tstampS * 1000), revealed_at_ms: null,
     } satisfies BattleRow);
   }
   insertVoteRow(s, battleId, record);

@@ -1,8 +1,11 @@
-/** Row shapes of the SQLite arena schema and their conversion to the store's types (pure). */
+/**
+ * Row shapes of the arena schema — the same columns in SQLite and PostgreSQL — and their conversion to the store's
+ * types (pure).
+ */
 import { createHash } from 'node:crypto';
-import { toBattleLogRecord, type BattleLogRecord, type ValidBattleRecord, type Winner } from '../battle-log';
-import { isJsonObject, type JsonObject, type JsonValue } from '../json-value';
-import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback, FeedbackKind } from '../store';
+import { toBattleLogRecord, type BattleLogRecord, type ValidBattleRecord, type Winner } from './battle-log';
+import { isJsonObject, type JsonObject, type JsonValue } from './json-value';
+import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback, FeedbackKind } from './store';
 
 export interface ConversationRow {
   id: string;
@@ -10,6 +13,7 @@ export interface ConversationRow {
   battle_id: string | null;
   side: 'a' | 'b' | null;
   judge_id: string | null;
+  session_id: string | null;
   messages_json: string;
   created_at_ms: number;
   updated_at_ms: number;
@@ -24,7 +28,9 @@ export interface BattleRow {
   conversation_a_id: string | null;
   conversation_b_id: string | null;
   judge_id: string | null;
+  session_id: string | null;
   created_at_ms: number;
+  revealed_at_ms: number | null;
 }
 
 export interface BattleVoteRow {
@@ -67,6 +73,7 @@ export function toConversation(row: ConversationRow): ArenaConversation {
     ...(row.battle_id !== null ? { battleId: row.battle_id } : {}),
     ...(row.side !== null ? { side: row.side } : {}),
     ...(row.judge_id !== null ? { judgeId: row.judge_id } : {}),
+    ...(row.session_id !== null ? { sessionId: row.session_id } : {}),
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
   };
@@ -81,7 +88,9 @@ export function toBattle(row: BattleRow): ArenaBattle {
     conversationAId: row.conversation_a_id ?? '',
     conversationBId: row.conversation_b_id ?? '',
     ...(row.judge_id !== null ? { judgeId: row.judge_id } : {}),
+    ...(row.session_id !== null ? { sessionId: row.session_id } : {}),
     createdAtMs: row.created_at_ms,
+    ...(row.revealed_at_ms !== null ? { revealedAtMs: row.revealed_at_ms } : {}),
   };
 }
 
@@ -140,11 +149,6 @@ export function toValidRecord(row: ExportRow, withConversations: boolean): Valid
   return record;
 }
 
-/** FastChat's conversation format (OpenAI messages, system prompt left out) of a conversation snapshot. */
-export function toFastChatConversation(messages: ArenaMessage[]): JsonValue[] {
-  return messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }));
-}
-
 /** Content hash of a record: the same battle-log record imported twice is stored once. */
 export function recordKey(record: BattleLogRecord): string {
   return createHash('sha256').update(JSON.stringify(record)).digest('hex');
@@ -152,4 +156,20 @@ export function recordKey(record: BattleLogRecord): string {
 
 export function exportRecord(row: ExportRow, withConversations: boolean): BattleLogRecord {
   return toBattleLogRecord(toValidRecord(row, withConversations));
+}
+
+/** The vote row of a validated record in battle `battleId`; its content hash dedups imports. */
+export function toVoteRow(battleId: string, record: ValidBattleRecord): Omit<BattleVoteRow, 'id'> {
+  return {
+    battle_id: battleId,
+    winner: record.winner,
+    turn: record.turn ?? null,
+    judge_id: record.judge ?? null,
+    language: record.language ?? null,
+    tstamp_s: record.tstampS,
+    conversation_a_json: record.conversationA === undefined ? null : JSON.stringify(record.conversationA),
+    conversation_b_json: record.conversationB === undefined ? null : JSON.stringify(record.conversationB),
+    extra_json: Object.keys(record.extra).length === 0 ? null : JSON.stringify(record.extra),
+    record_key: recordKey(toBattleLogRecord(record)),
+  };
 }
