@@ -13,6 +13,7 @@ import { ControllerView } from './upstream/controller-view';
 import { WorkerPool } from './upstream/worker-pool';
 import { arenaOptions } from './arena/options';
 import { openArena } from './arena/open-arena';
+import { ARENA_ADMIN_PATHS } from './arena/routes';
 import { UI_PUBLIC_PATHS, uiOptions } from './ui/options';
 import { BUNDLED_UI_DIR, registerUi } from './ui/routes';
 
@@ -23,6 +24,8 @@ export const gatewayOptions = {
   grpcTlsCert: stringOption({ flag: '--grpc-tls-cert', placeholder: '<file>', description: 'PEM certificate chain for the gRPC API (with --grpc-tls-key; empty = plaintext)', default: '' }),
   grpcTlsKey: stringOption({ flag: '--grpc-tls-key', placeholder: '<file>', description: 'PEM private key for the gRPC API', default: '' }),
   apiKeys: listOption({ flag: '--api-keys', description: 'accepted API keys (comma-separated); empty = no auth', default: [] }),
+  adminKeys: listOption({ flag: '--admin-keys', description: 'keys for the arena exports (/arena/battle-log), separate from API keys; empty = exports off', default: [] }),
+  trustProxy: listOption({ flag: '--trust-proxy', description: 'proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client (judge pseudonyms, rate limits)', default: [] }),
   publicPaths: listOption({ flag: '--public-paths', description: 'paths served without a key (prefixes end in *)', default: ['/health', '/metrics', ...UI_PUBLIC_PATHS] }),
   requestTimeout: durationOption({ flag: '--request-timeout', description: 'deadline of one generation request', default: 600_000, defaultLabel: '10m' }),
   maxBodyBytes: intOption({ flag: '--max-body-bytes', description: 'largest accepted request body', default: 8 * 1024 * 1024, min: 1024 }),
@@ -65,6 +68,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     apiKeys: config.apiKeys,
     publicPaths: config.publicPaths,
     maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    adminKeys: config.adminKeys,
+    adminPaths: ARENA_ADMIN_PATHS,
     extraRoutes: async (a) => {
       await arena.register(a, ctx);
       if (config.ui) await registerUi(a, { dir: config.uiDir || BUNDLED_UI_DIR, authRequired: config.apiKeys.length > 0, logger });

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
 import type { Registry } from '../common/metrics';
-import { checkApiKey } from './auth';
+import { checkAdminKey, checkApiKey } from './auth';
 import type { GatewayContext } from './context';
 import { handleChat } from './openai/chat';
 import { handleCompletion } from './openai/completions';
@@ -19,6 +19,12 @@ export interface ServerOptions {
   /** Paths reachable without a key (exact, or prefixes ending in '*'). */
   publicPaths: string[];
   maxBodyBytes: number;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed, so `request.ip` is the client behind them. */
+  trustProxy?: string[];
+  /** Keys for ADMIN paths (exports); separate from API keys. No key: those paths are refused. */
+  adminKeys?: string[];
+  /** Paths that need an admin key instead of an API key (exact). */
+  adminPaths?: string[];
   extraRoutes?: (app: FastifyInstance) => Promise<void> | void;
 }
 
@@ -45,12 +51,16 @@ function fromFastifyError(err: FastifyError): FleetError {
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { ctx } = options;
-  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, keepAliveTimeout: 65_000, requestTimeout: 0, forceCloseConnections: 'idle' });
+  const trustProxy = options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false;
+  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, keepAliveTimeout: 65_000, requestTimeout: 0, forceCloseConnections: 'idle', trustProxy });
+  const adminPaths = new Set(options.adminPaths ?? []);
+  const adminKeys = options.adminKeys ?? [];
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
-    if (options.apiKeys.length === 0 || isPublic(request.url.split('?')[0], options.publicPaths)) return;
+    const path = request.url.split('?')[0];
     try {
-      checkApiKey(request.headers.authorization, options.apiKeys, 'header');
+      if (adminPaths.has(path)) checkAdminKey(request.headers.authorization, adminKeys, path);
+      else if (options.apiKeys.length > 0 && !isPublic(path, options.publicPaths)) checkApiKey(request.headers.authorization, options.apiKeys, 'header');
     } catch (err) {
       sendError(reply, err);
       return reply;

@@ -55,7 +55,7 @@ describe('PostgresArenaStore schema and durability', () => {
 
   it('refuses a database written by a newer schema, and an unreachable server with unavailable', async () => {
     const url = await freshUrl();
-    (await PostgresArenaStore.open({ url })).close();
+    await (await PostgresArenaStore.open({ url })).close();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query("INSERT INTO schema_version (version, description, applied_at_ms) VALUES (1000, 'from the future', 0)");

@@ -1,12 +1,13 @@
 /**
  * Bounded load test: many HTTP clients (one keep-alive connection each) vote at once on 127.0.0.1. Every vote is
  * answered, every confirmed vote is in the database file with the winner its client sent (also after the gateway
- * stopped), and two clients racing on the same battle turn get exactly one vote stored.
+ * stopped), and two connections racing on the same battle get exactly one vote stored.
  */
 import { Agent, request } from 'node:http';
 import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
 import type { BattleLogRecord, Winner } from '../../src/arena/store';
-import { call, startArenaStack, type ArenaStack } from '../ui/support/arena-stack';
+import { answer } from '../arena/support/transcript';
+import { ArenaClient, call, startArenaStack, type ArenaStack } from '../ui/support/arena-stack';
 
 interface WireBattle { id: string; conversation_a: string; conversation_b: string }
 
@@ -15,10 +16,10 @@ const VOTES_PER_CLIENT = 6;
 const RACED_BATTLES = 20;
 const WINNERS: Winner[] = ['model_a', 'model_b', 'tie', 'tie (bothbad)'];
 
-function post(agent: Agent, url: string, body: unknown): Promise<{ status: number; body: { id?: number; winner?: string } }> {
+function post(agent: Agent, url: string, body: unknown, cookie: string): Promise<{ status: number; body: { id?: number; winner?: string } }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), cookie } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -37,21 +38,30 @@ describe('arena votes under load', () => {
   let arena: ArenaStack;
 
   beforeAll(async () => {
-    arena = await startArenaStack();
+    arena = await startArenaStack(['--arena-session-rate', '0', '--arena-judge-rate', '0']);
   }, 120_000);
   afterAll(async () => arena?.stop());
 
   it('loses no vote from many concurrent clients and stores one vote per raced turn', async () => {
     const url = arena.url;
     const total = CLIENTS * VOTES_PER_CLIENT + RACED_BATTLES;
+    // Each client has its own session; its battles are created over HTTP and answered through a second connection
+    // to the database (the answers' generation is not what this test measures).
+    const clients = Array.from({ length: CLIENTS }, () => new ArenaClient(url));
+    await Promise.all(clients.map((c) => c.call('/arena/models', 'GET'))); // each gets its session cookie
     const battles: WireBattle[] = [];
+    const owner: ArenaClient[] = [];
+    const writer = await SqliteArenaStore.open({ path: arena.dbPath });
     await inBatches(Array.from({ length: total }, (_, i) => i), 16, async (i) => {
-      const battle = (await call<WireBattle>(`${url}/arena/battles`, 'POST', {})).body;
-      const messages = (side: string) => [{ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${side} ${i}` }];
-      await call(`${url}/arena/conversations/${battle.conversation_a}/messages`, 'PUT', { messages: messages('a') });
-      await call(`${url}/arena/conversations/${battle.conversation_b}/messages`, 'PUT', { messages: messages('b') });
+      const client = i < CLIENTS * VOTES_PER_CLIENT ? clients[Math.floor(i / VOTES_PER_CLIENT)] : clients[(2 * (i - CLIENTS * VOTES_PER_CLIENT)) % CLIENTS];
+      const battle = (await client.call<WireBattle>('/arena/battles', 'POST', {})).body;
+      await writer.addUserTurn({ battleId: battle.id, content: `question ${i}` });
+      await writer.appendAnswer({ conversationId: battle.conversation_a, answer: answer(`answer a ${i}`) });
+      await writer.appendAnswer({ conversationId: battle.conversation_b, answer: answer(`answer b ${i}`) });
       battles[i] = battle;
+      owner[i] = client;
     });
+    await writer.close();
 
     const agents = Array.from({ length: CLIENTS }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
     const expected = new Map<string, Winner>();
@@ -62,12 +72,13 @@ describe('arena votes under load', () => {
         const i = c * VOTES_PER_CLIENT + k;
         const winner = WINNERS[(c + k) % WINNERS.length];
         expected.set(battles[i].id, winner);
-        results.push(await post(agent, `${url}/arena/battles/${battles[i].id}/votes`, { winner }));
+        results.push(await post(agent, `${url}/arena/battles/${battles[i].id}/votes`, { winner }, owner[i].cookie!));
       }
       return results;
     });
+    // Two connections of the battle's own session race on its one vote.
     const raced = battles.slice(CLIENTS * VOTES_PER_CLIENT).map((battle, r) =>
-      Promise.all([0, 1].map((j) => post(agents[(2 * r + j) % CLIENTS], `${url}/arena/battles/${battle.id}/votes`, { winner: WINNERS[j] }))));
+      Promise.all([0, 1].map((j) => post(agents[(2 * r + j) % CLIENTS], `${url}/arena/battles/${battle.id}/votes`, { winner: WINNERS[j] }, owner[CLIENTS * VOTES_PER_CLIENT + r].cookie!))));
     const [singleResults, racedResults] = await Promise.all([Promise.all(single), Promise.all(raced)]);
     const elapsedMs = performance.now() - started;
     for (const agent of agents) agent.destroy();

@@ -46,7 +46,10 @@ const INT8_OID = 20;
 
 /** BIGINT columns (ids, milliseconds) as JavaScript numbers: all of them stay below 2^53. */
 const TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format ?? 'text'))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown => {
+    if (oid === INT8_OID) return Number;
+    return pg.types.getTypeParser(oid, format ?? 'text') as unknown;
+  }) as typeof pg.types.getTypeParser,
 };
 
 export class PostgresArenaStore implements ArenaStore {

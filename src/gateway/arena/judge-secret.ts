@@ -11,6 +11,9 @@ import { FleetError } from '../../common/errors';
 
 const MIN_CHARS = 16;
 
+/** Name of the judge secret in a PostgreSQL store's shared secrets (`arena migrate` copies the SQLite file there). */
+export const JUDGE_SECRET_NAME = 'judge-pseudonyms';
+
 export function judgeSecretPath(dbPath: string): string | undefined {
   return dbPath === ':memory:' ? undefined : `${dbPath}.judge-secret`;
 }

@@ -1,15 +1,21 @@
-/** Opens the arena for a gateway: the SQLite store at `--db` (migrated) and the judge-pseudonym secret. */
+/**
+ * Opens the arena for a gateway: the store named by `--db` (SQLite file or PostgreSQL URL, migrated) and the
+ * secret behind judge pseudonyms and session cookies — given, or kept next to a SQLite file, or shared by every
+ * replica through the PostgreSQL database.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../common/log';
+import { openArenaStore } from '../../arena/open-store';
 import type { ArenaStore } from '../../arena/store';
-import { SqliteArenaStore } from '../../arena/sqlite/sqlite-store';
 import type { GatewayContext } from '../context';
-import { loadJudgeSecret } from './judge-secret';
+import { JUDGE_SECRET_NAME, loadJudgeSecret } from './judge-secret';
 import { registerArenaRoutes } from './routes';
 
 export interface ArenaConfig {
   db: string;
   judgeSecret: string;
+  arenaSessionRate?: number;
+  arenaJudgeRate?: number;
 }
 
 export interface OpenArena {
@@ -19,12 +25,23 @@ export interface OpenArena {
 }
 
 export async function openArena(config: ArenaConfig, logger: Logger): Promise<OpenArena> {
-  const judgeSecret = loadJudgeSecret(config.judgeSecret, config.db);
-  const store = await SqliteArenaStore.open({ path: config.db });
-  logger.info({ db: config.db, schemaVersion: store.migration.to, migrationsApplied: store.migration.applied }, 'arena database open');
+  const opened = await openArenaStore(config.db);
+  const { store } = opened;
+  let judgeSecret: string;
+  try {
+    judgeSecret = opened.backend === 'postgres' && config.judgeSecret === ''
+      ? await store.sharedSecret(JUDGE_SECRET_NAME)
+      : loadJudgeSecret(config.judgeSecret, config.db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  logger.info({ db: opened.label, backend: opened.backend, schemaVersion: opened.migration.to, migrationsApplied: opened.migration.applied }, 'arena database open');
   return {
     store,
-    register: (app, ctx) => registerArenaRoutes(app, { ctx, store, judgeSecret }),
+    register: (app, ctx) => registerArenaRoutes(app, {
+      ctx, store, judgeSecret, sessionRatePerMinute: config.arenaSessionRate, judgeRatePerMinute: config.arenaJudgeRate,
+    }),
     close: () => store.close(),
   };
 }

@@ -1,7 +1,8 @@
 /** Arena request bodies and query strings into `Valid*` values; anything else is `invalid_request` naming the field. */
 import { FleetError } from '../../common/errors';
-import type { ArenaMessage, ExportOptions, FeedbackKind, Winner } from '../../arena/store';
-import { validFeedbackKind, validMessages, validModelName, validWinner } from '../../arena/validate';
+import type { ExportOptions, FeedbackKind, Winner } from '../../arena/store';
+import { validUserContent } from '../../arena/transcript';
+import { validFeedbackKind, validModelName, validWinner } from '../../arena/validate';
 import { asBody, invalid, optBool, rejectUnknown, reqString, type Body } from '../openai/fields';
 
 export type Side = 'a' | 'b';
@@ -26,10 +27,14 @@ export function parseNewConversation(raw: unknown): { model: string } {
   return { model: validModelName(reqString(b, 'model'), 'model') };
 }
 
-export function parseMessages(raw: unknown): ArenaMessage[] {
-  const b = body(raw, ['messages'], 'PUT /arena/conversations/{id}/messages');
-  if (b.messages === undefined) throw invalid('messages', 'is required');
-  return validMessages(b.messages);
+/** `{"message": "..."}`: the user's new message for both sides of a battle. */
+export function parseUserMessage(raw: unknown, endpoint: string): string {
+  const b = asBody(raw);
+  if (b.messages !== undefined) {
+    throw new FleetError('invalid_request', 'the server keeps the transcript: send only the new user message as `message`', { param: 'messages', code: 'client_transcript_refused' });
+  }
+  rejectUnknown(b, new Set(['message']), endpoint);
+  return validUserContent(b.message);
 }
 
 export function parseFeedback(raw: unknown): FeedbackKind {

@@ -1,13 +1,21 @@
 /** The arena's JSON on the HTTP wire (snake_case, like the battle log and leaderboard.json). */
 import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback } from '../../arena/store';
 
+export interface WireMessage {
+  role: string;
+  content: string;
+  /** Answers only: why generation ended (`stop`, `length`, `cancelled`) and its token counts. */
+  finish_reason?: string;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
 export interface WireConversation {
   id: string;
   /** Left out for the two sides of a battle (it would reveal an anonymous battle). */
   model?: string;
   battle_id?: string;
   side?: 'a' | 'b';
-  messages: ArenaMessage[];
+  messages: WireMessage[];
   created: number;
   updated: number;
 }
@@ -21,6 +29,8 @@ export interface WireBattle {
   model_a?: string;
   model_b?: string;
   created: number;
+  /** Unix seconds of the vote that revealed the names; null while the battle is open. */
+  revealed: number | null;
 }
 
 export interface WireVote {
@@ -45,14 +55,22 @@ export interface WireFeedback {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
+function toWireMessage(m: ArenaMessage): WireMessage {
+  if (m.role !== 'assistant' || m.finishReason === undefined) return { role: m.role, content: m.content };
+  return { role: m.role, content: m.content, finish_reason: m.finishReason, usage: { prompt_tokens: m.promptTokens ?? 0, completion_tokens: m.completionTokens ?? 0 } };
+}
+
 export function toWireConversation(c: ArenaConversation): WireConversation {
   const owner = c.battleId === undefined ? { model: c.model } : { battle_id: c.battleId, side: c.side };
-  return { id: c.id, ...owner, messages: c.messages, created: seconds(c.createdAtMs), updated: seconds(c.updatedAtMs) };
+  return { id: c.id, ...owner, messages: c.messages.map(toWireMessage), created: seconds(c.createdAtMs), updated: seconds(c.updatedAtMs) };
 }
 
 export function toWireBattle(b: ArenaBattle): WireBattle {
-  const names = b.anony ? {} : { model_a: b.modelA, model_b: b.modelB };
-  return { id: b.id, anony: b.anony, conversation_a: b.conversationAId, conversation_b: b.conversationBId, ...names, created: seconds(b.createdAtMs) };
+  const names = b.anony && b.revealedAtMs === undefined ? {} : { model_a: b.modelA, model_b: b.modelB };
+  return {
+    id: b.id, anony: b.anony, conversation_a: b.conversationAId, conversation_b: b.conversationBId, ...names, created: seconds(b.createdAtMs),
+    revealed: b.revealedAtMs === undefined ? null : b.revealedAtMs / 1000,
+  };
 }
 
 export function toWireVote(v: BattleVote, battle: ArenaBattle): WireVote {

@@ -76,3 +76,32 @@ export async function readSse(res: Response): Promise<SseResult> {
   const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
   return { status: res.status, raw, chunks, text };
 }
+
+/** A client that keeps the gateway's session cookie, as a browser does. */
+export class ArenaClient {
+  cookie: string | undefined;
+
+  constructor(readonly url: string, readonly headers: Record<string, string> = {}) {}
+
+  private remember(res: Response): void {
+    const set = res.headers.get('set-cookie');
+    if (set) this.cookie = set.split(';')[0];
+  }
+
+  private requestHeaders(body: unknown, extra: Record<string, string>): Record<string, string> {
+    return { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.cookie ? { cookie: this.cookie } : {}), ...this.headers, ...extra };
+  }
+
+  async call<T = ErrorBody>(path: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T> & { headers: Headers }> {
+    const res = await fetch(`${this.url}${path}`, { method, headers: this.requestHeaders(body, headers), body: body === undefined ? undefined : JSON.stringify(body) });
+    this.remember(res);
+    const text = await res.text();
+    return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: res.headers };
+  }
+
+  async stream(path: string, body: unknown): Promise<SseResult> {
+    const res = await fetch(`${this.url}${path}`, { method: 'POST', headers: this.requestHeaders(body, {}), body: JSON.stringify(body) });
+    this.remember(res);
+    return readSse(res);
+  }
+}

@@ -1,16 +1,17 @@
 /**
  * Two models answer the same messages side by side, streaming at once. Anonymous mode: the gateway picks two
  * different random models and hides their names until the vote. Named mode: the user picks both. Vote left /
- * right / tie / both bad once per round; after an anonymous vote the names are shown and a new round starts.
+ * right / tie / both bad once per battle: the vote reveals the names and a new round starts a new battle. The server
+ * keeps both transcripts: the page sends the new message once, then asks each side to answer it.
  */
-import { sendJson } from './api';
+import { getJson, sendJson } from './api';
 import { Composer } from './composer';
 import { ConversationView } from './conversation-view';
 import { h, setDisabled, statusLine } from './dom';
 import { fillModelSelect, liveModels, messageOf, pageHeading, type Page } from './page';
 import { ParamsPanel } from './params';
-import { Thread } from './thread';
-import type { Battle, Message, Vote, Winner } from './wire';
+import { Thread, type AnswerInput } from './thread';
+import type { Battle, BattleState, Vote, Winner } from './wire';
 
 export type BattleMode = 'anony' | 'named';
 
@@ -94,7 +95,8 @@ export class BattlePage implements Page {
     setDisabled(this.busy || this.voted, this.composer.sendButton, this.composer.input);
     setDisabled(this.busy, ...this.selects, this.newRoundButton);
     setDisabled(!this.busy, this.stopButton);
-    setDisabled(this.busy || this.voted || !this.answered(), this.regenerateButton, ...this.voteButtons);
+    setDisabled(this.busy || this.voted || !this.answered(), ...this.voteButtons);
+    setDisabled(this.busy || this.voted || !this.threads.every((t) => t.canRegenerate()), this.regenerateButton);
   }
 
   private showNames(): void {
@@ -105,15 +107,10 @@ export class BattlePage implements Page {
   private async startBattle(): Promise<Battle> {
     const body = this.mode === 'anony' ? {} : { anony: false, model_a: this.selects[0].value, model_b: this.selects[1].value };
     const battle = await sendJson<Battle>('POST', '/arena/battles', body);
-    const sides: Array<[Thread, string, string | undefined, 'a' | 'b']> = [
-      [this.threads[0], battle.conversation_a, battle.model_a, 'a'],
-      [this.threads[1], battle.conversation_b, battle.model_b, 'b'],
-    ];
-    for (const [thread, conversationId, model, side] of sides) {
+    const sides: Array<[Thread, string, 'a' | 'b']> = [[this.threads[0], battle.conversation_a, 'a'], [this.threads[1], battle.conversation_b, 'b']];
+    for (const [thread, conversationId, side] of sides) {
       thread.conversationId = conversationId;
-      thread.target = model === undefined
-        ? { url: `/arena/battles/${encodeURIComponent(battle.id)}/sides/${side}/chat/completions` }
-        : { url: '/v1/chat/completions', model };
+      thread.streamUrl = `/arena/battles/${encodeURIComponent(battle.id)}/sides/${side}/chat/completions`;
     }
     this.battle = battle;
     return battle;
@@ -125,43 +122,55 @@ export class BattlePage implements Page {
       this.status.textContent = 'Pick two different models.';
       return;
     }
-    const before = this.threads.map((t) => t.snapshot());
     this.composer.take();
-    await this.run(before, text, async () => {
-      if (!this.battle) await this.startBattle();
+    await this.run(text, async () => {
+      const battle = this.battle ?? (await this.startBattle());
+      await sendJson('POST', `/arena/battles/${encodeURIComponent(battle.id)}/messages`, { message: text });
       for (const t of this.threads) t.addUser(text);
-    });
+    }, {});
   }
 
   private async regenerate(): Promise<void> {
-    if (this.busy || this.voted || !this.answered()) return;
-    const before = this.threads.map((t) => t.snapshot());
-    await this.run(before, undefined, async () => {
+    if (this.busy || this.voted || !this.threads.every((t) => t.canRegenerate())) return;
+    await this.run(undefined, async () => {
       for (const t of this.threads) t.dropLastAnswer();
-    });
+    }, { regenerate: true });
   }
 
-  /** Both sides answer at once; if either fails, both go back to how they were (the turn did not happen). */
-  private async run(before: Message[][], text: string | undefined, prepare: () => Promise<void>): Promise<void> {
+  /** Both sides answer at once; if either fails, the page shows what the server kept and offers Regenerate. */
+  private async run(text: string | undefined, prepare: () => Promise<void>, input: AnswerInput): Promise<void> {
     const controller = new AbortController();
     this.controller = controller;
     this.status.textContent = 'Answering…';
     this.update();
+    let sent = false;
     try {
       await prepare();
+      sent = true;
       const params = this.params.values();
-      const results = await Promise.allSettled(this.threads.map((t) => t.answer(params, controller.signal)));
+      const results = await Promise.allSettled(this.threads.map((t) => t.answer(params, controller.signal, input)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      await Promise.all(this.threads.map((t) => t.save()));
       this.status.textContent = controller.signal.aborted ? 'Stopped.' : 'Both answered. Vote, or keep chatting.';
     } catch (err) {
-      this.threads.forEach((t, i) => t.restore(before[i]));
-      if (text !== undefined) this.composer.putBack(text);
+      if (text !== undefined && !sent) this.composer.putBack(text);
+      await this.reload();
       this.status.textContent = `The answers failed: ${messageOf(err)}`;
     } finally {
       this.controller = undefined;
       this.update();
+    }
+  }
+
+  /** Shows both transcripts as the server kept them. */
+  private async reload(): Promise<void> {
+    if (!this.battle) return;
+    try {
+      const state = await getJson<BattleState>(`/arena/battles/${encodeURIComponent(this.battle.id)}`);
+      this.threads[0].show(state.messages_a);
+      this.threads[1].show(state.messages_b);
+    } catch {
+      // Keep what is shown; the status line tells of the failure.
     }
   }
 

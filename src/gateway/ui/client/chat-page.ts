@@ -1,15 +1,16 @@
 /**
  * Single-model chat: pick a model, chat with streamed answers, stop, regenerate, clear, and rate the last answer
- * (upvote / downvote / flag — stored with the conversation).
+ * (upvote / downvote / flag — stored with the conversation). The server records the conversation: the page sends
+ * each new message and the server stores it with the answer it streams.
  */
-import { sendJson } from './api';
+import { getJson, sendJson } from './api';
 import { Composer } from './composer';
 import { ConversationView } from './conversation-view';
 import { h, setDisabled, statusLine } from './dom';
 import { fillModelSelect, liveModels, messageOf, pageHeading, type Page } from './page';
 import { ParamsPanel } from './params';
-import { Thread } from './thread';
-import type { Conversation } from './wire';
+import { Thread, type AnswerInput } from './thread';
+import type { Conversation, Message } from './wire';
 
 type FeedbackKind = 'upvote' | 'downvote' | 'flag';
 
@@ -68,14 +69,14 @@ export class ChatPage implements Page {
     setDisabled(this.busy || this.select.value === '', this.composer.sendButton);
     setDisabled(this.busy, this.select);
     setDisabled(!this.busy, this.stopButton);
-    setDisabled(this.busy || !answered, this.regenerateButton);
+    setDisabled(this.busy || !this.thread.canRegenerate(), this.regenerateButton);
     setDisabled(this.busy || this.thread.messages.length === 0, this.clearButton);
     setDisabled(this.busy || !answered || this.rated, ...Object.values(this.feedbackButtons));
   }
 
   private async send(text: string): Promise<void> {
     if (this.busy) return;
-    const before = this.thread.snapshot();
+    const before = this.thread.messages.slice();
     this.composer.take();
     this.status.textContent = '';
     this.controller = new AbortController();
@@ -84,42 +85,45 @@ export class ChatPage implements Page {
       if (this.thread.conversationId === undefined) {
         const conversation = await sendJson<Conversation>('POST', '/arena/conversations', { model: this.select.value });
         this.thread.conversationId = conversation.id;
-        this.thread.target = { url: '/v1/chat/completions', model: this.select.value };
+        this.thread.streamUrl = `/arena/conversations/${encodeURIComponent(conversation.id)}/chat/completions`;
       }
       this.thread.addUser(text);
-      await this.runAnswer();
+      await this.runAnswer({ message: text });
     } catch (err) {
-      this.fail(err, before, text);
+      await this.fail(err, before.length, text);
     }
   }
 
   private async regenerate(): Promise<void> {
-    if (this.busy || !this.thread.lastIsAnswer()) return;
-    const before = this.thread.snapshot();
+    if (this.busy || !this.thread.canRegenerate()) return;
+    const before = this.thread.messages.length;
     this.thread.dropLastAnswer();
     this.controller = new AbortController();
     this.update();
     try {
-      await this.runAnswer();
+      await this.runAnswer({ regenerate: true });
     } catch (err) {
-      this.fail(err, before);
+      await this.fail(err, before);
     }
   }
 
-  private async runAnswer(): Promise<void> {
+  private async runAnswer(input: AnswerInput): Promise<void> {
     const controller = this.controller ?? new AbortController();
-    const result = await this.thread.answer(this.params.values(), controller.signal);
-    await this.thread.save();
+    const result = await this.thread.answer(this.params.values(), controller.signal, input);
     this.controller = undefined;
     this.rated = false;
     this.status.textContent = result.stopped ? 'Stopped.' : result.finishReason === 'length' ? 'The answer reached the token limit.' : '';
     this.update();
   }
 
-  private fail(err: unknown, before: ReturnType<Thread['snapshot']>, text?: string): void {
+  /** Shows what the server kept (the message may have been recorded before the answer failed). */
+  private async fail(err: unknown, shownBefore: number, text?: string): Promise<void> {
     this.controller = undefined;
-    this.thread.restore(before);
-    if (text !== undefined) this.composer.putBack(text);
+    const id = this.thread.conversationId;
+    let kept: Message[] | undefined;
+    if (id !== undefined) kept = await getJson<Conversation>(`/arena/conversations/${encodeURIComponent(id)}`).then((c) => c.messages, () => undefined);
+    if (kept !== undefined) this.thread.show(kept);
+    if (text !== undefined && (kept === undefined || kept.length <= shownBefore)) this.composer.putBack(text);
     this.thread.view.showError(messageOf(err));
     this.status.textContent = 'The answer failed.';
     this.update();

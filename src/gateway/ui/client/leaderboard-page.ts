@@ -1,6 +1,7 @@
 /**
  * The leaderboard: Bradley-Terry rating with its 95 % interval, online Elo and battle counts per model (from the
- * votes of anonymous battles), the ratings chart (SVG with intervals), and the battle log to download.
+ * votes of anonymous battles) and the ratings chart (SVG with intervals). The battle log holds every user's
+ * conversations: it is an admin export (`GET /arena/battle-log` with an admin key), not offered here.
  */
 import { getBlob, getJson } from './api';
 import { h, replaceChildren, statusLine } from './dom';
@@ -25,9 +26,7 @@ export class LeaderboardPage implements Page {
       { class: 'page leaderboard-page' },
       pageHeading('Leaderboard'),
       h('div', { class: 'toolbar' },
-        h('button', { type: 'button', onclick: () => void this.show() }, 'Refresh'),
-        h('button', { type: 'button', onclick: () => void this.download('json') }, 'Download battle log (JSON)'),
-        h('button', { type: 'button', onclick: () => void this.download('jsonl') }, 'Download battle log (JSON lines)')),
+        h('button', { type: 'button', onclick: () => void this.show() }, 'Refresh')),
       this.status,
       this.summary,
       this.tableArea,
@@ -66,21 +65,6 @@ export class LeaderboardPage implements Page {
     this.chartUrl = URL.createObjectURL(blob);
     this.chart.src = this.chartUrl;
     this.chart.hidden = false;
-  }
-
-  private async download(format: 'json' | 'jsonl'): Promise<void> {
-    try {
-      const blob = await getBlob(`/arena/battle-log?format=${format}`);
-      const url = URL.createObjectURL(blob);
-      const link = h('a', { href: url, download: `battles.${format}`, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      this.status.textContent = 'Battle log downloaded.';
-    } catch (err) {
-      this.status.textContent = `Cannot download the battle log: ${messageOf(err)}`;
-    }
   }
 }
 

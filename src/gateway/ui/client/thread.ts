@@ -1,26 +1,28 @@
-/** A conversation's state in the page: its messages, its stored id, where its answers stream from, and its view. */
-import { sendJson, streamChat, type StreamResult } from './api';
+/**
+ * A conversation's state in the page: its messages as shown, its stored id, where its answers stream from, and its
+ * view. The server keeps the transcript: the page sends only the new user message (or asks to regenerate) and the
+ * server records the answer it streams; after a failure the page reloads what the server kept.
+ */
+import { streamChat, type StreamResult } from './api';
 import type { ConversationView } from './conversation-view';
 import type { GenerationParams } from './params';
 import type { Message } from './wire';
 
-/** An OpenAI chat-completions endpoint; `model` is left out for an anonymous battle side (the server knows it). */
-export interface StreamTarget {
-  url: string;
-  model?: string;
-}
+/** What one answer request adds to the sampling parameters. */
+export type AnswerInput = { message: string } | { regenerate: true } | Record<string, never>;
 
 export class Thread {
   messages: Message[] = [];
   conversationId: string | undefined;
-  target: StreamTarget | undefined;
+  /** The arena endpoint that streams this conversation's next answer. */
+  streamUrl: string | undefined;
 
   constructor(readonly view: ConversationView) {}
 
   reset(): void {
     this.messages = [];
     this.conversationId = undefined;
-    this.target = undefined;
+    this.streamUrl = undefined;
     this.view.render([]);
   }
 
@@ -28,12 +30,14 @@ export class Thread {
     return this.messages.length > 0 && this.messages[this.messages.length - 1].role === 'assistant';
   }
 
-  snapshot(): Message[] {
-    return this.messages.slice();
+  /** Something to (re)generate: an answer to replace, or a user message left without one. */
+  canRegenerate(): boolean {
+    return this.messages.length > 0;
   }
 
-  restore(messages: Message[]): void {
-    this.messages = messages.slice();
+  /** Shows the messages the server kept. */
+  show(messages: Message[]): void {
+    this.messages = messages.map((m) => ({ role: m.role, content: m.content }));
     this.view.render(this.messages);
   }
 
@@ -47,24 +51,17 @@ export class Thread {
     this.view.render(this.messages);
   }
 
-  /** Streams an answer to the messages so far and appends it (also a stopped, partial one). */
-  async answer(params: GenerationParams, signal: AbortSignal): Promise<StreamResult> {
-    const target = this.target;
-    if (!target) throw new Error('no model to answer');
+  /** Streams the server's answer and appends it as shown (also a stopped, partial one). */
+  async answer(params: GenerationParams, signal: AbortSignal, input: AnswerInput = {}): Promise<StreamResult> {
+    const url = this.streamUrl;
+    if (!url) throw new Error('no model to answer');
     const onText = this.view.startAnswer();
     try {
-      const body = { ...(target.model === undefined ? {} : { model: target.model }), messages: this.messages, stream: true, ...params };
-      const result = await streamChat(target.url, body, { signal, onText });
+      const result = await streamChat(url, { ...params, ...input }, { signal, onText });
       this.messages.push({ role: 'assistant', content: result.text });
       return result;
     } finally {
       this.view.endAnswer();
     }
-  }
-
-  /** Stores the messages with the conversation (needed before feedback or a vote on this turn). */
-  async save(): Promise<void> {
-    if (this.conversationId === undefined) return;
-    await sendJson('PUT', `/arena/conversations/${encodeURIComponent(this.conversationId)}/messages`, { messages: this.messages });
   }
 }

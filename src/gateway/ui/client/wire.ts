@@ -5,6 +5,7 @@ export type Role = 'system' | 'user' | 'assistant';
 export interface Message {
   role: Role;
   content: string;
+  finish_reason?: string;
 }
 
 export interface Conversation {
@@ -20,6 +21,13 @@ export interface Battle {
   conversation_b: string;
   model_a?: string;
   model_b?: string;
+  revealed: number | null;
+}
+
+/** GET /arena/battles/{id}: the battle with both transcripts as the server kept them. */
+export interface BattleState extends Battle {
+  messages_a: Message[];
+  messages_b: Message[];
 }
 
 export type Winner = 'model_a' | 'model_b' | 'tie' | 'tie (bothbad)';
