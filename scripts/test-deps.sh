@@ -22,3 +22,7 @@ scripts/install-train-runtime
 
 step "PostgreSQL server binaries for the arena's PostgreSQL tests (Debian postgresql)"
 scripts/install-postgres
+
+step "gRPC clients of the public API: grpcurl (built from its Go module) and the Python runtime (grpcio + grpcio-tools stubs)"
+scripts/build-grpcurl
+scripts/install-grpc-python

@@ -148,12 +148,12 @@ function generate(options: WorkerServiceOptions, call: ServerWritableStream<Gene
           call.emit('error', toServiceError(new FleetError('generation_failed', chunk.error ?? 'generation failed')));
           return;
         }
+        const finished = chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED;
+        // Counted before the early return, so requests their caller cancelled show as finish_reason="cancelled".
+        if (finished) options.metrics?.requestFinished(chunk.finishReason);
         if (chunk.finishReason === FinishReason.FINISH_REASON_CANCELLED && call.cancelled) return;
         writer.write(toResponse(chunk, runtime.tokenizer, prompt.ids));
-        if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
-          options.metrics?.requestFinished(chunk.finishReason);
-          writer.end();
-        }
+        if (finished) writer.end();
       },
     });
     call.on('cancelled', () => handle.cancel());

@@ -10,6 +10,7 @@ import { HealthClient, ServingStatus } from '../../src/common/grpc/health';
 import { createClient, deadlineIn, unary } from '../../src/common/grpc/client';
 import { tinyModel } from '../support/models';
 import { startStack, waitFor, type Stack } from '../support/stack';
+import { CANCELLED, QUEUED, RUNNING, workerMetric } from '../support/worker-metrics';
 import { decodeDetails } from '../support/grpc-status';
 
 const KEY = 'sk-grpc-test';
@@ -45,14 +46,9 @@ function failure(call: ClientReadableStream<GenerationChunk>): Promise<ServiceEr
 describe('public gRPC API (fleetchat.v1.Inference)', () => {
   let stack: Stack;
   let client: InferenceClient;
-  const running = async (): Promise<number> => {
-    const text = await (await fetch(`${stack.workers[0].ops.url}/metrics`)).text();
-    return Number(/\nfleetchat_worker_running_sequences (\d+)/.exec(text)?.[1] ?? NaN);
-  };
-  const waiting = async (): Promise<number> => {
-    const text = await (await fetch(`${stack.workers[0].ops.url}/metrics`)).text();
-    return Number(/\nfleetchat_worker_queue_length (\d+)/.exec(text)?.[1] ?? NaN);
-  };
+  const running = (): Promise<number> => workerMetric(stack.workers[0].ops.url, RUNNING);
+  const waiting = (): Promise<number> => workerMetric(stack.workers[0].ops.url, QUEUED);
+  const cancelled = (): Promise<number> => workerMetric(stack.workers[0].ops.url, CANCELLED);
 
   beforeAll(async () => {
     stack = await startStack({
@@ -119,6 +115,7 @@ describe('public gRPC API (fleetchat.v1.Inference)', () => {
   });
 
   it('stops generation on the worker when the client cancels mid-stream (slot freed)', async () => {
+    const before = await cancelled();
     const call = client.chat(long(), auth(), { deadline: deadlineIn(60_000) });
     call.on('error', () => undefined);
     await new Promise<void>((resolve) => {
@@ -130,13 +127,14 @@ describe('public gRPC API (fleetchat.v1.Inference)', () => {
     });
     expect(await running()).toBe(1);
     call.cancel();
-    await waitFor(async () => (await running()) === 0, 3000);
+    await waitFor(async () => (await running()) === 0 && (await cancelled()) === before + 1, 3000);
   });
 
   it('ends the call at its deadline and frees the slot', async () => {
+    const before = await cancelled();
     const err = await failure(client.chat(long(), auth(), { deadline: deadlineIn(400) }));
     expect(err.code).toBe(status.DEADLINE_EXCEEDED);
-    await waitFor(async () => (await running()) === 0, 3000);
+    await waitFor(async () => (await running()) === 0 && (await cancelled()) === before + 1, 3000);
   });
 
   it('answers RESOURCE_EXHAUSTED with retry info when the worker queue is full', async () => {

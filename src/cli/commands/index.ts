@@ -14,6 +14,7 @@ import { register as model } from './model';
 import { register as operator } from './operator';
 import { register as jobsSubmit } from './jobs-submit';
 import { register as jobsTrain } from './jobs-train';
+import { register as client } from './client';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -32,4 +33,5 @@ export const COMMANDS: RegisterCommand[] = [
   operator,
   jobsSubmit,
   jobsTrain,
+  client,
 ];
