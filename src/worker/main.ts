@@ -34,6 +34,7 @@ export const workerOptions = {
   maxConcurrency: intOption({ flag: '--max-concurrency', description: 'sequences in the running batch (1 = serial like FastChat)', default: 16, min: 1, max: 1024 }),
   maxQueue: intOption({ flag: '--max-queue', description: 'requests waiting for a slot before RESOURCE_EXHAUSTED', default: 256, min: 0 }),
   maxPrefillTokens: intOption({ flag: '--max-prefill-tokens', description: 'prompt tokens admitted per scheduler step', default: 4096, min: 1 }),
+  prefixCacheMib: intOption({ flag: '--prefix-cache-mib', description: 'memory for prefix reuse: the KV of finished requests, so a request extending one (the next chat turn) prefills only its new part; 0 = off (host-memory KV caches only)', default: 512, min: 0 }),
   kvCacheMib: intOption({ flag: '--kv-cache-mib', description: 'KV-cache memory the running sequences may reserve (prompt + max_tokens positions each); 0 = half of the machine\'s memory', default: 0, min: 0 }),
   convTemplate: stringOption({ flag: '--conv-template', description: 'FastChat template name or "jinja" (default: chosen from the model)', default: '' }),
   threads: intOption({ flag: '--threads', description: 'onnxruntime intra-op threads', default: availableParallelism(), min: 1 }),
@@ -119,6 +120,7 @@ async function loadOnnxRuntime(config: WorkerConfig, deps: WorkerDeps, logger: L
     maxQueue: config.maxQueue,
     maxPrefillTokens: config.maxPrefillTokens,
     maxKvBytes: config.kvCacheMib > 0 ? config.kvCacheMib * (1 << 20) : undefined,
+    prefixCacheBytes: config.prefixCacheMib * (1 << 20),
     observer: metrics,
     logger,
   });

@@ -111,13 +111,19 @@ export async function prefillBatch(session: DecoderSession, seqs: Sequence[], de
   });
 }
 
-/** One long prompt, chunk by chunk over its own growing KV cache. */
-export async function prefillChunked(session: DecoderSession, seq: Sequence, chunk: number, deliver: Deliver, observe?: StepObserver): Promise<void> {
+/** echo with logprobs needs every prompt position's logits, so such a prompt cannot start from a cached prefix. */
+export const canReusePrefix = (seq: Sequence): boolean => !wantsPromptLogprobs(seq);
+
+/**
+ * One prompt alone, chunk by chunk over its own growing KV cache — from position 0, or after `prefix` (cached keys and
+ * values of the prompt's first `prefix.length` tokens, [1, kvHeads, length, headDim] per past input).
+ */
+export async function prefillChunked(session: DecoderSession, seq: Sequence, chunk: number, deliver: Deliver, observe?: StepObserver, prefix?: { length: number; tensors: KvLocation['tensors'] }): Promise<void> {
   const ids = seq.promptIds;
-  let kv: KvLocation | undefined;
+  let kv: KvLocation | undefined = prefix ? { tensors: prefix.tensors, row: 0, padded: prefix.length, length: prefix.length } : undefined;
   let lastRow: Float32Array | undefined;
   const lps: Array<ChunkLogprob | null> | undefined = wantsPromptLogprobs(seq) ? [null] : undefined;
-  for (let pos = 0; pos < ids.length; pos += chunk) {
+  for (let pos = prefix?.length ?? 0; pos < ids.length; pos += chunk) {
     if (seq.cancelled) return;
     const n = Math.min(chunk, ids.length - pos);
     const positions = BigInt64Array.from({ length: n }, (_, i) => BigInt(pos + i));

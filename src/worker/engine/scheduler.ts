@@ -12,7 +12,8 @@ import { FinishReason } from '../../common/gen/worker';
 import type { ValidSamplingParams } from '../sampling/params';
 import { bytesPerPosition } from './kv-cache';
 import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
-import type { DecoderSession } from './session';
+import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
+import { isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
@@ -30,6 +31,8 @@ export interface EngineOptions {
    * when admitted. A request that alone needs more is refused at submit; others wait for memory to free.
    */
   maxKvBytes: number;
+  /** Memory for the KV of finished sequences kept for prefix reuse, in bytes (0 = off; host-memory caches only). */
+  prefixCacheBytes?: number;
   contextLength: number;
   eosTokenIds: number[];
   vocab: number;
@@ -85,10 +88,20 @@ export class Scheduler {
   private kvReserved = 0;
   private readonly kvReservations = new Map<Sequence, number>();
 
+  /** Keys and values of finished sequences, for requests that extend them (see prefix-cache.ts). */
+  private readonly prefixes: PrefixCache | undefined;
+
   constructor(
     private readonly session: DecoderSession,
     private readonly options: EngineOptions,
-  ) {}
+  ) {
+    this.prefixes = (options.prefixCacheBytes ?? 0) > 0 ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;
+  }
+
+  /** Prefix-cache counters (undefined when the cache is off). */
+  prefixCacheStats(): PrefixCacheStats | undefined {
+    return this.prefixes?.stats();
+  }
 
   /** Prefill computes the lm_head for the last prompt position only (the graph has `num_logits_to_keep`). */
   get trimsLogits(): boolean {
@@ -193,7 +206,7 @@ export class Scheduler {
   private async step(): Promise<void> {
     this.retire();
     const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: this.session.trimsLogits };
-    await prefillStep(this.session, this.admit(), limits, this.deliverFn, this.observeFn);
+    await prefillStep(this.session, this.admit(), limits, this.deliverFn, this.observeFn, this.prefixes);
     this.retire();
     if (this.running.length > 0) {
       this.batch = await runningBatch(this.session, this.running, this.batch);
@@ -252,6 +265,7 @@ export class Scheduler {
       const seq = this.running[i];
       if (seq.cancelled && !seq.done) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
       if (seq.done) {
+        this.keepPrefix(seq);
         seq.kv = undefined;
         this.kvReserved -= this.kvReservations.get(seq) ?? 0;
         this.kvReservations.delete(seq);
@@ -259,6 +273,14 @@ export class Scheduler {
       }
     }
     if (this.running.length === 0) this.batch = undefined;
+  }
+
+  /** A finished sequence's keys and values go to the prefix cache (host memory only; not after an error). */
+  private keepPrefix(seq: Sequence): void {
+    const kv = seq.kv;
+    if (!this.prefixes || !kv || isDeviceKv(kv.tensors) || seq.finishReason === FinishReason.FINISH_REASON_ERROR) return;
+    const ids = [...seq.promptIds, ...seq.outputIds].slice(0, kv.length);
+    this.prefixes.store(ids, kv.tensors, kv.row, kv.padded, kv.length);
   }
 
   private failRunning(err: unknown): void {

@@ -103,6 +103,11 @@ export class Sequence {
     return this.finish !== FinishReason.FINISH_REASON_UNSPECIFIED;
   }
 
+  /** Why the sequence ended (UNSPECIFIED while it runs). */
+  get finishReason(): FinishReason {
+    return this.finish;
+  }
+
   /** The last token fed back into the model at the next decode step. */
   get lastToken(): number {
     return this.outputIds[this.outputIds.length - 1];

@@ -9,7 +9,8 @@
  * The scheduler (scheduler.ts) decides who runs; this module only computes.
  */
 import { FinishReason } from '../../common/gen/worker';
-import { chunkTokens, planPrefillGroups, prefillBatch, prefillChunked, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
+import { canReusePrefix, chunkTokens, planPrefillGroups, prefillBatch, prefillChunked, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
+import type { PrefixCache } from './prefix-cache';
 import type { Sequence } from './sequence';
 import type { DecoderSession, KvTensors } from './session';
 
@@ -20,9 +21,18 @@ export interface RunningBatch {
   pastLen: number;
 }
 
-/** Prefills the admitted sequences: short prompts batched together, long ones alone in chunks. */
-export async function prefillStep(session: DecoderSession, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver): Promise<void> {
-  for (const group of planPrefillGroups(admitted, limits)) {
+/**
+ * Prefills the admitted sequences: a prompt that extends a cached prefix prefills only its suffix (alone, over a copy
+ * of the cached keys and values); the others go short prompts batched together, long ones alone in chunks.
+ */
+export async function prefillStep(session: DecoderSession, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver, prefixes?: PrefixCache): Promise<void> {
+  const fresh: Sequence[] = [];
+  for (const seq of admitted) {
+    const hit = prefixes && canReusePrefix(seq) && !seq.cancelled ? prefixes.lookup(seq.promptIds) : undefined;
+    if (hit) await prefillChunked(session, seq, chunkTokens(limits), deliver, observe, hit);
+    else fresh.push(seq);
+  }
+  for (const group of planPrefillGroups(fresh, limits)) {
     const live = group.filter((seq) => {
       if (seq.cancelled) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
       return !seq.cancelled;

@@ -39,6 +39,8 @@ export interface GenerationLoadOptions {
   maxPrefillTokens: number;
   /** KV-cache memory budget in bytes (admission control); default: half of this machine's memory. */
   maxKvBytes?: number;
+  /** Memory for prefix reuse (KV of finished sequences), in bytes; 0 or unset = off. */
+  prefixCacheBytes?: number;
   /** ModelWorker-level sampling defaults (between generation_config.json and the request). */
   samplingDefaults?: SamplingLayer;
   observer?: EngineObserver;
@@ -121,6 +123,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     maxPrefillTokens: options.maxPrefillTokens,
     // With the cache on the GPU the budget is GPU memory; otherwise (CPU, or KV via the host) half the host's.
     maxKvBytes: options.maxKvBytes ?? (session.kvOnDevice && device.gpuMemoryBytes > 0 ? gpuKvBudgetBytes(device.gpuMemoryBytes, graphBytes(onnxPath)) : defaultKvBudgetBytes()),
+    prefixCacheBytes: session.kvOnDevice ? 0 : options.prefixCacheBytes ?? 0,
     contextLength: config.contextLength,
     eosTokenIds: eos,
     vocab: config.vocabSize,
