@@ -55,13 +55,16 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     const bad = await helm(['lint', '--strict', CHART, '--set', 'controller.dispatch=random']);
     expect(bad.code).not.toBe(0);
     expect(bad.stdout + bad.stderr).toContain("at '/controller/dispatch': value must be one of 'shortest_queue', 'lottery'");
-    ok(await helm(['lint', '--strict', CHART, '--set', 'operator.watchNamespace=ml', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true', '--set', 'gateway.apiKeysSecret.name=keys', '--set', 'operator.replicas=2']));
+    ok(await helm(['lint', '--strict', CHART, '--set', 'operator.watchNamespace=ml', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true', '--set', 'gateway.apiKeysSecret.name=keys', '--set', 'operator.replicas=2',
+      '--set', 'gateway.grpc.tlsSecret=grpc-tls', '--set', 'gateway.grpc.ingress.enabled=true', '--set', 'gateway.grpc.grpcRoute.enabled=true', '--set', 'gateway.grpc.grpcRoute.parentRefs[0].name=public']));
   });
 
   it('renders objects the API server accepts (server-side dry-run apply of helm template)', async () => {
-    const rendered = ok(await helm(['template', 'fc', CHART, '--namespace', 'dry-run', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true']));
+    const rendered = ok(await helm(['template', 'fc', CHART, '--namespace', 'dry-run', '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.arena.persistence.enabled=true', '--set', 'gateway.grpc.ingress.enabled=true']));
     const docs = (loadAllYaml(rendered) as KubernetesObject[]).filter((d) => d?.kind);
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Deployment', 'Deployment', 'Ingress', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount']);
+    const gatewayService = docs.find((d) => d.kind === 'Service' && d.metadata?.name === 'fc-fleetchat-gateway') as { spec: { ports: Array<{ name: string; port: number; appProtocol?: string }> } } | undefined;
+    expect(gatewayService?.spec.ports).toEqual([expect.objectContaining({ name: 'http', port: 8000 }), { name: 'grpc', port: 8001, targetPort: 'grpc', appProtocol: 'kubernetes.io/h2c' }]);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Deployment', 'Deployment', 'Ingress', 'Ingress', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount']);
     await createNamespace(o.kc, 'dry-run');
     const api = KubernetesObjectApi.makeApiClient(o.kc);
     for (const doc of docs) await api.patch(doc, undefined, 'All', 'helm-test', true, PatchStrategy.ServerSideApply);
