@@ -16,13 +16,14 @@ export interface GpuPlan {
   maxLength: number;
 }
 
-function oursArgs(plan: GpuPlan, data: string, attention: string): string {
+function oursArgs(plan: GpuPlan, data: string, attention: string, compile = false): string {
   const config = parseConfig(TRAIN_OPTIONS, [
     '--model-name-or-path', '/tmp/bm', '--data-path', `$T/data/${data}.sft.jsonl`, '--output-dir', `/tmp/ours-${attention}-${data}`,
     '--max-steps', String(plan.steps), '--per-device-train-batch-size', String(plan.batch), '--model-max-length', String(plan.maxLength),
     '--bf16', '--attention', attention, '--learning-rate', '2e-5', '--resume', 'false', '--logging-steps', '1', '--device', 'cuda',
   ]);
-  return trainerArgs(config).map((a) => (a.includes('$') ? `"${a}"` : `'${a}'`)).join(' ');
+  const extra = compile ? " '--compile' 'true'" : '';
+  return trainerArgs(config).map((a) => (a.includes('$') ? `"${a}"` : `'${a}'`)).join(' ') + extra;
 }
 
 export function writeGpuScript(dir: string, plan: GpuPlan): void {
@@ -40,6 +41,7 @@ export function writeGpuScript(dir: string, plan: GpuPlan): void {
     'python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/fcsite "$T"/wheels/*.whl >> "$R/log.txt" 2>&1',
     'run() { name=$1; data=$2; shift 2; echo "== $name $data $(date +%s)" >> "$R/log.txt"; "$@" 2>>"$R/log.txt" | grep --line-buffered \'^{"\' | sed "s/^{/{\\"run\\": \\"$name\\", \\"data\\": \\"$data\\", /" >> "$R/results.jsonl"; }',
     'for d in dummy long; do',
+    `  run ours-varlen-compile $d env PYTHONPATH="$T/python" python3 -m torch.distributed.run --standalone --nproc-per-node 1 --module fleetchat_train ${oursArgs(plan, '$d', 'varlen', true)}`,
     ...['varlen', 'sdpa'].map((attention) => `  run ours-${attention} $d env PYTHONPATH="$T/python" python3 -m torch.distributed.run --standalone --nproc-per-node 1 --module fleetchat_train ${oursArgs(plan, '$d', attention)}`),
     `  run naive_packed $d env PYTHONPATH="$T/python" python3 "$T/python/naive_packed.py" /tmp/bm "$T/data/$d.sft.jsonl" --bf16 --batch ${plan.batch} --max-steps ${plan.steps} --model-max-length ${plan.maxLength}`,
     `  run fastchat $d env PYTHONPATH="/tmp/fcsite:$T/python" python3 "$T/python/fastchat_launch.py" --model_name_or_path /tmp/bm --data_path "$T/data/$d.json" --bf16 True --output_dir /tmp/fc-$d --max_steps ${plan.steps} --per_device_train_batch_size ${plan.batch} --model_max_length ${plan.maxLength} --learning_rate 2e-5 --save_strategy no --report_to none --logging_steps 1 --disable_tqdm True`,

@@ -96,6 +96,15 @@ function prepareDevice(dir: string): void {
   process.stdout.write(`wrote ${dir}: run it on the GPU machine with  bash ${dir}/run-gpu.sh  (results in $OUT/results.jsonl)\n`);
 }
 
+/** Runner names of run-gpu.sh -> table labels. */
+const GPU_LABELS: Record<string, string> = {
+  'ours-varlen-compile': 'fleetchat --compile',
+  'ours-varlen': 'fleetchat',
+  'ours-sdpa': 'fleetchat --attention sdpa',
+  naive_packed: 'naive_packed',
+  fastchat: 'fastchat',
+};
+
 /** `resultsFile`: the device run's results.jsonl; `metaFile`: the meta.json --prepare-device wrote (spans, shape). */
 function deviceResults(resultsFile: string, metaFile: string, gpuFile: string | undefined): void {
   const warmup = env('BENCH_TRAIN_GPU_WARMUP', 3);
@@ -104,14 +113,15 @@ function deviceResults(resultsFile: string, metaFile: string, gpuFile: string | 
   const shape = meta.shape;
   const results: RunnerResult[] = [];
   for (const data of ['dummy', 'long']) {
-    for (const runner of ['ours-varlen', 'ours-sdpa', 'naive_packed', 'fastchat']) {
+    for (const [runner, label] of Object.entries(GPU_LABELS)) {
       const own = lines.filter((l) => l.run === runner && l.data === data);
-      if (own.length > 0) results.push(summarise(runner === 'ours-varlen' ? 'fleetchat' : runner === 'ours-sdpa' ? 'fleetchat-sdpa-mask' : runner, data, own, warmup));
+      if (own.length > 0) results.push(summarise(label, data, own, warmup));
     }
   }
   const gpu = gpuFile && existsSync(gpuFile) ? readFileSync(gpuFile, 'utf8').trim().replace(/\n/g, '; ') : 'GPU';
   const mfu = (r: RunnerResult): number => (r.tokensPerS * flopsPerToken(shape, meta.spans[r.data])) / H100_BF16_PEAK;
-  report(`${gpu}; SmolLM2-135M shape (random weights, GPT-2 vocabulary), sequence length 2048, batch 8, bf16`, results, 'fleetchat', mfu, { device: 'gpu', gpu });
+  const ours = results.some((r) => r.runner === GPU_LABELS['ours-varlen-compile']) ? GPU_LABELS['ours-varlen-compile'] : GPU_LABELS['ours-varlen'];
+  report(`${gpu}; SmolLM2-135M shape (random weights, GPT-2 vocabulary), sequence length 2048, batch 8, bf16`, results, ours, mfu, { device: 'gpu', gpu, ours });
 }
 
 function report(device: string, results: RunnerResult[], ours: string, mfuOf: (r: RunnerResult) => number | undefined, extra: Record<string, string>): void {

@@ -22,7 +22,7 @@ export function trainerArgs(c: TrainConfig): string[] {
     '--lora-r', String(c.loraR), '--lora-alpha', String(c.loraAlpha), '--lora-dropout', String(c.loraDropout),
     '--lora-target-modules', c.loraTargetModules, '--merge-lora', String(c.mergeLora), '--save-steps', String(c.saveSteps),
     '--save-total-limit', String(c.saveTotalLimit), '--logging-steps', String(c.loggingSteps), '--seed', String(c.seed),
-    '--attention', c.attention, '--packing', String(c.packing), '--resume', String(c.resume), '--device', c.device,
+    '--attention', c.attention, '--compile', String(c.compile), '--packing', String(c.packing), '--resume', String(c.resume), '--device', c.device,
     '--threads', String(c.threads),
   ];
   if (c.maxSteps > 0) out.push('--max-steps', String(c.maxSteps));

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("seed", type=int, default=42)
     add("attention", choices=ATTENTION, default="auto",
         help="varlen: flash-attention varlen over flattened samples (CUDA, bf16); sdpa / eager: block-diagonal causal mask")
+    flag("compile", False, "torch.compile each decoder layer (dynamic shapes; the first steps compile)")
     flag("packing", True, "pack samples into rows (false: one sample per row, padded)")
     flag("resume", True, "continue from the newest checkpoint in --output-dir")
     add("device", choices=("auto", "cpu", "cuda"), default="auto")

@@ -30,10 +30,7 @@ def _varlen(module, query, key, value, attention_mask, scaling=None, dropout=0.0
     q = query[0].transpose(0, 1).to(half)  # [T, H, D]
     k = key[0].transpose(0, 1).to(half)
     v = value[0].transpose(0, 1).to(half)
-    if k.shape[1] != q.shape[1]:
-        rep = q.shape[1] // k.shape[1]
-        k = k.repeat_interleave(rep, dim=1)
-        v = v.repeat_interleave(rep, dim=1)
+    # flash-attention takes fewer K/V heads than query heads (GQA) as they are: no repeated copies
     out = varlen_attn(q, k, v, cu, cu, longest, longest, scale=scaling, window_size=(-1, 0))
     return out.unsqueeze(0), None  # [1, T, H, D]
 

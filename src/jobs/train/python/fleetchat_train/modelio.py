@@ -45,6 +45,9 @@ def load_model(path: str, attn_name: str, args):
     model.config.use_cache = False
     if args.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if args.compile:
+        for layer in model.model.layers:
+            layer.compile(dynamic=True)
     if args.lora_r > 0:
         from peft import LoraConfig, get_peft_model
 
