@@ -116,6 +116,7 @@ async function run(ctx: GatewayContext, job: AnswerJob, reply: FastifyReply): Pr
       }
     },
   });
+  sse.follow(generation);
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) generation.cancel();
   });

@@ -14,6 +14,9 @@ export interface FanOutResult {
   /** Resolves when every choice finished; rejects with the first error. */
   done: Promise<void>;
   cancel(): void;
+  /** Stops / restarts reading every choice's worker stream (the client is not reading). */
+  pause(): void;
+  resume(): void;
 }
 
 export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callbacks: FanOutCallbacks): FanOutResult {
@@ -65,6 +68,12 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
       failed = true;
       cancelAll();
       rejectDone(new FleetError('cancelled', 'the client went away'));
+    },
+    pause: () => {
+      for (const h of handles) h.pause();
+    },
+    resume: () => {
+      for (const h of handles) h.resume();
     },
   };
 }

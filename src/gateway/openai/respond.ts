@@ -25,6 +25,7 @@ export function sendStreamError(reply: FastifyReply, sse: SseWriter, err: unknow
  * event is sent in-band, and a finished stream gets its last chunk (the usage chunk, when asked for) and [DONE].
  */
 export async function finishStream(reply: FastifyReply, sse: SseWriter, run: FanOutResult, lastChunk: () => unknown): Promise<void> {
+  sse.follow(run);
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) run.cancel();
   });

@@ -1,8 +1,19 @@
-/** Server-sent events over a raw Node response: `data: <json>\n\n`, then `data: [DONE]`. */
+/**
+ * Server-sent events over a raw Node response: `data: <json>\n\n`, then `data: [DONE]`. Writes honour backpressure:
+ * when the socket's buffer is full (the client does not read), the followed source is paused until 'drain', so the
+ * gateway holds about one buffer per stream instead of the whole output.
+ */
 import type { ServerResponse } from 'node:http';
+
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
 
 export class SseWriter {
   private started = false;
+  private flow: Flow | undefined;
+  private paused = false;
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -23,9 +34,27 @@ export class SseWriter {
     return this.started;
   }
 
+  /** The source of the events (the fan-out of worker streams), paused while the client is not reading. */
+  follow(flow: Flow): void {
+    this.flow = flow;
+  }
+
+  /** Bytes written but not yet taken by the client's socket. */
+  get buffered(): number {
+    return this.res.writableLength;
+  }
+
   send(payload: unknown): void {
     this.start();
-    this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const ok = this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    if (!ok && this.flow && !this.paused) {
+      this.paused = true;
+      this.flow.pause();
+      this.res.once('drain', () => {
+        this.paused = false;
+        this.flow?.resume();
+      });
+    }
   }
 
   done(): void {

@@ -19,6 +19,9 @@ export interface GenerationSink {
 
 export interface GenerationHandle {
   cancel(): void;
+  /** Stops reading the worker stream (HTTP/2 flow control then holds the worker back) until `resume`. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface GenerateDeps {
@@ -38,6 +41,7 @@ function retryable(err: FleetError): boolean {
 export function startGeneration(deps: GenerateDeps, request: GenerateRequest, sink: GenerationSink): GenerationHandle {
   let call: ClientReadableStream<GenerateResponse> | undefined;
   let cancelled = false;
+  let paused = false;
   const deadline = deadlineIn(deps.timeoutMs);
   const tried: string[] = [];
   let lastError: FleetError | undefined;
@@ -63,6 +67,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     let streamed = false;
     const c = deps.pool.get(target.address).generate(GenerateRequest.fromPartial(request), { deadline });
     call = c;
+    if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
       streamed = true;
       sink.onChunk(chunk);
@@ -94,6 +99,14 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     cancel: () => {
       cancelled = true;
       call?.cancel();
+    },
+    pause: () => {
+      paused = true;
+      call?.pause();
+    },
+    resume: () => {
+      paused = false;
+      call?.resume();
     },
   };
 }
