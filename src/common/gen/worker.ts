@@ -39,6 +39,8 @@ export enum FinishReason {
   FINISH_REASON_CANCELLED = 3,
   /** FINISH_REASON_ERROR - the engine failed; the message is in the gRPC status */
   FINISH_REASON_ERROR = 4,
+  /** FINISH_REASON_TOOL_CALLS - the model called tools (the calls are in tool_calls) */
+  FINISH_REASON_TOOL_CALLS = 5,
 }
 
 export function finishReasonFromJSON(object: any): FinishReason {
@@ -58,6 +60,9 @@ export function finishReasonFromJSON(object: any): FinishReason {
     case 4:
     case "FINISH_REASON_ERROR":
       return FinishReason.FINISH_REASON_ERROR;
+    case 5:
+    case "FINISH_REASON_TOOL_CALLS":
+      return FinishReason.FINISH_REASON_TOOL_CALLS;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum FinishReason");
   }
@@ -75,6 +80,8 @@ export function finishReasonToJSON(object: FinishReason): string {
       return "FINISH_REASON_CANCELLED";
     case FinishReason.FINISH_REASON_ERROR:
       return "FINISH_REASON_ERROR";
+    case FinishReason.FINISH_REASON_TOOL_CALLS:
+      return "FINISH_REASON_TOOL_CALLS";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum FinishReason");
   }
@@ -177,12 +184,51 @@ export interface SamplingParams {
   /** append the matched stop string to the output */
   includeStopStrInOutput: boolean;
   /** drop special tokens from the text; unset = true */
-  skipSpecialTokens?: boolean | undefined;
+  skipSpecialTokens?:
+    | boolean
+    | undefined;
+  /** grammar-constrained decoding (structured outputs); unset = free text */
+  constraint: Constraint | undefined;
 }
 
 export interface SamplingParams_LogitBiasEntry {
   key: number;
   value: number;
+}
+
+/**
+ * What the generated text must match, enforced while decoding: a token mask from a compiled grammar is applied
+ * to the logits before sampling, and generation ends when the grammar is complete (EOS only where it accepts).
+ */
+export interface Constraint {
+  kind:
+    | //
+    /** a JSON Schema (as JSON text): the output is one JSON value valid against it */
+    { $case: "jsonSchema"; value: string }
+    | //
+    /** any JSON object */
+    { $case: "jsonObject"; value: boolean }
+    | //
+    /** the output matches this regular expression (whole text) */
+    { $case: "regex"; value: string }
+    | //
+    /** the output is exactly one of these strings */
+    { $case: "choice"; value: ChoiceConstraint }
+    | undefined;
+}
+
+export interface ChoiceConstraint {
+  choices: string[];
+}
+
+/** How a chat request with tools may use them (OpenAI's tool_choice / parallel_tool_calls). */
+export interface ToolOptions {
+  /** auto (default) | none | required | function */
+  toolChoice: string;
+  /** tool_choice = function: the function the model must call */
+  functionName: string;
+  /** unset = true */
+  parallelToolCalls?: boolean | undefined;
 }
 
 /** One chat message, OpenAI-style. */
@@ -206,6 +252,8 @@ export interface ChatInput {
   addGenerationPrompt: boolean;
   /** override the worker's template for this request (optional) */
   convTemplate: string;
+  /** with tools_json: how the model may call them */
+  toolOptions: ToolOptions | undefined;
 }
 
 /** Exactly one of prompt, chat or prompt_token_ids must be set. */
@@ -269,6 +317,22 @@ export interface GenerateResponse {
    */
   promptTokenIds: number[];
   promptLogprobs: TokenLogprob[];
+  /**
+   * Tool calls parsed from the model's output (chat with tools): the first delta of a call carries its id and
+   * name, later ones fragments of its arguments (JSON text; the fragments of one index concatenate to it).
+   */
+  toolCalls: ToolCallDelta[];
+}
+
+export interface ToolCallDelta {
+  /** which call (0, 1, … in order of appearance) */
+  index: number;
+  /** first delta of a call only */
+  id: string;
+  /** first delta of a call only */
+  name: string;
+  /** a fragment of the arguments JSON */
+  arguments: string;
 }
 
 export interface EmbedRequest {
@@ -364,6 +428,7 @@ function createBaseSamplingParams(): SamplingParams {
     echo: false,
     includeStopStrInOutput: false,
     skipSpecialTokens: undefined,
+    constraint: undefined,
   };
 }
 
@@ -423,6 +488,9 @@ export const SamplingParams: MessageFns<SamplingParams> = {
     }
     if (message.skipSpecialTokens !== undefined) {
       writer.uint32(136).bool(message.skipSpecialTokens);
+    }
+    if (message.constraint !== undefined) {
+      Constraint.encode(message.constraint, writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -589,6 +657,14 @@ export const SamplingParams: MessageFns<SamplingParams> = {
             message.skipSpecialTokens = reader.bool();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.constraint = Constraint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -696,6 +772,7 @@ export const SamplingParams: MessageFns<SamplingParams> = {
         : isSet(object.skip_special_tokens)
         ? globalThis.Boolean(object.skip_special_tokens)
         : undefined,
+      constraint: isSet(object.constraint) ? Constraint.fromJSON(object.constraint) : undefined,
     };
   },
 
@@ -758,6 +835,9 @@ export const SamplingParams: MessageFns<SamplingParams> = {
     if (message.skipSpecialTokens !== undefined) {
       obj.skipSpecialTokens = message.skipSpecialTokens;
     }
+    if (message.constraint !== undefined) {
+      obj.constraint = Constraint.toJSON(message.constraint);
+    }
     return obj;
   },
 
@@ -791,6 +871,9 @@ export const SamplingParams: MessageFns<SamplingParams> = {
     message.echo = object.echo ?? false;
     message.includeStopStrInOutput = object.includeStopStrInOutput ?? false;
     message.skipSpecialTokens = object.skipSpecialTokens ?? undefined;
+    message.constraint = (object.constraint !== undefined && object.constraint !== null)
+      ? Constraint.fromPartial(object.constraint)
+      : undefined;
     return message;
   },
 };
@@ -876,6 +959,335 @@ export const SamplingParams_LogitBiasEntry: MessageFns<SamplingParams_LogitBiasE
     const message = createBaseSamplingParams_LogitBiasEntry();
     message.key = object.key ?? 0;
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseConstraint(): Constraint {
+  return { kind: undefined };
+}
+
+export const Constraint: MessageFns<Constraint> = {
+  encode(message: Constraint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "jsonSchema":
+        writer.uint32(10).string(message.kind.value);
+        break;
+      case "jsonObject":
+        writer.uint32(16).bool(message.kind.value);
+        break;
+      case "regex":
+        writer.uint32(26).string(message.kind.value);
+        break;
+      case "choice":
+        ChoiceConstraint.encode(message.kind.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Constraint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConstraint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "jsonSchema", value: reader.string() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = { $case: "jsonObject", value: reader.bool() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = { $case: "regex", value: reader.string() };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = { $case: "choice", value: ChoiceConstraint.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Constraint {
+    return {
+      kind: isSet(object.jsonSchema)
+        ? { $case: "jsonSchema", value: globalThis.String(object.jsonSchema) }
+        : isSet(object.json_schema)
+        ? { $case: "jsonSchema", value: globalThis.String(object.json_schema) }
+        : isSet(object.jsonObject)
+        ? { $case: "jsonObject", value: globalThis.Boolean(object.jsonObject) }
+        : isSet(object.json_object)
+        ? { $case: "jsonObject", value: globalThis.Boolean(object.json_object) }
+        : isSet(object.regex)
+        ? { $case: "regex", value: globalThis.String(object.regex) }
+        : isSet(object.choice)
+        ? { $case: "choice", value: ChoiceConstraint.fromJSON(object.choice) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: Constraint): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "jsonSchema") {
+      obj.jsonSchema = message.kind.value;
+    } else if (message.kind?.$case === "jsonObject") {
+      obj.jsonObject = message.kind.value;
+    } else if (message.kind?.$case === "regex") {
+      obj.regex = message.kind.value;
+    } else if (message.kind?.$case === "choice") {
+      obj.choice = ChoiceConstraint.toJSON(message.kind.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Constraint>): Constraint {
+    return Constraint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Constraint>): Constraint {
+    const message = createBaseConstraint();
+    switch (object.kind?.$case) {
+      case "jsonSchema": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "jsonSchema", value: object.kind.value };
+        }
+        break;
+      }
+      case "jsonObject": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "jsonObject", value: object.kind.value };
+        }
+        break;
+      }
+      case "regex": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "regex", value: object.kind.value };
+        }
+        break;
+      }
+      case "choice": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "choice", value: ChoiceConstraint.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseChoiceConstraint(): ChoiceConstraint {
+  return { choices: [] };
+}
+
+export const ChoiceConstraint: MessageFns<ChoiceConstraint> = {
+  encode(message: ChoiceConstraint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.choices) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChoiceConstraint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChoiceConstraint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.choices.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChoiceConstraint {
+    return {
+      choices: globalThis.Array.isArray(object?.choices) ? object.choices.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ChoiceConstraint): unknown {
+    const obj: any = {};
+    if (message.choices?.length) {
+      obj.choices = message.choices;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChoiceConstraint>): ChoiceConstraint {
+    return ChoiceConstraint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChoiceConstraint>): ChoiceConstraint {
+    const message = createBaseChoiceConstraint();
+    message.choices = object.choices?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseToolOptions(): ToolOptions {
+  return { toolChoice: "", functionName: "", parallelToolCalls: undefined };
+}
+
+export const ToolOptions: MessageFns<ToolOptions> = {
+  encode(message: ToolOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.toolChoice !== "") {
+      writer.uint32(10).string(message.toolChoice);
+    }
+    if (message.functionName !== "") {
+      writer.uint32(18).string(message.functionName);
+    }
+    if (message.parallelToolCalls !== undefined) {
+      writer.uint32(24).bool(message.parallelToolCalls);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.toolChoice = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parallelToolCalls = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolOptions {
+    return {
+      toolChoice: isSet(object.toolChoice)
+        ? globalThis.String(object.toolChoice)
+        : isSet(object.tool_choice)
+        ? globalThis.String(object.tool_choice)
+        : "",
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : "",
+      parallelToolCalls: isSet(object.parallelToolCalls)
+        ? globalThis.Boolean(object.parallelToolCalls)
+        : isSet(object.parallel_tool_calls)
+        ? globalThis.Boolean(object.parallel_tool_calls)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ToolOptions): unknown {
+    const obj: any = {};
+    if (message.toolChoice !== "") {
+      obj.toolChoice = message.toolChoice;
+    }
+    if (message.functionName !== "") {
+      obj.functionName = message.functionName;
+    }
+    if (message.parallelToolCalls !== undefined) {
+      obj.parallelToolCalls = message.parallelToolCalls;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ToolOptions>): ToolOptions {
+    return ToolOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ToolOptions>): ToolOptions {
+    const message = createBaseToolOptions();
+    message.toolChoice = object.toolChoice ?? "";
+    message.functionName = object.functionName ?? "";
+    message.parallelToolCalls = object.parallelToolCalls ?? undefined;
     return message;
   },
 };
@@ -1022,7 +1434,7 @@ export const ChatMessage: MessageFns<ChatMessage> = {
 };
 
 function createBaseChatInput(): ChatInput {
-  return { messages: [], toolsJson: "", addGenerationPrompt: false, convTemplate: "" };
+  return { messages: [], toolsJson: "", addGenerationPrompt: false, convTemplate: "", toolOptions: undefined };
 }
 
 export const ChatInput: MessageFns<ChatInput> = {
@@ -1038,6 +1450,9 @@ export const ChatInput: MessageFns<ChatInput> = {
     }
     if (message.convTemplate !== "") {
       writer.uint32(34).string(message.convTemplate);
+    }
+    if (message.toolOptions !== undefined) {
+      ToolOptions.encode(message.toolOptions, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1087,6 +1502,14 @@ export const ChatInput: MessageFns<ChatInput> = {
             message.convTemplate = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.toolOptions = ToolOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1119,6 +1542,11 @@ export const ChatInput: MessageFns<ChatInput> = {
         : isSet(object.conv_template)
         ? globalThis.String(object.conv_template)
         : "",
+      toolOptions: isSet(object.toolOptions)
+        ? ToolOptions.fromJSON(object.toolOptions)
+        : isSet(object.tool_options)
+        ? ToolOptions.fromJSON(object.tool_options)
+        : undefined,
     };
   },
 
@@ -1136,6 +1564,9 @@ export const ChatInput: MessageFns<ChatInput> = {
     if (message.convTemplate !== "") {
       obj.convTemplate = message.convTemplate;
     }
+    if (message.toolOptions !== undefined) {
+      obj.toolOptions = ToolOptions.toJSON(message.toolOptions);
+    }
     return obj;
   },
 
@@ -1148,6 +1579,9 @@ export const ChatInput: MessageFns<ChatInput> = {
     message.toolsJson = object.toolsJson ?? "";
     message.addGenerationPrompt = object.addGenerationPrompt ?? false;
     message.convTemplate = object.convTemplate ?? "";
+    message.toolOptions = (object.toolOptions !== undefined && object.toolOptions !== null)
+      ? ToolOptions.fromPartial(object.toolOptions)
+      : undefined;
     return message;
   },
 };
@@ -1708,6 +2142,7 @@ function createBaseGenerateResponse(): GenerateResponse {
     matchedStopTokenId: 0,
     promptTokenIds: [],
     promptLogprobs: [],
+    toolCalls: [],
   };
 }
 
@@ -1750,6 +2185,9 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     }
     for (const v of message.promptLogprobs) {
       TokenLogprob.encode(v!, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.toolCalls) {
+      ToolCallDelta.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1867,6 +2305,14 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
             message.promptLogprobs.push(TokenLogprob.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCallDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1921,6 +2367,11 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
         : globalThis.Array.isArray(object?.prompt_logprobs)
         ? object.prompt_logprobs.map((e: any) => TokenLogprob.fromJSON(e))
         : [],
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCallDelta.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCallDelta.fromJSON(e))
+        : [],
     };
   },
 
@@ -1956,6 +2407,9 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     if (message.promptLogprobs?.length) {
       obj.promptLogprobs = message.promptLogprobs.map((e) => TokenLogprob.toJSON(e));
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCallDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -1974,6 +2428,124 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     message.matchedStopTokenId = object.matchedStopTokenId ?? 0;
     message.promptTokenIds = object.promptTokenIds?.map((e) => e) || [];
     message.promptLogprobs = object.promptLogprobs?.map((e) => TokenLogprob.fromPartial(e)) || [];
+    message.toolCalls = object.toolCalls?.map((e) => ToolCallDelta.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseToolCallDelta(): ToolCallDelta {
+  return { index: 0, id: "", name: "", arguments: "" };
+}
+
+export const ToolCallDelta: MessageFns<ToolCallDelta> = {
+  encode(message: ToolCallDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).int32(message.index);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(34).string(message.arguments);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolCallDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolCallDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolCallDelta {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+    };
+  },
+
+  toJSON(message: ToolCallDelta): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ToolCallDelta>): ToolCallDelta {
+    return ToolCallDelta.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ToolCallDelta>): ToolCallDelta {
+    const message = createBaseToolCallDelta();
+    message.index = object.index ?? 0;
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.arguments = object.arguments ?? "";
     return message;
   },
 };
