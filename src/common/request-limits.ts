@@ -42,6 +42,21 @@ export const LIST_LIMITS = {
   maxStopTokenIds: 1024,
 } as const;
 
+/** Sizes of grammar constraints (structured outputs, guided decoding, tools); each costs a compile in the worker. */
+export const CONSTRAINT_LIMITS = {
+  /** JSON text of a response_format / guided_json schema, or of a request's tools array. */
+  maxSchemaBytes: 64 * 1024,
+  /** Nesting depth of a JSON Schema. */
+  maxSchemaDepth: 32,
+  /** Characters of a guided_regex pattern. */
+  maxRegexLength: 4096,
+  /** Strings in guided_choice, and characters of each. */
+  maxChoices: 256,
+  maxChoiceLength: 1024,
+  /** Functions in a request's tools. */
+  maxTools: 128,
+} as const;
+
 function describe(limit: NumberLimit): string {
   const range = limit.minExclusive ? `> ${limit.min} and <= ${limit.max}` : `between ${limit.min} and ${limit.max}`;
   return `${limit.integer ? 'an integer ' : ''}${range}`;

@@ -4,6 +4,7 @@
  */
 import type { ChatInput, CountTokensRequest, CountTokensResponse, GenerateRequest, GenerateResponse, ModelInfo } from '../common/gen/worker';
 import type { Scheduler } from './engine/scheduler';
+import type { Grammars } from './grammar/grammars';
 import type { TokenInfoSource } from './engine/sequence';
 import type { SamplingLayer } from './sampling/params';
 
@@ -28,6 +29,8 @@ export interface GenerationRuntime {
   engine: Scheduler;
   prompts: PromptBuilder;
   tokenizer: TokenInfoSource;
+  /** Grammar-constrained decoding (absent: constraints are refused). */
+  grammars?: Grammars;
   /** Lowest-precedence sampling layers (worker defaults, generation_config.json, ModelWorker defaults). */
   samplingLayers: SamplingLayer[];
   release(): Promise<void>;

@@ -26,6 +26,8 @@ import type { EngineChunk, TokenInfoSource } from './engine/sequence';
 import type { WorkerMetrics } from './metrics';
 import type { EmbeddingRuntime, ExternalRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
 import { resolveSamplingParams, type ValidSamplingParams } from './sampling/params';
+import type { TokenConstraint } from './engine/constraint';
+import { constraintSource } from './grammar/sources';
 
 export interface WorkerServiceOptions {
   runtime: ModelRuntime;
@@ -121,7 +123,22 @@ function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntim
   call.on('cancelled', () => handle.cancel());
 }
 
+/** The request's grammar constraint, compiled (or taken from the cache); undefined for free text. */
+async function constraintOf(runtime: GenerationRuntime, req: GenerateRequest, params: ValidSamplingParams): Promise<TokenConstraint | undefined> {
+  const source = req.params?.constraint ? constraintSource(req.params.constraint) : undefined;
+  if (!source) return undefined;
+  if (!runtime.grammars) throw new FleetError('invalid_request', 'this worker does not support constrained decoding', { param: 'response_format' });
+  return runtime.grammars.constraint(source, params.stopTokenIds);
+}
+
 function generate(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
+  start(options, call).catch((err: unknown) => {
+    options.metrics?.requestRejected(err);
+    call.emit('error', toServiceError(err));
+  });
+}
+
+async function start(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>): Promise<void> {
   const req = call.request;
   if (options.runtime.kind === 'external') {
     try {
@@ -133,15 +150,21 @@ function generate(options: WorkerServiceOptions, call: ServerWritableStream<Gene
     return;
   }
   const writer = new ChunkWriter(call);
+  const runtime = requireKind(options.runtime, 'generation', 'Generate');
+  checkModel(runtime.info, req.model);
+  const prompt = preparePrompt(runtime, req);
+  const params = resolveParams(runtime, req, prompt);
+  const constraint = await constraintOf(runtime, req, params);
+  if (call.cancelled) {
+    constraint?.dispose();
+    return;
+  }
   try {
-    const runtime = requireKind(options.runtime, 'generation', 'Generate');
-    checkModel(runtime.info, req.model);
-    const prompt = preparePrompt(runtime, req);
-    const params = resolveParams(runtime, req, prompt);
     const handle = runtime.engine.submit({
       promptIds: prompt.ids,
       promptText: prompt.text,
       params,
+      constraint,
       onChunk: (chunk) => {
         if (chunk.finishReason === FinishReason.FINISH_REASON_ERROR) {
           options.logger.error({ requestId: req.requestId, error: chunk.error }, 'generation failed');
@@ -158,8 +181,8 @@ function generate(options: WorkerServiceOptions, call: ServerWritableStream<Gene
     });
     call.on('cancelled', () => handle.cancel());
   } catch (err) {
-    options.metrics?.requestRejected(err);
-    call.emit('error', toServiceError(err));
+    constraint?.dispose();
+    throw err;
   }
 }
 

@@ -26,7 +26,7 @@ const hello = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
   n: 0, convTemplate: '', requestId: '', ...extra,
 });
 
-const long = (): ChatRequest => hello({ params: { maxTokens: 1500, ignoreEos: true, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false } });
+const long = (): ChatRequest => hello({ params: { maxTokens: 1500, ignoreEos: true, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: undefined } });
 
 function collect(call: ClientReadableStream<GenerationChunk>): Promise<GenerationChunk[]> {
   return new Promise((resolve, reject) => {
@@ -69,7 +69,7 @@ describe('public gRPC API (fleetchat.v1.Inference)', () => {
   });
 
   it('streams a chat completion that ends with a finish reason and usage', async () => {
-    const chunks = await collect(client.chat(hello({ params: { maxTokens: 8, ignoreEos: true, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false } }), auth(), { deadline: deadlineIn(30_000) }));
+    const chunks = await collect(client.chat(hello({ params: { maxTokens: 8, ignoreEos: true, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: undefined } }), auth(), { deadline: deadlineIn(30_000) }));
     const last = chunks[chunks.length - 1];
     expect(last.finishReason).toBe(FinishReason.FINISH_REASON_LENGTH);
     expect(last.usage?.completionTokens).toBe(8);
@@ -78,7 +78,7 @@ describe('public gRPC API (fleetchat.v1.Inference)', () => {
   });
 
   it('streams n choices of a completion, each with its index', async () => {
-    const params = { maxTokens: 4, ignoreEos: true, seed: 1, temperature: 1, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false };
+    const params = { maxTokens: 4, ignoreEos: true, seed: 1, temperature: 1, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: undefined };
     const chunks = await collect(client.complete({ model: 'tiny', prompt: 'Once upon', params, n: 2, requestId: 'cmpl-test' }, auth(), { deadline: deadlineIn(30_000) }));
     const finished = chunks.filter((c) => c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED).map((c) => c.index).sort();
     expect(finished).toEqual([0, 1]);
@@ -105,7 +105,7 @@ describe('public gRPC API (fleetchat.v1.Inference)', () => {
   });
 
   it('answers INVALID_ARGUMENT naming the field, with the HTTP API\'s limits', async () => {
-    const err = await failure(client.chat(hello({ params: { temperature: 3, ignoreEos: false, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false } }), auth()));
+    const err = await failure(client.chat(hello({ params: { temperature: 3, ignoreEos: false, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: undefined } }), auth()));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toBe('params.temperature: must be between 0 and 2, got 3');
     expect(decodeDetails(err).badRequest?.fieldViolations[0].field).toBe('params.temperature');

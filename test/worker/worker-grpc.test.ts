@@ -72,9 +72,9 @@ describe('worker gRPC service', () => {
   });
 
   it('renders chat input with the model template', async () => {
-    const res = await collect(client, { chat: { messages: [{ role: 'user', content: 'Hi', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: 4, temperature: 0 } });
+    const res = await collect(client, { chat: { messages: [{ role: 'user', content: 'Hi', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '', toolOptions: undefined }, params: { maxTokens: 4, temperature: 0 } });
     expect(res.ids.length).toBeGreaterThan(0);
-    const count = await unary(client.countTokens.bind(client), { model: 'tiny', prompt: '', chat: { messages: [{ role: 'user', content: 'Hi', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '' } }, new Metadata(), 2000);
+    const count = await unary(client.countTokens.bind(client), { model: 'tiny', prompt: '', chat: { messages: [{ role: 'user', content: 'Hi', name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '', toolOptions: undefined } }, new Metadata(), 2000);
     expect(count.tokenCount).toBe(res.usage?.promptTokens);
   });
 

@@ -13,7 +13,7 @@ export interface LocalResult {
 
 export function chatPrompt(runtime: GenerationRuntime, messages: Array<{ role: string; content: string }>): PreparedPrompt {
   const list: ChatMessage[] = messages.map((m) => ({ role: m.role, content: m.content, name: '', toolCallId: '', toolCallsJson: '' }));
-  return runtime.prompts.fromChat({ messages: list, addGenerationPrompt: true, toolsJson: '', convTemplate: '' });
+  return runtime.prompts.fromChat({ messages: list, addGenerationPrompt: true, toolsJson: '', convTemplate: '', toolOptions: undefined });
 }
 
 export function generateOnce(runtime: GenerationRuntime, prompt: PreparedPrompt, layer: SamplingLayer, onText: (delta: string) => void, signal?: AbortSignal): Promise<LocalResult> {

@@ -36,7 +36,7 @@ function finishReasonOf(reason: string): FinishReason {
 }
 
 function withDefaults(request: GenerateRequest, defaults: Partial<SamplingParams> | undefined): GenerateRequest {
-  if (!defaults || !request.params) return defaults ? { ...request, params: { ...defaults, stop: [], stopTokenIds: [], logitBias: {}, ignoreEos: false, echo: false, includeStopStrInOutput: false, skipSpecialTokens: true } } : request;
+  if (!defaults || !request.params) return defaults ? { ...request, params: { ...defaults, stop: [], stopTokenIds: [], logitBias: {}, ignoreEos: false, echo: false, includeStopStrInOutput: false, skipSpecialTokens: true, constraint: undefined } } : request;
   const params: SamplingParams = { ...request.params };
   for (const [key, value] of Object.entries(defaults) as Array<[keyof SamplingParams, SamplingParams[keyof SamplingParams]]>) {
     if (params[key] === undefined) (params as unknown as Record<string, unknown>)[key] = value;

@@ -10,6 +10,7 @@
 import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
 import type { ValidSamplingParams } from '../sampling/params';
+import type { TokenConstraint } from './constraint';
 import { bytesPerPosition } from './kv-cache';
 import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
@@ -52,6 +53,8 @@ export interface EngineRequest {
   promptIds: number[];
   promptText?: string;
   params: ValidSamplingParams;
+  /** Grammar-constrained decoding (structured outputs, tool calls). */
+  constraint?: TokenConstraint;
   onChunk: (chunk: EngineChunk) => void;
 }
 
@@ -139,6 +142,7 @@ export class Scheduler {
       eosTokenIds: this.options.eosTokenIds,
       vocab: this.options.vocab,
       tokenizer: this.options.tokenizer,
+      constraint: request.constraint,
       onChunk: request.onChunk,
     });
     this.waiting.push(seq);

@@ -10,6 +10,7 @@ import { Rng, randomSeed } from '../sampling/rng';
 import { StopStringMatcher } from '../sampling/stopping';
 import type { ValidSamplingParams } from '../sampling/params';
 import { IncrementalDetokenizer, type TextDecoderLike } from './detokenize';
+import type { TokenConstraint } from './constraint';
 import type { KvLocation } from './kv-cache';
 
 export interface TokenInfoSource extends TextDecoderLike {
@@ -49,6 +50,8 @@ export interface SequenceInit {
   eosTokenIds: number[];
   vocab: number;
   tokenizer: TokenInfoSource;
+  /** Grammar-constrained decoding: the tokens must follow this constraint; generation ends when it is complete. */
+  constraint?: TokenConstraint;
   onChunk: (chunk: EngineChunk) => void;
 }
 
@@ -66,6 +69,7 @@ export class Sequence {
   kv: KvLocation | undefined;
   finish: FinishReason = FinishReason.FINISH_REASON_UNSPECIFIED;
   cancelled = false;
+  readonly constraint: TokenConstraint | undefined;
 
   private readonly rng: Rng;
   private readonly history: TokenHistory;
@@ -92,7 +96,8 @@ export class Sequence {
     this.stops = new StopStringMatcher(init.params.stop, init.params.includeStopStrInOutput);
     this.stopTokens = new Set(init.params.stopTokenIds);
     this.eos = new Set(init.params.ignoreEos ? [] : init.eosTokenIds);
-    this.processes = changesLogits(init.params);
+    this.constraint = init.constraint;
+    this.processes = changesLogits(init.params) || init.constraint !== undefined;
   }
 
   get totalLength(): number {
@@ -123,6 +128,7 @@ export class Sequence {
       logits = this.scratchLogits ??= new Float32Array(this.init.vocab);
       logits.set(row);
       processLogits(logits, this.params, this.history);
+      this.constraint?.apply(logits);
     }
     const probs = this.params.temperature === 0 ? EMPTY : (this.scratchProbs ??= new Float32Array(this.init.vocab));
     const token = sampleToken(logits, this.params, this.rng, probs);
@@ -136,6 +142,16 @@ export class Sequence {
       chunk.promptLogprobs = promptLogprobs;
     }
     this.outputIds.push(token);
+    if (this.constraint) {
+      this.constraint.accept(token);
+      if (this.constraint.terminated && !this.eos.has(token) && !this.stopTokens.has(token)) {
+        // The grammar is complete and ended on a token that is not a stop token (ignore_eos): end here.
+        recordToken(this.history, token);
+        chunk.text = this.stops.push(this.detok.push(token)).emit;
+        this.end(chunk, FinishReason.FINISH_REASON_STOP);
+        return;
+      }
+    }
     if (this.eos.has(token) || this.stopTokens.has(token)) {
       chunk.matchedStopTokenId = token;
       this.end(chunk, FinishReason.FINISH_REASON_STOP);
@@ -174,6 +190,7 @@ export class Sequence {
       }
     }
     this.finish = reason;
+    this.constraint?.dispose();
     chunk.finishReason = reason;
     chunk.usage = { promptTokens: this.promptIds.length, completionTokens: this.outputIds.length };
     this.init.onChunk(chunk);

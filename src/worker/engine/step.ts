@@ -9,6 +9,7 @@
  * The scheduler (scheduler.ts) decides who runs; this module only computes.
  */
 import { FinishReason } from '../../common/gen/worker';
+import { prepareConstraints } from './constraint';
 import { canReusePrefix, chunkTokens, planPrefillGroups, prefillBatch, prefillChunked, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
 import type { PrefixCache } from './prefix-cache';
 import type { Sequence } from './sequence';
@@ -26,6 +27,7 @@ export interface RunningBatch {
  * of the cached keys and values); the others go short prompts batched together, long ones alone in chunks.
  */
 export async function prefillStep(session: DecoderSession, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver, prefixes?: PrefixCache): Promise<void> {
+  await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
   const fresh: Sequence[] = [];
   for (const seq of admitted) {
     const hit = prefixes && canReusePrefix(seq) && !seq.cancelled ? prefixes.lookup(seq.promptIds) : undefined;
@@ -74,7 +76,9 @@ export async function decodeStep(session: DecoderSession, batch: RunningBatch, d
     mask.fill(1n, row * (p + 1) + (p - kv.length), (row + 1) * (p + 1));
   });
   const started = performance.now();
-  const out = await session.forward({ batch: b, seqLen: 1, pastLen: p, inputIds, attentionMask: mask, positionIds, past: batch.tensors, keepLogits: 1 });
+  const pass = session.forward({ batch: b, seqLen: 1, pastLen: p, inputIds, attentionMask: mask, positionIds, past: batch.tensors, keepLogits: 1 });
+  // Grammar masks of the constrained rows are computed here, on this thread, while the pass runs on the session thread.
+  const [out] = await Promise.all([pass, prepareConstraints(batch.seqs)]);
   observe(b, (performance.now() - started) / 1000);
   // The outputs become the batch's cache: [b, kvHeads, p + 1, headDim].
   batch.tensors = out.present;

@@ -14,6 +14,7 @@ import { describeDevice, type ResolvedDevice } from '../device/execution-provide
 import { graphBytes, gpuKvBudgetBytes } from '../device/kv-budget';
 import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
 import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
+import { Grammars, grammarVocabType, type GrammarVocab } from '../grammar/grammars';
 import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
 import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/params';
 import { readGenerationConfig, readModelConfig, type ValidModelConfig } from './config';
@@ -62,6 +63,13 @@ function tokenInfoSource(tokenizer: LoadedTokenizer, encoding: VocabEncoding): T
       return info;
     },
   };
+}
+
+/** The vocabulary for xgrammar: raw token strings, "" for special tokens (never allowed by a grammar). */
+function grammarVocab(tokenizer: LoadedTokenizer, encoding: VocabEncoding, vocabSize: number, stopTokenIds: number[]): GrammarVocab {
+  const encodedVocab: string[] = [];
+  for (let id = 0; id < vocabSize; id++) encodedVocab.push(tokenizer.specialTokenIds.has(id) ? '' : (tokenizer.idToToken(id) ?? ''));
+  return { encodedVocab, vocabType: grammarVocabType(encoding), vocabSize, stopTokenIds };
 }
 
 function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, modelNames: string[], source: string): PromptBuilder {
@@ -116,7 +124,10 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const onnxPath = findOnnxFile(options.dir, options.weights);
   const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d, nativeKv: options.nativeKv }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
-  const tokens = tokenInfoSource(tokenizer, vocabEncodingOf(tokenizerJson));
+  const encoding = vocabEncodingOf(tokenizerJson);
+  const tokens = tokenInfoSource(tokenizer, encoding);
+  let vocab: GrammarVocab | undefined;
+  const grammars = new Grammars(() => (vocab ??= grammarVocab(tokenizer, encoding, config.vocabSize, eos)));
   const engine = new Scheduler(session, {
     maxConcurrency: options.maxConcurrency,
     maxQueue: options.maxQueue,
@@ -152,6 +163,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     engine,
     prompts: promptBuilder(tokenizer, selection, config, modelNames, options.source),
     tokenizer: tokens,
+    grammars,
     samplingLayers: layers,
     release: () => session.release(),
   };
