@@ -188,7 +188,7 @@ export interface SamplingParams {
     | boolean
     | undefined;
   /** grammar-constrained decoding (structured outputs); unset = free text */
-  constraint: Constraint | undefined;
+  constraint?: Constraint | undefined;
 }
 
 export interface SamplingParams_LogitBiasEntry {
@@ -253,7 +253,7 @@ export interface ChatInput {
   /** override the worker's template for this request (optional) */
   convTemplate: string;
   /** with tools_json: how the model may call them */
-  toolOptions: ToolOptions | undefined;
+  toolOptions?: ToolOptions | undefined;
 }
 
 /** Exactly one of prompt, chat or prompt_token_ids must be set. */
