@@ -8,6 +8,9 @@ import { FleetError } from '../common/errors';
 
 const PREFIX = 'arena_user_';
 
+/** Name of the judge secret among a store's shared secrets (PostgreSQL; `arena migrate` copies a SQLite file's there). */
+export const JUDGE_SECRET_NAME = 'judge-pseudonyms';
+
 export function pseudonymousJudgeId(ipOrUserId: string, secret: string): string {
   if (secret.length < 16) throw new FleetError('invalid_request', 'the judge-id secret must have at least 16 characters', { param: 'secret' });
   const digest = createHmac('sha256', secret).update(ipOrUserId, 'utf8').digest('hex');

@@ -11,9 +11,17 @@ import pg from 'pg';
 import { PG_MIGRATIONS } from '../../src/arena/postgres/migrations';
 import { PostgresArenaStore } from '../../src/arena/postgres/pg-store';
 import { MIGRATIONS } from '../../src/arena/sqlite/migrations';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
+import { parseConfig } from '../../src/common/config';
+import { silentLogger } from '../../src/common/log';
+import { ELO_JOB_SCHEMA } from '../../src/jobs/arena/elo-config';
+import { runEloJob } from '../../src/jobs/arena/elo-job';
+import { runCli } from '../support/cli';
 import { startPostgres, type PostgresServer } from '../support/postgres';
 import { storeContract } from './store-contract';
-import { answeredBattle, collect, rejection } from './support/transcript';
+import { answer, answeredBattle, collect, rejection } from './support/transcript';
 
 const run = promisify(execFile);
 const CHILD = join(__dirname, 'child', 'vote-writer.ts');
@@ -99,5 +107,56 @@ describe('PostgresArenaStore schema and durability', () => {
     const exported = await collect(store.exportBattleLog());
     expect(exported.filter((r) => r.model_a.startsWith('child-'))).toHaveLength(300);
     await store.close();
+  }, 60_000);
+});
+
+describe('fleetchat arena migrate and jobs elo --db postgres://', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'arena-migrate-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('copies a SQLite arena with its judge secret in one transaction, again without duplicates, and rates it the same', async () => {
+    const file = join(dir, 'arena.db');
+    const sqlite = await SqliteArenaStore.open({ path: file });
+    for (let i = 0; i < 30; i++) {
+      const battle = await answeredBattle(sqlite, i % 3 === 0 ? 'left' : 'right', i % 3 === 0 ? 'right' : 'left', i % 5 !== 0, `q${i}`);
+      await sqlite.recordBattleVote({ battleId: battle.id, winner: i % 4 === 0 ? 'tie' : 'model_a', judgeId: `arena_user_${i % 3}`, tstampS: 100 + i });
+    }
+    const open = await answeredBattle(sqlite, 'left', 'right', true, 'not voted yet');
+    const chat = await sqlite.createConversation({ model: 'left', judgeId: 'arena_user_0', sessionId: 's' });
+    await sqlite.addUserTurn({ conversationId: chat.id, content: 'hi' });
+    await sqlite.appendAnswer({ conversationId: chat.id, answer: answer('hello') });
+    await sqlite.recordFeedback({ conversationId: chat.id, kind: 'upvote', judgeId: 'arena_user_0' });
+    const before = await sqlite.counts();
+    await sqlite.close();
+    writeFileSync(`${file}.judge-secret`, 'the-old-judge-secret-0123456789\n');
+
+    const url = await freshUrl();
+    const first = await runCli(['arena', 'migrate', '--from', file, '--to', url]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/battle_votes: 30 copied of 30/);
+    expect(first.stdout).toMatch(/judge secret: copied/);
+    const again = await runCli(['arena', 'migrate', '--from', file, '--to', url]);
+    expect(again.stdout).toMatch(/battle_votes: 0 copied of 30 \(30 already there\)/);
+
+    const pgStore = await PostgresArenaStore.open({ url });
+    try {
+      expect(await pgStore.counts()).toEqual(before);
+      expect(await pgStore.sharedSecret('judge-pseudonyms')).toBe('the-old-judge-secret-0123456789');
+      const copied = await pgStore.getBattle(open.id);
+      expect(copied).toEqual(open);
+      // The copied arena goes on: the open battle takes its vote, new ids follow the copied ones.
+      const vote = await pgStore.recordBattleVote({ battleId: open.id, winner: 'model_b', judgeId: 'arena_user_9' });
+      expect(vote.id).toBe(31);
+    } finally {
+      await pgStore.close();
+    }
+    const fromSqlite = await runEloJob(parseConfig(ELO_JOB_SCHEMA, ['--db', file, '--out', join(dir, 'sqlite-out'), '--bootstrap', '0']), silentLogger());
+    const fromPg = await runEloJob(parseConfig(ELO_JOB_SCHEMA, ['--db', url, '--out', join(dir, 'pg-out'), '--bootstrap', '0']), silentLogger());
+    expect(fromPg.report.records_read).toBe(fromSqlite.report.records_read + 1);
+    expect(fromPg.board.models.map((m) => m.model).sort()).toEqual(['left', 'right']);
   }, 60_000);
 });

@@ -15,6 +15,7 @@ import { register as operator } from './operator';
 import { register as jobsSubmit } from './jobs-submit';
 import { register as jobsTrain } from './jobs-train';
 import { register as client } from './client';
+import { register as arena } from './arena';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -34,4 +35,5 @@ export const COMMANDS: RegisterCommand[] = [
   jobsSubmit,
   jobsTrain,
   client,
+  arena,
 ];

@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FleetError } from '../../common/errors';
+import { JUDGE_SECRET_NAME } from '../../arena/judge-id';
 
 const MIN_CHARS = 16;
 
-/** Name of the judge secret in a PostgreSQL store's shared secrets (`arena migrate` copies the SQLite file there). */
-export const JUDGE_SECRET_NAME = 'judge-pseudonyms';
+export { JUDGE_SECRET_NAME };
 
 export function judgeSecretPath(dbPath: string): string | undefined {
   return dbPath === ':memory:' ? undefined : `${dbPath}.judge-secret`;

@@ -1,7 +1,10 @@
-/** Where `jobs elo` reads battles from: a battle-log file, or the votes of an arena database (exported on the fly). */
+/**
+ * Where `jobs elo` reads battles from: a battle-log file, or the votes of an arena database — a SQLite file or a
+ * postgres:// URL — exported on the fly.
+ */
 import { existsSync } from 'node:fs';
 import { readBattleLog, type BattleLogItem } from '../../arena/battle-log-file';
-import { SqliteArenaStore } from '../../arena/sqlite/sqlite-store';
+import { isPostgresUrl, openArenaStore } from '../../arena/open-store';
 import { FleetError } from '../../common/errors';
 
 export type BattleSourceSpec = { kind: 'file'; path: string } | { kind: 'db'; path: string };
@@ -15,8 +18,8 @@ export function battleSourceSpec(battles: string | undefined, db: string | undef
 }
 
 async function* fromDatabase(path: string): AsyncGenerator<BattleLogItem> {
-  if (!existsSync(path)) throw new FleetError('invalid_request', `no arena database at ${path}`, { param: 'db' });
-  const store = await SqliteArenaStore.open({ path });
+  if (!isPostgresUrl(path) && !existsSync(path)) throw new FleetError('invalid_request', `no arena database at ${path}`, { param: 'db' });
+  const { store } = await openArenaStore(path);
   try {
     let n = 0;
     for await (const record of store.exportBattleLog({ withoutConversations: true })) {

@@ -26,7 +26,7 @@ const anchorOption: OptionSpec<Anchor | undefined> = {
 
 export const ELO_JOB_SCHEMA = {
   battles: optionalStringOption({ flag: '--battles', placeholder: '<file>', description: 'FastChat battle log (JSON array or JSON lines)' }),
-  db: optionalStringOption({ flag: '--db', placeholder: '<path>', description: 'arena SQLite database to read the votes from instead' }),
+  db: optionalStringOption({ flag: '--db', placeholder: '<path|url>', description: 'arena database to read the votes from instead: a SQLite file or postgres://user@host/db (password from PGPASSWORD)' }),
   out: optionalStringOption({ flag: '--out', placeholder: '<dir>', description: 'output directory (created when missing); required' }),
   includeNamed: boolOption({ flag: '--include-named', description: 'also rate battles where the judge saw the model names', default: false }),
   anchor: anchorOption,
