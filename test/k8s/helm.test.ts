@@ -70,6 +70,37 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     for (const doc of docs) await api.patch(doc, undefined, 'All', 'helm-test', true, PatchStrategy.ServerSideApply);
   });
 
+  it('runs 3 gateway replicas on an external PostgreSQL (URL and admin keys from Secrets), and refuses several on SQLite', async () => {
+    const refused = await helm(['template', 'fc', CHART, '--set', 'gateway.replicas=2']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('gateway.replicas > 1 needs gateway.arena.postgres.urlSecret');
+    const ns = await createNamespace(o.kc, 'arena-pg');
+    const core = o.kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'arena-db' }, stringData: { url: 'postgres://arena:pw@db.example:5432/arena' } } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'arena-admin' }, stringData: { 'admin-keys': 'adm-1' } } });
+    const rendered = ok(await helm([
+      'template', 'fc', CHART, '--namespace', ns, '--show-only', 'templates/gateway.yaml', '--show-only', 'templates/gateway-config.yaml',
+      '--set', 'gateway.arena.postgres.urlSecret.name=arena-db', '--set', 'gateway.arena.adminKeysSecret.name=arena-admin',
+      '--set', 'gateway.arena.trustProxy={10.0.0.0/8}', '--set', 'gateway.arena.persistence.enabled=true',
+    ]));
+    const docs = (loadAllYaml(rendered) as KubernetesObject[]).filter((d) => d?.kind);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']); // no PVC: the database is elsewhere
+    const api = KubernetesObjectApi.makeApiClient(o.kc);
+    for (const doc of docs) await api.patch(doc, undefined, undefined, 'helm-test', true, PatchStrategy.ServerSideApply);
+    const cm = await core.readNamespacedConfigMap({ namespace: ns, name: `${FULLNAME}-gateway` });
+    expect(cm.data).not.toHaveProperty('FLEETCHAT_DB');
+    expect(cm.data).toMatchObject({ FLEETCHAT_TRUST_PROXY: '10.0.0.0/8' });
+    const pods = await eventually('3 gateway pods', async () => {
+      const list = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/component=gateway' });
+      return list.items.length === 3 && list.items;
+    }, 60_000);
+    for (const pod of pods) {
+      const env = pod.spec!.containers[0].env ?? [];
+      expect(env.find((e) => e.name === 'FLEETCHAT_DB')?.valueFrom?.secretKeyRef).toEqual({ name: 'arena-db', key: 'url' });
+      expect(env.find((e) => e.name === 'FLEETCHAT_ADMIN_KEYS')?.valueFrom?.secretKeyRef).toEqual({ name: 'arena-admin', key: 'admin-keys' });
+    }
+  });
+
   it('installs into the API server, and the operator running as the chart\'s ServiceAccount reconciles a ModelWorker', async () => {
     ok(await helm(['install', 'fc', CHART, '--namespace', RELEASE_NS, '--create-namespace', '--set', 'image.tag=test', '--wait=false']));
     const ext = o.kc.makeApiClient(ApiextensionsV1Api);
