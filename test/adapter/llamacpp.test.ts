@@ -13,7 +13,7 @@ import { describeWithSmolLM2 } from '../gguf/support/smollm2';
 import { startLlamaServer, type LlamaServer } from '../support/llama-server';
 import { tinyModel } from '../support/models';
 import { startStack, waitFor, type Stack } from '../support/stack';
-import { call, readSse } from '../ui/support/arena-stack';
+import { ArenaClient, call } from '../ui/support/arena-stack';
 
 jest.setTimeout(180_000);
 
@@ -129,15 +129,16 @@ describeWithSmolLM2('llama.cpp server behind the adapter', (gguf) => {
   });
 
   it('pairs the ONNX model with the llama.cpp model in an arena battle', async () => {
-    const battle = await call<{ id: string; model_a: string; model_b: string }>(`${stack.url}/arena/battles`, 'POST', { anony: false, model_a: 'tiny-onnx', model_b: LLAMA });
+    // The arena keeps the transcript on the server: create the battle, send the user message, then each side answers.
+    const client = new ArenaClient(stack.url);
+    const battle = await client.call<{ id: string; model_a: string; model_b: string }>('/arena/battles', 'POST', { anony: false, model_a: 'tiny-onnx', model_b: LLAMA });
     expect(battle.status).toBe(201);
-    const sides = await Promise.all(['a', 'b'].map(async (side) => readSse(await fetch(`${stack.url}/arena/battles/${battle.body.id}/sides/${side}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: question, temperature: 0, max_tokens: 24 }),
-    }))));
+    expect((await client.call(`/arena/battles/${battle.body.id}/messages`, 'POST', { message: question[0].content })).status).toBe(201);
+    const sides = await Promise.all(['a', 'b'].map((side) => client.stream(`/arena/battles/${battle.body.id}/sides/${side}/chat/completions`, { temperature: 0, max_tokens: 24 })));
     expect(sides.map((s) => s.status)).toEqual([200, 200]);
     expect(sides[1].text).toMatch(/Paris/);
     expect(sides[0].text.length).toBeGreaterThan(0);
-    const anony = await call<{ id: string }>(`${stack.url}/arena/battles`, 'POST', {});
+    const anony = await client.call<{ id: string }>('/arena/battles', 'POST', {});
     expect(anony.status).toBe(201); // two live chat models: an anonymous battle can be drawn too
   });
 });
