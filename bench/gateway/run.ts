@@ -1,11 +1,11 @@
 /**
  * `npm run bench:gateway`: the same streaming workload — N concurrent chat completions of T tokens each — sent
- * (a) straight to the worker over gRPC and (b) through gateway + controller over HTTP/SSE, alternating rounds in
- * one run. Prints added time-to-first-token p50/p99 and output tokens/s both ways, then one JSON line last:
+ * (a) straight to the worker over gRPC, (b) through gateway + controller over HTTP/SSE and (c) through the gateway's
+ * public gRPC API (fleetchat.v1.Inference), alternating rounds in one run. Prints added time-to-first-token p50/p99 and output tokens/s both ways, then one JSON line last:
  * {ttft_added_ms_p50, ttft_added_ms_p99, throughput_ratio, ...}. Under a burst the added TTFT mostly measures how
  * the requests fall into the worker's prefill steps (the gateway hands them over spread by its own parsing), so a
  * second phase sends single requests one at a time, alternating paths: ttft_added_ms_p50_single is what the gateway
- * and controller add to one request.
+ * and controller add to one request; grpc_ttft_added_ms_p50 is the same for the public gRPC API (goal: < 2 ms).
  *
  *   BENCH_MODEL=tiny|small|100m (default tiny: the smallest model makes the front end's share largest),
  *   BENCH_CONCURRENCY (default 64), BENCH_TOKENS (default 128), BENCH_ROUNDS (default 3), BENCH_SINGLE (default 40),
@@ -14,10 +14,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { InferenceClient, type ChatRequest } from '../../src/common/gen/inference';
 import { WorkerClient } from '../../src/common/gen/worker';
 import { createClient } from '../../src/common/grpc/client';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { grpcLoad, type LoadResult } from '../support/grpc-load';
+import { inferenceLoad, inferenceOnce } from '../support/inference-load';
 import { benchModel } from '../support/models';
 import { percentile, round } from '../support/stats';
 
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
   };
   const controllerAddr = (await start(['controller', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"/))[1];
   const workerAddr = (await start(['worker', '--model', dir, '--model-names', 'bench', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--threads', '2', '--max-concurrency', String(CONCURRENCY), '--max-queue', '1024'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/))[1];
-  const url = (await start(['gateway', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1];
+  const [, url, grpcAddr] = await start(['gateway', '--controller', controllerAddr, '--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)","grpc":"(127\.0\.0\.1:\d+)"/);
   const stack = {
     url,
     stop: () => Promise.all(children.map((c) => new Promise<void>((resolve) => {
@@ -106,12 +108,20 @@ async function main(): Promise<void> {
   const client = createClient(WorkerClient, workerAddr);
   const direct = { ttft: [] as number[], tokens: 0, seconds: 0 };
   const viaGateway = { ttft: [] as number[], tokens: 0, seconds: 0 };
+  const viaGrpc = { ttft: [] as number[], tokens: 0, seconds: 0 };
+  const inference = createClient(InferenceClient, grpcAddr);
+  const publicChat: ChatRequest = {
+    model: 'bench', messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), n: 1, convTemplate: '', requestId: '',
+    params: { maxTokens: TOKENS, ignoreEos: true, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false },
+  };
   // CPU each process spends on the gateway rounds: what the front end costs per streamed token.
   const [controllerPid, workerPid, gatewayPid] = children.map((c) => c.pid);
   const cpu = { gateway: 0, controller: 0, worker: 0 };
   const chat = { model: 'bench', chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, ignoreEos: true, temperature: 0 } };
   await grpcLoad(client, 4, chat, 'text');
   await httpLoad(stack.url);
+  await inferenceLoad(inference, 4, publicChat);
+  const grpcCpu = { gateway: 0 };
   for (let r = 0; r < ROUNDS; r++) {
     const a = await grpcLoad(client, CONCURRENCY, chat, 'text');
     const before = { gateway: cpuSeconds(gatewayPid), controller: cpuSeconds(controllerPid), worker: cpuSeconds(workerPid) };
@@ -125,24 +135,35 @@ async function main(): Promise<void> {
     viaGateway.ttft.push(...b.ttftMs);
     viaGateway.tokens += b.tokens;
     viaGateway.seconds += b.seconds;
+    const gatewayCpuBefore = cpuSeconds(gatewayPid);
+    const c = await inferenceLoad(inference, CONCURRENCY, publicChat);
+    grpcCpu.gateway += cpuSeconds(gatewayPid) - gatewayCpuBefore;
+    viaGrpc.ttft.push(...c.ttftMs);
+    viaGrpc.tokens += c.tokens;
+    viaGrpc.seconds += c.seconds;
   }
   // One request at a time, alternating paths: the latency the gateway and controller add to a single request.
-  const single = { direct: [] as number[], viaGateway: [] as number[] };
+  const single = { direct: [] as number[], viaGateway: [] as number[], viaGrpc: [] as number[] };
   for (let i = 0; i < SINGLE; i++) {
     single.direct.push(...(await grpcLoad(client, 1, chat, 'text')).ttftMs);
     single.viaGateway.push((await sseOnce(stack.url)).ttftMs);
+    single.viaGrpc.push((await inferenceOnce(inference, publicChat)).ttftMs);
   }
   client.close();
+  inference.close();
   await stack.stop();
   const row = (name: string, m: typeof direct) => ({ path: name, ttft_p50_ms: round(percentile(m.ttft, 50)), ttft_p99_ms: round(percentile(m.ttft, 99)), output_tok_s: round(m.tokens / m.seconds), tokens: m.tokens });
   console.log(`bench:gateway — model ${PRESET}, ${CONCURRENCY} concurrent streams x ${TOKENS} tokens, ${ROUNDS} alternating rounds`);
-  console.table([row('worker gRPC (direct)', direct), row('gateway HTTP/SSE + controller', viaGateway)]);
+  console.table([row('worker gRPC (direct)', direct), row('gateway HTTP/SSE + controller', viaGateway), row('gateway public gRPC + controller', viaGrpc)]);
   const perToken = (seconds: number): number => round((seconds / viaGateway.tokens) * 1e6, 1);
   console.log(`CPU per streamed token on the gateway path: gateway ${perToken(cpu.gateway)} µs, controller ${perToken(cpu.controller)} µs, worker ${perToken(cpu.worker)} µs`);
+  const grpcGatewayCpu = round((grpcCpu.gateway / viaGrpc.tokens) * 1e6, 1);
+  console.log(`gateway CPU per streamed token: HTTP/SSE ${perToken(cpu.gateway)} µs, public gRPC ${grpcGatewayCpu} µs`);
   console.log(`single requests, one at a time (${SINGLE} each way):`);
   console.table([
     { path: 'worker gRPC (direct)', ttft_p50_ms: round(percentile(single.direct, 50), 2), ttft_p99_ms: round(percentile(single.direct, 99), 2) },
     { path: 'gateway HTTP/SSE + controller', ttft_p50_ms: round(percentile(single.viaGateway, 50), 2), ttft_p99_ms: round(percentile(single.viaGateway, 99), 2) },
+    { path: 'gateway public gRPC + controller', ttft_p50_ms: round(percentile(single.viaGrpc, 50), 2), ttft_p99_ms: round(percentile(single.viaGrpc, 99), 2) },
   ]);
   console.log(JSON.stringify({
     model: PRESET,
@@ -157,6 +178,12 @@ async function main(): Promise<void> {
     gateway_cpu_us_per_token: perToken(cpu.gateway),
     worker_cpu_us_per_token: perToken(cpu.worker),
     throughput_ratio: round(viaGateway.tokens / viaGateway.seconds / (direct.tokens / direct.seconds), 3),
+    grpc_ttft_added_ms_p50: round(percentile(single.viaGrpc, 50) - percentile(single.direct, 50), 2),
+    grpc_ttft_added_ms_p99: round(percentile(single.viaGrpc, 99) - percentile(single.direct, 99), 2),
+    grpc_ttft_added_ms_p50_burst: round(percentile(viaGrpc.ttft, 50) - percentile(direct.ttft, 50), 2),
+    grpc_tok_s: round(viaGrpc.tokens / viaGrpc.seconds),
+    grpc_gateway_cpu_us_per_token: grpcGatewayCpu,
+    grpc_throughput_ratio: round(viaGrpc.tokens / viaGrpc.seconds / (direct.tokens / direct.seconds), 3),
   }));
 }
 
