@@ -40,6 +40,8 @@ export const LIST_LIMITS = {
   maxLogitBiasEntries: 1024,
   /** Stop token ids per request. */
   maxStopTokenIds: 1024,
+  /** Characters of a `conv_template` name (FastChat's longest is 29). */
+  maxConvTemplateChars: 64,
 } as const;
 
 /** Sizes of grammar constraints (structured outputs, guided decoding, tools); each costs a compile in the worker. */
@@ -56,6 +58,23 @@ export const CONSTRAINT_LIMITS = {
   /** Functions in a request's tools. */
   maxTools: 128,
 } as const;
+
+const CONV_TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * A request's `conv_template`, trimmed: a template name (letters, digits, `.`, `_`, `-`; at most
+ * `maxConvTemplateChars`) or '' for the model's default. Whether the name is known is the chat library's answer;
+ * this bound keeps every per-name cache as small as the list of names.
+ */
+export function checkConvTemplateName(raw: string): string {
+  if (raw.length > LIST_LIMITS.maxConvTemplateChars * 4) throw new FleetError('invalid_request', `conv_template: at most ${LIST_LIMITS.maxConvTemplateChars} characters`, { param: 'conv_template' });
+  const name = raw.trim();
+  if (name === '') return '';
+  if (name.length > LIST_LIMITS.maxConvTemplateChars || !CONV_TEMPLATE_NAME.test(name)) {
+    throw new FleetError('invalid_request', `conv_template: a template name of at most ${LIST_LIMITS.maxConvTemplateChars} letters, digits, '.', '_' or '-'`, { param: 'conv_template' });
+  }
+  return name;
+}
 
 function describe(limit: NumberLimit): string {
   const range = limit.minExclusive ? `> ${limit.min} and <= ${limit.max}` : `between ${limit.min} and ${limit.max}`;

@@ -4,11 +4,22 @@
  */
 import { FleetError } from '../../common/errors';
 import type { ChatMessage, SamplingParams } from '../../common/gen/worker';
-import { LIST_LIMITS, SAMPLING_LIMITS } from '../../common/request-limits';
+import { LIST_LIMITS, SAMPLING_LIMITS, checkConvTemplateName } from '../../common/request-limits';
+import { findConvTemplate, JINJA_TEMPLATE_NAME } from '../../chat';
 import { parseChatMessages } from '../../chat/messages';
 import {
   asBody, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
 } from './fields';
+
+/** `conv_template`: only the names of FastChat's templates and `jinja` (each name costs the worker a cache entry). */
+function convTemplateOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const name = checkConvTemplateName(raw);
+  if (name !== '' && name !== JINJA_TEMPLATE_NAME && !findConvTemplate(name)) {
+    throw new FleetError('invalid_request', `conv_template: unknown template '${name}' (a FastChat template name or '${JINJA_TEMPLATE_NAME}')`, { param: 'conv_template' });
+  }
+  return name;
+}
 
 const SAMPLING_FIELDS = [
   'temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty', 'presence_penalty', 'frequency_penalty', 'seed', 'stop',
@@ -127,7 +138,7 @@ export function validateChatRequest(raw: unknown): ValidChatRequest {
     params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined },
     messages: readMessages(body),
     logprobs,
-    convTemplate: optString(body, 'conv_template'),
+    convTemplate: convTemplateOf(optString(body, 'conv_template')),
     addGenerationPrompt: optBool(body, 'add_generation_prompt') ?? true,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import { FleetError } from '../../common/errors';
+import { checkConvTemplateName } from '../../common/request-limits';
 import { encodePrompt, loadTokenizer, renderChat, selectTemplate, type LoadedTokenizer, type TemplateSelection } from '../../chat';
 import { ModelInfo, ModelKind, type ChatInput } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
@@ -74,7 +75,9 @@ function grammarVocab(tokenizer: LoadedTokenizer, encoding: VocabEncoding, vocab
 
 function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, modelNames: string[], source: string): PromptBuilder {
   const selections = new Map<string, TemplateSelection>([['', selection]]);
-  const selectionFor = (override: string): TemplateSelection => {
+  const selectionFor = (raw: string): TemplateSelection => {
+    // Keyed by the checked name, so the cache holds at most one entry per known template.
+    const override = checkConvTemplateName(raw);
     let s = selections.get(override);
     if (!s) {
       s = selectTemplate({ modelPath: source, modelNames, override, tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
