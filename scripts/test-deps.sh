@@ -26,3 +26,6 @@ scripts/install-postgres
 step "gRPC clients of the public API: grpcurl (built from its Go module) and the Python runtime (grpcio + grpcio-tools stubs)"
 scripts/build-grpcurl
 scripts/install-grpc-python
+
+step "style-control reference (numpy + scipy, pinned, into ~/.cache/fleetchat/style-venv)"
+scripts/install-style-reference >/dev/null

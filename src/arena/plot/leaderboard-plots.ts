@@ -9,6 +9,16 @@ export interface LeaderboardPlots {
   ratings: string;
   winFraction: string;
   battleCounts: string;
+  /** With style control: the style-controlled ratings with their intervals. */
+  ratingsStyle?: string;
+}
+
+/** The rows on their style-controlled ratings, in that order. */
+export function styleRows(board: Leaderboard): Leaderboard['models'] {
+  return board.models
+    .filter((r) => r.style_rating !== undefined)
+    .map((r) => ({ ...r, rating: r.style_rating!, ci_low: r.style_ci_low!, ci_high: r.style_ci_high!, rank: r.style_rank! }))
+    .sort((x, y) => y.rating - x.rating);
 }
 
 export function leaderboardPlots(table: BattleTable, board: Leaderboard, limit = 25): LeaderboardPlots {
@@ -17,6 +27,7 @@ export function leaderboardPlots(table: BattleTable, board: Leaderboard, limit =
   const maxCount = Math.max(0, ...matrices.battles.flat());
   return {
     ratings: ratingsChartSvg(board.models, { limit }),
+    ...(board.style_control ? { ratingsStyle: ratingsChartSvg(styleRows(board), { limit, title: 'Style-controlled rating (length and markdown held equal) with 95% confidence interval' }) } : {}),
     winFraction: heatmapSvg({
       title: 'Fraction of model A wins in A vs. B battles (without ties)',
       labels: models,

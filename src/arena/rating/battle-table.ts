@@ -3,6 +3,7 @@
  * tens of megabytes and bootstrap rounds touch only typed arrays. Conversations are never kept.
  */
 import type { Winner } from '../battle-log';
+import { STYLE_WIDTH } from './style/style-features';
 
 /** Outcome codes, from model A's side: 2 = A won, 1 = tie, 0 = B won. */
 export const OUTCOME_B_WINS = 0;
@@ -17,6 +18,8 @@ export interface BattleTable {
   b: Int32Array; // [length]
   outcome: Uint8Array; // [length]
   tstampS: Float64Array; // [length], ascending
+  /** Style numbers per battle ([length × 8], see style-features; NaN rows where unknown), when collected. */
+  style?: Float64Array;
 }
 
 export function outcomeOf(winner: Winner): number {
@@ -30,6 +33,8 @@ export interface TableBattle {
   modelB: string;
   winner: Winner;
   tstampS: number;
+  /** The battle's 8 style numbers (style control), when measured. */
+  style?: Float64Array;
 }
 
 /** Collects battles one at a time (growing typed arrays) and builds a table sorted by time. */
@@ -41,6 +46,12 @@ export class BattleTableBuilder {
   private b = new Int32Array(1024);
   private outcome = new Uint8Array(1024);
   private tstampS = new Float64Array(1024);
+  private style: Float64Array | undefined;
+
+  /** Keeps the style numbers of the battles added (style control). */
+  constructor(withStyle = false) {
+    if (withStyle) this.style = new Float64Array(1024 * STYLE_WIDTH).fill(Number.NaN);
+  }
 
   get size(): number {
     return this.length;
@@ -52,6 +63,7 @@ export class BattleTableBuilder {
     this.b[this.length] = this.indexOf(battle.modelB);
     this.outcome[this.length] = outcomeOf(battle.winner);
     this.tstampS[this.length] = battle.tstampS;
+    if (this.style && battle.style) this.style.set(battle.style, this.length * STYLE_WIDTH);
     this.length++;
   }
 
@@ -67,6 +79,12 @@ export class BattleTableBuilder {
       outcome: new Uint8Array(this.length),
       tstampS: new Float64Array(this.length),
     };
+    const style = this.style;
+    if (style) {
+      const sorted = new Float64Array(this.length * STYLE_WIDTH);
+      order.forEach((from, to) => sorted.set(style.subarray(from * STYLE_WIDTH, (from + 1) * STYLE_WIDTH), to * STYLE_WIDTH));
+      table.style = sorted;
+    }
     order.forEach((from, to) => {
       table.a[to] = this.a[from];
       table.b[to] = this.b[from];
@@ -96,12 +114,13 @@ export class BattleTableBuilder {
     this.b = grown(this.b, new Int32Array(size));
     this.outcome = grown(this.outcome, new Uint8Array(size));
     this.tstampS = grown(this.tstampS, new Float64Array(size));
+    if (this.style) this.style = grown(this.style, new Float64Array(size * STYLE_WIDTH).fill(Number.NaN));
   }
 }
 
 /** A table from a list of battles (tests, small inputs). */
-export function battleTable(battles: Iterable<TableBattle>): BattleTable {
-  const builder = new BattleTableBuilder();
+export function battleTable(battles: Iterable<TableBattle>, withStyle = false): BattleTable {
+  const builder = new BattleTableBuilder(withStyle);
   for (const battle of battles) builder.add(battle);
   return builder.build();
 }

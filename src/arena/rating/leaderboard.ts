@@ -10,6 +10,7 @@ import { fitBradleyTerry } from './bradley-terry';
 import { alignToReference, DEFAULT_ANCHOR, toEloScale, type Anchor } from './elo-scale';
 import { FASTCHAT_ELO, onlineElo, type EloParams } from './online-elo';
 import { buildPairIndex, pairTotals, presentModels, type PairIndex, type PairTotals } from './pairs';
+import { computeStyleControl, type StyleControl } from './style/style-leaderboard';
 import { ratingWarnings } from './warnings';
 
 export interface LeaderboardOptions {
@@ -20,6 +21,8 @@ export interface LeaderboardOptions {
   bootstrapRounds?: number;
   seed?: number;
   elo?: EloParams;
+  /** Also fit Bradley-Terry with style covariates (needs `table.style`): `style_*` columns and `style_control`. */
+  styleControl?: boolean;
 }
 
 export interface LeaderboardRow {
@@ -30,6 +33,11 @@ export interface LeaderboardRow {
   elo_online: number;
   battles: number;
   rank: number;
+  /** Style control: the rating with answer length and markdown held equal, its interval and rank. */
+  style_rating?: number;
+  style_ci_low?: number;
+  style_ci_high?: number;
+  style_rank?: number;
 }
 
 export interface Leaderboard {
@@ -40,6 +48,8 @@ export interface Leaderboard {
   seed: number;
   last_tstamp: number | null;
   warnings: string[];
+  /** With `styleControl`: how many battles the style fit used, and the style coefficients. */
+  style_control?: Omit<StyleControl, 'models'>;
 }
 
 interface Fitter {
@@ -94,6 +104,17 @@ export function computeLeaderboard(table: BattleTable, options: LeaderboardOptio
   const rows = buildRows(table, full.ratings, intervals, onlineElo(table, elo), present);
   const warnings = ratingWarnings(table, fitter.index, totals);
   if (unconverged > 0) warnings.push(`the Bradley-Terry fit did not converge in ${unconverged} of ${rounds + 1} fits`);
+  let styleSummary: Leaderboard['style_control'];
+  if (options.styleControl) {
+    const style = computeStyleControl(table, { anchor, elo, bootstrapRounds: rounds, seed });
+    const byModel = new Map(style.models.map((r) => [r.model, r]));
+    for (const row of rows) {
+      const s = byModel.get(row.model);
+      if (s) Object.assign(row, { style_rating: s.rating, style_ci_low: s.ci_low, style_ci_high: s.ci_high, style_rank: s.rank });
+    }
+    styleSummary = { battles: style.battles, coefficients: style.coefficients, converged: style.converged };
+    if (style.battles < table.length) warnings.push(`style control used ${style.battles} of ${table.length} battles (the others carry no answers to measure)`);
+  }
   return {
     models: rows,
     battles: table.length,
@@ -102,6 +123,7 @@ export function computeLeaderboard(table: BattleTable, options: LeaderboardOptio
     seed,
     last_tstamp: table.length > 0 ? table.tstampS[table.length - 1] : null,
     warnings,
+    ...(styleSummary ? { style_control: styleSummary } : {}),
   };
 }
 

@@ -17,12 +17,12 @@ export function battleSourceSpec(battles: string | undefined, db: string | undef
   throw new FleetError('invalid_request', 'give the battles to rate: --battles FILE or --db PATH', { param: 'battles' });
 }
 
-async function* fromDatabase(path: string): AsyncGenerator<BattleLogItem> {
+async function* fromDatabase(path: string, withConversations: boolean): AsyncGenerator<BattleLogItem> {
   if (!isPostgresUrl(path) && !existsSync(path)) throw new FleetError('invalid_request', `no arena database at ${path}`, { param: 'db' });
   const { store } = await openArenaStore(path);
   try {
     let n = 0;
-    for await (const record of store.exportBattleLog({ withoutConversations: true })) {
+    for await (const record of store.exportBattleLog({ withoutConversations: !withConversations })) {
       yield { kind: 'value', value: record, location: `vote ${n++}` };
     }
   } finally {
@@ -30,8 +30,9 @@ async function* fromDatabase(path: string): AsyncGenerator<BattleLogItem> {
   }
 }
 
-export function readBattleSource(spec: BattleSourceSpec): AsyncIterable<BattleLogItem> {
-  if (spec.kind === 'db') return fromDatabase(spec.path);
+/** `withConversations`: read the answers too (style control measures them). */
+export function readBattleSource(spec: BattleSourceSpec, withConversations = false): AsyncIterable<BattleLogItem> {
+  if (spec.kind === 'db') return fromDatabase(spec.path, withConversations);
   if (!existsSync(spec.path)) throw new FleetError('invalid_request', `no battle log at ${spec.path}`, { param: 'battles' });
   return readBattleLog(spec.path);
 }

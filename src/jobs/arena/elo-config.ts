@@ -28,6 +28,7 @@ export const ELO_JOB_SCHEMA = {
   battles: optionalStringOption({ flag: '--battles', placeholder: '<file>', description: 'FastChat battle log (JSON array or JSON lines)' }),
   db: optionalStringOption({ flag: '--db', placeholder: '<path|url>', description: 'arena database to read the votes from instead: a SQLite file or postgres://user@host/db (password from PGPASSWORD)' }),
   out: optionalStringOption({ flag: '--out', placeholder: '<dir>', description: 'output directory (created when missing); required' }),
+  styleControl: boolOption({ flag: '--style-control', description: 'also rate with answer length and markdown (headers, lists, bold) as Bradley-Terry covariates, as lmarena', default: false }),
   includeNamed: boolOption({ flag: '--include-named', description: 'also rate battles where the judge saw the model names', default: false }),
   anchor: anchorOption,
   bootstrap: intOption({ flag: '--bootstrap', description: 'bootstrap rounds for the 95% intervals (0: none)', default: 100, min: 0, max: 100_000 }),

@@ -12,6 +12,12 @@ import { classifyBattle, DropCounter, type DropReport } from './battle-filter';
 import { battleSourceSpec, readBattleSource } from './battle-source';
 import type { EloJobConfig } from './elo-config';
 import { writeEloOutputs } from './outputs';
+import { battleStyle } from '../../arena/rating/style/style-features';
+import type { ValidBattleRecord } from '../../arena/battle-log';
+
+function recordStyle(record: ValidBattleRecord): Float64Array | undefined {
+  return battleStyle({ conversation_a: record.conversationA, conversation_b: record.conversationB, conv_metadata: record.extra.conv_metadata });
+}
 
 export interface EloJobResult {
   board: Leaderboard;
@@ -24,12 +30,12 @@ const PROGRESS_EVERY = 100_000;
 export async function runEloJob(config: EloJobConfig, logger: Logger): Promise<EloJobResult> {
   if (config.out === undefined) throw new FleetError('invalid_request', 'give the output directory: --out DIR', { param: 'out' });
   const spec = battleSourceSpec(config.battles, config.db);
-  const builder = new BattleTableBuilder();
+  const builder = new BattleTableBuilder(config.styleControl);
   const drops = new DropCounter();
-  for await (const item of readBattleSource(spec)) {
+  for await (const item of readBattleSource(spec, config.styleControl)) {
     const classified = classifyBattle(item, config.includeNamed);
     drops.count(item.location, classified);
-    if ('keep' in classified) builder.add(classified.keep);
+    if ('keep' in classified) builder.add(config.styleControl ? { ...classified.keep, style: recordStyle(classified.keep) } : classified.keep);
     if (drops.recordsRead % PROGRESS_EVERY === 0) logger.info({ read: drops.recordsRead, kept: builder.size }, 'reading battles');
   }
   const report = drops.result();
@@ -40,6 +46,7 @@ export async function runEloJob(config: EloJobConfig, logger: Logger): Promise<E
     anchorRequired: config.anchor !== undefined,
     bootstrapRounds: config.bootstrap,
     seed: config.seed,
+    styleControl: config.styleControl,
   });
   for (const warning of board.warnings) logger.warn(warning);
   const files = await writeEloOutputs({ dir: config.out, table, board, report: { input: spec.path, ...report, warnings: board.warnings } });

@@ -15,6 +15,7 @@ export const OUTPUT_FILES = {
   ratingsPlot: 'ratings.svg',
   winFractionPlot: 'win-fraction.svg',
   battleCountPlot: 'battle-counts.svg',
+  styleRatingsPlot: 'ratings-style-control.svg',
 } as const;
 
 export interface EloOutputs {
@@ -45,6 +46,7 @@ export async function writeEloOutputs(outputs: EloOutputs): Promise<string[]> {
     [OUTPUT_FILES.ratingsPlot, plots.ratings],
     [OUTPUT_FILES.winFractionPlot, plots.winFraction],
     [OUTPUT_FILES.battleCountPlot, plots.battleCounts],
+    ...(plots.ratingsStyle ? [[OUTPUT_FILES.styleRatingsPlot, plots.ratingsStyle] as [string, string]] : []),
   ];
   const written: string[] = [];
   for (const [name, content] of files) {
