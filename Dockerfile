@@ -62,7 +62,7 @@ COPY --from=build /src/dist ./dist
 # Data files read at run time (judge prompts and MT-bench questions).
 COPY --from=build /src/src/jobs/judge/data ./src/jobs/judge/data
 USER 10001:10001
-# Worker gRPC + metrics, controller gRPC + metrics, gateway HTTP, operator metrics.
-EXPOSE 21011 21012 21001 21002 8000 8080
+# Worker gRPC + metrics, controller gRPC + metrics, gateway HTTP + public gRPC, operator metrics.
+EXPOSE 21011 21012 21001 21002 8000 8001 8080
 ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
 CMD ["--help"]
