@@ -6,11 +6,14 @@
 import { parseBattleRecord } from './battle-log';
 import { BattleTableBuilder, type BattleTable } from './rating/battle-table';
 import { computeLeaderboard, type Leaderboard, type LeaderboardOptions } from './rating/leaderboard';
+import { battleStyle } from './rating/style/style-features';
 import type { ArenaStore } from './store';
 
 export interface StoreLeaderboardOptions extends LeaderboardOptions {
   /** Also rate battles whose judge saw the model names. Default false, as FastChat. */
   includeNamed?: boolean;
+  /** Also style-controlled ratings (reads the conversations to measure the answers). */
+  styleControl?: boolean;
 }
 
 export interface StoreLeaderboard {
@@ -19,10 +22,11 @@ export interface StoreLeaderboard {
 }
 
 export async function storeLeaderboard(store: ArenaStore, options: StoreLeaderboardOptions = {}): Promise<StoreLeaderboard> {
-  const builder = new BattleTableBuilder();
-  for await (const record of store.exportBattleLog({ anonyOnly: options.includeNamed !== true, withoutConversations: true })) {
+  const style = options.styleControl === true;
+  const builder = new BattleTableBuilder(style);
+  for await (const record of store.exportBattleLog({ anonyOnly: options.includeNamed !== true, withoutConversations: !style })) {
     const parsed = parseBattleRecord(record);
-    if (parsed.ok && parsed.record.modelA !== parsed.record.modelB) builder.add(parsed.record);
+    if (parsed.ok && parsed.record.modelA !== parsed.record.modelB) builder.add(style ? { ...parsed.record, style: battleStyle(record) } : parsed.record);
   }
   const table = builder.build();
   return { board: computeLeaderboard(table, options), table };

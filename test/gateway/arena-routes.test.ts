@@ -230,6 +230,10 @@ describe('arena routes', () => {
     const board = await call<{ battles: number }>(`${url}/arena/leaderboard`, 'GET');
     expect(board.status).toBe(200);
     expect(board.body.battles).toBeGreaterThan(0);
+    const styled = await call<{ style_control: { battles: number }; models: Array<{ style_rating: number }> }>(`${url}/arena/leaderboard?style_control=true`, 'GET');
+    expect(styled.body.style_control.battles).toBe(board.body.battles);
+    expect(styled.body.models.every((m) => Number.isFinite(m.style_rating))).toBe(true);
+    expect((await fetch(`${url}/arena/leaderboard.svg?style_control=true`)).headers.get('content-type')).toMatch(/svg/);
     expect((await call(`${url}/arena/battle-log`, 'GET')).status).toBe(401);
     expect((await call(`${url}/arena/battle-log`, 'GET', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
     const res = await fetch(`${url}/arena/battle-log`, { headers: { authorization: `Bearer ${ADMIN}` } });

@@ -183,6 +183,13 @@ describe('web UI in headless Chromium', () => {
     await chart.waitFor({ state: 'visible' });
     expect(await chart.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await shot('leaderboard');
+    // The style-control toggle: the same models on their style-controlled ratings, and the chart follows.
+    await page.getByLabel('Control for style (answer length and markdown)').check();
+    await containsText(page.locator('.summary'), 'Style-controlled');
+    await hasCount(rows, 2);
+    await shot('leaderboard-style-control');
+    await page.getByLabel('Control for style (answer length and markdown)').uncheck();
+    await hasCount(rows, 2);
   }, 60_000);
 
   it('compares two named models side by side; named votes stay off the leaderboard', async () => {

@@ -7,6 +7,7 @@
 import { storeLeaderboard } from '../../arena/store-leaderboard';
 import type { Leaderboard } from '../../arena/rating/leaderboard';
 import { ratingsChartSvg } from '../../arena/plot/ratings-chart';
+import { styleRows } from '../../arena/plot/leaderboard-plots';
 import type { ArenaStore } from '../../arena/store';
 
 export interface LiveBoard {
@@ -24,8 +25,8 @@ export interface LiveLeaderboardOptions {
 }
 
 export class LiveLeaderboard {
-  private readonly boards = new Map<boolean, LiveBoard>();
-  private readonly pending = new Map<boolean, Promise<LiveBoard>>();
+  private readonly boards = new Map<string, LiveBoard>();
+  private readonly pending = new Map<string, Promise<LiveBoard>>();
   private readonly svgs = new WeakMap<Leaderboard, string>();
   private readonly busyFactor: number;
   private readonly nowMs: () => number;
@@ -35,15 +36,16 @@ export class LiveLeaderboard {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  async get(includeNamed: boolean): Promise<LiveBoard> {
+  async get(includeNamed: boolean, styleControl = false): Promise<LiveBoard> {
+    const key = `${includeNamed}/${styleControl}`;
     const votes = (await this.store.counts()).battleVotes;
-    const last = this.boards.get(includeNamed);
+    const last = this.boards.get(key);
     if (last && last.votes === votes) return { ...last, stale: false };
     if (last && this.nowMs() - last.computedAtMs < last.tookMs * this.busyFactor) return { ...last, stale: true };
-    let running = this.pending.get(includeNamed);
+    let running = this.pending.get(key);
     if (!running) {
-      running = this.compute(includeNamed, votes).finally(() => this.pending.delete(includeNamed));
-      this.pending.set(includeNamed, running);
+      running = this.compute(includeNamed, styleControl, votes).finally(() => this.pending.delete(key));
+      this.pending.set(key, running);
     }
     return running;
   }
@@ -52,18 +54,20 @@ export class LiveLeaderboard {
   svg(live: LiveBoard): string {
     let svg = this.svgs.get(live.board);
     if (svg === undefined) {
-      svg = ratingsChartSvg(live.board.models, { title: 'Rating (95% CI)' });
+      svg = live.board.style_control
+        ? ratingsChartSvg(styleRows(live.board), { title: 'Style-controlled rating (95% CI)' })
+        : ratingsChartSvg(live.board.models, { title: 'Rating (95% CI)' });
       this.svgs.set(live.board, svg);
     }
     return svg;
   }
 
-  private async compute(includeNamed: boolean, votes: number): Promise<LiveBoard> {
+  private async compute(includeNamed: boolean, styleControl: boolean, votes: number): Promise<LiveBoard> {
     const started = this.nowMs();
-    const { board } = await storeLeaderboard(this.store, { includeNamed });
+    const { board } = await storeLeaderboard(this.store, { includeNamed, styleControl });
     const computedAtMs = this.nowMs();
     const live: LiveBoard = { board, votes, computedAtMs, tookMs: computedAtMs - started, stale: false };
-    this.boards.set(includeNamed, live);
+    this.boards.set(`${includeNamed}/${styleControl}`, live);
     return live;
   }
 }

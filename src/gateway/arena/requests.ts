@@ -91,8 +91,11 @@ export function parseExportQuery(raw: unknown): ValidExportQuery {
   return { format, options: { anonyOnly: queryBool(q, 'anony_only') ?? false, withoutConversations: queryBool(q, 'simple') ?? false, sinceS: since } };
 }
 
-/** `?include_named=true` also rates battles whose judge saw the names (default: anonymous battles only). */
-export function parseLeaderboardQuery(raw: unknown, endpoint: string): { includeNamed: boolean } {
-  const q = queryRecord(raw, ['include_named'], endpoint);
-  return { includeNamed: queryBool(q, 'include_named') ?? false };
+/**
+ * `?include_named=true` also rates battles whose judge saw the names (default: anonymous battles only);
+ * `?style_control=true` adds the style-controlled ratings (and the SVG plots them).
+ */
+export function parseLeaderboardQuery(raw: unknown, endpoint: string): { includeNamed: boolean; styleControl: boolean } {
+  const q = queryRecord(raw, ['include_named', 'style_control'], endpoint);
+  return { includeNamed: queryBool(q, 'include_named') ?? false, styleControl: queryBool(q, 'style_control') ?? false };
 }

@@ -190,14 +190,14 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
   });
 
   app.get('/arena/leaderboard', async (request) => {
-    const { includeNamed } = parseLeaderboardQuery(request.query, 'GET /arena/leaderboard');
-    const live = await leaderboard.get(includeNamed);
+    const { includeNamed, styleControl } = parseLeaderboardQuery(request.query, 'GET /arena/leaderboard');
+    const live = await leaderboard.get(includeNamed, styleControl);
     return { ...live.board, computed_at: live.computedAtMs / 1000, stale: live.stale };
   });
 
   app.get('/arena/leaderboard.svg', async (request, reply) => {
-    const { includeNamed } = parseLeaderboardQuery(request.query, 'GET /arena/leaderboard.svg');
-    const live = await leaderboard.get(includeNamed);
+    const { includeNamed, styleControl } = parseLeaderboardQuery(request.query, 'GET /arena/leaderboard.svg');
+    const live = await leaderboard.get(includeNamed, styleControl);
     return reply.header('content-type', 'image/svg+xml; charset=utf-8').header('cache-control', 'no-store').send(leaderboard.svg(live));
   });
 

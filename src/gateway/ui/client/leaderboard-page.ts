@@ -18,6 +18,7 @@ export class LeaderboardPage implements Page {
   private readonly warnings = h('ul', { class: 'warnings' });
   private readonly chart = h('img', { class: 'chart', alt: CHART_ALT, hidden: true });
   private readonly status = statusLine();
+  private readonly styleToggle = h('input', { type: 'checkbox', id: 'style-control', onchange: () => void this.show() });
   private chartUrl: string | undefined;
 
   constructor() {
@@ -26,7 +27,8 @@ export class LeaderboardPage implements Page {
       { class: 'page leaderboard-page' },
       pageHeading('Leaderboard'),
       h('div', { class: 'toolbar' },
-        h('button', { type: 'button', onclick: () => void this.show() }, 'Refresh')),
+        h('button', { type: 'button', onclick: () => void this.show() }, 'Refresh'),
+        h('label', { for: 'style-control', class: 'toggle' }, this.styleToggle, ' Control for style (answer length and markdown)')),
       this.status,
       this.summary,
       this.tableArea,
@@ -38,34 +40,46 @@ export class LeaderboardPage implements Page {
   async show(): Promise<void> {
     this.status.textContent = 'Loading…';
     try {
-      const board = await getJson<Leaderboard>('/arena/leaderboard');
-      this.render(board);
-      await this.loadChart(board);
+      const style = this.styleToggle.checked;
+      const query = style ? '?style_control=true' : '';
+      const board = await getJson<Leaderboard>(`/arena/leaderboard${query}`);
+      this.render(style ? styleControlled(board) : board, style);
+      await this.loadChart(board, query);
       this.status.textContent = '';
     } catch (err) {
       this.status.textContent = `Cannot load the leaderboard: ${messageOf(err)}`;
     }
   }
 
-  private render(board: Leaderboard): void {
+  private render(board: Leaderboard, style: boolean): void {
     const when = board.last_tstamp === null ? '' : ` Last vote: ${new Date(board.last_tstamp * 1000).toLocaleString()}.`;
-    this.summary.textContent = `${board.models.length} models, ${board.battles} rated battles (anonymous battles only).${when}${board.stale ? ' Newer votes are still being rated.' : ''}`;
+    const how = style ? ' Style-controlled: ratings as if every answer had the same length and markdown.' : '';
+    this.summary.textContent = `${board.models.length} models, ${board.battles} rated battles (anonymous battles only).${how}${when}${board.stale ? ' Newer votes are still being rated.' : ''}`;
     if (board.models.length === 0) replaceChildren(this.tableArea, h('p', { class: 'placeholder' }, 'No votes yet: vote in the arena to rank the models.'));
     else replaceChildren(this.tableArea, table(board.models));
     replaceChildren(this.warnings, ...board.warnings.map((w) => h('li', {}, w)));
   }
 
-  private async loadChart(board: Leaderboard): Promise<void> {
+  private async loadChart(board: Leaderboard, query: string): Promise<void> {
     if (board.models.length === 0) {
       this.chart.hidden = true;
       return;
     }
-    const blob = await getBlob('/arena/leaderboard.svg');
+    const blob = await getBlob(`/arena/leaderboard.svg${query}`);
     if (this.chartUrl) URL.revokeObjectURL(this.chartUrl);
     this.chartUrl = URL.createObjectURL(blob);
     this.chart.src = this.chartUrl;
     this.chart.hidden = false;
   }
+}
+
+/** The board on its style-controlled ratings, ranks and intervals (models the style fit could not rate are left out). */
+function styleControlled(board: Leaderboard): Leaderboard {
+  const models = board.models
+    .filter((r) => r.style_rating !== undefined)
+    .map((r) => ({ ...r, rating: r.style_rating!, ci_low: r.style_ci_low!, ci_high: r.style_ci_high!, rank: r.style_rank! }))
+    .sort((x, y) => y.rating - x.rating);
+  return { ...board, models };
 }
 
 function signed(x: number): string {

@@ -48,6 +48,10 @@ export interface LeaderboardRow {
   elo_online: number;
   battles: number;
   rank: number;
+  style_rating?: number;
+  style_ci_low?: number;
+  style_ci_high?: number;
+  style_rank?: number;
 }
 
 export interface Leaderboard {
