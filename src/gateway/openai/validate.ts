@@ -10,6 +10,7 @@ import { parseChatMessages } from '../../chat/messages';
 import {
   asBody, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
 } from './fields';
+import { CONSTRAINT_FIELDS, readConstraint } from './response-format';
 
 /** `conv_template`: only the names of FastChat's templates and `jinja` (each name costs the worker a cache entry). */
 function convTemplateOf(raw: string | undefined): string | undefined {
@@ -27,8 +28,8 @@ const SAMPLING_FIELDS = [
   'stream_options', 'user', 'model',
 ];
 
-const CHAT_FIELDS = new Set([...SAMPLING_FIELDS, 'messages', 'max_tokens', 'max_completion_tokens', 'logprobs', 'top_logprobs', 'response_format', 'add_generation_prompt', 'conv_template']);
-const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'max_tokens', 'logprobs', 'echo', 'suffix', 'best_of']);
+const CHAT_FIELDS = new Set([...SAMPLING_FIELDS, 'messages', 'max_tokens', 'max_completion_tokens', 'logprobs', 'top_logprobs', 'add_generation_prompt', 'conv_template', ...CONSTRAINT_FIELDS]);
+const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'max_tokens', 'logprobs', 'echo', 'suffix', 'best_of', ...CONSTRAINT_FIELDS]);
 const EMBEDDING_FIELDS = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user', 'normalize']);
 
 export const MAX_N = SAMPLING_LIMITS.n.max;
@@ -131,11 +132,9 @@ export function validateChatRequest(raw: unknown): ValidChatRequest {
   const logprobs = optBool(body, 'logprobs') ?? false;
   const top = optLimited(body, 'top_logprobs');
   if (top !== undefined && !logprobs) throw invalid('top_logprobs', 'requires logprobs to be true');
-  const format = optObject(body, 'response_format');
-  if (format && format.type !== 'text') throw invalid('response_format', `type ${JSON.stringify(format.type)} is not supported (only "text")`);
   return {
     ...common,
-    params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined },
+    params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined, constraint: readConstraint(body) },
     messages: readMessages(body),
     logprobs,
     convTemplate: convTemplateOf(optString(body, 'conv_template')),
@@ -160,7 +159,7 @@ export function validateCompletionRequest(raw: unknown): ValidCompletionRequest 
   const echo = optBool(body, 'echo') ?? false;
   return {
     ...common,
-    params: { ...common.params, maxTokens: optLimited(body, 'max_tokens') ?? 16, topLogprobs: logprobs, echo },
+    params: { ...common.params, maxTokens: optLimited(body, 'max_tokens') ?? 16, topLogprobs: logprobs, echo, constraint: readConstraint(body) },
     prompt: text,
     echo,
     logprobs,
