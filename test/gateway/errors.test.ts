@@ -131,7 +131,7 @@ describe('gateway errors over raw HTTP', () => {
     const img = await post('/v1/chat/completions', chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }));
     expect(img.status).toBe(400);
     expect(img.body.error?.param).toBe('messages[0].content[0]');
-    const fmt = await post('/v1/chat/completions', chat({ response_format: { type: 'json_object' } }));
+    const fmt = await post('/v1/chat/completions', chat({ response_format: { type: 'grammar' } }));
     expect(fmt.status).toBe(400);
     expect(fmt.body.error?.param).toBe('response_format');
   });
