@@ -151,6 +151,7 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     },
     release: async () => {
       monitor.stop();
+      upstream.close();
       for (const ac of inflight) ac.abort();
     },
   };

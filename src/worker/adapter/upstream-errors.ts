@@ -4,8 +4,8 @@
  * INVALID_ARGUMENT (or OUT_OF_RANGE for a context-length message), 404 -> NOT_FOUND, 401/403 -> UNAVAILABLE (the
  * adapter's key is wrong: not the caller's fault). A connection failure is UNAVAILABLE and marks the upstream down.
  */
-import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { FleetError } from '../../common/errors';
+import { UpstreamConnectionError, UpstreamHttpError } from './sse';
 
 /** Seconds from a Retry-After header (delta-seconds or an HTTP date); undefined when absent or unreadable. */
 export function retryAfterSeconds(value: string | null | undefined, nowMs = Date.now()): number | undefined {
@@ -18,28 +18,20 @@ export function retryAfterSeconds(value: string | null | undefined, nowMs = Date
 
 const CONTEXT_LENGTH = /context length|context window|maximum context|too many tokens|exceed(s|ed)? .*context|n_ctx/i;
 
-type HttpError = APIError<number | undefined, Headers | undefined, object | undefined>;
-
-function upstreamMessage(err: HttpError): string {
-  const body = err.error as { message?: unknown } | undefined;
-  const text = typeof body?.message === 'string' ? body.message : err.message;
-  return text.replace(/^\d{3}\s+/, '');
-}
-
-/** True when the error says the upstream could not be reached at all. */
+/** True when the error says the upstream could not be reached (or dropped the connection). */
 export function isConnectionFailure(err: unknown): boolean {
-  return err instanceof APIConnectionError && !(err instanceof APIUserAbortError);
+  return err instanceof UpstreamConnectionError;
 }
 
 export function fromUpstreamError(err: unknown, upstream: string): FleetError {
   if (err instanceof FleetError) return err;
-  if (err instanceof APIUserAbortError) return new FleetError('cancelled', 'request cancelled');
-  if (err instanceof APIConnectionError) return new FleetError('unavailable', `upstream ${upstream} is not reachable: ${err.message}`, { retryAfterS: 1, cause: err });
-  if (err instanceof APIError) {
-    const http = err as HttpError;
-    const status = http.status ?? 0;
-    const retryAfterS = retryAfterSeconds(http.headers?.get('retry-after'));
-    const message = `upstream ${upstream}: ${upstreamMessage(http)}`;
+  if (err instanceof UpstreamConnectionError) return new FleetError('unavailable', `upstream ${upstream}: ${err.message}`, { retryAfterS: 1, cause: err });
+  // The caller's cancellation is handled before; an abort here is the upstream timeout.
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return new FleetError('deadline_exceeded', `upstream ${upstream} did not finish within the upstream timeout`, { cause: err });
+  if (err instanceof UpstreamHttpError) {
+    const status = err.status;
+    const retryAfterS = retryAfterSeconds(err.retryAfter);
+    const message = `upstream ${upstream}: ${err.message}`;
     if (status === 429) return new FleetError('overloaded', message, { retryAfterS: retryAfterS ?? 1, code: 'upstream_rate_limited', cause: err });
     if (status === 502 || status === 503) return new FleetError('unavailable', message, { retryAfterS: retryAfterS ?? 1, cause: err });
     if (status === 504 || status === 408) return new FleetError('deadline_exceeded', message, { cause: err });
@@ -50,6 +42,7 @@ export function fromUpstreamError(err: unknown, upstream: string): FleetError {
     if (CONTEXT_LENGTH.test(message)) return new FleetError('context_length_exceeded', message, { code: 'context_length_exceeded', cause: err });
     return new FleetError('invalid_request', message, { cause: err });
   }
+  if (err instanceof SyntaxError) return new FleetError('generation_failed', `upstream ${upstream} sent an event that is not JSON: ${err.message}`, { cause: err });
   if (err instanceof Error) return new FleetError('generation_failed', `upstream ${upstream}: ${err.message}`, { cause: err });
   return new FleetError('generation_failed', `upstream ${upstream}: ${String(err)}`);
 }

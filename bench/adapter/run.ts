@@ -1,0 +1,166 @@
+/**
+ * `npm run bench:adapter`: what fleetchat adds in front of a third-party engine. The same streaming chat requests
+ * (same prompt, greedy, a fixed number of tokens: SmolLM2's end tokens banned through logit_bias) go (a) straight to
+ * llama.cpp's OpenAI-compatible server and (b) through gateway -> controller-picked adapter worker
+ * (`fleetchat worker --engine openai`) -> the same server, one request at a time, alternating paths, in one run.
+ * Every fleetchat component runs in its own process, as deployed. A third path, gRPC straight to the adapter
+ * worker, splits what the adapter adds from what the gateway adds. Prints time to first token and tokens/s (tokens
+ * over whole request time) per path, then one JSON line last: {ttft_added_ms_p50 (p50 via fleetchat - p50 direct),
+ * ttft_added_ms_paired_p50 (median of the per-round differences: less sensitive to drift on a busy machine),
+ * throughput_ratio, ...}.
+ *
+ *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1)
+ */
+import type { ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
+import { createClient, deadlineIn } from '../../src/common/grpc/client';
+import { smolLM2Gguf } from '../../test/gguf/support/smollm2';
+import { spawnCli, waitForOutput } from '../../test/support/cli';
+import { startLlamaServer } from '../../test/support/llama-server';
+import { percentile, round } from '../support/stats';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+interface Sample {
+  ttftMs: number;
+  /** Content deltas (one token each on llama.cpp) and the whole request's time. */
+  tokens: number;
+  totalMs: number;
+}
+
+/** One streaming chat completion over node:http (keep-alive): time to the first content delta, deltas, decode time. */
+function streamOnce(url: string, model: string): Promise<Sample> {
+  const body = JSON.stringify({ model, messages: MESSAGES, max_tokens: TOKENS, temperature: 0, logit_bias: { 0: -100, 2: -100 }, stream: true });
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`${url}: HTTP ${res.statusCode}`));
+        return;
+      }
+      let first = -1;
+      let tokens = 0;
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        buffer += text;
+        let i: number;
+        while ((i = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, i).replace(/\r/g, '');
+          buffer = buffer.slice(i + 2);
+          if (!event.startsWith('data: {')) continue;
+          const chunk = JSON.parse(event.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
+          if (chunk.choices?.some((c) => (c.delta?.content ?? '') !== '')) {
+            if (first < 0) first = performance.now();
+            tokens += 1;
+          }
+        }
+      });
+      res.on('end', () => resolve({ ttftMs: first - started, tokens, totalMs: performance.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function summary(name: string, samples: Sample[]): Record<string, string | number> {
+  const tokens = samples.reduce((n, s) => n + s.tokens, 0);
+  const seconds = samples.reduce((n, s) => n + s.totalMs, 0) / 1000;
+  return {
+    path: name,
+    ttft_p50_ms: round(percentile(samples.map((s) => s.ttftMs), 50), 2),
+    ttft_p99_ms: round(percentile(samples.map((s) => s.ttftMs), 99), 2),
+    tok_s: round(tokens / seconds, 1),
+    tokens,
+  };
+}
+
+async function main(): Promise<void> {
+  const gguf = smolLM2Gguf();
+  if (!gguf) throw new Error('SmolLM2 GGUF not available: run npm run fetch:smollm2');
+  const engine = await startLlamaServer({ gguf, alias: 'smollm2', threads: THREADS });
+  const children: ChildProcess[] = [];
+  const start = async (args: string[], ready: RegExp): Promise<RegExpMatchArray> => {
+    const child = spawnCli([...args, '--log-level', 'info']);
+    children.push(child);
+    return waitForOutput(child, ready, 120_000);
+  };
+  try {
+    const controller = (await start(['controller', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"/))[1];
+    const worker = (await start(['worker', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--model-names', 'bench', '--controller', controller, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/))[1];
+    const grpc = createClient(WorkerClient, worker);
+    const chat = { model: 'bench', chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, temperature: 0, logitBias: { 0: -100, 2: -100 } } };
+    // One streamed Generate straight to the adapter worker: time to the first text, text chunks (one per token).
+    const grpcOnce = (): Promise<Sample> => new Promise((resolve, reject) => {
+      const started = performance.now();
+      let first = -1;
+      let tokens = 0;
+      const call = grpc.generate(GenerateRequest.fromPartial(chat), { deadline: deadlineIn(600_000) });
+      call.on('data', (c: GenerateResponse) => {
+        if (c.text === '') return;
+        if (first < 0) first = performance.now();
+        tokens += 1;
+      });
+      call.on('error', reject);
+      call.on('end', () => resolve({ ttftMs: first - started, tokens, totalMs: performance.now() - started }));
+    });
+    const gateway = (await start(['gateway', '--controller', controller, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1];
+    await new Promise((r) => setTimeout(r, 1000));
+    // Warm both paths (llama.cpp keeps the prompt's KV from the previous request: both paths get the same reuse).
+    for (let i = 0; i < 3; i++) {
+      await streamOnce(engine.url, 'smollm2');
+      await streamOnce(gateway, 'bench');
+      await grpcOnce();
+    }
+    const direct: Sample[] = [];
+    const viaFleetchat: Sample[] = [];
+    const viaAdapter: Sample[] = [];
+    const paths = [() => streamOnce(engine.url, 'smollm2').then((s) => direct.push(s)), () => streamOnce(gateway, 'bench').then((s) => viaFleetchat.push(s)), () => grpcOnce().then((s) => viaAdapter.push(s))];
+    for (let i = 0; i < REQUESTS; i++) {
+      // Rotate which path goes first, so none always follows another.
+      for (let k = 0; k < paths.length; k++) await paths[(i + k) % paths.length]();
+    }
+    grpc.close();
+    const a = summary('llama.cpp server (direct)', direct);
+    const b = summary('gateway -> adapter -> llama.cpp', viaFleetchat);
+    const c = summary('gRPC -> adapter -> llama.cpp', viaAdapter);
+    const paired = (xs: Sample[]): number => round(percentile(xs.map((s, i) => s.ttftMs - direct[i].ttftMs), 50), 2);
+    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, alternating`);
+    console.table([a, b, c]);
+    const added = (p: number): number => round(percentile(viaFleetchat.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
+    console.log(JSON.stringify({
+      engine: 'llama-cpp-python 0.3.16 server',
+      model: 'SmolLM2-135M-Instruct.Q4_1.gguf',
+      requests_per_path: REQUESTS,
+      tokens_per_request: TOKENS,
+      ttft_direct_ms_p50: a.ttft_p50_ms,
+      ttft_fleetchat_ms_p50: b.ttft_p50_ms,
+      ttft_added_ms_p50: added(50),
+      ttft_added_ms_p99: added(99),
+      ttft_added_ms_paired_p50: paired(viaFleetchat),
+      ttft_added_by_adapter_ms_paired_p50: paired(viaAdapter),
+      direct_tok_s: a.tok_s,
+      fleetchat_tok_s: b.tok_s,
+      throughput_ratio: round(Number(b.tok_s) / Number(a.tok_s), 3),
+    }));
+  } finally {
+    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    })));
+    await engine.kill();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

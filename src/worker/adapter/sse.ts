@@ -1,0 +1,66 @@
+/** Reading an upstream's HTTP answer: server-sent events as JSON chunks, and failures as typed errors. */
+import type { IncomingMessage } from 'node:http';
+
+/** The server answered with a non-200 status. */
+export class UpstreamHttpError extends Error {
+  constructor(readonly status: number, readonly retryAfter: string | undefined, message: string) {
+    super(message);
+    this.name = 'UpstreamHttpError';
+  }
+
+  /** Reads the error body (OpenAI's `{error: {message}}`, FastAPI's `{detail}`, or text; at most 64 KiB). */
+  static async from(res: IncomingMessage): Promise<UpstreamHttpError> {
+    let text = '';
+    res.setEncoding('utf8');
+    for await (const chunk of res) {
+      if (text.length < 65_536) text += chunk as string;
+    }
+    let message = text.trim().slice(0, 2000) || `HTTP ${res.statusCode}`;
+    try {
+      const body = JSON.parse(text) as { error?: { message?: unknown } | string; detail?: unknown; message?: unknown };
+      const m = typeof body.error === 'object' ? body.error?.message : body.error ?? body.message ?? body.detail;
+      if (typeof m === 'string') message = m;
+      else if (m !== undefined) message = JSON.stringify(m);
+    } catch {
+      // not JSON: the text itself
+    }
+    const retry = res.headers['retry-after'];
+    return new UpstreamHttpError(res.statusCode ?? 0, Array.isArray(retry) ? retry[0] : retry, message);
+  }
+}
+
+/** The server could not be reached, or dropped the connection mid-answer. */
+export class UpstreamConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpstreamConnectionError';
+  }
+}
+
+/** Yields each `data:` event as parsed JSON until `[DONE]` or the end of the body. */
+export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal): AsyncGenerator<T> {
+  res.setEncoding('utf8');
+  let buffer = '';
+  try {
+    for await (const text of res) {
+      buffer += text as string;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        for (const raw of event.split('\n')) {
+          const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+          if (!line.startsWith('data:')) continue;
+          const data = line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
+          if (data === '[DONE]') return;
+          yield JSON.parse(data) as T;
+        }
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+    if (err instanceof SyntaxError) throw err;
+    throw new UpstreamConnectionError(`connection lost mid-answer: ${(err as Error).message}`, { cause: err });
+  }
+  if (!res.complete) throw new UpstreamConnectionError('connection lost mid-answer');
+}
