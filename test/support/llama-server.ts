@@ -43,14 +43,16 @@ export interface LlamaServerOptions {
   alias?: string;
   port?: number;
   threads?: number;
+  /** Requests must carry this bearer key (llama-cpp-python's --api_key). */
+  apiKey?: string;
 }
 
-async function waitUp(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
+async function waitUp(url: string, child: ChildProcess, log: () => string, timeoutMs: number, apiKey?: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`llama.cpp server exited with ${child.exitCode}: ${log().slice(-2000)}`);
     try {
-      const res = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1000), headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -66,6 +68,7 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   const child = spawn(llamaServerPython(), [
     '-m', 'llama_cpp.server', '--model', options.gguf, '--model_alias', alias, '--host', '127.0.0.1', '--port', String(port),
     '--n_threads', String(options.threads ?? 1), '--n_ctx', '2048', '--interrupt_requests', 'False', '--verbose', 'False',
+    ...(options.apiKey ? ['--api_key', options.apiKey] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const keep = (b: Buffer): void => {
@@ -76,7 +79,7 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await waitUp(url, child, () => log, 120_000);
+    await waitUp(url, child, () => log, 120_000, options.apiKey);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
