@@ -24,8 +24,8 @@ export class UpstreamHttpError extends Error {
     } catch {
       // not JSON: the text itself
     }
-    const retry = res.headers['retry-after'];
-    return new UpstreamHttpError(res.statusCode ?? 0, Array.isArray(retry) ? retry[0] : retry, message);
+    const retry: string | string[] | undefined = res.headers['retry-after'];
+    return new UpstreamHttpError(res.statusCode ?? 0, typeof retry === 'string' ? retry : retry?.[0], message);
   }
 }
 
@@ -37,6 +37,19 @@ export class UpstreamConnectionError extends Error {
   }
 }
 
+/** The JSON payloads of one SSE event's `data:` lines; `done` once `[DONE]` is seen. */
+function eventData(event: string): { payloads: string[]; done: boolean } {
+  const payloads: string[] = [];
+  for (const raw of event.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!line.startsWith('data:')) continue;
+    const data = line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
+    if (data === '[DONE]') return { payloads, done: true };
+    payloads.push(data);
+  }
+  return { payloads, done: false };
+}
+
 /** Yields each `data:` event as parsed JSON until `[DONE]` or the end of the body. */
 export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal): AsyncGenerator<T> {
   res.setEncoding('utf8');
@@ -46,15 +59,10 @@ export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal): As
       buffer += text as string;
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
+        const { payloads, done } = eventData(buffer.slice(0, end));
         buffer = buffer.slice(end + 2);
-        for (const raw of event.split('\n')) {
-          const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-          if (!line.startsWith('data:')) continue;
-          const data = line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-          if (data === '[DONE]') return;
-          yield JSON.parse(data) as T;
-        }
+        for (const data of payloads) yield JSON.parse(data) as T;
+        if (done) return;
       }
     }
   } catch (err) {
