@@ -8,8 +8,12 @@ import type { Dialect } from './dialects';
 import { queueFromMetrics } from './prom-text';
 import { isTimeout, type Upstream } from './upstream';
 
-/** Probes that time out in a row before a busy-but-alive engine counts as down (a refused connection counts at once). */
-const TIMEOUTS_TO_DOWN = 3;
+/**
+ * How long an engine that accepts connections but answers nothing (no probe, no streamed bytes) stays "up": a busy
+ * engine may answer probes slowly (llama-cpp-python answers nothing while it generates for another client); a refused
+ * connection counts at once.
+ */
+const HUNG_AFTER_MS = 30_000;
 
 export interface MonitorOptions {
   upstream: Upstream;
@@ -25,8 +29,7 @@ export class UpstreamMonitor {
   /** Whether /metrics had known gauges (checked until the first successful answer). */
   private metrics: 'unknown' | 'yes' | 'no';
   private timer: NodeJS.Timeout | undefined;
-  private timeouts = 0;
-  /** When the upstream last sent bytes of a request (performance.now()). */
+  /** When the upstream last answered a probe or sent bytes of a request (performance.now()). */
   private lastAliveMs = -Infinity;
   private stopped = false;
   private readonly probeTimeoutMs: number;
@@ -68,18 +71,9 @@ export class UpstreamMonitor {
 
   private async tick(): Promise<void> {
     const result = await this.probeHealth();
-    // A busy engine (llama-cpp-python serves nothing else while it generates) may not answer a probe in time; it
-    // counts only when no request got bytes from it meanwhile either.
-    const streaming = performance.now() - this.lastAliveMs < this.probeTimeoutMs + this.options.intervalMs;
-    if (result === 'timeout' && streaming) {
-      this.timeouts = 0;
-    } else if (result === 'timeout') {
-      this.timeouts += 1;
-      if (this.timeouts >= TIMEOUTS_TO_DOWN) this.set(false, `${this.timeouts} health probes timed out`);
-    } else {
-      this.timeouts = 0;
-      this.set(result === 'up', result === 'up' ? 'health probe answered' : 'health probe failed');
-    }
+    if (result === 'up') this.lastAliveMs = performance.now();
+    if (result !== 'timeout') this.set(result === 'up', result === 'up' ? 'health probe answered' : 'health probe failed');
+    else if (performance.now() - this.lastAliveMs > HUNG_AFTER_MS) this.set(false, `no answer for ${HUNG_AFTER_MS / 1000} s`);
     const ok = this.up;
     if (ok && this.metrics !== 'no') await this.probeMetrics();
     if (!this.stopped) {
