@@ -14,7 +14,7 @@ import { describeWithSmolLM2 } from '../gguf/support/smollm2';
 import { runCli, spawnCli, waitForOutput } from '../support/cli';
 import { startLlamaServer, type LlamaServer } from '../support/llama-server';
 import { tinyModel } from '../support/models';
-import { call, readSse } from '../ui/support/arena-stack';
+import { ArenaClient, call } from '../ui/support/arena-stack';
 
 jest.setTimeout(300_000);
 
@@ -73,11 +73,11 @@ describeWithSmolLM2('hosted models from an api_endpoint_file through fleetchat u
   it('pairs the ONNX model with the hosted one in an arena battle', async () => {
     const models = (await call<{ models: string[] }>(`${url}/arena/models`, 'GET')).body.models;
     const onnx = models.find((m) => m !== 'llama-hosted' && m !== 'llama-local') as string;
-    const battle = await call<{ id: string }>(`${url}/arena/battles`, 'POST', { anony: false, model_a: onnx, model_b: 'llama-hosted' });
+    const client = new ArenaClient(url);
+    const battle = await client.call<{ id: string }>('/arena/battles', 'POST', { anony: false, model_a: onnx, model_b: 'llama-hosted' });
     expect(battle.status).toBe(201);
-    const sides = await Promise.all(['a', 'b'].map(async (side) => readSse(await fetch(`${url}/arena/battles/${battle.body.id}/sides/${side}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: question, max_tokens: 24 }),
-    }))));
+    expect((await client.call(`/arena/battles/${battle.body.id}/messages`, 'POST', { message: question[0].content })).status).toBe(201);
+    const sides = await Promise.all(['a', 'b'].map((side) => client.stream(`/arena/battles/${battle.body.id}/sides/${side}/chat/completions`, { max_tokens: 24 })));
     expect(sides.map((s) => s.status)).toEqual([200, 200]);
     expect(sides[1].text).toMatch(/Paris/);
   });
