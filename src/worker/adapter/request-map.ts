@@ -71,7 +71,6 @@ export function samplingBody(p: SamplingParams | undefined, dialect: Dialect): R
   if (Object.keys(p.logitBias).length > 0) extra(body, dialect, 'logit_bias', Object.fromEntries(Object.entries(p.logitBias).map(([k, v]) => [String(k), v])));
   if (p.topLogprobs !== undefined) refuse('top_logprobs', 'logprobs are not relayed from external engines yet');
   if (p.echo) refuse('echo', 'not supported through an external engine');
-  if (p.constraint !== undefined) refuse('response_format', 'constrained decoding is not relayed to external engines yet');
   if (p.constraint?.kind) refuse('response_format', 'constrained decoding is not relayed to external engines yet');
   return body;
 }
