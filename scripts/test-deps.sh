@@ -29,3 +29,6 @@ scripts/install-grpc-python
 
 step "style-control reference (numpy + scipy, pinned, into ~/.cache/fleetchat/style-venv)"
 scripts/install-style-reference >/dev/null
+
+step "llama.cpp's OpenAI-compatible server for the external-engine tests (llama-cpp-python built with cmake into ~/.cache/fleetchat/llama-venv; ~3-5 min on 2 idle cores the first time)"
+scripts/install-llama-server > /dev/null
