@@ -3,7 +3,7 @@
  * from a model directory; the service only talks to this interface.
  */
 import type { ChatInput, CountTokensRequest, CountTokensResponse, GenerateRequest, GenerateResponse, ModelInfo } from '../common/gen/worker';
-import type { Scheduler } from './engine/scheduler';
+import type { EngineStatus, Scheduler } from './engine/scheduler';
 import type { Grammars } from './grammar/grammars';
 import type { TokenInfoSource } from './engine/sequence';
 import type { SamplingLayer } from './sampling/params';
@@ -51,14 +51,8 @@ export interface EmbeddingRuntime {
   release(): Promise<void>;
 }
 
-export interface WorkerLoad {
-  queueLength: number;
-  running: number;
-  maxConcurrency: number;
-  speed: number;
-  generatedTokens: number;
-  draining: boolean;
-}
+/** What an external engine reports for dispatch: the same figures the in-process scheduler reports. */
+export type WorkerLoad = EngineStatus;
 
 /** Where an external engine's generation goes: chunks in order, then exactly one of end or fail. */
 export interface ExternalSink {
