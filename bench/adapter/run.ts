@@ -15,9 +15,9 @@ import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
 import { createClient, deadlineIn } from '../../src/common/grpc/client';
-import { smolLM2Gguf } from '../../test/gguf/support/smollm2';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { startLlamaServer } from '../../test/support/llama-server';
+import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { percentile, round } from '../support/stats';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
@@ -83,7 +83,7 @@ function summary(name: string, samples: Sample[]): Record<string, string | numbe
 }
 
 async function main(): Promise<void> {
-  const gguf = smolLM2Gguf();
+  const gguf = fetchSmolLM2Gguf();
   if (!gguf) throw new Error('SmolLM2 GGUF not available: run npm run fetch:smollm2');
   const engine = await startLlamaServer({ gguf, alias: 'smollm2', threads: THREADS });
   const children: ChildProcess[] = [];

