@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import {
-  AppsV1Api, ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml,
+  AppsV1Api, ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, loadAllYaml,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parseConfig } from '../../src/common/config';
@@ -10,6 +10,7 @@ import { operatorOptions, startOperator, type RunningOperator } from '../../src/
 import { k8sDescribe } from './envtest';
 import { helmRunner, type HelmResult } from './support/helm';
 import { applyFile, createNamespace, eventually } from './support/kube';
+import { serviceAccountKubeConfig } from './support/service-account';
 import { startOperatorEnv, type OperatorEnv } from './support/operator-env';
 
 const CHART = join(__dirname, '../../charts/fleetchat');
@@ -23,19 +24,6 @@ function ok(result: HelmResult): string {
 }
 
 const ready = (mw: ModelWorker): boolean => mw.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** A kubeconfig that authenticates as a ServiceAccount with a token from the TokenRequest API. */
-async function serviceAccountKubeConfig(admin: KubeConfig, server: string, caFile: string, namespace: string, name: string): Promise<KubeConfig> {
-  const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'envtest', server, caFile, skipTLSVerify: false }],
-    users: [{ name, token: request.status!.token }],
-    contexts: [{ name: 'sa', cluster: 'envtest', user: name, namespace }],
-    currentContext: 'sa',
-  });
-  return kc;
-}
 
 k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart charts/fleetchat', () => {
   let o: OperatorEnv;
@@ -64,7 +52,11 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     const docs = (loadAllYaml(rendered) as KubernetesObject[]).filter((d) => d?.kind);
     const gatewayService = docs.find((d) => d.kind === 'Service' && d.metadata?.name === 'fc-fleetchat-gateway') as { spec: { ports: Array<{ name: string; port: number; appProtocol?: string }> } } | undefined;
     expect(gatewayService?.spec.ports).toEqual([expect.objectContaining({ name: 'http', port: 8000 }), { name: 'grpc', port: 8001, targetPort: 'grpc', appProtocol: 'kubernetes.io/h2c' }]);
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Deployment', 'Deployment', 'Ingress', 'Ingress', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount']);
+    // The operator's rights are Roles (no ClusterRole binding); the two ClusterRoles are the aggregated
+    // ModelWorker editor / viewer.
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Deployment', 'Deployment', 'Ingress', 'Ingress',
+      'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'PersistentVolumeClaim', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount',
+      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
     await createNamespace(o.kc, 'dry-run');
     const api = KubernetesObjectApi.makeApiClient(o.kc);
     for (const doc of docs) await api.patch(doc, undefined, 'All', 'helm-test', true, PatchStrategy.ServerSideApply);
@@ -101,7 +93,7 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     }
   });
 
-  it('installs into the API server, and the operator running as the chart\'s ServiceAccount reconciles a ModelWorker', async () => {
+  it('installs into the API server, and the operator running as the chart\'s ServiceAccount (a namespaced Role only) reconciles a ModelWorker', async () => {
     ok(await helm(['install', 'fc', CHART, '--namespace', RELEASE_NS, '--create-namespace', '--set', 'image.tag=test', '--wait=false']));
     const ext = o.kc.makeApiClient(ApiextensionsV1Api);
     await eventually('CRD established', async () => (await ext.readCustomResourceDefinition({ name: 'modelworkers.fleetchat.dev' })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
@@ -124,7 +116,9 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('Helm chart char
     const lease = await o.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: RELEASE_NS, name: `${FULLNAME}-operator` });
     expect(lease.spec?.holderIdentity).toBe('chart-operator-0');
 
-    const ns = await createNamespace(o.kc, 'ml');
+    // Its rights are a Role in the release namespace, where it watches (rbac.clusterWide=false, the default).
+    expect(cm.data).toMatchObject({ FLEETCHAT_NAMESPACE: RELEASE_NS });
+    const ns = RELEASE_NS;
     await applyFile(o.kc, join(EXAMPLES, 'modelworker-tiny.yaml'), { namespace: ns });
     const custom = o.kc.makeApiClient(CustomObjectsApi);
     const get = async (): Promise<ModelWorker> => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'tiny' })) as ModelWorker;

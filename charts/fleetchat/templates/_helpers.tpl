@@ -73,3 +73,21 @@ fsGroup: 10001
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
+
+{{/* The namespace the operator watches: operator.watchNamespace, else the release namespace; "" (all) only with
+rbac.clusterWide and no watchNamespace. */}}
+{{- define "fleetchat.watchNamespace" -}}
+{{- if .Values.rbac.clusterWide }}
+{{- .Values.operator.watchNamespace }}
+{{- else }}
+{{- default .Release.Namespace .Values.operator.watchNamespace }}
+{{- end }}
+{{- end }}
+
+{{/* Namespaces where ModelWorkers' pods run and get the worker NetworkPolicy. */}}
+{{- define "fleetchat.workerNamespaces" -}}
+{{- $ns := include "fleetchat.watchNamespace" . }}
+{{- $list := list (default .Release.Namespace $ns) }}
+{{- range .Values.networkPolicy.workerNamespaces }}{{ $list = append $list . }}{{ end }}
+{{- toJson ($list | uniq) }}
+{{- end }}

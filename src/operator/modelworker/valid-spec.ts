@@ -89,6 +89,10 @@ export function validSpec(mw: ModelWorker): ValidModelWorkerSpec {
   const engine = validEngine(spec);
   if (!spec.model.source && engine.kind !== 'openai') throw new FleetError('invalid_request', 'spec.model.source is required', { param: 'spec.model.source' });
   const source = parseModelSource(spec.model.source || 'default');
+  // The worker sends the token to the mirror with every download: never in clear.
+  if (source.kind === 'mirror' && spec.model.hfTokenSecretRef && source.endpoint.startsWith('http:')) {
+    throw new FleetError('invalid_request', 'a hub mirror that receives model.hfTokenSecretRef must be https://', { param: 'spec.model.source' });
+  }
   if ((engine.kind === 'vllm' || engine.kind === 'sglang') && source.kind === 'default') {
     throw new FleetError('invalid_request', `engine ${engine.kind} needs model.source hf:, pvc:// or a hub mirror URL`, { param: 'spec.model.source' });
   }

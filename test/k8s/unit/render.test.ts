@@ -122,4 +122,11 @@ describe('rendering a ModelWorker', () => {
   it('refuses a PVC path that climbs out of the claim', () => {
     expect(() => validSpec(mw({ model: { source: 'pvc://models/a/../../b' } }))).toThrow(/must not contain '\.\.'/);
   });
+
+  it('refuses to send a Hugging Face token to a plain-http hub mirror (https is fine)', () => {
+    const token = { name: 'hf', key: 'token' };
+    expect(() => validSpec(mw({ model: { source: 'http://mirror.example/org/m', hfTokenSecretRef: token } }))).toThrow('a hub mirror that receives model.hfTokenSecretRef must be https://');
+    expect(validSpec(mw({ model: { source: 'https://mirror.example/org/m', hfTokenSecretRef: token } })).source).toEqual({ kind: 'mirror', endpoint: 'https://mirror.example', ref: 'hf:org/m' });
+    expect(validSpec(mw({ model: { source: 'http://mirror.example/org/m' } })).source.kind).toBe('mirror');
+  });
 });

@@ -45,6 +45,10 @@ const MODEL: SchemaProps = {
   type: 'object',
   title: 'ModelWorkerModel',
   description: 'What the workers serve.',
+  'x-kubernetes-validations': [{
+    rule: "!has(self.hfTokenSecretRef) || !has(self.source) || !self.source.startsWith('http://')",
+    message: 'a hub mirror that receives model.hfTokenSecretRef must be https://',
+  }],
   properties: {
     source: {
       type: 'string',
