@@ -24,7 +24,7 @@ import {
   parseExportQuery, parseFeedback, parseLeaderboardQuery, parseNewBattle, parseNewConversation, parseSide, parseUserMessage, parseVote,
 } from './requests';
 import { SessionCookies, type ArenaSession } from './session';
-import { toWireBattle, toWireConversation, toWireFeedback, toWireVote } from './wire';
+import { toWireBattle, toWireConversation, toWireFeedback, toWireVote, type WireBattleState, type WireLeaderboard } from './wire';
 
 export interface ArenaDeps {
   ctx: GatewayContext;
@@ -153,7 +153,7 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
     return reply.code(201).send(toWireBattle(battle));
   });
 
-  app.get<IdParams>('/arena/battles/:id', async (request, reply) => {
+  app.get<IdParams>('/arena/battles/:id', async (request, reply): Promise<WireBattleState> => {
     const battle = await loadBattle(store, request.params.id, sessionOf(request, reply));
     const [a, b] = await Promise.all([store.getConversation(battle.conversationAId), store.getConversation(battle.conversationBId)]);
     return { ...toWireBattle(battle), messages_a: a ? toWireConversation(a).messages : [], messages_b: b ? toWireConversation(b).messages : [] };
@@ -189,7 +189,7 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
     return reply.code(201).send(toWireVote(vote, battle));
   });
 
-  app.get('/arena/leaderboard', async (request) => {
+  app.get('/arena/leaderboard', async (request): Promise<WireLeaderboard> => {
     const { includeNamed, styleControl } = parseLeaderboardQuery(request.query, 'GET /arena/leaderboard');
     const live = await leaderboard.get(includeNamed, styleControl);
     return { ...live.board, computed_at: live.computedAtMs / 1000, stale: live.stale };

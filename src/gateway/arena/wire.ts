@@ -1,5 +1,8 @@
 /** The arena's JSON on the HTTP wire (snake_case, like the battle log and leaderboard.json). */
+import type { Leaderboard } from '../../arena/rating/leaderboard';
 import type { ArenaBattle, ArenaConversation, ArenaMessage, BattleVote, Feedback } from '../../arena/store';
+
+export type { LeaderboardRow as WireLeaderboardRow } from '../../arena/rating/leaderboard';
 
 export interface WireMessage {
   role: string;
@@ -31,6 +34,18 @@ export interface WireBattle {
   created: number;
   /** Unix seconds of the vote that revealed the names; null while the battle is open. */
   revealed: number | null;
+}
+
+/** GET /arena/battles/{id}: the battle with both transcripts as the server kept them. */
+export interface WireBattleState extends WireBattle {
+  messages_a: WireMessage[];
+  messages_b: WireMessage[];
+}
+
+/** GET /arena/leaderboard: the rating of every model, and when it was computed (stale while a newer one is computed). */
+export interface WireLeaderboard extends Leaderboard {
+  computed_at: number;
+  stale: boolean;
 }
 
 export interface WireVote {

@@ -1,67 +1,33 @@
-/** The JSON the page receives from the gateway (see src/gateway/arena/wire.ts and the OpenAI chunk format). */
+/**
+ * The JSON the page receives from the gateway. The arena's shapes are the server's own (src/gateway/arena/wire.ts,
+ * imported as types only: nothing of the server reaches the bundle); the OpenAI chunk and error shapes the page reads.
+ */
+import type { WireBattle, WireBattleState, WireConversation, WireLeaderboard, WireLeaderboardRow, WireMessage, WireVote } from '../../arena/wire';
 
 export type Role = 'system' | 'user' | 'assistant';
 
-export interface Message {
+/** A message as the page builds and shows it; the server's WireMessage carries the same fields (role as a string). */
+export interface Message extends Omit<WireMessage, 'role' | 'usage'> {
   role: Role;
-  content: string;
-  finish_reason?: string;
 }
 
-export interface Conversation {
-  id: string;
-  model?: string;
+export interface Conversation extends Omit<WireConversation, 'messages' | 'created' | 'updated'> {
   messages: Message[];
 }
 
-export interface Battle {
-  id: string;
-  anony: boolean;
-  conversation_a: string;
-  conversation_b: string;
-  model_a?: string;
-  model_b?: string;
-  revealed: number | null;
-}
+export type Battle = WireBattle;
 
-/** GET /arena/battles/{id}: the battle with both transcripts as the server kept them. */
-export interface BattleState extends Battle {
-  messages_a: Message[];
-  messages_b: Message[];
-}
+export type BattleState = WireBattleState;
 
 export type Winner = 'model_a' | 'model_b' | 'tie' | 'tie (bothbad)';
 
-export interface Vote {
-  id: number;
+export interface Vote extends WireVote {
   winner: Winner;
-  turn: number;
-  model_a: string;
-  model_b: string;
 }
 
-export interface LeaderboardRow {
-  model: string;
-  rating: number;
-  ci_low: number;
-  ci_high: number;
-  elo_online: number;
-  battles: number;
-  rank: number;
-  style_rating?: number;
-  style_ci_low?: number;
-  style_ci_high?: number;
-  style_rank?: number;
-}
+export type LeaderboardRow = WireLeaderboardRow;
 
-export interface Leaderboard {
-  models: LeaderboardRow[];
-  battles: number;
-  warnings: string[];
-  last_tstamp: number | null;
-  computed_at: number;
-  stale: boolean;
-}
+export type Leaderboard = WireLeaderboard;
 
 export interface UiConfig {
   auth_required: boolean;
