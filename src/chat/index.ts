@@ -29,6 +29,8 @@ export type { TemplateListRow } from './template-commands';
 export { formatTemplateTable, renderConversationInput, templateListRows } from './template-commands';
 export type { ConversationRequest } from './to-conversation';
 export { toConversation } from './to-conversation';
+export type { ToolChoice, ToolFunction } from './tools';
+export { checkToolName, parseToolChoice, parseToolDefinitions, toolsForTemplate } from './tools';
 export type { ChatTokenizerInfo, ModelChatFiles } from './tokenizer-info';
 export { NO_TOKENIZER_INFO, parseChatTokenizerInfo } from './tokenizer-info';
 export type { DecodeOptions, EncodeOptions, LoadedTokenizer } from './tokenizer';

@@ -59,6 +59,16 @@ export const CONSTRAINT_LIMITS = {
   maxTools: 128,
 } as const;
 
+/** Tool (function) definitions of a chat request; the whole tools array also obeys CONSTRAINT_LIMITS.maxSchemaBytes. */
+export const TOOL_LIMITS = {
+  /** OpenAI's rule for function names: letters, digits, underscores and dashes, 1 to 64 characters. */
+  namePattern: /^[A-Za-z0-9_-]{1,64}$/,
+  /** Characters of a function's description. */
+  maxDescriptionChars: 8192,
+  /** Tool calls in one assistant message of the conversation. */
+  maxCallsPerMessage: 128,
+} as const;
+
 const CONV_TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
