@@ -5,6 +5,7 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { GenerateResponse, type GenerateRequest } from '../common/gen/worker';
+import { coalesceDeltas } from './tools/stream-response';
 
 export class ChunkWriter {
   private pending: GenerateResponse | undefined;
@@ -55,5 +56,6 @@ function merge(a: GenerateResponse, b: GenerateResponse): GenerateResponse {
     tokenIds: [...a.tokenIds, ...b.tokenIds],
     logprobs: [...a.logprobs, ...b.logprobs],
     promptText: a.promptText || b.promptText,
+    toolCalls: coalesceDeltas([...a.toolCalls, ...b.toolCalls]),
   });
 }

@@ -7,6 +7,8 @@ import type { EngineStatus, Scheduler } from './engine/scheduler';
 import type { Grammars } from './grammar/grammars';
 import type { TokenInfoSource } from './engine/sequence';
 import type { SamplingLayer } from './sampling/params';
+import type { ToolFormat } from './tools/formats';
+import type { RequestTools } from './tools/request-tools';
 
 /** A prompt ready for the engine. */
 export interface PreparedPrompt {
@@ -15,6 +17,8 @@ export interface PreparedPrompt {
   /** Stop strings and stop token ids the conversation template adds. */
   stop: string[];
   stopTokenIds: number[];
+  /** A chat request's tools (absent: no tools offered; the output is plain text). */
+  tools?: RequestTools;
 }
 
 export interface PromptBuilder {
@@ -31,6 +35,8 @@ export interface GenerationRuntime {
   tokenizer: TokenInfoSource;
   /** Grammar-constrained decoding (absent: constraints are refused). */
   grammars?: Grammars;
+  /** The format this model writes tool calls in (see tools/select-format.ts). */
+  toolFormat: ToolFormat;
   /** Lowest-precedence sampling layers (worker defaults, generation_config.json, ModelWorker defaults). */
   samplingLayers: SamplingLayer[];
   release(): Promise<void>;

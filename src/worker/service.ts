@@ -28,6 +28,7 @@ import type { EmbeddingRuntime, ExternalRuntime, GenerationRuntime, ModelRuntime
 import { resolveSamplingParams, type ValidSamplingParams } from './sampling/params';
 import type { TokenConstraint } from './engine/constraint';
 import { constraintSource } from './grammar/sources';
+import { ToolResponseStream } from './tools/stream-response';
 
 export interface WorkerServiceOptions {
   runtime: ModelRuntime;
@@ -62,6 +63,8 @@ function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt:
   const params = resolveSamplingParams([...runtime.samplingLayers, req.params ?? {}], runtime.info.vocabSize);
   return {
     ...params,
+    // A format whose call marker is a special token ([TOOL_CALLS], <|python_tag|>) needs it in the text to parse it.
+    ...(prompt.tools?.format.needsSpecialTokens ? { skipSpecialTokens: false } : {}),
     stop: [...new Set([...params.stop, ...prompt.stop])],
     stopTokenIds: [...new Set([...params.stopTokenIds, ...prompt.stopTokenIds])],
   };
@@ -123,9 +126,11 @@ function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntim
   call.on('cancelled', () => handle.cancel());
 }
 
-/** The request's grammar constraint, compiled (or taken from the cache); undefined for free text. */
-async function constraintOf(runtime: GenerationRuntime, req: GenerateRequest, params: ValidSamplingParams): Promise<TokenConstraint | undefined> {
-  const source = req.params?.constraint ? constraintSource(req.params.constraint) : undefined;
+/** The request's grammar constraint (structured output, or forced tool calls), compiled or cached; undefined for free text. */
+async function constraintOf(runtime: GenerationRuntime, req: GenerateRequest, params: ValidSamplingParams, prompt: PreparedPrompt): Promise<TokenConstraint | undefined> {
+  const asked = req.params?.constraint?.kind !== undefined;
+  if (asked && prompt.tools) throw new FleetError('invalid_request', 'response_format: cannot be combined with tools (unless tool_choice is "none")', { param: 'response_format' });
+  const source = prompt.tools?.forced ?? (req.params?.constraint ? constraintSource(req.params.constraint) : undefined);
   if (!source) return undefined;
   if (!runtime.grammars) throw new FleetError('invalid_request', 'this worker does not support constrained decoding', { param: 'response_format' });
   return runtime.grammars.constraint(source, params.stopTokenIds);
@@ -154,7 +159,8 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
   checkModel(runtime.info, req.model);
   const prompt = preparePrompt(runtime, req);
   const params = resolveParams(runtime, req, prompt);
-  const constraint = await constraintOf(runtime, req, params);
+  const constraint = await constraintOf(runtime, req, params, prompt);
+  const toolStream = prompt.tools ? new ToolResponseStream(prompt.tools) : undefined;
   if (call.cancelled) {
     constraint?.dispose();
     return;
@@ -175,7 +181,8 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
         // Counted before the early return, so requests their caller cancelled show as finish_reason="cancelled".
         if (finished) options.metrics?.requestFinished(chunk.finishReason);
         if (chunk.finishReason === FinishReason.FINISH_REASON_CANCELLED && call.cancelled) return;
-        writer.write(toResponse(chunk, runtime.tokenizer, prompt.ids));
+        const response = toResponse(chunk, runtime.tokenizer, prompt.ids);
+        writer.write(toolStream ? toolStream.apply(response) : response);
         if (finished) writer.end();
       },
     });

@@ -78,8 +78,9 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
   };
 }
 
-export function finishReasonOf(reason: FinishReason): 'stop' | 'length' | null {
+export function finishReasonOf(reason: FinishReason): 'stop' | 'length' | 'tool_calls' | null {
   if (reason === FinishReason.FINISH_REASON_LENGTH) return 'length';
+  if (reason === FinishReason.FINISH_REASON_TOOL_CALLS) return 'tool_calls';
   if (reason === FinishReason.FINISH_REASON_UNSPECIFIED) return null;
   return 'stop';
 }

@@ -20,7 +20,7 @@ export function chatGenerateRequests(valid: ValidChatRequest, id: string): Gener
     GenerateRequest.fromPartial({
       requestId: `${id}-${i}`,
       model: valid.model,
-      chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: '' },
+      chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: valid.tools.toolsJson, toolOptions: valid.tools.toolOptions },
       params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
     }),
   );

@@ -9,6 +9,7 @@ import { chatLogprobs } from './logprobs';
 import { SseWriter } from './sse';
 import { validateChatRequest, type ValidChatRequest } from './validate';
 import { finishStream } from './respond';
+import { ToolCallAssembler, toolCallDeltas } from './tool-calls';
 import { addUsage, emptyUsage } from './usage';
 import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } from './wire';
 
@@ -26,11 +27,13 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
     logprobs: valid.logprobs ? { content: [] } : null,
     finish_reason: null,
   }));
+  const calls = choices.map(() => new ToolCallAssembler());
   const usage = emptyUsage();
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, id), {
     onChunk: (index, chunk) => {
       const choice = choices[index];
       choice.message.content += chunk.text;
+      calls[index].add(chunk.toolCalls);
       if (choice.logprobs) choice.logprobs.content.push(...chatLogprobs(chunk.logprobs));
       if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) choice.finish_reason = finishReasonOf(chunk.finishReason);
       addUsage(usage, chunk);
@@ -40,6 +43,7 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
     if (!reply.raw.writableFinished) run.cancel();
   });
   await run.done;
+  choices.forEach((choice, i) => calls[i].finish(choice.message));
   ctx.metrics.tokens('chat', usage.completion_tokens);
   const body: WireChatCompletion = { id, object: 'chat.completion', created, model: valid.model, choices, usage: usage, system_fingerprint: FINGERPRINT };
   await reply.send(body);
@@ -61,9 +65,10 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
         sse.send(chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
       }
       const finish = finishReasonOf(chunk.finishReason);
-      if (chunk.text !== '' || chunk.logprobs.length > 0 || finish) {
+      if (chunk.text !== '' || chunk.logprobs.length > 0 || finish || chunk.toolCalls.length > 0) {
         const logprobs = valid.logprobs && chunk.logprobs.length > 0 ? { content: chatLogprobs(chunk.logprobs) } : null;
-        sse.send(chunkOf([{ index, delta: chunk.text !== '' ? { content: chunk.text } : {}, logprobs, finish_reason: finish }]));
+        const delta = { ...(chunk.text !== '' ? { content: chunk.text } : {}), ...(chunk.toolCalls.length > 0 ? { tool_calls: toolCallDeltas(chunk.toolCalls) } : {}) };
+        sse.send(chunkOf([{ index, delta, logprobs, finish_reason: finish }]));
       }
       addUsage(usage, chunk);
     },

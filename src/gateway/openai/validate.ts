@@ -11,6 +11,7 @@ import {
   asBody, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
 } from './fields';
 import { CONSTRAINT_FIELDS, readConstraint } from './response-format';
+import { readTools, TOOL_FIELDS, toProtoMessage, type ValidTools } from './tools';
 
 /** `conv_template`: only the names of FastChat's templates and `jinja` (each name costs the worker a cache entry). */
 function convTemplateOf(raw: string | undefined): string | undefined {
@@ -28,7 +29,7 @@ const SAMPLING_FIELDS = [
   'stream_options', 'user', 'model',
 ];
 
-const CHAT_FIELDS = new Set([...SAMPLING_FIELDS, 'messages', 'max_tokens', 'max_completion_tokens', 'logprobs', 'top_logprobs', 'add_generation_prompt', 'conv_template', ...CONSTRAINT_FIELDS]);
+const CHAT_FIELDS = new Set([...SAMPLING_FIELDS, 'messages', 'max_tokens', 'max_completion_tokens', 'logprobs', 'top_logprobs', 'add_generation_prompt', 'conv_template', ...CONSTRAINT_FIELDS, ...TOOL_FIELDS]);
 const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'max_tokens', 'logprobs', 'echo', 'suffix', 'best_of', ...CONSTRAINT_FIELDS]);
 const EMBEDDING_FIELDS = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user', 'normalize']);
 
@@ -48,6 +49,7 @@ export interface ValidChatRequest extends ValidGenerationCommon {
   logprobs: boolean;
   convTemplate?: string;
   addGenerationPrompt: boolean;
+  tools: ValidTools;
 }
 
 export interface ValidCompletionRequest extends ValidGenerationCommon {
@@ -118,10 +120,7 @@ function readCommon(body: Body): ValidGenerationCommon {
  * shape; 'developer' is OpenAI's newer name for 'system'.
  */
 function readMessages(body: Body): ChatMessage[] {
-  return parseChatMessages(body.messages).map((m, i) => {
-    if (m.toolCalls) throw invalid(`messages[${i}].tool_calls`, 'tool calls are not supported');
-    return { role: m.role, content: m.content ?? '', name: m.name ?? '', toolCallId: m.toolCallId ?? '', toolCallsJson: '' };
-  });
+  return parseChatMessages(body.messages).map(toProtoMessage);
 }
 
 export function validateChatRequest(raw: unknown): ValidChatRequest {
@@ -132,9 +131,13 @@ export function validateChatRequest(raw: unknown): ValidChatRequest {
   const logprobs = optBool(body, 'logprobs') ?? false;
   const top = optLimited(body, 'top_logprobs');
   if (top !== undefined && !logprobs) throw invalid('top_logprobs', 'requires logprobs to be true');
+  const tools = readTools(body);
+  const constraint = readConstraint(body);
+  if (constraint && tools.offered) throw invalid(CONSTRAINT_FIELDS.find((k) => body[k] !== undefined && body[k] !== null) ?? 'response_format', 'cannot be combined with tools (unless tool_choice is "none")');
   return {
     ...common,
-    params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined, constraint: readConstraint(body) },
+    tools,
+    params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined, constraint },
     messages: readMessages(body),
     logprobs,
     convTemplate: convTemplateOf(optString(body, 'conv_template')),

@@ -21,11 +21,28 @@ export interface WireUsage {
   total_tokens: number;
 }
 
+export type WireFinishReason = 'stop' | 'length' | 'tool_calls' | null;
+
+export interface WireToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A streamed piece of a tool call: the first names it (id, type, name), later ones add argument text. */
+export interface WireToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
+}
+
 export interface WireChatChoice {
   index: number;
-  message: { role: 'assistant'; content: string; refusal: null };
+  /** content is null when the reply is only tool calls. */
+  message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: WireToolCall[] };
   logprobs: { content: WireLogprobContent[] } | null;
-  finish_reason: 'stop' | 'length' | null;
+  finish_reason: WireFinishReason;
 }
 
 export interface WireChatCompletion {
@@ -40,9 +57,9 @@ export interface WireChatCompletion {
 
 export interface WireChatChunkChoice {
   index: number;
-  delta: { role?: 'assistant'; content?: string };
+  delta: { role?: 'assistant'; content?: string; tool_calls?: WireToolCallDelta[] };
   logprobs: { content: WireLogprobContent[] } | null;
-  finish_reason: 'stop' | 'length' | null;
+  finish_reason: WireFinishReason;
 }
 
 export interface WireChatChunk {
@@ -66,7 +83,7 @@ export interface WireCompletionChoice {
   index: number;
   text: string;
   logprobs: WireCompletionLogprobs | null;
-  finish_reason: 'stop' | 'length' | null;
+  finish_reason: WireFinishReason;
 }
 
 export interface WireCompletion {

@@ -85,7 +85,8 @@ export function toUpstreamCall(req: GenerateRequest, model: string, dialect: Dia
   body.stream_options = { include_usage: true };
   if (req.chat !== undefined) {
     body.messages = toMessages(req.chat, dialect);
-    if (req.chat.toolsJson) body.tools = parseJson(req.chat.toolsJson, 'tools');
+    // The upstream's tool_calls are not relayed yet: refusing beats dropping them.
+    if (req.chat.toolsJson && req.chat.toolOptions?.toolChoice !== 'none') refuse('tools', `tool calls are not relayed from the upstream ${dialect.api} server yet`);
   } else {
     body.prompt = req.prompt !== '' ? req.prompt : req.promptTokenIds;
   }

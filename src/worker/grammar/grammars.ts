@@ -100,7 +100,7 @@ export class Grammars {
       try {
         return await source.compile(compiler);
       } catch (err) {
-        throw new FleetError('invalid_request', `the grammar engine cannot compile this constraint: ${err instanceof Error ? err.message : String(err)}`, { param: 'response_format', cause: err });
+        throw new FleetError('invalid_request', `the grammar engine cannot compile this constraint: ${err instanceof Error ? err.message : String(err)}`, { param: source.param ?? 'response_format', cause: err });
       }
     });
     pending.catch(() => this.cache.delete(source.key));

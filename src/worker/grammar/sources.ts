@@ -15,6 +15,8 @@ export type StructuralTagSpec = Parameters<Compiler['compileStructuralTag']>[0];
 export interface GrammarSource {
   /** Identifies the grammar (with the worker's one tokenizer, this is the compile cache's key). */
   readonly key: string;
+  /** The request field a compile error names (default: response_format). */
+  readonly param?: string;
   compile(compiler: Compiler): Promise<CompiledGrammar>;
 }
 

@@ -17,6 +17,10 @@ import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
 import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
 import { Grammars, grammarVocabType, type GrammarVocab } from '../grammar/grammars';
 import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
+import type { ToolFormat } from '../tools/formats';
+import { requestTools } from '../tools/request-tools';
+import { selectToolFormat } from '../tools/select-format';
+import { hasToolHistory, toolRenderInput } from '../tools/tool-prompt';
 import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/params';
 import { readGenerationConfig, readModelConfig, type ValidModelConfig } from './config';
 import { findOnnxFile, type WeightVariant } from './files';
@@ -30,6 +34,8 @@ export interface GenerationLoadOptions {
   source: string;
   modelNames: string[];
   convTemplate?: string;
+  /** Tool-call parser name (`--tool-parser`); default: chosen from the model. */
+  toolParser?: string;
   threads: number;
   /** Where the model runs (default: the CPU). */
   device?: ResolvedDevice;
@@ -73,7 +79,7 @@ function grammarVocab(tokenizer: LoadedTokenizer, encoding: VocabEncoding, vocab
   return { encodedVocab, vocabType: grammarVocabType(encoding), vocabSize, stopTokenIds };
 }
 
-function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, modelNames: string[], source: string): PromptBuilder {
+function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, modelNames: string[], source: string, toolFormat: ToolFormat): PromptBuilder {
   const selections = new Map<string, TemplateSelection>([['', selection]]);
   const selectionFor = (raw: string): TemplateSelection => {
     // Keyed by the checked name, so the cache holds at most one entry per known template.
@@ -92,13 +98,13 @@ function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection,
   };
   return {
     fromChat: (chat: ChatInput): PreparedPrompt => {
-      const tools: unknown = chat.toolsJson ? JSON.parse(chat.toolsJson) : undefined;
-      const rendered = renderChat(selectionFor(chat.convTemplate), {
-        messages: chat.messages.map((m) => ({ role: m.role, content: m.content, ...(m.name ? { name: m.name } : {}), ...(m.toolCallId ? { tool_call_id: m.toolCallId } : {}) })),
-        tools,
-        addGenerationPrompt: chat.addGenerationPrompt,
-      });
-      return { ids: encodePrompt(tokenizer, rendered), text: rendered.text, stop: rendered.stop, stopTokenIds: rendered.stopTokenIds };
+      const tools = requestTools(chat, toolFormat);
+      let chosen = selectionFor(chat.convTemplate);
+      // FastChat templates have no tool syntax: a tool conversation uses the model's own Jinja template when it has one.
+      if ((tools || hasToolHistory(chat.messages)) && chosen.kind === 'fastchat' && chat.convTemplate.trim() === '' && tokenizer.chat.chatTemplate !== null) chosen = selectionFor('jinja');
+      const input = toolRenderInput(chosen, chat.messages, tools, toolFormat);
+      const rendered = renderChat(chosen, { messages: input.messages, tools: input.tools, addGenerationPrompt: chat.addGenerationPrompt });
+      return { ids: encodePrompt(tokenizer, rendered), text: rendered.text, stop: rendered.stop, stopTokenIds: rendered.stopTokenIds, tools };
     },
     fromText: (prompt: string): PreparedPrompt => {
       const ids = tokenizer.encode(prompt, { addSpecialTokens: true });
@@ -124,6 +130,8 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const modelNames = options.modelNames.length > 0 ? options.modelNames : [basename(options.dir)];
   const selection = selectTemplate({ modelPath: options.source, modelNames, override: options.convTemplate ?? '', tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
   options.logger.info({ template: selection.templateName, reason: selection.reason }, 'conversation template selected');
+  const tool = selectToolFormat({ override: options.toolParser, modelPath: options.source, modelNames, selection });
+  options.logger.info({ toolParser: tool.format.name, reason: tool.reason }, 'tool-call parser selected');
   const onnxPath = findOnnxFile(options.dir, options.weights);
   const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d, nativeKv: options.nativeKv }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
@@ -164,9 +172,10 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     kind: 'generation',
     info,
     engine,
-    prompts: promptBuilder(tokenizer, selection, config, modelNames, options.source),
+    prompts: promptBuilder(tokenizer, selection, config, modelNames, options.source, tool.format),
     tokenizer: tokens,
     grammars,
+    toolFormat: tool.format,
     samplingLayers: layers,
     release: () => session.release(),
   };

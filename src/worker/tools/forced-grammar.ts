@@ -1,0 +1,59 @@
+/**
+ * The grammar that forces tool calls (`tool_choice: "required"` or a named function): the model's own call format
+ * around envelopes `{"name": "<one of the functions>", "<arguments key>": <arguments>}`, where each function's
+ * arguments follow its parameters schema (one-line JSON, as response_format compiles it). Built as an xgrammar
+ * structural tag: each function is a tag whose begin text fixes its name and whose content is the grammar of its
+ * parameters; tags are joined by the format's separator, at least one, exactly one unless parallel calls are allowed.
+ * Schemas are checked first (unsupported keywords are a 400 naming the tool), like response_format's.
+ */
+import type { ToolFunction } from '../../chat';
+import type { GrammarSource } from '../grammar/sources';
+import { checkJsonSchema } from '../grammar/schema-check';
+import { xgrammar } from '../grammar/xgrammar';
+import type { ToolFormat } from './formats';
+
+export interface ForcedCalls {
+  readonly format: ToolFormat;
+  /** The functions the model may call (one for a named tool_choice); `index` is the position in the request's tools. */
+  readonly functions: ReadonlyArray<{ readonly tool: ToolFunction; readonly index: number }>;
+  /** More than one call allowed. */
+  readonly parallel: boolean;
+}
+
+/** The arguments schema's grammar in xgrammar's EBNF: no free whitespace, ", " and ": " separators, strict objects. */
+async function parametersEbnf(schemaText: string): Promise<string> {
+  const grammar = await xgrammar().Grammar.fromJSONSchema(schemaText, false, -1, [', ', ': '], true);
+  try {
+    return grammar.toString();
+  } finally {
+    grammar.dispose();
+  }
+}
+
+export function forcedCallsSource(forced: ForcedCalls): GrammarSource {
+  const { format, parallel } = forced;
+  const schemas = forced.functions.map(({ tool, index }) => ({
+    name: tool.name,
+    schema: checkJsonSchema(JSON.stringify(tool.parameters), `tools[${index}].function.parameters`),
+  }));
+  const f = format.forced;
+  const key = `tools:${format.name}:${parallel ? 'n' : '1'}:${JSON.stringify(schemas)}`;
+  return {
+    key,
+    param: 'tools',
+    compile: async (compiler) => {
+      const tags = [];
+      for (const { name, schema } of schemas) {
+        tags.push({
+          type: 'tag' as const,
+          begin: `${f.callOpen}{"name": ${JSON.stringify(name)}, ${JSON.stringify(format.argumentKey)}: `,
+          content: { type: 'grammar' as const, grammar: await parametersEbnf(schema) },
+          end: `}${f.callClose}`,
+        });
+      }
+      const calls = { type: 'tags_with_separator' as const, tags, separator: f.separator, at_least_one: true, stop_after_first: !parallel };
+      const body = f.open === '' && f.close === '' ? calls : { type: 'tag' as const, begin: f.open, content: calls, end: f.close };
+      return compiler.compileStructuralTag(JSON.stringify({ type: 'structural_tag', format: body }));
+    },
+  };
+}
