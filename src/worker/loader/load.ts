@@ -79,7 +79,8 @@ function grammarVocab(tokenizer: LoadedTokenizer, encoding: VocabEncoding, vocab
   return { encodedVocab, vocabType: grammarVocabType(encoding), vocabSize, stopTokenIds };
 }
 
-function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, modelNames: string[], source: string, toolFormat: ToolFormat): PromptBuilder {
+function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, model: { names: string[]; source: string; toolFormat: ToolFormat }): PromptBuilder {
+  const { names: modelNames, source, toolFormat } = model;
   const selections = new Map<string, TemplateSelection>([['', selection]]);
   const selectionFor = (raw: string): TemplateSelection => {
     // Keyed by the checked name, so the cache holds at most one entry per known template.
@@ -172,7 +173,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     kind: 'generation',
     info,
     engine,
-    prompts: promptBuilder(tokenizer, selection, config, modelNames, options.source, tool.format),
+    prompts: promptBuilder(tokenizer, selection, config, { names: modelNames, source: options.source, toolFormat: tool.format }),
     tokenizer: tokens,
     grammars,
     toolFormat: tool.format,
