@@ -2,16 +2,17 @@
  * Loading models by Hugging Face repo id (`hf:ORG/NAME[@REV]`): resolve the revision to a commit, download the
  * files a worker needs into a cache laid out like huggingface_hub's (models--ORG--NAME/snapshots/SHA/...),
  * resume partial downloads with HTTP ranges, verify sizes and LFS sha256 checksums, and reuse the cache offline.
+ * The hub's answers are checked as hostile input (hub-paths.ts, hub-download.ts); the token goes only over HTTPS
+ * (or to a hub on this machine's loopback address).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { rm, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
-import { candidateOnnxFiles, type WeightVariant } from './files';
+import type { WeightVariant } from './files';
+import { downloadInto, tempPathFor } from './hub-download';
+import { checkRealLocation, planDownload, snapshotTarget, type TreeEntry } from './hub-paths';
 
 export interface HubOptions {
   cacheDir: string;
@@ -28,24 +29,34 @@ export interface HubRef {
   revision: string;
 }
 
-interface TreeEntry {
-  type: string;
-  path: string;
-  size: number;
-  lfs?: { oid: string; size: number };
-}
-
-const REQUIRED = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
-const OPTIONAL = ['generation_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'chat_template.json'];
-
 export function parseHubRef(source: string): HubRef | undefined {
   const m = /^hf:([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/.exec(source);
-  if (!m) return undefined;
+  if (!m || m[2] === '.' || m[2] === '..') return undefined;
   return { repo: m[1], revision: m[2] ?? 'main' };
 }
 
 function repoDir(cacheDir: string, repo: string): string {
   return join(cacheDir, 'hub', `models--${repo.replace('/', '--')}`);
+}
+
+/** This machine's loopback addresses: localhost, 127.0.0.0/8, ::1. */
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+/**
+ * The HF token is a credential: it is sent only over https://, or plain http:// to this machine's loopback address
+ * (a local mirror or a test hub). Any other http:// endpoint with a token is refused before a request is made.
+ */
+export function checkTokenTransport(endpoint: string, token: string | undefined): void {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new FleetError('invalid_request', `hub endpoint '${endpoint}' is not a URL`, { param: 'hf-endpoint' });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new FleetError('invalid_request', `hub endpoint '${endpoint}' must be https:// (or http://)`, { param: 'hf-endpoint' });
+  if (token && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new FleetError('invalid_request', `refusing to send HF_TOKEN to the plain-http hub mirror ${url.origin}: it would cross the network in clear. Use an https:// mirror, or unset HF_TOKEN for a public mirror`, { param: 'hf-endpoint', code: 'insecure_hub_token' });
+  }
 }
 
 async function hubFetch(url: string, options: HubOptions, headers: Record<string, string> = {}): Promise<Response> {
@@ -76,52 +87,9 @@ async function listFiles(ref: HubRef, commit: string, options: HubOptions): Prom
   return entries.filter((e) => e.type === 'file');
 }
 
-/** The files a worker needs from a repo's listing: metadata, tokenizer, one ONNX graph and its external data. */
-export function planDownload(files: TreeEntry[], variant: WeightVariant): TreeEntry[] {
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  const missing = REQUIRED.filter((p) => !byPath.has(p));
-  if (missing.length > 0) throw new FleetError('not_found', `repository lacks ${missing.join(', ')}`, { code: 'model_file_missing' });
-  const onnx = candidateOnnxFiles(variant).find((p) => byPath.has(p));
-  if (!onnx) throw new FleetError('not_found', `repository has no ONNX graph for weights '${variant}' (looked for ${candidateOnnxFiles(variant).join(', ')})`, { code: 'model_file_missing' });
-  const data = files.filter((f) => f.path.startsWith(`${onnx}_data`) || f.path.startsWith(`${onnx}.data`));
-  return [...REQUIRED, ...OPTIONAL.filter((p) => byPath.has(p))].map((p) => byPath.get(p) as TreeEntry).concat([byPath.get(onnx) as TreeEntry, ...data]);
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
-
-async function downloadFile(ref: HubRef, commit: string, entry: TreeEntry, target: string, options: HubOptions): Promise<void> {
-  if (existsSync(target) && statSync(target).size === entry.size) return;
-  mkdirSync(dirname(target), { recursive: true });
-  const partial = `${target}.incomplete`;
-  const have = existsSync(partial) ? statSync(partial).size : 0;
-  const url = `${options.endpoint}/${ref.repo}/resolve/${commit}/${entry.path}`;
-  const res = await hubFetch(url, options, have > 0 && have < entry.size ? { range: `bytes=${have}-` } : {});
-  const append = res.status === 206 && have > 0;
-  options.logger?.info({ file: entry.path, bytes: entry.size, resumeFrom: append ? have : 0 }, 'downloading');
-  if (!res.body) throw new FleetError('unavailable', `empty response for ${url}`);
-  try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(partial, { flags: append ? 'a' : 'w' }));
-  } catch (err) {
-    const kept = existsSync(partial) ? statSync(partial).size : 0;
-    throw new FleetError('unavailable', `download of ${entry.path} was interrupted (${(err as Error).message}); it resumes from ${kept} bytes`, { cause: err });
-  }
-  const size = statSync(partial).size;
-  if (size !== entry.size) throw new FleetError('unavailable', `download of ${entry.path} is incomplete (${size} of ${entry.size} bytes); run again to resume`);
-  if (entry.lfs) {
-    const digest = await sha256Of(partial);
-    if (digest !== entry.lfs.oid) {
-      renameSync(partial, `${partial}.corrupt`);
-      throw new FleetError('unavailable', `checksum mismatch for ${entry.path}: expected sha256 ${entry.lfs.oid}, got ${digest}`, { code: 'checksum_mismatch' });
-    }
-  }
-  renameSync(partial, target);
-}
-
 const DOWNLOAD_ATTEMPTS = 4;
+/** Failures another attempt would only repeat. */
+const NOT_RETRIED = new Set(['checksum_mismatch', 'unsafe_hub_path', 'oversized_download']);
 
 /** Retries an interrupted download (it resumes from the partial file) with a short backoff. */
 async function withResume(download: () => Promise<void>, path: string, options: HubOptions): Promise<void> {
@@ -130,7 +98,7 @@ async function withResume(download: () => Promise<void>, path: string, options: 
       await download();
       return;
     } catch (err) {
-      const retryable = err instanceof FleetError && err.kind === 'unavailable' && err.code !== 'checksum_mismatch';
+      const retryable = err instanceof FleetError && err.kind === 'unavailable' && !NOT_RETRIED.has(err.code ?? '');
       if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) throw err;
       options.logger?.warn({ file: path, attempt, err: err.message }, 'download interrupted; resuming');
       await new Promise((r) => setTimeout(r, 200 * attempt));
@@ -138,8 +106,43 @@ async function withResume(download: () => Promise<void>, path: string, options: 
   }
 }
 
+/** Writes a small file atomically (own temporary name, then rename), so a reader never sees half of it. */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = tempPathFor(path);
+  await writeFile(temp, text, { flag: 'wx' });
+  await rename(temp, path);
+}
+
+async function downloadFile(ref: HubRef, commit: string, entry: TreeEntry, snapshot: string, options: HubOptions): Promise<void> {
+  const target = snapshotTarget(snapshot, entry.path);
+  mkdirSync(dirname(target), { recursive: true });
+  checkRealLocation(options.cacheDir, target, entry.path);
+  if (existsSync(target) && readSize(target) === entry.size) return;
+  const url = `${options.endpoint}/${ref.repo}/resolve/${commit}/${entry.path}`;
+  const temp = tempPathFor(target);
+  try {
+    await withResume(() => downloadInto({
+      url, entry, target, temp,
+      fetchRange: (headers) => hubFetch(url, options, headers),
+      log: (fields, message) => options.logger?.info(fields, message),
+    }), entry.path, options);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+function readSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
 /** Downloads (or reuses) the snapshot and returns its local directory. */
 export async function fetchFromHub(ref: HubRef, options: HubOptions): Promise<string> {
+  checkTokenTransport(options.endpoint, options.token);
   const base = repoDir(options.cacheDir, ref.repo);
   const refFile = join(base, 'refs', ref.revision.replace(/\//g, '%2F'));
   let commit: string;
@@ -147,7 +150,7 @@ export async function fetchFromHub(ref: HubRef, options: HubOptions): Promise<st
     commit = await resolveCommit(ref, options);
   } catch (err) {
     const cached = existsSync(refFile) ? readFileSync(refFile, 'utf8').trim() : '';
-    const complete = cached && existsSync(join(base, 'snapshots', cached, `.complete-${options.variant}`));
+    const complete = /^[0-9a-f]{40}$/.test(cached) && existsSync(join(base, 'snapshots', cached, `.complete-${options.variant}`));
     if (!complete) throw err;
     options.logger?.warn({ repo: ref.repo, commit: cached, err: (err as Error).message }, 'hub unreachable; using the cached snapshot');
     return join(base, 'snapshots', cached);
@@ -155,9 +158,8 @@ export async function fetchFromHub(ref: HubRef, options: HubOptions): Promise<st
   const snapshot = join(base, 'snapshots', commit);
   if (existsSync(join(snapshot, `.complete-${options.variant}`))) return snapshot;
   const plan = planDownload(await listFiles(ref, commit, options), options.variant);
-  for (const entry of plan) await withResume(() => downloadFile(ref, commit, entry, join(snapshot, entry.path), options), entry.path, options);
-  writeFileSync(join(snapshot, `.complete-${options.variant}`), `${new Date().toISOString()}\n`);
-  mkdirSync(dirname(refFile), { recursive: true });
-  writeFileSync(refFile, commit);
+  for (const entry of plan) await downloadFile(ref, commit, entry, snapshot, options);
+  await writeAtomic(join(snapshot, `.complete-${options.variant}`), `${new Date().toISOString()}\n`);
+  await writeAtomic(refFile, commit);
   return snapshot;
 }
