@@ -134,6 +134,9 @@ describe('arena routes', () => {
     const turn = await client.call(`/arena/battles/${battle.id}/messages`, 'POST', { messages: [{ role: 'user', content: 'x' }] });
     expect(turn.body.error.code).toBe('client_transcript_refused');
     expect((await client.call(`/arena/battles/${battle.id}/messages`, 'POST', { message: 'x', role: 'assistant' })).status).toBe(400);
+    // Arena models are compared on plain answers: tools are refused by name, never half-applied.
+    const tools = await client.call(`/arena/battles/${battle.id}/messages`, 'POST', { message: 'x', tools: [{ type: 'function', function: { name: 'f' } }] });
+    expect(tools).toMatchObject({ status: 400, body: { error: { code: 'tools_not_supported', param: 'tools' } } });
     // A second user message before the sides answered the first is refused too.
     expect((await client.call(`/arena/battles/${battle.id}/messages`, 'POST', { message: 'one' })).status).toBe(201);
     expect((await client.call(`/arena/battles/${battle.id}/messages`, 'POST', { message: 'two' })).body.error.code).toBe('turn_unanswered');

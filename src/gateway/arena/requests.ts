@@ -33,6 +33,10 @@ export function parseUserMessage(raw: unknown, endpoint: string): string {
   if (b.messages !== undefined) {
     throw new FleetError('invalid_request', 'the server keeps the transcript: send only the new user message as `message`', { param: 'messages', code: 'client_transcript_refused' });
   }
+  const toolField = ['tools', 'tool_choice', 'parallel_tool_calls', 'functions'].find((k) => b[k] !== undefined);
+  if (toolField !== undefined) {
+    throw new FleetError('invalid_request', `${toolField}: the arena compares plain chat answers; tools are not offered to arena models (use /v1/chat/completions for tool calling)`, { param: toolField, code: 'tools_not_supported' });
+  }
   rejectUnknown(b, new Set(['message']), endpoint);
   return validUserContent(b.message);
 }

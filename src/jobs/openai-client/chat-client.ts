@@ -75,6 +75,9 @@ async function completeOnce(openai: OpenAI, request: ChatRequest, endpoint: stri
   }
   const content = response.choices?.[0]?.message?.content;
   if (typeof content !== 'string') {
+    // The judge offers no tools; an endpoint that answers with tool calls anyway gave no answer to judge.
+    const calls = response.choices?.[0]?.message?.tool_calls?.length ?? 0;
+    if (calls > 0) throw new FleetError('generation_failed', `${endpoint} answered model '${request.model}' with ${calls} tool call(s) and no text; answers and judgments need text (no tools are sent)`);
     throw new FleetError('generation_failed', `${endpoint} returned no message content for model '${request.model}'`);
   }
   return content;
