@@ -1,6 +1,7 @@
 /**
  * Which tool-call format a model writes, highest priority first: `--tool-parser NAME`; markers in the model's Jinja
- * chat template (`[TOOL_CALLS]` → mistral, `<|python_tag|>` → llama3_json, `<tool_call>` → hermes); the model's
+ * chat template (`[TOOL_CALLS]` → mistral, `<|python_tag|>` or an `ipython` role → llama3_json,
+ * `<tool_call>` → hermes); the model's
  * path or served names (SmolLM2 → smollm2, Llama 3 → llama3_json, Mistral / Mixtral → mistral, Qwen / Hermes →
  * hermes); else hermes, the most common format (a template without tool syntax then gets hermes' tool prompt).
  */
@@ -16,6 +17,7 @@ export interface ToolFormatChoice {
 const TEMPLATE_MARKERS: ReadonlyArray<[string, ToolParserName]> = [
   ['[TOOL_CALLS]', 'mistral'],
   ['<|python_tag|>', 'llama3_json'],
+  ['ipython', 'llama3_json'],
   ['<tool_call>', 'hermes'],
 ];
 
