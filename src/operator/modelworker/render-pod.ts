@@ -46,6 +46,7 @@ export function workerArgs(spec: ValidModelWorkerSpec, controllerAddress: string
   if (spec.names.length > 0) args.push('--model-names', spec.names.join(','));
   if (wantsGpu(spec) && !spec.extraArgs.includes('--device')) args.push('--device', 'cuda', ...(spec.gpu.allowTF32 ? ['--allow-tf32'] : []));
   if (spec.convTemplate) args.push('--conv-template', spec.convTemplate);
+  if (spec.toolParser) args.push('--tool-parser', spec.toolParser);
   const threads = cpuThreads(spec);
   // On a GPU the CPU threads only feed the GPU; a CPU limit still caps them.
   if (threads !== undefined && !spec.extraArgs.includes('--threads')) args.push('--threads', String(threads));

@@ -38,6 +38,7 @@ export interface ValidModelWorkerSpec {
   engine: ValidEngine;
   names: string[];
   convTemplate?: string;
+  toolParser?: string;
   weights: string;
   hfTokenSecretRef?: { name: string; key: string };
   replicas: number;
@@ -101,6 +102,7 @@ export function validSpec(mw: ModelWorker): ValidModelWorkerSpec {
     engine,
     names: spec.model.names ?? [],
     convTemplate: spec.model.convTemplate || undefined,
+    toolParser: spec.model.toolParser || undefined,
     weights: spec.model.weights ?? DEFAULTS.weights,
     hfTokenSecretRef: spec.model.hfTokenSecretRef,
     replicas: spec.replicas ?? DEFAULTS.replicas,

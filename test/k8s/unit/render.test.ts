@@ -20,13 +20,13 @@ function render(spec: Record<string, unknown>) {
 
 describe('rendering a ModelWorker', () => {
   it('passes worker flags that the real worker CLI accepts, with the pod identity from the downward API', () => {
-    const d = render({ model: { source: 'hf:Qwen/Qwen2.5-0.5B-Instruct', names: ['qwen', 'q'], convTemplate: 'qwen-7b-chat', weights: 'q4' }, maxConcurrency: 8, extraArgs: ['--threads', '4'] });
+    const d = render({ model: { source: 'hf:Qwen/Qwen2.5-0.5B-Instruct', names: ['qwen', 'q'], convTemplate: 'qwen-7b-chat', toolParser: 'hermes', weights: 'q4' }, maxConcurrency: 8, extraArgs: ['--threads', '4'] });
     const pod = { metadata: { name: 'pool-abc-12345', namespace: 'ml' }, status: { podIP: '10.1.2.3' }, spec: d.spec!.template.spec };
     const args = expandArgs(pod, d.spec!.template.spec!.containers[0]);
     expect(args[0]).toBe('worker');
     const config = parseConfig(workerOptions, args.slice(1));
     expect(config).toMatchObject({
-      model: 'hf:Qwen/Qwen2.5-0.5B-Instruct', modelNames: ['qwen', 'q'], convTemplate: 'qwen-7b-chat', weights: 'q4', maxConcurrency: 8, threads: 4,
+      model: 'hf:Qwen/Qwen2.5-0.5B-Instruct', modelNames: ['qwen', 'q'], convTemplate: 'qwen-7b-chat', toolParser: 'hermes', weights: 'q4', maxConcurrency: 8, threads: 4,
       controller: 'fleetchat-controller.fleetchat.svc:21001', listen: '0.0.0.0:21011', advertiseAddress: '10.1.2.3:21011', metricsListen: '0.0.0.0:21012',
       workerId: 'ml.pool-abc-12345', cacheDir: '/var/cache/fleetchat',
     });

@@ -69,6 +69,7 @@ const MODEL: SchemaProps = {
       items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' },
     },
     convTemplate: { type: 'string', maxLength: 128, description: 'FastChat conversation template name, or "jinja" for the tokenizer\'s chat_template. Default: chosen from the model.' },
+    toolParser: { type: 'string', enum: ['hermes', 'llama3_json', 'mistral', 'smollm2'], description: 'Tool-call format the model writes (the worker\'s --tool-parser). Default: chosen from the chat template and model name.' },
     weights: { type: 'string', enum: [...WEIGHTS], default: DEFAULTS.weights, description: 'Which ONNX weights to load.' },
     hfTokenSecretRef: {
       type: 'object',

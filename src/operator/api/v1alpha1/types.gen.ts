@@ -82,6 +82,10 @@ export interface ModelWorkerModel {
    */
   convTemplate?: string;
   /**
+   * Tool-call format the model writes (the worker's --tool-parser). Default: chosen from the chat template and model name.
+   */
+  toolParser?: "hermes" | "llama3_json" | "mistral" | "smollm2";
+  /**
    * Which ONNX weights to load.
    */
   weights?: "auto" | "fp32" | "fp16" | "q8" | "int8" | "q4" | "q4f16";
