@@ -35,9 +35,9 @@ export class Thread {
     return this.messages.length > 0;
   }
 
-  /** Shows the messages the server kept. */
-  show(messages: Message[]): void {
-    this.messages = messages.map((m) => ({ role: m.role, content: m.content }));
+  /** Shows the messages the server kept (its wire role is a string: anything but system / user is an answer). */
+  show(messages: ReadonlyArray<{ role: string; content: string }>): void {
+    this.messages = messages.map((m) => ({ role: m.role === 'system' || m.role === 'user' ? m.role : 'assistant', content: m.content }));
     this.view.render(this.messages);
   }
 
