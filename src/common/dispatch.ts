@@ -7,6 +7,7 @@
 import { FleetError } from './errors';
 import type { WorkerInfo } from './gen/controller';
 import { ModelKind, type WorkerStatus } from './gen/worker';
+import { ANONY_ONLY_LABEL } from './worker-labels';
 
 export type DispatchMethodName = 'shortest_queue' | 'lottery';
 
@@ -51,6 +52,8 @@ export interface ModelTotals {
   queueLength: number;
   running: number;
   maxConcurrency: number;
+  /** Every worker serving it is labelled anonymous-only (see worker-labels.ts). */
+  anonyOnly: boolean;
 }
 
 /** Per-model totals over a set of workers, sorted by name; shared by the controller (ListModels) and the gateway. */
@@ -58,8 +61,9 @@ export function modelTotals(workers: Iterable<WorkerInfo>): ModelTotals[] {
   const byName = new Map<string, ModelTotals>();
   for (const w of workers) {
     for (const name of w.modelNames) {
-      const m = byName.get(name) ?? { name, kind: w.kind, workers: 0, contextLength: w.contextLength, queueLength: 0, running: 0, maxConcurrency: 0 };
+      const m = byName.get(name) ?? { name, kind: w.kind, workers: 0, contextLength: w.contextLength, queueLength: 0, running: 0, maxConcurrency: 0, anonyOnly: true };
       m.workers += 1;
+      m.anonyOnly &&= w.labels[ANONY_ONLY_LABEL] === 'true';
       m.contextLength = Math.min(m.contextLength || w.contextLength, w.contextLength || m.contextLength);
       m.queueLength += w.status?.queueLength ?? 0;
       m.running += w.status?.running ?? 0;

@@ -12,9 +12,9 @@
 import { FleetError, type ErrorKind } from '../common/errors';
 import type { WorkerInfo } from '../common/gen/controller';
 import type { PeerIdentity } from '../common/grpc/identity';
+import { MODEL_WORKER_LABEL } from '../common/worker-labels';
 
 /** The label the operator's workers carry (same string as the operator's; the controller imports no operator code). */
-const MODEL_WORKER_LABEL = 'fleetchat.dev/model-worker';
 
 export type RefusalReason = 'identity_mismatch' | 'takeover' | 'address_mismatch' | 'registry_full' | 'not_owner';
 

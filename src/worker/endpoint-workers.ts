@@ -4,6 +4,7 @@
  * registration, so hosted models appear to the controller, the gateway, the arena and the judge like any worker.
  */
 import type { Logger } from '../common/log';
+import { ANONY_ONLY_LABEL } from '../common/worker-labels';
 import { readEndpointFile, type EndpointEntry } from './adapter/endpoint-file';
 import { startWorker, type RunningWorker, type WorkerConfig, type WorkerDeps } from './main';
 
@@ -14,7 +15,6 @@ export function offsetAddress(address: string, offset: number): string {
   return port === 0 ? address : `${address.slice(0, i)}:${port + offset}`;
 }
 
-export const ANONY_ONLY_LABEL = 'fleetchat.dev/anony-only';
 
 export function entryConfig(config: WorkerConfig, entry: EndpointEntry, index: number): WorkerConfig {
   return {

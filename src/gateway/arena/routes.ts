@@ -46,17 +46,25 @@ export function wantsSession(path: string): boolean {
 type IdParams = { Params: { id: string } };
 type SideParams = { Params: { id: string; side: string } };
 
-/** Names of the live models that chat (embedding models cannot take part). */
-export function liveChatModels(ctx: GatewayContext): string[] {
-  return ctx.view.models().filter((m) => m.kind !== ModelKind.MODEL_KIND_EMBEDDING).map((m) => m.name);
+/**
+ * Names of the live models that chat (embedding models cannot take part). `shown`: only those that may appear by
+ * name — a direct chat or a battle with the names shown; models labelled anonymous-only (FastChat's `anony_only`)
+ * take part only in anonymous battles.
+ */
+export function liveChatModels(ctx: GatewayContext, use: 'anonymous' | 'shown'): string[] {
+  return ctx.view.models()
+    .filter((m) => m.kind !== ModelKind.MODEL_KIND_EMBEDDING && (use === 'anonymous' || !m.anonyOnly))
+    .map((m) => m.name);
 }
 
 function requireLiveModel(ctx: GatewayContext, model: string, param: string): void {
-  const live = liveChatModels(ctx);
-  if (!live.includes(model)) {
-    const err = notFoundModel(model, live);
-    throw new FleetError('not_found', err.message, { param, code: err.code });
+  const live = liveChatModels(ctx, 'shown');
+  if (live.includes(model)) return;
+  if (liveChatModels(ctx, 'anonymous').includes(model)) {
+    throw new FleetError('invalid_request', `model '${model}' takes part only in anonymous battles (anony_only)`, { param, code: 'anony_only' });
   }
+  const err = notFoundModel(model, live);
+  throw new FleetError('not_found', err.message, { param, code: err.code });
 }
 
 function assertOwner(owner: string | undefined, session: ArenaSession, what: string): void {
@@ -102,7 +110,7 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
     if (wantsSession(request.url.split('?')[0])) sessionOf(request, reply);
   });
 
-  app.get('/arena/models', async () => ({ models: liveChatModels(ctx) }));
+  app.get('/arena/models', async () => ({ models: liveChatModels(ctx, 'shown') }));
 
   app.post('/arena/conversations', async (request, reply) => {
     const { model } = parseNewConversation(request.body);
@@ -142,7 +150,7 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
   app.post('/arena/battles', async (request, reply) => {
     const wanted = parseNewBattle(request.body);
     let pair: [string, string];
-    if (wanted.anony) pair = pickBattleModels(liveChatModels(ctx), randomBelow);
+    if (wanted.anony) pair = pickBattleModels(liveChatModels(ctx, 'anonymous'), randomBelow);
     else {
       requireLiveModel(ctx, wanted.modelA, 'model_a');
       requireLiveModel(ctx, wanted.modelB, 'model_b');

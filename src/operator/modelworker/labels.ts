@@ -1,7 +1,9 @@
 /** Names, labels and annotations of the objects a ModelWorker owns. */
+import { MODEL_WORKER_LABEL } from '../../common/worker-labels';
+
 export const FIELD_MANAGER = 'fleetchat-operator';
 export const FINALIZER = 'fleetchat.dev/deregister-workers';
-export const MODEL_WORKER_LABEL = 'fleetchat.dev/model-worker';
+export { MODEL_WORKER_LABEL };
 export const SPEC_HASH_ANNOTATION = 'fleetchat.dev/spec-hash';
 export const MANAGED_BY = 'fleetchat-operator';
 export const WORKER_GRPC_PORT = 21011;
