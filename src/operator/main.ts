@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { addressOption, boolOption, durationOption, intOption, stringOption, type ConfigOf } from '../common/config';
-import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
+import { clusterSecurityOptions } from '../common/grpc/credentials';
 import type { Logger } from '../common/log';
 import { createRegistry } from '../common/metrics';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
@@ -19,6 +19,8 @@ import { controllerDirectory } from './runtime/controller-directory';
 import { eventRecorder } from './runtime/events';
 import { kubeClient } from './runtime/kube-client';
 import { startLeaderElection, type LeaderElector } from './runtime/lease';
+import { startCertificates } from './tls/issuer';
+import { certificateOptions } from './tls/options';
 
 export const operatorOptions = {
   kubeconfig: stringOption({ flag: '--kubeconfig', description: 'kubeconfig file (default: in-cluster, then $KUBECONFIG / ~/.kube/config)', default: '' }),
@@ -43,6 +45,7 @@ export const operatorOptions = {
   identity: stringOption({ flag: '--identity', description: 'this replica\'s identity in the Lease (default: hostname + random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
   ...clusterSecurityOptions,
+  ...certificateOptions,
 };
 
 export type OperatorConfig = ConfigOf<typeof operatorOptions>;
@@ -79,9 +82,10 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   let manager: RunningManager | undefined;
   const metrics = createOperatorMetrics(registry, () => manager?.queue.length ?? 0);
   const kube = kubeClient(kc, FIELD_MANAGER);
-  const directory = controllerDirectory(config.controllerTimeout, loadClusterSecurity(config).client('controller'));
+  const certificates = await startCertificates(config, kube, leaseNamespace(config, kc), logger);
+  const directory = controllerDirectory(config.controllerTimeout, certificates.security.client('controller'));
   const context: ManagerOptions['context'] = {
-    kube, directory, scaleHistory: new Map(), logger, now: () => Date.now(),
+    kube, directory, scaleHistory: new Map(), logger, now: () => Date.now(), certificates: certificates.workers,
     events: eventRecorder(kube.core, { component: FIELD_MANAGER, instance: identity, logger }),
     options: { workerImage: config.workerImage, workerGpuImage: config.workerGpuImage || gpuImageOf(config.workerImage), controllerAddress: config.controller, finalizerTimeoutMs: config.finalizerTimeout, pollIntervalMs: config.pollInterval },
   };
@@ -123,6 +127,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       await standDown();
       await elector?.stop();
       directory.close();
+      certificates.stop();
       await ops.close();
     },
   };

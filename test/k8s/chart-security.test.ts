@@ -69,6 +69,9 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('chart security:
     expect(await kinds('operator.watchNamespace=ml')).toEqual(['Role/fleetchat-sec', 'Role/ml', 'RoleBinding/fleetchat-sec', 'RoleBinding/ml', 'ServiceAccount/fleetchat-sec']);
     expect(await kinds('rbac.clusterWide=true')).toEqual(['ClusterRole/', 'ClusterRoleBinding/', 'Role/fleetchat-sec', 'RoleBinding/fleetchat-sec', 'ServiceAccount/fleetchat-sec']);
     ok(await helm(['lint', '--strict', CHART, '--set', 'rbac.clusterWide=true', '--set', 'networkPolicy.workerNamespaces={ml}', '--set', 'admission.namespaceSelector.matchLabels.team=ml', '--set', 'networkPolicy.enabled=false', '--set', 'admission.enabled=false']));
+    ok(await helm(['lint', '--strict', CHART, '--set', 'tls.enabled=true', '--set', 'tls.certManager.enabled=true', '--set', 'clusterToken.enabled=true', '--set', 'tls.caSecret=my-ca']));
+    const refused = await helm(['template', 'sec', CHART, '--set', 'tls.enabled=true', '--set', 'operator.enabled=false']);
+    expect(refused.stderr).toContain('tls.enabled without tls.certManager needs operator.enabled');
   });
 
   it('the ValidatingAdmissionPolicy refuses images and Secrets outside the allow-lists, and admits allowed ones', async () => {

@@ -91,3 +91,75 @@ rbac.clusterWide and no watchNamespace. */}}
 {{- range .Values.networkPolicy.workerNamespaces }}{{ $list = append $list . }}{{ end }}
 {{- toJson ($list | uniq) }}
 {{- end }}
+
+{{/* The Secret holding a role's certificate (tls.crt, tls.key, ca.crt): include with (dict "ctx" . "role" "controller"). */}}
+{{- define "fleetchat.tlsSecret" -}}
+{{- printf "%s-%s-tls" (include "fleetchat.fullname" .ctx) .role }}
+{{- end }}
+
+{{- define "fleetchat.caSecret" -}}
+{{- default (printf "%s-ca" (include "fleetchat.fullname" .)) .Values.tls.caSecret }}
+{{- end }}
+
+{{- define "fleetchat.tokenSecret" -}}
+{{- default (printf "%s-cluster-token" (include "fleetchat.fullname" .)) .Values.clusterToken.existingSecret }}
+{{- end }}
+
+{{/* The operator issues certificates itself (TLS without cert-manager). */}}
+{{- define "fleetchat.operatorIssues" -}}
+{{- if and .Values.tls.enabled (not .Values.tls.certManager.enabled) }}true{{ end }}
+{{- end }}
+
+{{/* The issuer of cert-manager Certificates as Kind/name. */}}
+{{- define "fleetchat.certManagerIssuer" -}}
+{{- with .Values.tls.certManager.issuerRef }}
+{{- printf "%s/%s" (default "Issuer" .kind) .name }}
+{{- else }}
+{{- printf "Issuer/%s-ca" (include "fleetchat.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* ConfigMap entries naming the mounted credentials: include with (dict "ctx" . "tls" true). */}}
+{{- define "fleetchat.credentialEnv" -}}
+{{- if and .ctx.Values.tls.enabled .tls }}
+FLEETCHAT_TLS_CERT: /etc/fleetchat/tls/tls.crt
+FLEETCHAT_TLS_KEY: /etc/fleetchat/tls/tls.key
+FLEETCHAT_TLS_CA: /etc/fleetchat/tls/ca.crt
+{{- end }}
+{{- if .ctx.Values.clusterToken.enabled }}
+FLEETCHAT_CLUSTER_TOKEN_FILE: /etc/fleetchat/cluster-token/token
+{{- end }}
+{{- end }}
+
+{{/* volumeMounts of the credentials: include with (dict "ctx" . "tls" true). */}}
+{{- define "fleetchat.credentialMounts" -}}
+{{- if and .ctx.Values.tls.enabled .tls }}
+- { name: cluster-tls, mountPath: /etc/fleetchat/tls, readOnly: true }
+{{- end }}
+{{- if .ctx.Values.clusterToken.enabled }}
+- { name: cluster-token, mountPath: /etc/fleetchat/cluster-token, readOnly: true }
+{{- end }}
+{{- end }}
+
+{{/* volumes of the credentials: include with (dict "ctx" . "role" "controller" "tls" true). */}}
+{{- define "fleetchat.credentialVolumes" -}}
+{{- if and .ctx.Values.tls.enabled .tls }}
+- name: cluster-tls
+  secret:
+    secretName: {{ include "fleetchat.tlsSecret" . }}
+    defaultMode: 0440
+{{- end }}
+{{- if .ctx.Values.clusterToken.enabled }}
+- name: cluster-token
+  secret:
+    secretName: {{ include "fleetchat.tokenSecret" .ctx }}
+    defaultMode: 0440
+    items:
+      - { key: token, path: token }
+{{- end }}
+{{- end }}
+
+{{/* A gRPC readiness probe works only on a plaintext port without a token; otherwise /readyz on the metrics port. */}}
+{{- define "fleetchat.internalPlaintext" -}}
+{{- if not (or .Values.tls.enabled .Values.clusterToken.enabled) }}true{{ end }}
+{{- end }}

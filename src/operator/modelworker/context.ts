@@ -5,6 +5,7 @@ import type { ModelWorker } from '../api/v1alpha1/types';
 import type { WorkerDirectory } from '../runtime/controller-directory';
 import type { EventRecorder } from '../runtime/events';
 import type { KubeClient } from '../runtime/kube-client';
+import type { WorkerCertificates } from '../tls/issuer';
 import type { Recommendation } from './autoscale';
 
 export interface ReconcileOptions {
@@ -30,6 +31,8 @@ export interface ReconcileContext {
   /** Autoscaler recommendation history per namespace/name. */
   scaleHistory: Map<string, Recommendation[]>;
   options: ReconcileOptions;
+  /** Worker certificates / cluster token (absent: plaintext workers). */
+  certificates?: WorkerCertificates;
   logger: Logger;
   now(): number;
 }

@@ -63,7 +63,9 @@ async function decideAndScale(ctx: ReconcileContext, mw: ModelWorker, spec: Vali
 }
 
 async function applyChildren(ctx: ReconcileContext, mw: ModelWorker, spec: ValidModelWorkerSpec, replicas: number): Promise<V1Deployment> {
-  const deployment = renderDeployment(mw, spec, { image: ctx.options.workerImage, gpuImage: ctx.options.workerGpuImage, controllerAddress: ctx.options.controllerAddress, replicas });
+  // The certificate first: pods that mount a missing Secret wait for it.
+  await ctx.certificates?.ensure(mw);
+  const deployment = renderDeployment(mw, spec, { image: ctx.options.workerImage, gpuImage: ctx.options.workerGpuImage, controllerAddress: ctx.options.controllerAddress, replicas, credentials: ctx.certificates?.credentials });
   const applied = await ctx.kube.apply(deployment);
   await ctx.kube.apply(renderService(mw));
   return applied;
@@ -111,7 +113,7 @@ export async function reconcileModelWorker(ctx: ReconcileContext, key: string): 
   try {
     deployment = await applyChildren(ctx, mw, spec, scaled.replicas);
   } catch (err) {
-    applyError = `applying the Deployment/Service failed: ${kubeMessage(err)}`;
+    applyError = `applying the certificate/Deployment/Service failed: ${kubeMessage(err)}`;
     deployment = ctx.getDeployment(namespace, name);
     await ctx.events.record(mw, 'Warning', 'ApplyFailed', applyError);
   }

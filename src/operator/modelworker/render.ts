@@ -7,6 +7,7 @@ import type { V1Deployment, V1OwnerReference, V1Service } from '@kubernetes/clie
 import { API_VERSION, KIND } from '../api/v1alpha1/schema';
 import type { ModelWorker } from '../api/v1alpha1/types';
 import { SPEC_HASH_ANNOTATION, WORKER_GRPC_PORT, WORKER_METRICS_PORT, objectLabels, selectorLabels } from './labels';
+import { withCredentials, type WorkerCredentials } from './render-credentials';
 import { renderPodSpec, type PodRenderOptions } from './render-pod';
 import { specHash } from './spec-hash';
 import type { ValidModelWorkerSpec } from './valid-spec';
@@ -14,6 +15,8 @@ import type { ValidModelWorkerSpec } from './valid-spec';
 export interface RenderOptions extends PodRenderOptions {
   /** Replicas decided for this reconcile (spec.replicas, or the autoscaler's choice). */
   replicas: number;
+  /** Certificate Secret and/or cluster token mounted into the pods (none: plaintext). */
+  credentials?: WorkerCredentials;
 }
 
 export function ownerReference(mw: ModelWorker): V1OwnerReference {
@@ -23,7 +26,7 @@ export function ownerReference(mw: ModelWorker): V1OwnerReference {
 export function renderDeployment(mw: ModelWorker, spec: ValidModelWorkerSpec, options: RenderOptions): V1Deployment {
   const name = mw.metadata.name;
   const labels = objectLabels(name);
-  const podSpec = renderPodSpec(spec, options);
+  const podSpec = withCredentials(renderPodSpec(spec, options), name, options.credentials);
   const hash = specHash({ labels, podSpec });
   return {
     apiVersion: 'apps/v1',
