@@ -106,6 +106,17 @@ describe('smollm2', () => {
   });
 });
 
+test('parallel_tool_calls false: calls after the first are read but not reported', () => {
+  const text = '<tool_call>{"name": "get_time", "arguments": {"a": 1}}</tool_call>\n<tool_call>{"name": "get_weather", "arguments": {"b": 2}}</tool_call>';
+  for (const pieces of [[text], [...text]]) {
+    const stream = new ToolCallStream(TOOL_FORMATS.hermes, new Set(['get_weather', 'get_time']), 1);
+    const deltas = [...pieces.flatMap((p) => stream.push(p).calls), ...stream.finish().calls];
+    expect(deltas.every((d) => d.index === 0)).toBe(true);
+    expect(deltas[0].name).toBe('get_time');
+    expect(JSON.parse(deltas.map((d) => d.arguments).join(''))).toEqual({ a: 1 });
+  }
+});
+
 test('a call cut off by max_tokens keeps its name and the arguments read so far', () => {
   const stream = new ToolCallStream(TOOL_FORMATS.hermes, new Set(['get_weather']));
   const a = stream.push('<tool_call>\n{"name": "get_weather", "arguments": {"ci');

@@ -33,13 +33,16 @@ export class ToolCallStream {
   private unresolved = '';
   private scanner: EnvelopeScanner | undefined;
   /** The current call: its index once announced, and arguments read before the name. */
-  private current: { index: number; id: string; announced: boolean; earlyArgs: string; sawArgs: boolean } | undefined;
+  private current: { index: number; id: string; announced: boolean; earlyArgs: string; sawArgs: boolean; dropped: boolean } | undefined;
   private nextIndex = 0;
   private wroteContent = false;
+  private reported = 0;
 
+  /** `maxCalls`: calls after that many are read but not reported (parallel_tool_calls: false allows one). */
   constructor(
     private readonly format: ToolFormat,
     private readonly functions: ReadonlySet<string>,
+    private readonly maxCalls = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Calls announced so far. */
@@ -60,7 +63,7 @@ export class ToolCallStream {
     this.run(out, true);
     if (this.mode === 'section' && !this.sectionHadCall) this.addContent(out, this.unresolved);
     if (this.mode === 'envelope' && this.current && !this.current.announced) this.giveBack(out);
-    else if (this.mode === 'envelope' && this.current && !this.current.sawArgs) out.calls.push(this.delta('{}'));
+    else if (this.mode === 'envelope' && this.current && !this.current.sawArgs && !this.current.dropped) out.calls.push(this.delta('{}'));
     if (this.mode === 'text' || this.current === undefined) {
       out.content += this.held;
       this.held = '';
@@ -145,7 +148,7 @@ export class ToolCallStream {
       this.unresolved += '{';
       this.held = this.held.slice(1);
       this.scanner = new EnvelopeScanner(this.format.argumentKeys);
-      this.current = { index: -1, id: '', announced: false, earlyArgs: '', sawArgs: false };
+      this.current = { index: -1, id: '', announced: false, earlyArgs: '', sawArgs: false, dropped: false };
       this.mode = 'envelope';
       return true;
     }
@@ -186,18 +189,22 @@ export class ToolCallStream {
           this.giveBack(out);
           return true;
         }
-        call.index = this.nextIndex++;
-        call.id = this.format.newId();
         call.announced = true;
         this.sectionCalls += 1;
-        out.calls.push({ index: call.index, id: call.id, name: e.name, arguments: call.earlyArgs });
+        if (this.reported >= this.maxCalls) call.dropped = true;
+        else {
+          this.reported += 1;
+          call.index = this.nextIndex++;
+          call.id = this.format.newId();
+          out.calls.push({ index: call.index, id: call.id, name: e.name, arguments: call.earlyArgs });
+        }
         call.earlyArgs = '';
       } else if (e.type === 'args') {
         call.sawArgs = true;
-        if (call.announced) out.calls.push(this.delta(e.text));
-        else call.earlyArgs += e.text;
+        if (call.announced && !call.dropped) out.calls.push(this.delta(e.text));
+        else if (!call.announced) call.earlyArgs += e.text;
       } else if (e.type === 'end') {
-        if (!call.sawArgs) out.calls.push(this.delta('{}'));
+        if (!call.sawArgs && !call.dropped) out.calls.push(this.delta('{}'));
         this.endEnvelope();
         return true;
       } else {

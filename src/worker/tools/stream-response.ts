@@ -22,7 +22,7 @@ export class ToolResponseStream {
   private readonly stream: ToolCallStream;
 
   constructor(tools: RequestTools) {
-    this.stream = new ToolCallStream(tools.format, new Set(tools.functions.map((f) => f.name)));
+    this.stream = new ToolCallStream(tools.format, new Set(tools.functions.map((f) => f.name)), tools.parallel ? undefined : 1);
   }
 
   /** The response with its text parsed: content stays text, calls become tool_calls deltas. */
