@@ -4,6 +4,7 @@
  * gRPC caller. Both sides call `checkLimit`, so a value refused on one side is refused on the other with the
  * same message. Field names are the wire (snake_case) names, which are also the error's `param`.
  */
+import { intOption } from './config';
 import { FleetError } from './errors';
 
 export interface NumberLimit {
@@ -43,6 +44,87 @@ export const LIST_LIMITS = {
   /** Characters of a `conv_template` name (FastChat's longest is 29). */
   maxConvTemplateChars: 64,
 } as const;
+
+/**
+ * Limits on what one request may make a process do, with defaults and a flag each (gateway and worker take the same
+ * flags, so an operator can tighten both). A request over a limit is refused (400 / INVALID_ARGUMENT) with a message
+ * naming the limit and its flag, before any rendering, tokenization or prefill.
+ */
+export interface RequestLimits {
+  /** UTF-8 bytes of a prompt: a completion's `prompt`, or the sum of a chat's message contents. */
+  readonly maxPromptBytes: number;
+  /** Messages in one chat request. */
+  readonly maxMessages: number;
+  /** Stop strings per request. */
+  readonly maxStopStrings: number;
+  /** Characters of one stop string. */
+  readonly maxStopChars: number;
+  /** `n × max_tokens`: tokens one request may ask to generate over all its choices. */
+  readonly maxChoiceTokens: number;
+  /** Entries in logit_bias. */
+  readonly maxLogitBiasEntries: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
+  maxPromptBytes: 1 << 20,
+  maxMessages: 2048,
+  maxStopStrings: LIST_LIMITS.maxStopStrings,
+  maxStopChars: 256,
+  maxChoiceTokens: 1 << 18,
+  maxLogitBiasEntries: LIST_LIMITS.maxLogitBiasEntries,
+};
+
+/** The flag of each request limit (README "Security model" lists them). */
+export const REQUEST_LIMIT_FLAGS: Record<keyof RequestLimits, string> = {
+  maxPromptBytes: '--max-prompt-bytes',
+  maxMessages: '--max-messages',
+  maxStopStrings: '--max-stop-strings',
+  maxStopChars: '--max-stop-chars',
+  maxChoiceTokens: '--max-choice-tokens',
+  maxLogitBiasEntries: '--max-logit-bias',
+};
+
+/** CLI options for the request limits (spread into the gateway's and the worker's option schemas). */
+export const requestLimitOptions = {
+  maxPromptBytes: intOption({ flag: REQUEST_LIMIT_FLAGS.maxPromptBytes, description: 'largest prompt in UTF-8 bytes (a completion prompt, or the sum of chat message contents); refused before rendering or tokenizing', default: DEFAULT_REQUEST_LIMITS.maxPromptBytes, min: 1 }),
+  maxMessages: intOption({ flag: REQUEST_LIMIT_FLAGS.maxMessages, description: 'most messages in one chat request', default: DEFAULT_REQUEST_LIMITS.maxMessages, min: 1 }),
+  maxStopStrings: intOption({ flag: REQUEST_LIMIT_FLAGS.maxStopStrings, description: 'most stop strings per request', default: DEFAULT_REQUEST_LIMITS.maxStopStrings, min: 0, max: LIST_LIMITS.maxStopStrings * 4 }),
+  maxStopChars: intOption({ flag: REQUEST_LIMIT_FLAGS.maxStopChars, description: 'longest stop string, in characters', default: DEFAULT_REQUEST_LIMITS.maxStopChars, min: 1 }),
+  maxChoiceTokens: intOption({ flag: REQUEST_LIMIT_FLAGS.maxChoiceTokens, description: 'most tokens one request may ask for over its choices (n × max_tokens)', default: DEFAULT_REQUEST_LIMITS.maxChoiceTokens, min: 1 }),
+  maxLogitBiasEntries: intOption({ flag: REQUEST_LIMIT_FLAGS.maxLogitBiasEntries, description: 'most logit_bias entries per request', default: DEFAULT_REQUEST_LIMITS.maxLogitBiasEntries, min: 0 }),
+};
+
+/** The limits of a parsed configuration that spread `requestLimitOptions`. */
+export function requestLimitsOf(config: RequestLimits): RequestLimits {
+  const { maxPromptBytes, maxMessages, maxStopStrings, maxStopChars, maxChoiceTokens, maxLogitBiasEntries } = config;
+  return { maxPromptBytes, maxMessages, maxStopStrings, maxStopChars, maxChoiceTokens, maxLogitBiasEntries };
+}
+
+const LIMIT_NAMES: Record<keyof RequestLimits, string> = {
+  maxPromptBytes: 'max_prompt_bytes',
+  maxMessages: 'max_messages',
+  maxStopStrings: 'max_stop_strings',
+  maxStopChars: 'max_stop_chars',
+  maxChoiceTokens: 'max_choice_tokens',
+  maxLogitBiasEntries: 'max_logit_bias',
+};
+
+/**
+ * `value` if it is within `limits[limit]`; else FleetError('invalid_request') whose message names the limit, its value
+ * and its flag, e.g. "prompt: 2097152 bytes is over the limit max_prompt_bytes = 1048576 (--max-prompt-bytes)".
+ */
+export function checkRequestLimit(limits: RequestLimits, limit: keyof RequestLimits, value: number, param: string, unit: string): number {
+  const max = limits[limit];
+  if (value > max) {
+    throw new FleetError('invalid_request', `${param}: ${value} ${unit} is over the limit ${LIMIT_NAMES[limit]} = ${max} (${REQUEST_LIMIT_FLAGS[limit]})`, { param, code: 'limit_exceeded' });
+  }
+  return value;
+}
+
+/** UTF-8 bytes of `text`, without encoding it (a 64 MiB string costs one pass, no copy). */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
 
 /** Sizes of grammar constraints (structured outputs, guided decoding, tools); each costs a compile in the worker. */
 export const CONSTRAINT_LIMITS = {

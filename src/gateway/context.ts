@@ -1,5 +1,6 @@
 /** What every route handler gets: the cluster view, worker channels, limits, logger and metrics. */
 import type { Logger } from '../common/log';
+import type { RequestLimits } from '../common/request-limits';
 import type { ControllerView } from './upstream/controller-view';
 import type { GenerateDeps } from './upstream/generate';
 import type { WorkerPool } from './upstream/worker-pool';
@@ -13,4 +14,6 @@ export interface GatewayContext {
   generate: GenerateDeps;
   /** Per-request deadline. */
   requestTimeoutMs: number;
+  /** Request limits (prompt bytes, messages, stop strings, n × max_tokens, logit_bias). */
+  limits: RequestLimits;
 }

@@ -5,10 +5,12 @@ import type { RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
 import { createRegistry } from '../common/metrics';
+import { requestLimitOptions, requestLimitsOf } from '../common/request-limits';
 import type { GatewayContext } from './context';
 import { createGatewayMetrics } from './metrics';
 import { startPublicGrpc } from './grpc/server';
 import { buildServer } from './server';
+import { httpLimitOptions, httpLimitsOf } from './http-limits';
 import { ControllerView } from './upstream/controller-view';
 import { WorkerPool } from './upstream/worker-pool';
 import { arenaOptions } from './arena/options';
@@ -32,6 +34,8 @@ export const gatewayOptions = {
   dispatch: enumOption({ flag: '--dispatch', description: 'worker choice: locally from the live view (shortest_queue, lottery) or by the controller per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery', 'controller'] as const }),
   workerAttempts: intOption({ flag: '--worker-attempts', description: 'workers tried before the first token', default: 3, min: 1, max: 10 }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  ...requestLimitOptions,
+  ...httpLimitOptions,
   ...clusterSecurityOptions,
   ...arenaOptions,
   ...uiOptions,
@@ -60,6 +64,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     logger,
     metrics: createGatewayMetrics(registry),
     requestTimeoutMs: config.requestTimeout,
+    limits: requestLimitsOf(config),
     generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts },
   };
   const app = await buildServer({
@@ -68,6 +73,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     apiKeys: config.apiKeys,
     publicPaths: config.publicPaths,
     maxBodyBytes: config.maxBodyBytes,
+    httpLimits: httpLimitsOf(config),
     trustProxy: config.trustProxy,
     adminKeys: config.adminKeys,
     adminPaths: ARENA_ADMIN_PATHS,

@@ -5,6 +5,8 @@ export interface GatewayMetrics {
   request(route: string, status: number, seconds: number): void;
   firstToken(route: string, seconds: number): void;
   tokens(route: string, count: number): void;
+  /** A connection closed at once because --max-connections were open. */
+  connectionRefused(): void;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -12,7 +14,9 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const duration = new Histogram({ name: 'fleetchat_gateway_request_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });
   const ttft = new Histogram({ name: 'fleetchat_gateway_time_to_first_token_seconds', help: 'Time to the first streamed token', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });
   const tokens = new Counter({ name: 'fleetchat_gateway_completion_tokens_total', help: 'Completion tokens returned', labelNames: ['route'], registers: [registry] });
+  const refusedConnections = new Counter({ name: 'fleetchat_gateway_connections_refused_total', help: 'Connections closed at once because --max-connections were open', registers: [registry] });
   return {
+    connectionRefused: () => refusedConnections.inc(),
     request: (route, status, seconds) => {
       requests.inc({ route, status: String(status) });
       duration.observe({ route }, seconds);

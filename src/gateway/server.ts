@@ -7,6 +7,7 @@ import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
 import type { Registry } from '../common/metrics';
 import { checkAdminKey, checkApiKey } from './auth';
 import type { GatewayContext } from './context';
+import { capConnections, DEFAULT_HTTP_LIMITS, isRateLimited, nodeServerOptions, rateKeyOf, requestRateLimiter, type HttpLimits } from './http-limits';
 import { handleChat } from './openai/chat';
 import { handleCompletion } from './openai/completions';
 import { handleEmbeddings } from './openai/embeddings';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   /** Paths reachable without a key (exact, or prefixes ending in '*'). */
   publicPaths: string[];
   maxBodyBytes: number;
+  /** Header / body / idle timeouts, the connection cap and the per-client rate limit (default: DEFAULT_HTTP_LIMITS). */
+  httpLimits?: HttpLimits;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed, so `request.ip` is the client behind them. */
   trustProxy?: string[];
   /** Keys for ADMIN paths (exports); separate from API keys. No key: those paths are refused. */
@@ -52,7 +55,18 @@ function fromFastifyError(err: FastifyError): FleetError {
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { ctx } = options;
   const trustProxy = options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false;
-  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, keepAliveTimeout: 65_000, requestTimeout: 0, forceCloseConnections: 'idle', trustProxy });
+  const limits = options.httpLimits ?? DEFAULT_HTTP_LIMITS;
+  const app = Fastify({
+    bodyLimit: options.maxBodyBytes,
+    logger: false,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.bodyTimeoutMs,
+    http: nodeServerOptions(limits),
+    forceCloseConnections: 'idle',
+    trustProxy,
+  });
+  capConnections(app.server, limits, () => ctx.metrics.connectionRefused(), ctx.logger);
+  const rate = requestRateLimiter(limits);
   const adminPaths = new Set(options.adminPaths ?? []);
   const adminKeys = options.adminKeys ?? [];
   app.addHook('onRequest', async (request, reply) => {
@@ -61,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     try {
       if (adminPaths.has(path)) checkAdminKey(request.headers.authorization, adminKeys, path);
       else if (options.apiKeys.length > 0 && !isPublic(path, options.publicPaths)) checkApiKey(request.headers.authorization, options.apiKeys, 'header');
+      if (isRateLimited(path)) rate.take(rateKeyOf(request.headers.authorization, request.ip, options.apiKeys.length > 0));
     } catch (err) {
       sendError(reply, err);
       return reply;

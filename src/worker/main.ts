@@ -9,6 +9,7 @@ import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/cred
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { createRegistry, type Registry } from '../common/metrics';
+import { requestLimitOptions, requestLimitsOf } from '../common/request-limits';
 import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
 import { WEIGHT_VARIANTS } from './loader/files';
 import { loadRuntime } from './loader/load-runtime';
@@ -50,6 +51,7 @@ export const workerOptions = {
   labels: listOption({ flag: '--labels', description: 'labels reported to the controller, k=v,... (e.g. fleetchat.dev/model-worker=ns/name)', default: [] }),
   workerId: stringOption({ flag: '--worker-id', description: 'unique id (default: host-pid-random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  ...requestLimitOptions,
   ...clusterSecurityOptions,
   ...adapterOptions,
 };
@@ -150,7 +152,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         onHealthChange: (healthy) => healthChanged.notify(healthy),
       });
   loaded.runtime = runtime;
-  const service = createWorkerService({ runtime, logger, metrics });
+  const service = createWorkerService({ runtime, logger, metrics, limits: requestLimitsOf(config) });
   const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger, security });
   let draining = false;
   const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining && (runtime.kind !== 'external' || runtime.healthy()) });

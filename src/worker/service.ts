@@ -21,6 +21,7 @@ import {
 } from '../common/gen/worker';
 import { toServiceError } from '../common/grpc/status';
 import type { Logger } from '../common/log';
+import { checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
 import { ChunkWriter } from './chunk-writer';
 import type { EngineChunk, TokenInfoSource } from './engine/sequence';
 import type { WorkerMetrics } from './metrics';
@@ -36,6 +37,19 @@ export interface WorkerServiceOptions {
   metrics?: WorkerMetrics;
   /** Largest batch of texts one Embed call may carry. */
   maxEmbedInputs?: number;
+  /** Request limits (default: the table's defaults). */
+  limits?: RequestLimits;
+}
+
+/** Prompt size and message count within the limits: checked before anything is rendered or tokenized. */
+export function checkPromptSize(req: GenerateRequest | CountTokensRequest, limits: RequestLimits): void {
+  if (req.chat !== undefined) {
+    checkRequestLimit(limits, 'maxMessages', req.chat.messages.length, 'messages', 'messages');
+    const bytes = req.chat.messages.reduce((sum, m) => sum + utf8Bytes(m.content), 0) + utf8Bytes(req.chat.toolsJson);
+    checkRequestLimit(limits, 'maxPromptBytes', bytes, 'messages', 'bytes of content');
+  } else {
+    checkRequestLimit(limits, 'maxPromptBytes', utf8Bytes(req.prompt), 'prompt', 'bytes');
+  }
 }
 
 function checkModel(info: ModelInfo, model: string): void {
@@ -49,18 +63,19 @@ function requireKind<K extends ModelRuntime['kind']>(runtime: ModelRuntime, kind
   return runtime as Extract<ModelRuntime, { kind: K }>;
 }
 
-export function preparePrompt(runtime: GenerationRuntime, req: GenerateRequest | CountTokensRequest): PreparedPrompt {
+export function preparePrompt(runtime: GenerationRuntime, req: GenerateRequest | CountTokensRequest, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): PreparedPrompt {
   const ids = 'promptTokenIds' in req ? req.promptTokenIds : [];
   const given = [req.prompt !== '', req.chat !== undefined, ids.length > 0].filter(Boolean).length;
   if (given !== 1) throw new FleetError('invalid_request', 'exactly one of prompt, chat or prompt_token_ids must be set', { param: 'prompt' });
+  checkPromptSize(req, limits);
   // Messages are validated once, by the chat library while rendering.
   if (req.chat !== undefined) return runtime.prompts.fromChat(req.chat);
   if (ids.length > 0) return runtime.prompts.fromTokenIds(ids);
   return runtime.prompts.fromText(req.prompt);
 }
 
-function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt: PreparedPrompt): ValidSamplingParams {
-  const params = resolveSamplingParams([...runtime.samplingLayers, req.params ?? {}], runtime.info.vocabSize);
+function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt: PreparedPrompt, limits: RequestLimits): ValidSamplingParams {
+  const params = resolveSamplingParams([...runtime.samplingLayers, req.params ?? {}], runtime.info.vocabSize, limits);
   return {
     ...params,
     // A format whose call marker is a special token ([TOOL_CALLS], <|python_tag|>) needs it in the text to parse it.
@@ -157,8 +172,9 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
   const writer = new ChunkWriter(call);
   const runtime = requireKind(options.runtime, 'generation', 'Generate');
   checkModel(runtime.info, req.model);
-  const prompt = preparePrompt(runtime, req);
-  const params = resolveParams(runtime, req, prompt);
+  const limits = options.limits ?? DEFAULT_REQUEST_LIMITS;
+  const prompt = preparePrompt(runtime, req, limits);
+  const params = resolveParams(runtime, req, prompt, limits);
   const constraint = await constraintOf(runtime, req, params, prompt);
   const toolStream = prompt.tools ? new ToolResponseStream(prompt.tools) : undefined;
   if (call.cancelled) {
@@ -226,7 +242,7 @@ async function countTokens(options: WorkerServiceOptions, req: CountTokensReques
     if (req.chat !== undefined) throw new FleetError('invalid_request', 'chat input needs a generation model', { param: 'chat' });
     return { tokenCount: runtime.countTokens(req.prompt), contextLength: runtime.info.contextLength };
   }
-  return { tokenCount: preparePrompt(runtime, req).ids.length, contextLength: runtime.info.contextLength };
+  return { tokenCount: preparePrompt(runtime, req, options.limits).ids.length, contextLength: runtime.info.contextLength };
 }
 
 export function workerStatus(runtime: ModelRuntime): WorkerStatus {

@@ -11,6 +11,7 @@ import type { FastifyReply } from 'fastify';
 import { FleetError, asFleetError } from '../../common/errors';
 import type { ArenaBattle, ArenaConversation, ArenaMessage, ArenaStore, RecordedAnswer } from '../../arena/store';
 import { answered } from '../../arena/transcript';
+import type { RequestLimits } from '../../common/request-limits';
 import type { GatewayContext } from '../context';
 import { fanOut, finishReasonOf } from '../generation/fan-out';
 import { chatGenerateRequests, checkGenerationModel } from '../generation/requests';
@@ -50,8 +51,8 @@ export function promptOf(messages: readonly ArenaMessage[], regenerate: boolean)
   return prompt.map((m) => ({ role: m.role, content: m.content }));
 }
 
-export function validateAnswer(body: AnswerBody, model: string, messages: readonly ArenaMessage[]): ValidChatRequest {
-  const valid = validateChatRequest({ ...body.rest, model, stream: true, messages: promptOf(messages, body.regenerate) });
+export function validateAnswer(body: AnswerBody, model: string, messages: readonly ArenaMessage[], limits: RequestLimits): ValidChatRequest {
+  const valid = validateChatRequest({ ...body.rest, model, stream: true, messages: promptOf(messages, body.regenerate) }, limits);
   if (valid.n !== 1) throw invalid('n', 'an arena answer has one choice');
   return valid;
 }

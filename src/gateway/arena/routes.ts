@@ -19,7 +19,7 @@ import { battleLogContentType, battleLogText } from './battle-log-export';
 import { createLanguageDetector, type LanguageOf } from './language';
 import { LiveLeaderboard } from './live-leaderboard';
 import { cryptoRandomBelow, pickBattleModels, type RandomBelow } from './pick-models';
-import { RateLimiter } from './rate-limit';
+import { RateLimiter } from '../rate-limit';
 import {
   parseExportQuery, parseFeedback, parseLeaderboardQuery, parseNewBattle, parseNewConversation, parseSide, parseUserMessage, parseVote,
 } from './requests';
@@ -93,8 +93,8 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
   const randomBelow = deps.randomBelow ?? cryptoRandomBelow;
   const leaderboard = new LiveLeaderboard(store);
   const sessions = new SessionCookies(deps.judgeSecret);
-  const perSession = new RateLimiter(deps.sessionRatePerMinute ?? 60, 'session');
-  const perJudge = new RateLimiter(deps.judgeRatePerMinute ?? 600, 'client address');
+  const perSession = RateLimiter.perMinute(deps.sessionRatePerMinute ?? 60, 'session');
+  const perJudge = RateLimiter.perMinute(deps.judgeRatePerMinute ?? 600, 'client address');
   const judgeOf = (request: FastifyRequest): string => pseudonymousJudgeId(request.ip, deps.judgeSecret);
   const sessionOf = (request: FastifyRequest, reply: FastifyReply): ArenaSession => sessions.resolve(request, reply);
   /** A write: the session and the judge each spend one token. */
@@ -134,7 +134,7 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
     let conversation = await loadConversation(store, request.params.id, session);
     if (conversation.battleId !== undefined) throw new FleetError('invalid_request', 'a battle side answers through /arena/battles/{id}/sides/{side}/chat/completions', { code: 'battle_side' });
     const pending = body.message === undefined ? conversation.messages : [...conversation.messages, { role: 'user' as const, content: body.message }];
-    const valid = validateAnswer(body, conversation.model, pending);
+    const valid = validateAnswer(body, conversation.model, pending, ctx.limits);
     if (body.message !== undefined) [conversation] = await store.addUserTurn({ conversationId: conversation.id, content: body.message });
     await streamAnswer(ctx, { store, conversation, valid, regenerate: body.regenerate }, reply);
   });
@@ -182,7 +182,7 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
     const battle = await loadBattle(store, request.params.id, session);
     if (battle.revealedAtMs !== undefined) throw new FleetError('conflict', 'this battle was voted on: start a new one', { code: 'battle_revealed' });
     const conversation = await loadConversation(store, side === 'a' ? battle.conversationAId : battle.conversationBId, session);
-    const valid = validateAnswer(body, conversation.model, conversation.messages);
+    const valid = validateAnswer(body, conversation.model, conversation.messages, ctx.limits);
     await streamAnswer(ctx, { store, conversation, valid, regenerate: body.regenerate, battle }, reply);
   });
 

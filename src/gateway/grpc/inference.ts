@@ -95,14 +95,14 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
   return {
     chat: (call: ServerWritableStream<ChatRequest, GenerationChunk>) => {
       stream(call, 'grpc Chat', () => {
-        const valid = validChat(call.request);
+        const valid = validChat(call.request, ctx.limits);
         checkGenerationModel(ctx, valid.model);
         return chatGenerateRequests(valid, call.request.requestId || `chatcmpl-${randomUUID()}`);
       });
     },
     complete: (call: ServerWritableStream<CompletionRequest, GenerationChunk>) => {
       stream(call, 'grpc Complete', () => {
-        const valid = validCompletion(call.request);
+        const valid = validCompletion(call.request, ctx.limits);
         checkGenerationModel(ctx, valid.model);
         return completionGenerateRequests(valid, call.request.requestId || `cmpl-${randomUUID()}`);
       });

@@ -6,6 +6,7 @@
 import { FleetError, asFleetError } from '../../common/errors';
 import type { ChatRequest, CompletionRequest, EmbeddingsRequest } from '../../common/gen/inference';
 import type { SamplingParams } from '../../common/gen/worker';
+import type { RequestLimits } from '../../common/request-limits';
 import {
   validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type ValidChatRequest, type ValidCompletionRequest, type ValidEmbeddingRequest,
 } from '../openai/validate';
@@ -61,7 +62,7 @@ function guarded<T>(validate: () => T): T {
   }
 }
 
-export function validChat(req: ChatRequest): ValidChatRequest {
+export function validChat(req: ChatRequest, limits: RequestLimits): ValidChatRequest {
   if (req.params?.echo) throw new FleetError('invalid_request', 'params.echo: is only supported by Complete', { param: 'params.echo' });
   const top = req.params?.topLogprobs;
   const body: Body = {
@@ -77,10 +78,10 @@ export function validChat(req: ChatRequest): ValidChatRequest {
     conv_template: req.convTemplate || undefined,
     add_generation_prompt: req.addGenerationPrompt,
   };
-  return guarded(() => validateChatRequest(body));
+  return guarded(() => validateChatRequest(body, limits));
 }
 
-export function validCompletion(req: CompletionRequest): ValidCompletionRequest {
+export function validCompletion(req: CompletionRequest, limits: RequestLimits): ValidCompletionRequest {
   const body: Body = {
     ...samplingBody(req.params),
     model: req.model,
@@ -90,7 +91,7 @@ export function validCompletion(req: CompletionRequest): ValidCompletionRequest 
     logprobs: req.params?.topLogprobs,
     echo: req.params?.echo ? true : undefined,
   };
-  return guarded(() => validateCompletionRequest(body));
+  return guarded(() => validateCompletionRequest(body, limits));
 }
 
 export function validEmbeddings(req: EmbeddingsRequest): ValidEmbeddingRequest {

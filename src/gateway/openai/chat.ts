@@ -16,7 +16,7 @@ import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } fro
 const FINGERPRINT = 'fleetchat';
 
 export async function handleChat(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const valid = validateChatRequest(request.body);
+  const valid = validateChatRequest(request.body, ctx.limits);
   checkGenerationModel(ctx, valid.model);
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);

@@ -38,7 +38,7 @@ function mergeLogprobs(target: WireCompletionLogprobs, add: WireCompletionLogpro
 }
 
 export async function handleCompletion(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const valid = validateCompletionRequest(request.body);
+  const valid = validateCompletionRequest(request.body, ctx.limits);
   checkGenerationModel(ctx, valid.model);
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);

@@ -1,6 +1,6 @@
 /** Typed readers for request-body fields: each names the field and the reason when it is invalid. */
 import { FleetError } from '../../common/errors';
-import { checkLimit, LIST_LIMITS, type LimitedField } from '../../common/request-limits';
+import { checkLimit, checkRequestLimit, type LimitedField, type RequestLimits } from '../../common/request-limits';
 
 export type Body = Record<string, unknown>;
 
@@ -72,24 +72,27 @@ export function optObject(body: Body, key: string): Body | undefined {
   return v as Body;
 }
 
-/** `stop`: a string or an array of up to `max` non-empty strings. */
-export function optStop(body: Body, max: number): string[] {
+/** `stop`: a string or an array of non-empty strings, within the count and length limits. */
+export function optStop(body: Body, limits: RequestLimits): string[] {
   const v = body.stop;
   if (v === undefined || v === null) return [];
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) throw invalid('stop', 'must be a string or an array of strings');
-  if (list.length > max) throw invalid('stop', `at most ${max} stop sequences, got ${list.length}`);
-  if ((list as string[]).some((s) => s.length === 0)) throw invalid('stop', 'stop sequences must not be empty');
+  checkRequestLimit(limits, 'maxStopStrings', list.length, 'stop', 'stop strings');
+  (list as string[]).forEach((s, i) => {
+    if (s.length === 0) throw invalid('stop', 'stop sequences must not be empty');
+    checkRequestLimit(limits, 'maxStopChars', s.length, typeof v === 'string' ? 'stop' : `stop[${i}]`, 'characters');
+  });
   return list as string[];
 }
 
 /** `logit_bias`: {"token id": bias in [-100, 100]}. */
-export function optLogitBias(body: Body): Record<number, number> {
+export function optLogitBias(body: Body, limits: RequestLimits): Record<number, number> {
   const v = optObject(body, 'logit_bias');
   const out: Record<number, number> = {};
   if (!v) return out;
   const entries = Object.entries(v);
-  if (entries.length > LIST_LIMITS.maxLogitBiasEntries) throw invalid('logit_bias', `at most ${LIST_LIMITS.maxLogitBiasEntries} entries, got ${entries.length}`);
+  checkRequestLimit(limits, 'maxLogitBiasEntries', entries.length, 'logit_bias', 'entries');
   for (const [key, bias] of entries) {
     if (!/^\d+$/.test(key)) throw invalid('logit_bias', `keys must be token ids, got '${key}'`);
     if (typeof bias !== 'number') throw invalid('logit_bias', `bias for token ${key} must be a number`);

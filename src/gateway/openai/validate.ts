@@ -4,7 +4,7 @@
  */
 import { FleetError } from '../../common/errors';
 import type { ChatMessage, SamplingParams } from '../../common/gen/worker';
-import { LIST_LIMITS, SAMPLING_LIMITS, checkConvTemplateName } from '../../common/request-limits';
+import { DEFAULT_REQUEST_LIMITS, LIST_LIMITS, SAMPLING_LIMITS, checkConvTemplateName, checkRequestLimit, utf8Bytes, type RequestLimits } from '../../common/request-limits';
 import { findConvTemplate, JINJA_TEMPLATE_NAME } from '../../chat';
 import { parseChatMessages } from '../../chat/messages';
 import {
@@ -66,7 +66,7 @@ export interface ValidEmbeddingRequest {
   normalize: boolean;
 }
 
-function readSampling(body: Body): Partial<SamplingParams> {
+function readSampling(body: Body, limits: RequestLimits): Partial<SamplingParams> {
   const stopTokenIds = body.stop_token_ids;
   if (stopTokenIds !== undefined && (!Array.isArray(stopTokenIds) || stopTokenIds.some((t) => !Number.isInteger(t) || (t as number) < 0))) {
     throw invalid('stop_token_ids', 'must be an array of token ids');
@@ -83,9 +83,9 @@ function readSampling(body: Body): Partial<SamplingParams> {
     presencePenalty: optLimited(body, 'presence_penalty'),
     frequencyPenalty: optLimited(body, 'frequency_penalty'),
     seed: optLimited(body, 'seed'),
-    stop: optStop(body, LIST_LIMITS.maxStopStrings),
+    stop: optStop(body, limits),
     stopTokenIds: (stopTokenIds as number[] | undefined) ?? [],
-    logitBias: optLogitBias(body),
+    logitBias: optLogitBias(body, limits),
     ignoreEos: optBool(body, 'ignore_eos') ?? false,
     skipSpecialTokens: optBool(body, 'skip_special_tokens') ?? true,
     includeStopStrInOutput: optBool(body, 'include_stop_str_in_output') ?? false,
@@ -98,7 +98,7 @@ function optMaxTokens(body: Body, key: 'max_completion_tokens'): number | undefi
   return optInt(body, key, min, max);
 }
 
-function readCommon(body: Body): ValidGenerationCommon {
+function readCommon(body: Body, limits: RequestLimits): ValidGenerationCommon {
   const stream = optBool(body, 'stream') ?? false;
   const streamOptions = optObject(body, 'stream_options');
   if (streamOptions) {
@@ -111,7 +111,7 @@ function readCommon(body: Body): ValidGenerationCommon {
     stream,
     includeUsage: streamOptions ? optBool(streamOptions, 'include_usage') ?? false : false,
     user: optString(body, 'user'),
-    params: readSampling(body),
+    params: readSampling(body, limits),
   };
 }
 
@@ -119,15 +119,24 @@ function readCommon(body: Body): ValidGenerationCommon {
  * Messages are validated by the chat library (the same code the worker renders with), then carried in the proto
  * shape; 'developer' is OpenAI's newer name for 'system'.
  */
-function readMessages(body: Body): ChatMessage[] {
-  return parseChatMessages(body.messages).map(toProtoMessage);
+function readMessages(body: Body, limits: RequestLimits): ChatMessage[] {
+  if (Array.isArray(body.messages)) checkRequestLimit(limits, 'maxMessages', body.messages.length, 'messages', 'messages');
+  const messages = parseChatMessages(body.messages);
+  checkRequestLimit(limits, 'maxPromptBytes', messages.reduce((sum, m) => sum + utf8Bytes(m.content ?? ''), 0), 'messages', 'bytes of content');
+  return messages.map(toProtoMessage);
 }
 
-export function validateChatRequest(raw: unknown): ValidChatRequest {
+/** n × max_tokens within the limit (only when max_tokens is given; the worker checks the default it applies). */
+function checkChoiceTokens(n: number, maxTokens: number | undefined, limits: RequestLimits): void {
+  if (maxTokens !== undefined) checkRequestLimit(limits, 'maxChoiceTokens', n * maxTokens, 'max_tokens', `tokens (n × max_tokens = ${n} × ${maxTokens})`);
+}
+
+export function validateChatRequest(raw: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ValidChatRequest {
   const body = asBody(raw);
   rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions');
-  const common = readCommon(body);
+  const common = readCommon(body, limits);
   const maxTokens = optMaxTokens(body, 'max_completion_tokens') ?? optLimited(body, 'max_tokens');
+  checkChoiceTokens(common.n, maxTokens, limits);
   const logprobs = optBool(body, 'logprobs') ?? false;
   const top = optLimited(body, 'top_logprobs');
   if (top !== undefined && !logprobs) throw invalid('top_logprobs', 'requires logprobs to be true');
@@ -138,31 +147,34 @@ export function validateChatRequest(raw: unknown): ValidChatRequest {
     ...common,
     tools,
     params: { ...common.params, maxTokens, topLogprobs: logprobs ? (top ?? 0) : undefined, constraint },
-    messages: readMessages(body),
+    messages: readMessages(body, limits),
     logprobs,
     convTemplate: convTemplateOf(optString(body, 'conv_template')),
     addGenerationPrompt: optBool(body, 'add_generation_prompt') ?? true,
   };
 }
 
-export function validateCompletionRequest(raw: unknown): ValidCompletionRequest {
+export function validateCompletionRequest(raw: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ValidCompletionRequest {
   const body = asBody(raw);
   rejectUnknown(body, COMPLETION_FIELDS, '/v1/completions');
-  const common = readCommon(body);
+  const common = readCommon(body, limits);
   const prompt = body.prompt;
   let text: string;
   if (typeof prompt === 'string') text = prompt;
   else if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') text = prompt[0];
   else throw invalid('prompt', 'must be a string (or an array holding one string); batched prompts are not supported');
   if (text === '') throw invalid('prompt', 'must not be empty');
+  checkRequestLimit(limits, 'maxPromptBytes', utf8Bytes(text), 'prompt', 'bytes');
   if (optString(body, 'suffix')) throw invalid('suffix', 'is not supported');
   const bestOf = optInt(body, 'best_of', 1, MAX_N);
   if (bestOf !== undefined && bestOf !== common.n) throw invalid('best_of', 'only best_of equal to n is supported');
   const logprobs = optInt(body, 'logprobs', SAMPLING_LIMITS.top_logprobs.min, SAMPLING_LIMITS.top_logprobs.max);
   const echo = optBool(body, 'echo') ?? false;
+  const maxTokens = optLimited(body, 'max_tokens') ?? 16;
+  checkChoiceTokens(common.n, maxTokens, limits);
   return {
     ...common,
-    params: { ...common.params, maxTokens: optLimited(body, 'max_tokens') ?? 16, topLogprobs: logprobs, echo, constraint: readConstraint(body) },
+    params: { ...common.params, maxTokens, topLogprobs: logprobs, echo, constraint: readConstraint(body) },
     prompt: text,
     echo,
     logprobs,

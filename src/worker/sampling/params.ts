@@ -4,7 +4,7 @@
  */
 import { FleetError } from '../../common/errors';
 import type { SamplingParams } from '../../common/gen/worker';
-import { checkLimit, LIST_LIMITS } from '../../common/request-limits';
+import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, LIST_LIMITS, type RequestLimits } from '../../common/request-limits';
 
 export interface ValidSamplingParams {
   temperature: number; // 0 = greedy
@@ -55,7 +55,7 @@ function invalid(param: string, message: string): FleetError {
 
 
 /** Applies one layer over a validated base; the layer's set fields win. Bools/lists only override when set. */
-function applyLayer(base: ValidSamplingParams, layer: SamplingLayer, vocabSize: number): ValidSamplingParams {
+function applyLayer(base: ValidSamplingParams, layer: SamplingLayer, vocabSize: number, limits: RequestLimits): ValidSamplingParams {
   const out = { ...base };
   if (layer.temperature !== undefined) out.temperature = checkLimit('temperature', layer.temperature);
   if (layer.topP !== undefined) out.topP = checkLimit('top_p', layer.topP);
@@ -66,9 +66,9 @@ function applyLayer(base: ValidSamplingParams, layer: SamplingLayer, vocabSize: 
   if (layer.frequencyPenalty !== undefined) out.frequencyPenalty = checkLimit('frequency_penalty', layer.frequencyPenalty);
   if (layer.seed !== undefined) out.seed = checkLimit('seed', layer.seed);
   if (layer.maxTokens !== undefined) out.maxTokens = checkLimit('max_tokens', layer.maxTokens);
-  if (layer.stop !== undefined && layer.stop.length > 0) out.stop = checkStops(layer.stop);
+  if (layer.stop !== undefined && layer.stop.length > 0) out.stop = checkStops(layer.stop, limits);
   if (layer.stopTokenIds !== undefined && layer.stopTokenIds.length > 0) out.stopTokenIds = checkTokenIds('stop_token_ids', layer.stopTokenIds, vocabSize);
-  if (layer.logitBias !== undefined && Object.keys(layer.logitBias).length > 0) out.logitBias = checkBias(layer.logitBias, vocabSize);
+  if (layer.logitBias !== undefined && Object.keys(layer.logitBias).length > 0) out.logitBias = checkBias(layer.logitBias, vocabSize, limits);
   if (layer.ignoreEos) out.ignoreEos = true;
   if (layer.topLogprobs !== undefined) out.topLogprobs = checkLimit('top_logprobs', layer.topLogprobs);
   if (layer.echo) out.echo = true;
@@ -82,9 +82,12 @@ function topKOf(topK: number, vocabSize: number): number {
   return topK <= 0 || topK >= vocabSize ? 0 : topK;
 }
 
-function checkStops(stop: string[]): string[] {
-  if (stop.length > LIST_LIMITS.maxStopStrings) throw invalid('stop', `at most ${LIST_LIMITS.maxStopStrings} stop strings, got ${stop.length}`);
-  for (const s of stop) if (s.length === 0) throw invalid('stop', 'stop strings must not be empty');
+function checkStops(stop: string[], limits: RequestLimits): string[] {
+  checkRequestLimit(limits, 'maxStopStrings', stop.length, 'stop', 'stop strings');
+  stop.forEach((s, i) => {
+    if (s.length === 0) throw invalid('stop', 'stop strings must not be empty');
+    checkRequestLimit(limits, 'maxStopChars', s.length, `stop[${i}]`, 'characters');
+  });
   return [...new Set(stop)];
 }
 
@@ -96,10 +99,10 @@ function checkTokenIds(param: string, ids: number[], vocabSize: number): number[
   return [...new Set(ids)];
 }
 
-function checkBias(bias: Record<number, number>, vocabSize: number): Map<number, number> {
+function checkBias(bias: Record<number, number>, vocabSize: number, limits: RequestLimits): Map<number, number> {
   const out = new Map<number, number>();
   const entries = Object.entries(bias);
-  if (entries.length > LIST_LIMITS.maxLogitBiasEntries) throw invalid('logit_bias', `at most ${LIST_LIMITS.maxLogitBiasEntries} entries, got ${entries.length}`);
+  checkRequestLimit(limits, 'maxLogitBiasEntries', entries.length, 'logit_bias', 'entries');
   for (const [key, value] of entries) {
     const id = Number(key);
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw invalid('logit_bias', `token id ${key} is outside the vocabulary [0, ${vocabSize})`);
@@ -112,9 +115,9 @@ function checkBias(bias: Record<number, number>, vocabSize: number): Map<number,
  * Resolves the layers (lowest precedence first) into valid parameters.
  * `vocabSize` bounds token ids in stop_token_ids and logit_bias.
  */
-export function resolveSamplingParams(layers: SamplingLayer[], vocabSize: number): ValidSamplingParams {
+export function resolveSamplingParams(layers: SamplingLayer[], vocabSize: number, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ValidSamplingParams {
   let params = WORKER_DEFAULTS;
-  for (const layer of layers) params = applyLayer(params, layer, vocabSize);
+  for (const layer of layers) params = applyLayer(params, layer, vocabSize, limits);
   return params;
 }
 
