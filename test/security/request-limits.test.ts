@@ -28,7 +28,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; mess
 const chat = (extra: Record<string, unknown>): Promise<{ status: number; message: string; param?: string }> =>
   post('/v1/chat/completions', { model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1, ...extra });
 
-function workerCall(request: Partial<GenerateRequest>): Promise<{ outcome: string; ms: number }> {
+function workerCall(request: Parameters<typeof GenerateRequest.fromPartial>[0]): Promise<{ outcome: string; ms: number }> {
   const client = createClient(WorkerClient, stack.workers[0].address);
   const started = performance.now();
   return new Promise((resolve) => {
