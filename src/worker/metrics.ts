@@ -7,6 +7,8 @@ import type { EngineObserver } from './engine/scheduler';
 export interface WorkerMetrics extends EngineObserver {
   requestFinished(reason: FinishReason): void;
   requestRejected(err: unknown): void;
+  /** An Embed call stopped because its caller cancelled it. */
+  embeddingCancelled(): void;
 }
 
 export function createWorkerMetrics(registry: Registry, status: () => { queueLength: number; running: number }): WorkerMetrics {
@@ -19,6 +21,8 @@ export function createWorkerMetrics(registry: Registry, status: () => { queueLen
   const batch = new Histogram({ name: 'fleetchat_worker_batch_size', help: 'Sequences per forward pass', buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] });
   const finished = new Counter({ name: 'fleetchat_worker_requests_total', help: 'Finished requests by finish reason', labelNames: ['finish_reason'], registers: [registry] });
   const rejected = new Counter({ name: 'fleetchat_worker_rejected_requests_total', help: 'Requests rejected before generation, by error kind', labelNames: ['kind'], registers: [registry] });
+  const embedCancelled = new Counter({ name: 'fleetchat_worker_embeddings_cancelled_total', help: 'Embed calls stopped (queued or between batches) because their caller cancelled', registers: [registry] });
+  const prefillTokens = new Counter({ name: 'fleetchat_worker_prefill_tokens_total', help: 'Prompt tokens run through prefill forward passes (cached prefixes and choices sharing a prompt are not counted)', registers: [registry] });
   const reasonLabel = (r: FinishReason): string => FinishReason[r].replace('FINISH_REASON_', '').toLowerCase();
   return {
     onTokens: (n) => tokens.inc(n),
@@ -30,5 +34,7 @@ export function createWorkerMetrics(registry: Registry, status: () => { queueLen
     },
     requestFinished: (r) => finished.inc({ finish_reason: reasonLabel(r) }),
     requestRejected: (err) => rejected.inc({ kind: asFleetError(err).kind }),
+    embeddingCancelled: () => embedCancelled.inc(),
+    onPrefillTokens: (n) => prefillTokens.inc(n),
   };
 }

@@ -50,7 +50,8 @@ export interface EmbeddingResult {
 export interface EmbeddingRuntime {
   kind: 'embedding';
   info: ModelInfo;
-  embed(inputs: string[], options: { normalize: boolean; dimensions?: number }): Promise<EmbeddingResult>;
+  /** `signal`: the caller went away — a queued job is dropped, a running one stops before its next batch. */
+  embed(inputs: string[], options: { normalize: boolean; dimensions?: number; signal?: AbortSignal }): Promise<EmbeddingResult>;
   countTokens(text: string): number;
   status(): { queueLength: number; running: number; maxConcurrency: number; speed: number; generatedTokens: number; draining: boolean };
   drain(): Promise<void>;

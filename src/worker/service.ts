@@ -218,7 +218,7 @@ function unaryHandler<Req, Res>(fn: (req: Req) => Promise<Res> | Res): (call: Se
   };
 }
 
-async function embed(options: WorkerServiceOptions, req: EmbedRequest): Promise<EmbedResponse> {
+async function embed(options: WorkerServiceOptions, req: EmbedRequest, signal: AbortSignal): Promise<EmbedResponse> {
   const runtime: EmbeddingRuntime = requireKind(options.runtime, 'embedding', 'Embed');
   checkModel(runtime.info, req.model);
   const max = options.maxEmbedInputs ?? 2048;
@@ -227,7 +227,7 @@ async function embed(options: WorkerServiceOptions, req: EmbedRequest): Promise<
   if (req.dimensions !== undefined && (req.dimensions < 1 || req.dimensions > runtime.info.embeddingDimensions)) {
     throw new FleetError('invalid_request', `dimensions must be between 1 and ${runtime.info.embeddingDimensions}, got ${req.dimensions}`, { param: 'dimensions' });
   }
-  const result = await runtime.embed(req.input, { normalize: req.normalize, dimensions: req.dimensions });
+  const result = await runtime.embed(req.input, { normalize: req.normalize, dimensions: req.dimensions, signal });
   return EmbedResponse.fromPartial({
     embeddings: result.vectors.map((v) => ({ values: Array.from(v) })),
     usage: { promptTokens: result.promptTokens, completionTokens: 0, totalTokens: result.promptTokens },
@@ -253,7 +253,16 @@ export function workerStatus(runtime: ModelRuntime): WorkerStatus {
 export function createWorkerService(options: WorkerServiceOptions): WorkerServer {
   return {
     generate: (call) => generate(options, call),
-    embed: unaryHandler((req: EmbedRequest) => embed(options, req)),
+    embed: (call: ServerUnaryCall<EmbedRequest, EmbedResponse>, cb: sendUnaryData<EmbedResponse>) => {
+      // A cancelled call (the gateway's client went away) stops the job: queued, it never runs; running, it stops
+      // before its next batch.
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      unaryHandler((req: EmbedRequest) => embed(options, req, abort.signal).catch((err: unknown) => {
+        if (abort.signal.aborted) options.metrics?.embeddingCancelled();
+        throw err;
+      }))(call, cb);
+    },
     countTokens: unaryHandler((req: CountTokensRequest) => countTokens(options, req)),
     getModelInfo: unaryHandler((_req: GetModelInfoRequest) => options.runtime.info),
     getStatus: unaryHandler((_req: GetStatusRequest) => workerStatus(options.runtime)),

@@ -47,11 +47,19 @@ export function unary<Req, Res>(
   request: Req,
   metadata: Metadata,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Res> {
   return new Promise<Res>((resolve, reject: (e: FleetError) => void) => {
-    method(request, metadata, { deadline: deadlineIn(timeoutMs) }, (error, response) => {
+    const call = method(request, metadata, { deadline: deadlineIn(timeoutMs) }, (error, response) => {
+      signal?.removeEventListener('abort', cancel);
       if (error) reject(fromGrpcError(error));
       else resolve(response);
     });
+    // `signal` cancels the call (the server sees it as cancelled); the promise rejects with `cancelled`.
+    function cancel(): void {
+      call.cancel();
+    }
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
   });
 }

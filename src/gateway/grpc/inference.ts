@@ -112,7 +112,9 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
       const run = async (): Promise<EmbeddingsResponse> => {
         authorize(call.metadata, options.apiKeys);
         const timeoutMs = timeoutOf(call.getDeadline(), ctx.requestTimeoutMs);
-        const res = await embed(ctx, validEmbeddings(call.request), timeoutMs);
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        const res = await embed(ctx, validEmbeddings(call.request), timeoutMs, abort.signal);
         return { embeddings: res.embeddings, usage: res.usage };
       };
       run().then(

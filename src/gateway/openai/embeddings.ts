@@ -11,7 +11,13 @@ function base64Of(values: number[]): string {
 
 export async function handleEmbeddings(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const valid = validateEmbeddingRequest(request.body);
-  const res = await embed(ctx, valid);
+  // The client going away before the answer cancels the worker call.
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.on('close', onClose);
+  const res = await embed(ctx, valid, ctx.requestTimeoutMs, abort.signal).finally(() => reply.raw.off('close', onClose));
   const body: WireEmbeddingList = {
     object: 'list',
     data: res.embeddings.map((e, index) => ({ object: 'embedding', index, embedding: valid.encodingFormat === 'base64' ? base64Of(e.values) : e.values })),

@@ -47,6 +47,8 @@ export interface EngineObserver {
   onInterToken?(seconds: number): void;
   onTokens?(count: number): void;
   onStep?(batch: number, seconds: number): void;
+  /** Prompt tokens a prefill pass computed (padding excluded). */
+  onPrefillTokens?(count: number): void;
 }
 
 export interface EngineRequest {

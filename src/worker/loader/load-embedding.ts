@@ -86,7 +86,7 @@ export async function loadEmbeddingRuntime(options: GenerationLoadOptions): Prom
   let chain: Promise<unknown> = Promise.resolve();
   let draining = false;
   const encode = (text: string): number[] => tokenizer.encode(text, { addSpecialTokens: true });
-  const embed = async (inputs: string[], o: { normalize: boolean; dimensions?: number }): Promise<EmbeddingResult> => {
+  const embed = async (inputs: string[], o: { normalize: boolean; dimensions?: number; signal?: AbortSignal }): Promise<EmbeddingResult> => {
     if (draining) throw new FleetError('unavailable', 'worker is shutting down', { retryAfterS: 1 });
     const encoded = inputs.map((text, index) => ({ index, ids: encode(text) }));
     for (const e of encoded) {
@@ -96,10 +96,12 @@ export async function loadEmbeddingRuntime(options: GenerationLoadOptions): Prom
     pending += 1;
     const job = chain.then(async () => {
       pending -= 1;
+      if (o.signal?.aborted) throw new FleetError('cancelled', 'the caller cancelled the embedding request');
       running += 1;
       try {
         const vectors = new Array<Float32Array>(inputs.length);
         for (let i = 0; i < sorted.length; i += BATCH) {
+          if (o.signal?.aborted) throw new FleetError('cancelled', 'the caller cancelled the embedding request');
           const part = sorted.slice(i, i + BATCH);
           const pooled = await runBatch(session, part, padId);
           part.forEach((item, j) => {
