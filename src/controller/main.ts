@@ -64,6 +64,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   }, Math.max(50, Math.min(config.heartbeatExpiry / 4, 5000)));
   sweep.unref();
   const ops = await startOpsServer({ address: config.metricsListen, registry: metrics, ready: () => true });
+  logger.info({ address: grpc.address, metrics: ops.url }, 'controller listening');
   return {
     address: grpc.address,
     registry,

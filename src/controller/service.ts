@@ -74,15 +74,41 @@ function getWorkerAddress(options: ControllerServiceOptions, req: GetWorkerAddre
 
 type WatchCall = ServerWritableStream<WatchWorkersRequest, WorkerEvent>;
 
+/**
+ * A WatchWorkers stream that honours backpressure: while the watcher's send buffer is full, events are not queued
+ * but coalesced — the latest event per worker replaces the earlier ones (watchers apply events as state, so the last
+ * one is all they need) — and sent on 'drain'. A watcher that never reads therefore holds at most one pending
+ * event per registered worker (the registry is capped by --max-workers), not every heartbeat.
+ */
 function watchWorkers(options: ControllerServiceOptions, call: WatchCall, open: Set<WatchCall>): void {
   open.add(call);
-  for (const { info } of options.registry.list()) call.write({ type: WorkerEventType.WORKER_EVENT_TYPE_ADDED, worker: info });
-  call.write({ type: WorkerEventType.WORKER_EVENT_TYPE_SYNCED, worker: undefined });
-  const unsubscribe = options.registry.subscribe((event) => {
-    if (!call.cancelled) call.write(event);
-  });
+  let writable = true;
+  const pending = new Map<string, WorkerEvent>();
+  const send = (event: WorkerEvent): void => {
+    if (call.cancelled) return;
+    if (!writable) {
+      const id = event.worker?.workerId ?? '';
+      pending.delete(id); // re-inserted last: pending events keep their order of last change
+      pending.set(id, event);
+      return;
+    }
+    writable = call.write(event);
+  };
+  const flush = (): void => {
+    writable = true;
+    for (const [id, event] of pending) {
+      pending.delete(id);
+      writable = call.write(event);
+      if (!writable) return;
+    }
+  };
+  call.on('drain', flush);
+  for (const { info } of options.registry.list()) send({ type: WorkerEventType.WORKER_EVENT_TYPE_ADDED, worker: info });
+  send({ type: WorkerEventType.WORKER_EVENT_TYPE_SYNCED, worker: undefined });
+  const unsubscribe = options.registry.subscribe(send);
   const done = (): void => {
     unsubscribe();
+    pending.clear();
     open.delete(call);
   };
   call.on('cancelled', done);

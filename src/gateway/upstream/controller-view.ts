@@ -52,6 +52,11 @@ export class ControllerView {
   }
 
 
+  /** One worker as the view last heard of it. */
+  worker(workerId: string): WorkerInfo | undefined {
+    return this.workers.get(workerId);
+  }
+
   model(name: string): ModelSummary | undefined {
     return this.models().find((m) => m.name === name);
   }
