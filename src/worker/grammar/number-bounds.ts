@@ -1,9 +1,10 @@
 /**
- * Numeric bounds, rewritten into what the grammar engine enforces correctly. xgrammar 0.1.27 gets two-sided integer
- * ranges right but not the rest: one-sided ranges admit values outside them (`minimum: 7` accepts 1), and decimal
- * ranges admit fractions past an inclusive bound (`maximum: 1` accepts 1.97) and exclusive bounds themselves. So
- * every bounded `integer` or `number` becomes a two-sided integer range: each output is still valid against the
- * original schema (an integer inside the bounds is a number inside them); bounded numbers lose their fractions.
+ * Numeric bounds, rewritten into what we can enforce exactly. xgrammar 0.1.27's numeric ranges leak: one-sided
+ * ranges admit values outside them (`minimum: 7` accepts 1), decimal ranges admit fractions past an inclusive bound
+ * (`maximum: 1` accepts 1.97) and exclusive bounds themselves, and even two-sided integer ranges leak
+ * (`[-5, 120]` accepts 125). So every bounded `integer` or `number` becomes a two-sided integer range, which
+ * schema-ebnf.ts compiles with our own exact range grammar: each output is still valid against the original schema
+ * (an integer inside the bounds is a number inside them); bounded numbers lose their fractions.
  */
 import { FleetError } from '../../common/errors';
 

@@ -21,6 +21,11 @@ const ENFORCED = new Set([
 ]);
 
 const TYPES = new Set(['object', 'array', 'string', 'number', 'integer', 'boolean', 'null']);
+/** String formats the grammar enforces (xgrammar 0.1.27 lets any string through for the others: idn-*, iri, regex, …). */
+const FORMATS = new Set([
+  'date', 'time', 'date-time', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid',
+  'uri', 'uri-reference', 'uri-template', 'json-pointer', 'relative-json-pointer',
+]);
 /** Keywords whose value is a map of name → schema. */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
 /** Keywords whose value is a list of schemas. */
@@ -55,6 +60,8 @@ function checkNode(node: unknown, path: string, depth: number, param: string): v
       if (!Array.isArray(value) || value.length !== 1) refuse(at, "'allOf' with more than one schema is not supported", param);
     } else if (key === 'pattern') {
       checkRegex(value, at, param);
+    } else if (key === 'format') {
+      if (typeof value !== 'string' || !FORMATS.has(value)) refuse(at, `unsupported string format ${JSON.stringify(value)} (enforced: ${[...FORMATS].join(', ')})`, param);
     } else if (SCHEMA_MAPS.has(key)) {
       if (!isObject(value)) refuse(at, `'${key}' must be an object`, param);
       for (const [name, child] of Object.entries(value)) {
@@ -66,7 +73,7 @@ function checkNode(node: unknown, path: string, depth: number, param: string): v
       value.forEach((child, i) => checkNode(child, `${at}/${i}`, depth + 1, param));
     } else if (SCHEMA_ONE.has(key)) {
       checkNode(value, at, depth + 1, param);
-    } else if (key !== 'format' && key !== 'const' && (typeof value !== 'number' || !Number.isFinite(value))) {
+    } else if (key !== 'const' && (typeof value !== 'number' || !Number.isFinite(value))) {
       refuse(at, `'${key}' must be a number`, param);
     }
   }

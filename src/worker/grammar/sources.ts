@@ -7,6 +7,7 @@ import { FleetError } from '../../common/errors';
 import type { Constraint } from '../../common/gen/worker';
 import { CONSTRAINT_LIMITS } from '../../common/request-limits';
 import type { CompiledGrammar, GrammarCompiler as Compiler } from '@mlc-ai/web-xgrammar';
+import { jsonSchemaEbnf } from './schema-ebnf';
 import { checkJsonSchema, checkRegex } from './schema-check';
 
 export type { CompiledGrammar };
@@ -20,10 +21,13 @@ export interface GrammarSource {
   compile(compiler: Compiler): Promise<CompiledGrammar>;
 }
 
-/** A JSON Schema, compiled to one-line JSON (", " and ": " separators; no free whitespace a model could loop in). */
+/**
+ * A JSON Schema, compiled to one-line JSON (", " and ": " separators; no free whitespace a model could loop in), with
+ * bounded integers compiled exactly (schema-ebnf.ts).
+ */
 export function jsonSchemaSource(schemaText: string, param: string): GrammarSource {
   const normalized = checkJsonSchema(schemaText, param);
-  return { key: `schema:${normalized}`, compile: (c) => c.compileJSONSchema(normalized, false, -1, undefined, true) };
+  return { key: `schema:${normalized}`, compile: async (c) => c.compileGrammar(await jsonSchemaEbnf(normalized)) };
 }
 
 /** Any JSON object. */
