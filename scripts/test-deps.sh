@@ -14,6 +14,9 @@ scripts/install-system-deps.sh
 step "Kubernetes binaries for the real-API-server tests (kube-apiserver, controller-manager, scheduler, kwok, etcd, helm)"
 scripts/k8s/build-bins.sh
 
+step "cert-manager CRDs (Certificate, Issuer, ClusterIssuer) for the chart's cert-manager TLS test (Go module proxy)"
+scripts/k8s/fetch-cert-manager-crds.sh
+
 step "Kubeflow training operator v1.8.1 and its PyTorchJob CRD for the jobs train --submit tests (Go module proxy)"
 scripts/k8s/build-training-operator.sh
 
