@@ -91,6 +91,7 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('chart security:
     expect(await expectRejected(create(modelWorker('engine', { engine: 'vllm', model: { source: 'hf:Qwen/Qwen2.5-0.5B-Instruct' }, engineContainer: { image: 'docker.io/evil/vllm:1' } })))).toContain('image docker.io/evil/vllm:1 is not allowed');
     expect(await expectRejected(create(modelWorker('env-secret', { env: [{ name: 'DB', valueFrom: { secretKeyRef: { name: 'arena-db', key: 'url' } } }] })))).toContain('ModelWorker may not read Secret arena-db (admission.allowedSecrets: hf-token)');
     expect(await expectRejected(create(modelWorker('upstream-key', { engine: 'openai', model: {}, upstream: { url: 'https://api.example.com/v1', apiKeySecretRef: { name: 'openai', key: 'key' } } })))).toContain('may not read Secret openai');
+    expect(await expectRejected(create(modelWorker('own-cert', { extraArgs: ['--threads', '2', '--tls-ca=/tmp/other.crt'] })))).toContain('spec.extraArgs may not set --tls-cert');
     expect(await expectRejected(create(modelWorker('http-mirror', { model: { source: 'http://mirror.example/org/model', hfTokenSecretRef: { name: 'hf-token', key: 'token' } } })))).toContain('a hub mirror that receives model.hfTokenSecretRef must be https://');
 
     // Allowed: the chart's image with a tag, an allowed repository with a digest, everything under a '/' entry,
