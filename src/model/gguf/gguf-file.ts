@@ -1,5 +1,6 @@
 /**
- * A GGUF file opened for reading: header, metadata and tensor index parsed by @huggingface/gguf, checked here
+ * A GGUF file opened for reading: header checked first without allocating (gguf-header-check.ts), then header,
+ * metadata and tensor index parsed by @huggingface/gguf, checked here
  * (every tensor's bytes lie inside the file at an aligned offset), and tensor data read with our own code, one tensor
  * at a time, straight from the file.
  *
@@ -10,6 +11,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from '
 import { gguf } from '@huggingface/gguf';
 import { FleetError } from '../../common/errors';
 import { dequantize } from './dequantize';
+import { checkGgufHeader } from './gguf-header-check';
 import { ggmlTypeName, isSupportedType, tensorBytes } from './ggml-types';
 import { GgufMetadata, GgufValue } from './gguf-metadata';
 
@@ -66,6 +68,8 @@ function checkTensors(path: string, tensors: GgufTensorInfo[], dataStart: number
 /** Parses the header, metadata and tensor index of a GGUF file. Tensor data is read on demand. */
 export async function openGguf(path: string): Promise<GgufFile> {
   if (!existsSync(path) || !statSync(path).isFile()) throw new FleetError('not_found', `GGUF file not found: ${path}`, { param: 'file' });
+  // Counts and lengths checked against the bytes left before the parser allocates anything for them.
+  checkGgufHeader(path);
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(path, { allowLocalFile: true });
