@@ -113,6 +113,17 @@ k8sDescribe(['helm'])('TLS issued by the chart\'s operator, accepted by the real
     expect(pod.volumes).toContainEqual({ name: 'cluster-tls', secret: { secretName: 'tiny-fleetchat-tls', defaultMode: 0o440 } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'cluster-tls', mountPath: '/etc/fleetchat/tls', readOnly: true });
     expect(pod.containers[0].env).toEqual(expect.arrayContaining([{ name: 'FLEETCHAT_TLS_CERT', value: '/etc/fleetchat/tls/tls.crt' }, { name: 'FLEETCHAT_TLS_CA', value: '/etc/fleetchat/tls/ca.crt' }]));
+    // A Secret of that name that fleetchat did not issue is never overwritten: the ModelWorker reports it.
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'squat-fleetchat-tls' }, stringData: { note: 'not a certificate' } } });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ModelWorker', metadata: { name: 'squat' }, spec: { model: { source: 'default' } } } });
+    const squat = await eventually('the refusal in the status', async () => {
+      const got = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, name: 'squat' })) as ModelWorker;
+      return got.status?.conditions?.find((c) => c.type === 'Degraded' && c.reason === 'ApplyFailed');
+    }, 30_000, 200);
+    expect(squat.message).toContain('Secret fleetchat-tls/squat-fleetchat-tls exists and was not issued by fleetchat: not replacing it');
+    expect((await core.readNamespacedSecret({ namespace: NS, name: 'squat-fleetchat-tls' })).data).toEqual({ note: Buffer.from('not a certificate').toString('base64') });
+    await kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, name: 'squat' });
+
     // The controller and gateway Deployments mount their Secrets; the controller's probe is not a plaintext gRPC one.
     const apps = kc.makeApiClient(AppsV1Api);
     const ctl = (await apps.readNamespacedDeployment({ namespace: NS, name: `${FULLNAME}-controller` })).spec!.template.spec!;
