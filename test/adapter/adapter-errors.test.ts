@@ -48,6 +48,27 @@ describe('adapter error mapping (fake upstream)', () => {
     expect(upstream.bodies.at(-1)).toMatchObject({ model: 'fake-model', stream: true, temperature: 0.5, top_p: 0.9, max_tokens: 7, seed: 3, stop: ['\n\n'], messages: [{ role: 'user', content: 'Hi' }] });
   });
 
+  it('passes tools to the upstream and relays its tool calls to the openai client, streamed and not', async () => {
+    upstream.mode = { kind: 'tools', calls: [{ name: 'get_weather', arguments: '{"city": "Paris"}' }, { name: 'get_time', arguments: '{}' }], pieceChars: 4 };
+    const openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'none', maxRetries: 0 });
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }, { type: 'function', function: { name: 'get_time' } }];
+    const res = await openai.chat.completions.create({ model: 'hosted', messages: [{ role: 'user', content: 'Weather?' }], tools, tool_choice: 'required', parallel_tool_calls: true });
+    expect(upstream.bodies.at(-1)).toMatchObject({ tools, tool_choice: 'required', parallel_tool_calls: true });
+    expect(res.choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: { content: null, tool_calls: [{ id: 'call_up0', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }, { id: 'call_up1', function: { name: 'get_time', arguments: '{}' } }] },
+    });
+    const stream = await openai.chat.completions.create({ model: 'hosted', messages: [{ role: 'user', content: 'Weather?' }], tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, stream: true });
+    const args = ['', ''];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      for (const d of chunk.choices[0]?.delta.tool_calls ?? []) args[d.index] += d.function?.arguments ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(upstream.bodies.at(-1)).toMatchObject({ tool_choice: { type: 'function', function: { name: 'get_weather' } } });
+    expect({ args, finish }).toEqual({ args: ['{"city": "Paris"}', '{}'], finish: 'tool_calls' });
+  });
+
   it('turns an upstream 429 into RESOURCE_EXHAUSTED with its Retry-After, and HTTP 429 at the gateway', async () => {
     upstream.mode = { kind: 'error', status: 429, retryAfter: '7', message: 'Rate limit reached for requests' };
     const err = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);

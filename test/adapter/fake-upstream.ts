@@ -8,7 +8,11 @@ import type { AddressInfo } from 'node:net';
 export interface FakeUpstream {
   url: string;
   /** What /v1/chat/completions answers next: a stream of words, or an HTTP error. */
-  mode: { kind: 'stream'; words: string[] } | { kind: 'error'; status: number; retryAfter?: string; message: string };
+  mode:
+    | { kind: 'stream'; words: string[] }
+    | { kind: 'error'; status: number; retryAfter?: string; message: string }
+    /** Tool calls as OpenAI streams them: id and name first, then the arguments in pieces of `pieceChars`. */
+    | { kind: 'tools'; calls: Array<{ name: string; arguments: string }>; pieceChars: number };
   /** Bodies received on /v1/chat/completions and /v1/completions. */
   bodies: Array<Record<string, unknown>>;
   close(): Promise<void>;
@@ -38,6 +42,16 @@ export async function startFakeUpstream(model = 'fake-model'): Promise<FakeUpstr
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (mode.kind === 'tools') {
+        const send = (delta: object, finish: string | null): boolean => res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+        mode.calls.forEach((c, index) => {
+          send({ tool_calls: [{ index, id: `call_up${index}`, type: 'function', function: { name: c.name, arguments: '' } }] }, null);
+          for (let i = 0; i < c.arguments.length; i += mode.pieceChars) send({ tool_calls: [{ index, function: { arguments: c.arguments.slice(i, i + mode.pieceChars) } }] }, null);
+        });
+        send({}, 'tool_calls');
+        res.end('data: [DONE]\n\n');
+        return;
+      }
       for (const w of mode.words) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
       res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
       res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: mode.words.length } })}\n\n`);

@@ -5,7 +5,7 @@
  */
 import type { EngineObserver } from '../engine/scheduler';
 import { FleetError } from '../../common/errors';
-import { FinishReason, GenerateResponse, ModelKind, type CountTokensRequest, type CountTokensResponse, type GenerateRequest, type ModelInfo, type SamplingParams } from '../../common/gen/worker';
+import { FinishReason, GenerateResponse, ModelKind, type CountTokensRequest, type CountTokensResponse, type GenerateRequest, type ModelInfo, type SamplingParams, type ToolCallDelta } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
 import type { ExternalRuntime, ExternalSink, WorkerLoad } from '../runtime';
 import { countUpstreamTokens } from './count-tokens';
@@ -13,7 +13,7 @@ import type { Dialect } from './dialects';
 import type { UpstreamMonitor } from './monitor';
 import { toUpstreamCall } from './request-map';
 import { fromUpstreamError, isConnectionFailure } from './upstream-errors';
-import type { Upstream, UpstreamChunk } from './upstream';
+import type { Upstream, UpstreamChunk, UpstreamToolCallDelta } from './upstream';
 
 export interface AdapterRuntimeOptions {
   upstream: Upstream;
@@ -32,7 +32,21 @@ export interface AdapterRuntimeOptions {
 }
 
 function finishReasonOf(reason: string): FinishReason {
+  if (reason === 'tool_calls') return FinishReason.FINISH_REASON_TOOL_CALLS;
   return reason === 'length' ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_STOP;
+}
+
+/**
+ * The upstream's tool-call deltas in the worker's shape: only the first delta of a call carries its id and name (some
+ * servers repeat them); `announced` holds the indexes seen so far in this stream.
+ */
+function toolDeltas(deltas: UpstreamToolCallDelta[] | null | undefined, announced: Set<number>): ToolCallDelta[] {
+  return (deltas ?? []).map((d, i) => {
+    const index = d.index ?? i;
+    const first = !announced.has(index);
+    announced.add(index);
+    return { index, id: first ? d.id || `call_${index}` : '', name: first ? d.function?.name ?? '' : '', arguments: d.function?.arguments ?? '' };
+  });
 }
 
 function withDefaults(request: GenerateRequest, defaults: Partial<SamplingParams> | undefined): GenerateRequest {
@@ -70,6 +84,7 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     let pieces = 0;
     let finish: string | undefined;
     let usage: UpstreamChunk['usage'];
+    const announced = new Set<number>();
     try {
       const stream = await upstream.stream(body.endpoint, body.body, ac.signal);
       monitor.noteAlive();
@@ -79,13 +94,14 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
         const choice = chunk.choices?.[0];
         if (!choice) continue;
         const text = choice.delta?.content ?? choice.text ?? '';
-        if (text !== '') {
+        const toolCalls = toolDeltas(choice.delta?.tool_calls, announced);
+        if (text !== '' || toolCalls.length > 0) {
           if (pieces === 0) {
             firstAt = performance.now();
             options.observer?.onFirstToken?.((firstAt - start) / 1000);
           }
           pieces += 1;
-          sink.chunk(GenerateResponse.fromPartial({ text, matchedStopTokenId: -1 }));
+          sink.chunk(GenerateResponse.fromPartial({ text, toolCalls, matchedStopTokenId: -1 }));
         }
         if (choice.finish_reason) finish = choice.finish_reason;
       }

@@ -75,6 +75,16 @@ export function samplingBody(p: SamplingParams | undefined, dialect: Dialect): R
   return body;
 }
 
+/** tools / tool_choice / parallel_tool_calls for the upstream (it parses its model's calls; they are relayed as deltas). */
+function toolFields(chat: ChatInput): Record<string, unknown> {
+  if (!chat.toolsJson) return {};
+  const out: Record<string, unknown> = { tools: parseJson(chat.toolsJson, 'tools') };
+  const o = chat.toolOptions;
+  if (o && o.toolChoice !== '') out.tool_choice = o.toolChoice === 'function' ? { type: 'function', function: { name: o.functionName } } : o.toolChoice;
+  if (o?.parallelToolCalls !== undefined) out.parallel_tool_calls = o.parallelToolCalls;
+  return out;
+}
+
 /** The upstream call for one request; `model` is the upstream's model name. */
 export function toUpstreamCall(req: GenerateRequest, model: string, dialect: Dialect): UpstreamCall {
   const given = [req.prompt !== '', req.chat !== undefined, req.promptTokenIds.length > 0].filter(Boolean).length;
@@ -85,8 +95,7 @@ export function toUpstreamCall(req: GenerateRequest, model: string, dialect: Dia
   body.stream_options = { include_usage: true };
   if (req.chat !== undefined) {
     body.messages = toMessages(req.chat, dialect);
-    // The upstream's tool_calls are not relayed yet: refusing beats dropping them.
-    if (req.chat.toolsJson && req.chat.toolOptions?.toolChoice !== 'none') refuse('tools', `tool calls are not relayed from the upstream ${dialect.api} server yet`);
+    Object.assign(body, toolFields(req.chat));
   } else {
     body.prompt = req.prompt !== '' ? req.prompt : req.promptTokenIds;
   }

@@ -18,8 +18,14 @@ export interface UpstreamOptions {
 
 /** One streamed chunk of /chat/completions or /completions, as far as the adapter reads it. */
 export interface UpstreamChunk {
-  choices?: Array<{ delta?: { content?: string | null; reasoning_content?: string | null }; text?: string; finish_reason?: string | null }>;
+  choices?: Array<{ delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: UpstreamToolCallDelta[] | null }; text?: string; finish_reason?: string | null }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+}
+
+export interface UpstreamToolCallDelta {
+  index?: number;
+  id?: string | null;
+  function?: { name?: string | null; arguments?: string | null } | null;
 }
 
 export interface UpstreamModel {
