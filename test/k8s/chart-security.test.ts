@@ -190,4 +190,25 @@ k8sDescribe(['helm', 'kubeControllerManager', 'kubeScheduler'])('chart security:
     // The judge only from fleetchat jobs.
     expect(byName.get('judge')!.spec!.ingress?.[0]._from).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'fleetchat-job' } } }]);
   });
+
+  it('clusterToken: a random token Secret, kept across upgrades, mounted by controller, gateway and operator and named for worker pods', async () => {
+    const upgrade = async (): Promise<string> => {
+      ok(await helm(['upgrade', 'sec', CHART, '--namespace', NS, '--reuse-values', '--set', 'clusterToken.enabled=true', '--wait=false']));
+      const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: NS, name: `${FULLNAME}-cluster-token` });
+      return Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8');
+    };
+    const token = await upgrade();
+    expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(await upgrade()).toBe(token);
+    const apps = kc.makeApiClient(AppsV1Api);
+    for (const component of ['controller', 'gateway', 'operator']) {
+      const pod = (await apps.readNamespacedDeployment({ namespace: NS, name: `${FULLNAME}-${component}` })).spec!.template.spec!;
+      expect(pod.volumes).toContainEqual({ name: 'cluster-token', secret: { secretName: `${FULLNAME}-cluster-token`, defaultMode: 0o440, items: [{ key: 'token', path: 'token' }] } });
+      const cm = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: NS, name: `${FULLNAME}-${component}` });
+      expect(cm.data?.FLEETCHAT_CLUSTER_TOKEN_FILE).toBe('/etc/fleetchat/cluster-token/token');
+      if (component === 'operator') expect(cm.data?.FLEETCHAT_WORKER_CLUSTER_TOKEN_SECRET).toBe(`${FULLNAME}-cluster-token`);
+      // kubelet's gRPC probe carries no token: the controller is probed over HTTP.
+      if (component === 'controller') expect(pod.containers[0].readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
+    }
+  });
 });
