@@ -17,7 +17,8 @@ export interface DispatchCandidate {
   pending: number;
 }
 
-function load(c: DispatchCandidate): number {
+/** Requests per slot: queued, running and not yet reported, over the worker's concurrency. */
+export function loadOf(c: DispatchCandidate): number {
   const s = c.status;
   const capacity = Math.max(1, s?.maxConcurrency ?? 1);
   return ((s?.queueLength ?? 0) + (s?.running ?? 0) + c.pending) / capacity;
@@ -36,7 +37,7 @@ export function chooseCandidate<T extends DispatchCandidate>(candidates: T[], me
     }
     return live[live.length - 1];
   }
-  const loads = live.map(load);
+  const loads = live.map(loadOf);
   const best = Math.min(...loads);
   const tied = live.filter((_, i) => loads[i] === best);
   return tied[Math.floor(random() * tied.length)];

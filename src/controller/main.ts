@@ -1,6 +1,7 @@
 /** `fleetchat controller`: the worker registry and dispatcher as a gRPC server. */
 import { addressOption, durationOption, enumOption, intOption, stringOption, type ConfigOf } from '../common/config';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
+import { prefixRoutingFrom, prefixRoutingOptions } from '../common/prefix-routing';
 import { ControllerService } from '../common/gen/controller';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
@@ -13,6 +14,7 @@ export const controllerOptions = {
   listen: addressOption({ flag: '--listen', description: 'gRPC listen address', default: '0.0.0.0:21001' }),
   metricsListen: addressOption({ flag: '--metrics-listen', description: 'HTTP address for /metrics, /healthz, /readyz', default: '0.0.0.0:21002' }),
   dispatch: enumOption({ flag: '--dispatch', description: 'worker choice per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery'] as const }),
+  ...prefixRoutingOptions,
   heartbeatInterval: durationOption({ flag: '--heartbeat-interval', description: 'heartbeat period asked of workers', default: 45_000, defaultLabel: '45s' }),
   heartbeatExpiry: durationOption({ flag: '--heartbeat-expiry', description: 'silence after which a worker is removed', default: 90_000, defaultLabel: '90s' }),
   maxWorkers: intOption({ flag: '--max-workers', description: 'registered workers at most (further registrations are refused)', default: DEFAULT_MAX_WORKERS, min: 1 }),
@@ -35,7 +37,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   const registry = new WorkerRegistry(config.heartbeatExpiry, Date.now, config.maxWorkers);
   const metrics = createRegistry();
   new Gauge({ name: 'fleetchat_controller_workers', help: 'Registered workers', registers: [metrics], collect() { this.set(registry.size); } });
-  const dispatches = new Counter({ name: 'fleetchat_controller_dispatch_total', help: 'GetWorkerAddress answers', labelNames: ['result'], registers: [metrics] });
+  const dispatches = new Counter({ name: 'fleetchat_controller_dispatch_total', help: 'GetWorkerAddress answers, by result and (ok) route: prefix, affinity, load, none (no route keys or prefix routing off)', labelNames: ['result', 'route'], registers: [metrics] });
   const refusals = new Counter({ name: 'fleetchat_controller_refusals_total', help: 'Calls and registrations refused by the security layer, by reason', labelNames: ['reason'], registers: [metrics] });
   const expired = new Counter({ name: 'fleetchat_controller_expired_workers_total', help: 'Workers removed for silence', registers: [metrics] });
   const service = createControllerService({
@@ -44,7 +46,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
     defaultMethod: config.dispatch,
     heartbeatIntervalMs: config.heartbeatInterval,
     expiryMs: config.heartbeatExpiry,
-    onDispatch: (_model, ok) => dispatches.inc({ result: ok ? 'ok' : 'not_found' }),
+    routing: prefixRoutingFrom(config),
+    onDispatch: (_model, ok, route) => dispatches.inc({ result: ok ? 'ok' : 'not_found', route: route || 'none' }),
     onRefused: (reason) => refusals.inc({ reason }),
   });
   const grpc = await startGrpcServer({

@@ -13,6 +13,7 @@ import {
   type WorkerEvent,
 } from '../common/gen/controller';
 import { modelTotals } from '../common/dispatch';
+import { checkRouteKeys, PrefixIndex, routeRequest, type PrefixRoutingOptions, type RouteReason } from '../common/prefix-routing';
 import { toServiceError } from '../common/grpc/status';
 import { peerIdentity } from '../common/grpc/credentials';
 import { describeIdentity } from '../common/grpc/identity';
@@ -27,7 +28,9 @@ export interface ControllerServiceOptions {
   defaultMethod: DispatchMethodName;
   heartbeatIntervalMs: number;
   expiryMs: number;
-  onDispatch?: (model: string, ok: boolean) => void;
+  /** Prefix-aware routing for requests that carry route keys; undefined = off. */
+  routing?: PrefixRoutingOptions;
+  onDispatch?: (model: string, ok: boolean, route?: RouteReason) => void;
   /** A registration, heartbeat or removal refused by the admission rules (already logged). */
   onRefused?: (reason: RefusalReason) => void;
   random?: () => number;
@@ -56,7 +59,7 @@ function methodName(method: DispatchMethod, fallback: DispatchMethodName): Dispa
   return fallback;
 }
 
-function getWorkerAddress(options: ControllerServiceOptions, req: GetWorkerAddressRequest): GetWorkerAddressResponse {
+function getWorkerAddress(options: ControllerServiceOptions, req: GetWorkerAddressRequest, prefixes: PrefixIndex | undefined): GetWorkerAddressResponse {
   if (!req.model) throw new FleetError('invalid_request', 'model is required', { param: 'model' });
   const serving = options.registry.list(req.model);
   if (serving.length === 0) {
@@ -66,10 +69,20 @@ function getWorkerAddress(options: ControllerServiceOptions, req: GetWorkerAddre
   }
   const exclude = new Set(req.excludeWorkerIds);
   const candidates = serving.filter((e) => !exclude.has(e.info.workerId));
-  const chosen = chooseWorker(candidates, methodName(req.method, options.defaultMethod), options.random);
+  const method = methodName(req.method, options.defaultMethod);
+  const keys = { prefixKeys: req.prefixKeys, affinityKey: req.affinityKey };
+  if (options.routing && prefixes && (keys.prefixKeys.length > 0 || keys.affinityKey !== '')) {
+    checkRouteKeys(keys);
+    const routed = candidates.map((entry) => ({ entry, workerId: entry.info.workerId, status: entry.info.status, pending: entry.dispatchedSinceBeat }));
+    const { chosen, route } = routeRequest(routed, keys, prefixes, { method, maxImbalance: options.routing.maxImbalance, random: options.random });
+    chosen.entry.dispatchedSinceBeat += 1;
+    options.onDispatch?.(req.model, true, route);
+    return { address: chosen.entry.info.address, workerId: chosen.workerId, route };
+  }
+  const chosen = chooseWorker(candidates, method, options.random);
   chosen.dispatchedSinceBeat += 1;
   options.onDispatch?.(req.model, true);
-  return { address: chosen.info.address, workerId: chosen.info.workerId };
+  return { address: chosen.info.address, workerId: chosen.info.workerId, route: '' };
 }
 
 type WatchCall = ServerWritableStream<WatchWorkersRequest, WorkerEvent>;
@@ -125,6 +138,8 @@ export interface ControllerServiceHandle {
 export function createControllerService(options: ControllerServiceOptions): ControllerServiceHandle {
   const { registry } = options;
   const watches = new Set<WatchCall>();
+  /** Shared by every gateway that dispatches through this controller (`--dispatch controller`). */
+  const prefixes = options.routing ? new PrefixIndex(options.routing.maxEntries) : undefined;
   const refused = (err: unknown, caller: Caller): void => {
     if (!(err instanceof AdmissionError)) return;
     options.logger.warn({ reason: err.reason, peer: caller.peer, identity: describeIdentity(caller.identity), error: err.message }, 'worker registration refused');
@@ -150,7 +165,7 @@ export function createControllerService(options: ControllerServiceOptions): Cont
     }, refused),
     listModels: unary(() => listModels(registry)),
     listWorkers: unary((req) => ({ workers: registry.list(req.model || undefined).map((e) => e.info) })),
-    getWorkerAddress: unary((req) => getWorkerAddress(options, req)),
+    getWorkerAddress: unary((req) => getWorkerAddress(options, req, prefixes)),
     watchWorkers: (call) => watchWorkers(options, call, watches),
   };
   return {

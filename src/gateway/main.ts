@@ -4,6 +4,7 @@ import { addressOption, durationOption, enumOption, intOption, listOption, strin
 import type { RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
+import { prefixRoutingFrom, prefixRoutingOptions } from '../common/prefix-routing';
 import { createRegistry } from '../common/metrics';
 import { requestLimitOptions, requestLimitsOf } from '../common/request-limits';
 import type { GatewayContext } from './context';
@@ -32,6 +33,7 @@ export const gatewayOptions = {
   requestTimeout: durationOption({ flag: '--request-timeout', description: 'deadline of one generation request', default: 600_000, defaultLabel: '10m' }),
   maxBodyBytes: intOption({ flag: '--max-body-bytes', description: 'largest accepted request body', default: 8 * 1024 * 1024, min: 1024 }),
   dispatch: enumOption({ flag: '--dispatch', description: 'worker choice: locally from the live view (shortest_queue, lottery) or by the controller per request', default: 'shortest_queue', choices: ['shortest_queue', 'lottery', 'controller'] as const }),
+  ...prefixRoutingOptions,
   workerAttempts: intOption({ flag: '--worker-attempts', description: 'workers tried before the first token', default: 3, min: 1, max: 10 }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
   ...requestLimitOptions,
@@ -56,16 +58,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
   const arena = await openArena(config, logger);
   const registry = createRegistry();
   const security = loadClusterSecurity(config);
-  const view = new ControllerView(config.controller, logger, config.dispatch, 5000, security);
+  const view = new ControllerView(config.controller, logger, { dispatch: config.dispatch, security, routing: prefixRoutingFrom(config) });
   const pool = new WorkerPool(security);
+  const metrics = createGatewayMetrics(registry);
   const ctx: GatewayContext = {
     view,
     pool,
     logger,
-    metrics: createGatewayMetrics(registry),
+    metrics,
     requestTimeoutMs: config.requestTimeout,
     limits: requestLimitsOf(config),
-    generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts },
+    generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: (route) => metrics.dispatched(route) },
   };
   const app = await buildServer({
     ctx,

@@ -7,6 +7,8 @@ export interface GatewayMetrics {
   tokens(route: string, count: number): void;
   /** A connection closed at once because --max-connections were open. */
   connectionRefused(): void;
+  /** One worker choice for a generation, by why that worker ('' = prefix routing off). */
+  dispatched(reason: string): void;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -15,8 +17,10 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const ttft = new Histogram({ name: 'fleetchat_gateway_time_to_first_token_seconds', help: 'Time to the first streamed token', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });
   const tokens = new Counter({ name: 'fleetchat_gateway_completion_tokens_total', help: 'Completion tokens returned', labelNames: ['route'], registers: [registry] });
   const refusedConnections = new Counter({ name: 'fleetchat_gateway_connections_refused_total', help: 'Connections closed at once because --max-connections were open', registers: [registry] });
+  const dispatches = new Counter({ name: 'fleetchat_gateway_dispatch_total', help: 'Workers chosen for generations, by reason: prefix (holds the longest known prefix), affinity (the conversation\'s rendezvous-hash worker), load (shortest queue), none (prefix routing off)', labelNames: ['reason'], registers: [registry] });
   return {
     connectionRefused: () => refusedConnections.inc(),
+    dispatched: (reason) => dispatches.inc({ reason: reason || 'none' }),
     request: (route, status, seconds) => {
       requests.inc({ route, status: String(status) });
       duration.observe({ route }, seconds);

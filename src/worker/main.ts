@@ -135,7 +135,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
   const security = loadClusterSecurity(config);
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
-  const metrics = createWorkerMetrics(registry, () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }));
+  const metrics = createWorkerMetrics(
+    registry,
+    () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }),
+    () => (loaded.runtime?.kind === 'generation' ? loaded.runtime.engine.prefixCacheStats() : undefined),
+  );
   // An external engine's health changes reach the controller at once (set once registration exists).
   const healthChanged = { notify: (_healthy: boolean): void => undefined };
   const runtime = config.engine === 'onnx'

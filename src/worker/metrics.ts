@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
 import { asFleetError } from '../common/errors';
 import { FinishReason } from '../common/gen/worker';
+import type { PrefixCacheStats } from './engine/prefix-cache';
 import type { EngineObserver } from './engine/scheduler';
 
 export interface WorkerMetrics extends EngineObserver {
@@ -11,9 +12,32 @@ export interface WorkerMetrics extends EngineObserver {
   embeddingCancelled(): void;
 }
 
-export function createWorkerMetrics(registry: Registry, status: () => { queueLength: number; running: number }): WorkerMetrics {
+/** A counter that follows a cumulative figure read at scrape time. */
+function followingCounter(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read() ?? 0;
+      if (now > seen) this.inc(now - seen);
+      seen = Math.max(seen, now);
+    },
+  });
+}
+
+export function createWorkerMetrics(
+  registry: Registry,
+  status: () => { queueLength: number; running: number },
+  prefixCache: () => PrefixCacheStats | undefined = () => undefined,
+): WorkerMetrics {
   new Gauge({ name: 'fleetchat_worker_queue_length', help: 'Requests waiting for a slot', registers: [registry], collect() { this.set(status().queueLength); } });
   new Gauge({ name: 'fleetchat_worker_running_sequences', help: 'Sequences in the running batch', registers: [registry], collect() { this.set(status().running); } });
+  followingCounter(registry, 'fleetchat_worker_prefix_cache_hits_total', 'Prompts that started from a cached prefix (prefix reuse)', () => prefixCache()?.hits);
+  followingCounter(registry, 'fleetchat_worker_prefix_cache_misses_total', 'Prompts looked up in the prefix cache without a hit', () => prefixCache()?.misses);
+  followingCounter(registry, 'fleetchat_worker_prefix_cache_reused_tokens_total', 'Prompt tokens taken from the prefix cache instead of prefilled', () => prefixCache()?.reusedTokens);
+  new Gauge({ name: 'fleetchat_worker_prefix_cache_bytes', help: 'Memory held by the prefix cache', registers: [registry], collect() { this.set(prefixCache()?.bytes ?? 0); } });
   const tokens = new Counter({ name: 'fleetchat_worker_generated_tokens_total', help: 'Tokens generated', registers: [registry] });
   const ttft = new Histogram({ name: 'fleetchat_worker_time_to_first_token_seconds', help: 'Time from queueing to the first token', buckets: LATENCY_BUCKETS_S, registers: [registry] });
   const itl = new Histogram({ name: 'fleetchat_worker_inter_token_seconds', help: 'Time between consecutive tokens of a sequence', buckets: LATENCY_BUCKETS_S, registers: [registry] });

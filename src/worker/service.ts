@@ -101,7 +101,7 @@ function toLogprob(tokenizer: TokenInfoSource, tokenId: number, logprob: number,
 
 export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promptIds: number[]): GenerateResponse {
   const usage = chunk.usage
-    ? { promptTokens: chunk.usage.promptTokens, completionTokens: chunk.usage.completionTokens, totalTokens: chunk.usage.promptTokens + chunk.usage.completionTokens }
+    ? { promptTokens: chunk.usage.promptTokens, completionTokens: chunk.usage.completionTokens, totalTokens: chunk.usage.promptTokens + chunk.usage.completionTokens, cachedTokens: chunk.usage.cachedTokens }
     : undefined;
   return GenerateResponse.fromPartial({
     text: chunk.text,

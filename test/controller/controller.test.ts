@@ -97,9 +97,9 @@ describe('controller over gRPC', () => {
     await unary(client.registerWorker.bind(client), { worker: worker('w22', ['alpha']) }, md(), 2000);
     const models = await unary(client.listModels.bind(client), {}, md(), 2000);
     expect(models.models.map((m) => [m.name, m.workerCount])).toEqual([['a', 1], ['alpha', 2]]);
-    const pick = await unary(client.getWorkerAddress.bind(client), { model: 'alpha', method: DispatchMethod.DISPATCH_METHOD_SHORTEST_QUEUE, excludeWorkerIds: ['w1'] }, md(), 2000);
+    const pick = await unary(client.getWorkerAddress.bind(client), { model: 'alpha', method: DispatchMethod.DISPATCH_METHOD_SHORTEST_QUEUE, excludeWorkerIds: ['w1'], prefixKeys: [], affinityKey: '' }, md(), 2000);
     expect(pick.workerId).toBe('w22');
-    await expect(unary(client.getWorkerAddress.bind(client), { model: 'nope', method: 0, excludeWorkerIds: [] }, md(), 2000)).rejects.toMatchObject({ kind: 'not_found', message: expect.stringMatching(/available: a, alpha/) });
+    await expect(unary(client.getWorkerAddress.bind(client), { model: 'nope', method: 0, excludeWorkerIds: [], prefixKeys: [], affinityKey: '' }, md(), 2000)).rejects.toMatchObject({ kind: 'not_found', message: expect.stringMatching(/available: a, alpha/) });
     expect((await unary(client.deregisterWorker.bind(client), { workerId: 'w22' }, md(), 2000)).removed).toBe(true);
     const workers = await unary(client.listWorkers.bind(client), { model: 'alpha' }, md(), 2000);
     expect(workers.workers.map((w) => w.workerId)).toEqual(['w1']);

@@ -46,7 +46,8 @@ describe('gateway with the official openai client', () => {
     }
     expect(text).toBe(whole.choices[0].message.content);
     expect(finish).toBe(whole.choices[0].finish_reason);
-    expect(usage).toEqual(whole.usage);
+    // The same prompt twice: the second may take its prefix from the worker's cache (cached_tokens differ).
+    expect(usage).toMatchObject({ prompt_tokens: whole.usage!.prompt_tokens, completion_tokens: whole.usage!.completion_tokens, total_tokens: whole.usage!.total_tokens });
   });
 
   it('returns n choices, streaming and not', async () => {

@@ -35,7 +35,7 @@ const fastWorker: WorkerServer = {
         if (!call.write(chunk({ text: CHUNK_TEXT, tokenIds: [1] }))) await once(call, 'drain');
       }
       if (call.cancelled) return;
-      call.write(chunk({ finishReason: FinishReason.FINISH_REASON_LENGTH, usage: { promptTokens: 1, completionTokens: CHUNKS, totalTokens: CHUNKS + 1 } }));
+      call.write(chunk({ finishReason: FinishReason.FINISH_REASON_LENGTH, usage: { promptTokens: 1, completionTokens: CHUNKS, totalTokens: CHUNKS + 1, cachedTokens: 0 } }));
       call.end();
     })();
   },

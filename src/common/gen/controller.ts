@@ -197,11 +197,21 @@ export interface GetWorkerAddressRequest {
   method: DispatchMethod;
   /** e.g. a worker that just failed */
   excludeWorkerIds: string[];
+  /**
+   * Prefix-aware routing (optional): the chained hashes of the request's prompt blocks, in order, and the hash of
+   * its conversation anchor (see src/common/prefix-routing.ts). The controller prefers the worker it last sent the
+   * longest matching prefix to, else the anchor's rendezvous-hash worker, unless that worker is overloaded beyond
+   * its bound. At most 2048 keys of at most 64 characters each.
+   */
+  prefixKeys: string[];
+  affinityKey: string;
 }
 
 export interface GetWorkerAddressResponse {
   address: string;
   workerId: string;
+  /** why this worker: "prefix" (it holds the longest prefix), "affinity" (rendezvous hash), "load" */
+  route: string;
 }
 
 export interface WatchWorkersRequest {
@@ -1415,7 +1425,7 @@ export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
 };
 
 function createBaseGetWorkerAddressRequest(): GetWorkerAddressRequest {
-  return { model: "", method: 0, excludeWorkerIds: [] };
+  return { model: "", method: 0, excludeWorkerIds: [], prefixKeys: [], affinityKey: "" };
 }
 
 export const GetWorkerAddressRequest: MessageFns<GetWorkerAddressRequest> = {
@@ -1428,6 +1438,12 @@ export const GetWorkerAddressRequest: MessageFns<GetWorkerAddressRequest> = {
     }
     for (const v of message.excludeWorkerIds) {
       writer.uint32(26).string(v!);
+    }
+    for (const v of message.prefixKeys) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.affinityKey !== "") {
+      writer.uint32(42).string(message.affinityKey);
     }
     return writer;
   },
@@ -1469,6 +1485,22 @@ export const GetWorkerAddressRequest: MessageFns<GetWorkerAddressRequest> = {
             message.excludeWorkerIds.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.prefixKeys.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.affinityKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1490,6 +1522,16 @@ export const GetWorkerAddressRequest: MessageFns<GetWorkerAddressRequest> = {
         : globalThis.Array.isArray(object?.exclude_worker_ids)
         ? object.exclude_worker_ids.map((e: any) => globalThis.String(e))
         : [],
+      prefixKeys: globalThis.Array.isArray(object?.prefixKeys)
+        ? object.prefixKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.prefix_keys)
+        ? object.prefix_keys.map((e: any) => globalThis.String(e))
+        : [],
+      affinityKey: isSet(object.affinityKey)
+        ? globalThis.String(object.affinityKey)
+        : isSet(object.affinity_key)
+        ? globalThis.String(object.affinity_key)
+        : "",
     };
   },
 
@@ -1504,6 +1546,12 @@ export const GetWorkerAddressRequest: MessageFns<GetWorkerAddressRequest> = {
     if (message.excludeWorkerIds?.length) {
       obj.excludeWorkerIds = message.excludeWorkerIds;
     }
+    if (message.prefixKeys?.length) {
+      obj.prefixKeys = message.prefixKeys;
+    }
+    if (message.affinityKey !== "") {
+      obj.affinityKey = message.affinityKey;
+    }
     return obj;
   },
 
@@ -1515,12 +1563,14 @@ export const GetWorkerAddressRequest: MessageFns<GetWorkerAddressRequest> = {
     message.model = object.model ?? "";
     message.method = object.method ?? 0;
     message.excludeWorkerIds = object.excludeWorkerIds?.map((e) => e) || [];
+    message.prefixKeys = object.prefixKeys?.map((e) => e) || [];
+    message.affinityKey = object.affinityKey ?? "";
     return message;
   },
 };
 
 function createBaseGetWorkerAddressResponse(): GetWorkerAddressResponse {
-  return { address: "", workerId: "" };
+  return { address: "", workerId: "", route: "" };
 }
 
 export const GetWorkerAddressResponse: MessageFns<GetWorkerAddressResponse> = {
@@ -1530,6 +1580,9 @@ export const GetWorkerAddressResponse: MessageFns<GetWorkerAddressResponse> = {
     }
     if (message.workerId !== "") {
       writer.uint32(18).string(message.workerId);
+    }
+    if (message.route !== "") {
+      writer.uint32(26).string(message.route);
     }
     return writer;
   },
@@ -1563,6 +1616,14 @@ export const GetWorkerAddressResponse: MessageFns<GetWorkerAddressResponse> = {
             message.workerId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.route = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1583,6 +1644,7 @@ export const GetWorkerAddressResponse: MessageFns<GetWorkerAddressResponse> = {
         : isSet(object.worker_id)
         ? globalThis.String(object.worker_id)
         : "",
+      route: isSet(object.route) ? globalThis.String(object.route) : "",
     };
   },
 
@@ -1594,6 +1656,9 @@ export const GetWorkerAddressResponse: MessageFns<GetWorkerAddressResponse> = {
     if (message.workerId !== "") {
       obj.workerId = message.workerId;
     }
+    if (message.route !== "") {
+      obj.route = message.route;
+    }
     return obj;
   },
 
@@ -1604,6 +1669,7 @@ export const GetWorkerAddressResponse: MessageFns<GetWorkerAddressResponse> = {
     const message = createBaseGetWorkerAddressResponse();
     message.address = object.address ?? "";
     message.workerId = object.workerId ?? "";
+    message.route = object.route ?? "";
     return message;
   },
 };

@@ -292,6 +292,8 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** prompt tokens whose keys and values came from the worker's prefix cache (not prefilled) */
+  cachedTokens: number;
 }
 
 /** One streamed chunk. The last chunk has finish_reason set and usage filled. */
@@ -2018,7 +2020,7 @@ export const TokenLogprob: MessageFns<TokenLogprob> = {
 };
 
 function createBaseUsage(): Usage {
-  return { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  return { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0 };
 }
 
 export const Usage: MessageFns<Usage> = {
@@ -2031,6 +2033,9 @@ export const Usage: MessageFns<Usage> = {
     }
     if (message.totalTokens !== 0) {
       writer.uint32(24).int32(message.totalTokens);
+    }
+    if (message.cachedTokens !== 0) {
+      writer.uint32(32).int32(message.cachedTokens);
     }
     return writer;
   },
@@ -2072,6 +2077,14 @@ export const Usage: MessageFns<Usage> = {
             message.totalTokens = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cachedTokens = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2101,6 +2114,11 @@ export const Usage: MessageFns<Usage> = {
         : isSet(object.total_tokens)
         ? globalThis.Number(object.total_tokens)
         : 0,
+      cachedTokens: isSet(object.cachedTokens)
+        ? globalThis.Number(object.cachedTokens)
+        : isSet(object.cached_tokens)
+        ? globalThis.Number(object.cached_tokens)
+        : 0,
     };
   },
 
@@ -2115,6 +2133,9 @@ export const Usage: MessageFns<Usage> = {
     if (message.totalTokens !== 0) {
       obj.totalTokens = Math.round(message.totalTokens);
     }
+    if (message.cachedTokens !== 0) {
+      obj.cachedTokens = Math.round(message.cachedTokens);
+    }
     return obj;
   },
 
@@ -2126,6 +2147,7 @@ export const Usage: MessageFns<Usage> = {
     message.promptTokens = object.promptTokens ?? 0;
     message.completionTokens = object.completionTokens ?? 0;
     message.totalTokens = object.totalTokens ?? 0;
+    message.cachedTokens = object.cachedTokens ?? 0;
     return message;
   },
 };

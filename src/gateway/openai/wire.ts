@@ -19,6 +19,8 @@ export interface WireUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** As OpenAI's: cached_tokens = prompt tokens the worker took from its prefix cache instead of prefilling them. */
+  prompt_tokens_details: { cached_tokens: number };
 }
 
 export type WireFinishReason = 'stop' | 'length' | 'tool_calls' | null;

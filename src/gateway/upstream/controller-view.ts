@@ -7,6 +7,7 @@
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
 import { chooseCandidate, modelTotals, type DispatchMethodName, type ModelTotals } from '../../common/dispatch';
+import { PrefixIndex, routeRequest, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/prefix-routing';
 import { createClient, unary } from '../../common/grpc/client';
 import { PLAINTEXT, type ClusterSecurity } from '../../common/grpc/credentials';
 import type { Logger } from '../../common/log';
@@ -15,6 +16,15 @@ export type ModelSummary = ModelTotals;
 
 /** `controller`: ask the controller for every request; otherwise choose locally from the live view. */
 export type GatewayDispatch = DispatchMethodName | 'controller';
+
+export interface PickedWorker {
+  address: string;
+  workerId: string;
+  /** Why this worker (prefix routing), '' when routing was off or the controller did not say. */
+  route: RouteReason | '';
+}
+
+const asRoute = (s: string): RouteReason | '' => (s === 'prefix' || s === 'affinity' || s === 'load' ? s : '');
 
 export class ControllerView {
   private readonly client: ControllerClient;
@@ -27,14 +37,23 @@ export class ControllerView {
   private retryMs = 200;
   private connectedOnce: Promise<void>;
   private markConnected: () => void = () => undefined;
+  /** Where this replica sent which prompt prefixes (prefix routing; per replica, see prefix-routing.ts). */
+  private readonly prefixes: PrefixIndex | undefined;
+
+  private readonly dispatch: GatewayDispatch;
+  private readonly callTimeoutMs: number;
+  private readonly routing: PrefixRoutingOptions | undefined;
 
   constructor(
     address: string,
     private readonly logger: Logger,
-    private readonly dispatch: GatewayDispatch = 'shortest_queue',
-    private readonly callTimeoutMs = 5000,
-    security: ClusterSecurity = PLAINTEXT,
+    options: { dispatch?: GatewayDispatch; callTimeoutMs?: number; security?: ClusterSecurity; routing?: PrefixRoutingOptions } = {},
   ) {
+    this.dispatch = options.dispatch ?? 'shortest_queue';
+    this.callTimeoutMs = options.callTimeoutMs ?? 5000;
+    this.routing = options.routing;
+    const security = options.security ?? PLAINTEXT;
+    this.prefixes = this.routing ? new PrefixIndex(this.routing.maxEntries) : undefined;
     this.client = createClient(ControllerClient, address, {}, security.client('controller'));
     this.connectedOnce = new Promise((resolve) => {
       this.markConnected = resolve;
@@ -64,20 +83,33 @@ export class ControllerView {
   /**
    * A worker for `model`: chosen locally from the live view (no extra hop), or by the controller when the view
    * is not synced, has no worker for the model, or dispatch is set to `controller`.
+   * With prefix routing on and `keys` given, the worker holding the request's longest known prefix is preferred
+   * (src/common/prefix-routing.ts); the controller gets the keys too.
    * Rejects with a FleetError (not_found, unavailable, ...).
    */
-  async pick(model: string, exclude: string[]): Promise<{ address: string; workerId: string }> {
+  async pick(model: string, exclude: string[], keys?: RouteKeys): Promise<PickedWorker> {
+    const routed = this.routing && keys ? keys : undefined;
     if (this.dispatch !== 'controller' && this.synced) {
       const skip = new Set(exclude);
       const candidates = [...this.workers.values()]
         .filter((w) => w.modelNames.includes(model) && !skip.has(w.workerId))
-        .map((w) => ({ worker: w, status: w.status, pending: this.inFlight.get(w.workerId) ?? 0 }));
+        .map((w) => ({ worker: w, workerId: w.workerId, status: w.status, pending: this.inFlight.get(w.workerId) ?? 0 }));
       if (candidates.length > 0) {
+        if (routed && this.routing && this.prefixes) {
+          const { chosen, route } = routeRequest(candidates, routed, this.prefixes, { method: this.dispatch, maxImbalance: this.routing.maxImbalance });
+          return { address: chosen.worker.address, workerId: chosen.workerId, route };
+        }
         const chosen = chooseCandidate(candidates, this.dispatch);
-        return { address: chosen.worker.address, workerId: chosen.worker.workerId };
+        return { address: chosen.worker.address, workerId: chosen.worker.workerId, route: '' };
       }
     }
-    return unary(this.client.getWorkerAddress.bind(this.client), { model, method: DispatchMethod.DISPATCH_METHOD_UNSPECIFIED, excludeWorkerIds: exclude }, new Metadata(), this.callTimeoutMs);
+    const res = await unary(
+      this.client.getWorkerAddress.bind(this.client),
+      { model, method: DispatchMethod.DISPATCH_METHOD_UNSPECIFIED, excludeWorkerIds: exclude, prefixKeys: routed?.prefixKeys ?? [], affinityKey: routed?.affinityKey ?? '' },
+      new Metadata(),
+      this.callTimeoutMs,
+    );
+    return { address: res.address, workerId: res.workerId, route: asRoute(res.route) };
   }
 
   /** Counts a request in flight on a worker until the returned release function is called. */

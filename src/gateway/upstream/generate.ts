@@ -8,7 +8,9 @@ import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/erro
 import { GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
 import type { Logger } from '../../common/log';
-import type { ControllerView } from './controller-view';
+import type { RouteReason } from '../../common/prefix-routing';
+import type { ControllerView, PickedWorker } from './controller-view';
+import { routeKeysOf } from './route-keys';
 import type { WorkerPool } from './worker-pool';
 
 export interface GenerationSink {
@@ -31,6 +33,8 @@ export interface GenerateDeps {
   timeoutMs: number;
   /** Attempts across workers before the first chunk. */
   maxAttempts: number;
+  /** Called with each dispatch's reason (prefix routing), for metrics. */
+  onRoute?: (route: RouteReason | '') => void;
 }
 
 /** Errors worth retrying on another worker when nothing was streamed yet. */
@@ -45,6 +49,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
   const deadline = deadlineIn(deps.timeoutMs);
   const tried: string[] = [];
   let lastError: FleetError | undefined;
+  const keys = routeKeysOf(request);
 
   const attempt = async (): Promise<void> => {
     if (cancelled) return;
@@ -52,9 +57,10 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
       sink.onError(lastError ?? new FleetError('unavailable', 'no worker could take the request', { retryAfterS: 1 }));
       return;
     }
-    let target: { address: string; workerId: string };
+    let target: PickedWorker;
     try {
-      target = await deps.view.pick(request.model, tried);
+      target = await deps.view.pick(request.model, tried, keys);
+      deps.onRoute?.(target.route);
     } catch (err) {
       const fe = err instanceof FleetError ? err : fromGrpcError(err as GrpcErrorLike);
       // Nothing left to try: report the worker's error if there was one (e.g. 429), else the controller's.

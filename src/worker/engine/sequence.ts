@@ -35,7 +35,7 @@ export interface EngineChunk {
   finishReason: FinishReason;
   matchedStop?: string;
   matchedStopTokenId?: number;
-  usage?: { promptTokens: number; completionTokens: number };
+  usage?: { promptTokens: number; completionTokens: number; cachedTokens: number };
   /** Set with finishReason ERROR. */
   error?: string;
 }
@@ -67,6 +67,8 @@ export class Sequence {
   firstTokenAtMs: number | undefined;
   lastTokenAtMs: number | undefined;
   kv: KvLocation | undefined;
+  /** Prompt tokens whose keys and values came from the prefix cache (not prefilled). */
+  cachedPromptTokens = 0;
   finish: FinishReason = FinishReason.FINISH_REASON_UNSPECIFIED;
   cancelled = false;
   readonly constraint: TokenConstraint | undefined;
@@ -192,7 +194,7 @@ export class Sequence {
     this.finish = reason;
     this.constraint?.dispose();
     chunk.finishReason = reason;
-    chunk.usage = { promptTokens: this.promptIds.length, completionTokens: this.outputIds.length };
+    chunk.usage = { promptTokens: this.promptIds.length, completionTokens: this.outputIds.length, cachedTokens: this.cachedPromptTokens };
     this.init.onChunk(chunk);
   }
 

@@ -31,8 +31,10 @@ export async function prefillStep(session: DecoderSession, admitted: Sequence[],
   const fresh: Sequence[] = [];
   for (const seq of admitted) {
     const hit = prefixes && canReusePrefix(seq) && !seq.cancelled ? prefixes.lookup(seq.promptIds) : undefined;
-    if (hit) await prefillChunked(session, seq, chunkTokens(limits), deliver, observe, hit);
-    else fresh.push(seq);
+    if (hit) {
+      seq.cachedPromptTokens = hit.length;
+      await prefillChunked(session, seq, chunkTokens(limits), deliver, observe, hit);
+    } else fresh.push(seq);
   }
   for (const group of planPrefillGroups(fresh, limits)) {
     const live = group.filter((seq) => {
