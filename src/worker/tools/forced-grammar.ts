@@ -30,30 +30,32 @@ async function parametersEbnf(schemaText: string): Promise<string> {
   }
 }
 
+/** The xgrammar structural tag (JSON text) of the forced calls; schemas must have passed checkJsonSchema. */
+export async function forcedCallsTag(format: ToolFormat, functions: ReadonlyArray<{ name: string; schema: string }>, parallel: boolean): Promise<string> {
+  const f = format.forced;
+  const tags = [];
+  for (const { name, schema } of functions) {
+    tags.push({
+      type: 'tag' as const,
+      begin: `${f.callOpen}{"name": ${JSON.stringify(name)}, ${JSON.stringify(format.argumentKey)}: `,
+      content: { type: 'grammar' as const, grammar: await parametersEbnf(schema) },
+      end: `}${f.callClose}`,
+    });
+  }
+  const calls = { type: 'tags_with_separator' as const, tags, separator: f.separator, at_least_one: true, stop_after_first: !parallel };
+  const body = f.open === '' && f.close === '' ? calls : { type: 'tag' as const, begin: f.open, content: calls, end: f.close };
+  return JSON.stringify({ type: 'structural_tag', format: body });
+}
+
 export function forcedCallsSource(forced: ForcedCalls): GrammarSource {
   const { format, parallel } = forced;
   const schemas = forced.functions.map(({ tool, index }) => ({
     name: tool.name,
     schema: checkJsonSchema(JSON.stringify(tool.parameters), `tools[${index}].function.parameters`),
   }));
-  const f = format.forced;
-  const key = `tools:${format.name}:${parallel ? 'n' : '1'}:${JSON.stringify(schemas)}`;
   return {
-    key,
+    key: `tools:${format.name}:${parallel ? 'n' : '1'}:${JSON.stringify(schemas)}`,
     param: 'tools',
-    compile: async (compiler) => {
-      const tags = [];
-      for (const { name, schema } of schemas) {
-        tags.push({
-          type: 'tag' as const,
-          begin: `${f.callOpen}{"name": ${JSON.stringify(name)}, ${JSON.stringify(format.argumentKey)}: `,
-          content: { type: 'grammar' as const, grammar: await parametersEbnf(schema) },
-          end: `}${f.callClose}`,
-        });
-      }
-      const calls = { type: 'tags_with_separator' as const, tags, separator: f.separator, at_least_one: true, stop_after_first: !parallel };
-      const body = f.open === '' && f.close === '' ? calls : { type: 'tag' as const, begin: f.open, content: calls, end: f.close };
-      return compiler.compileStructuralTag(JSON.stringify({ type: 'structural_tag', format: body }));
-    },
+    compile: async (compiler) => compiler.compileStructuralTag(await forcedCallsTag(format, schemas, parallel)),
   };
 }
