@@ -61,6 +61,12 @@ export interface RunningOperator {
   isLeader(): boolean;
   /** The controller loop while this replica leads. */
   manager(): RunningManager | undefined;
+  /**
+   * Settles when this replica loses the Lease without being asked to stop (it could not renew within the renew
+   * deadline). Its reconciles are already stopped; `fleetchat operator` then exits 1 so the Deployment restarts it,
+   * as client-go's OnStoppedLeading does — a replica never goes on acting on what it saw as leader.
+   */
+  lostLeadership: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -107,12 +113,21 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     await m?.stop();
   };
   let elector: LeaderElector | undefined;
+  let stopping = false;
+  let markLost: () => void = () => undefined;
+  const lostLeadership = new Promise<void>((resolve) => (markLost = resolve));
   if (config.leaderElect) {
     elector = startLeaderElection({
       api: kc.makeApiClient(CoordinationV1Api), namespace: leaseNamespace(config, kc), name: config.leaderElectionId, identity,
       leaseDurationMs: config.leaseDuration, renewDeadlineMs: config.renewDeadline, retryPeriodMs: config.retryPeriod, logger,
       onStartedLeading: lead,
-      onStoppedLeading: () => void standDown(),
+      onStoppedLeading: () => {
+        if (!stopping) {
+          logger.error({ identity, renewDeadlineMs: config.renewDeadline }, 'lost leadership: stopped reconciling');
+          markLost();
+        }
+        void standDown();
+      },
     });
   } else {
     lead();
@@ -120,10 +135,11 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => synced || manager === undefined });
   logger.info({ identity, namespace: config.namespace || '(all)', controller: config.controller, leaderElect: config.leaderElect }, 'operator started');
   return {
-    identity, ops,
+    identity, ops, lostLeadership,
     isLeader: () => manager !== undefined,
     manager: () => manager,
     stop: async () => {
+      stopping = true;
       await standDown();
       await elector?.stop();
       directory.close();

@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/common/log';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/operator/api/v1alpha1/schema';
 import { startLeaderElection } from '../../src/operator/runtime/lease';
 import { spawnCli } from '../support/cli';
+import { startStallingProxy } from './support/stalling-proxy';
 import { k8sDescribe } from './envtest';
 import { eventually, sleep } from './support/kube';
 import { startOperatorEnv, type OperatorEnv } from './support/operator-env';
@@ -93,4 +94,50 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('leader election on a co
     expect((await api.readNamespacedLease({ namespace: ns, name: 'cli-lock' })).spec?.holderIdentity).toBe('');
     expect(stderr).not.toMatch(/"level":[56]0/);
   });
+  // Issue 18 (leadership): a renewal that hangs must not keep a replica leading past its renew deadline.
+  it('a leader whose Lease renewals hang exits 1 before another replica can take the Lease: never two leaders', async () => {
+    const ns = await o.newNamespace('hung-renew');
+    const proxy = await startStallingProxy(o.env, 'hung-renew');
+    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/hung-lock`;
+    // The leader reaches the API server through the proxy; lease 3 s, renew deadline 2 s, retry 250 ms.
+    const child = spawnCli(['operator', '--kubeconfig', proxy.kubeconfigPath, ...o.operatorArgs(ns, ['--identity', 'stalled-leader', '--leader-election-id', 'hung-lock'])]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    let exitedAt = 0;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+      exitedAt = Date.now();
+      resolve(code);
+    }));
+    const api = o.kc.makeApiClient(CoordinationV1Api);
+    let standbyLedAt = 0;
+    let standby: ReturnType<typeof startLeaderElection> | undefined;
+    try {
+      await eventually('the proxied operator holds the Lease', async () => (await api.readNamespacedLease({ namespace: ns, name: 'hung-lock' }).catch(() => undefined))?.spec?.holderIdentity === 'stalled-leader', 60_000)
+        .catch((err: Error) => Promise.reject(new Error(`${err.message}\n${stderr.slice(-3000)}`)));
+      standby = startLeaderElection({
+        api, namespace: ns, name: 'hung-lock', identity: 'standby', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 250, logger: silentLogger(),
+        onStartedLeading: () => (standbyLedAt = Date.now()),
+        onStoppedLeading: () => undefined,
+      });
+      await sleep(1000);
+      expect(standby.isLeader()).toBe(false);
+      // From now on the leader's Lease writes hang: no answer, no error, no reset.
+      const stalledAt = Date.now();
+      proxy.stall((req) => req.method === 'PUT' && (req.url ?? '').startsWith(leasePath));
+      const code = await Promise.race([exited, sleep(15_000).then(() => 'still running')]);
+      expect(code).toBe(1);
+      expect(proxy.held()).toBeGreaterThanOrEqual(1);
+      // It gave up within its renew deadline (2 s from its last renewal, which began before the stall) ...
+      expect(exitedAt - stalledAt).toBeLessThan(2000 + 1500);
+      expect(stderr).toMatch(/lost leadership/);
+      // ... and before the standby could take the Lease (3 s after it last saw it renewed).
+      await eventually('the standby takes over', async () => standby?.isLeader(), 15_000);
+      expect(standbyLedAt).toBeGreaterThan(exitedAt);
+      expect((await api.readNamespacedLease({ namespace: ns, name: 'hung-lock' })).spec?.holderIdentity).toBe('standby');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await standby?.stop();
+      await proxy.close();
+    }
+  }, 90_000);
 });

@@ -13,6 +13,13 @@ export function register(program: Command): void {
     const shutdown = onShutdown(logger);
     const operator = await startOperator(config, logger);
     shutdown.add(() => operator.stop());
+    // Leadership lost (a renewal that did not make the renew deadline): exit at once and let the Deployment restart
+    // this replica as a fresh candidate, rather than finish anything begun as leader.
+    void operator.lostLeadership.then(() => {
+      logger.error('exiting: lost the leader Lease');
+      logger.flush();
+      process.exit(1);
+    });
     await shutdown.done;
   });
 }

@@ -4,8 +4,14 @@
  * last saw the record change, so clock skew between nodes does not matter); the leader renews every retryPeriod
  * and steps down when it could not renew for renewDeadline. Updates carry the resourceVersion, so two candidates
  * racing for the same Lease cannot both win: the loser gets 409 Conflict.
+ *
+ * Every Lease API call is bounded (an AbortSignal on the request, and a timer in case the request ignores it): a
+ * leader's renewal by what is left of its renew deadline, counted from the START of its last successful renewal (the
+ * renewTime it wrote), so a hung call cannot keep a replica leading after another one may take the Lease; a
+ * candidate's calls by the renew deadline.
  */
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { Observable, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { isNotFound } from './kube-errors';
 
@@ -51,6 +57,36 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 const jitter = (ms: number): number => ms * (1 + 0.2 * Math.random());
 
+type CallOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
+
+/**
+ * Runs one API call with `signal` on its HTTP request, and gives up when the signal fires even if the request does
+ * not (a stalled TLS connection, a proxy that holds the body).
+ */
+export async function boundedCall<T>(signal: AbortSignal, call: (options: CallOptions) => Promise<T>): Promise<T> {
+  const options: CallOptions = {
+    middleware: [{
+      pre: (ctx) => {
+        ctx.setSignal(signal);
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (res) => new Observable(Promise.resolve(res)),
+    }],
+    middlewareMergeStrategy: 'append',
+  };
+  signal.throwIfAborted();
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new FleetError('deadline_exceeded', `Lease call abandoned: ${signal.reason instanceof Error ? signal.reason.message : 'aborted'}`));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([call(options), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Lease times as client-node hands them back: a string (MicroTime is not in its type map) or a Date. */
 function micro(value: Date | string | undefined): V1MicroTime | undefined {
   return value === undefined ? undefined : new V1MicroTime(new Date(value).getTime());
@@ -80,15 +116,14 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
     };
   };
 
-  /** One attempt to acquire or renew; true when we hold the Lease afterwards. */
-  const tryAcquireOrRenew = async (): Promise<boolean> => {
-    const nowMs = Date.now();
+  /** One attempt to acquire or renew, all of its calls aborted by `signal`; true when we hold the Lease afterwards. */
+  const tryAcquireOrRenew = async (nowMs: number, signal: AbortSignal): Promise<boolean> => {
     let current: V1Lease | undefined;
     try {
-      current = await o.api.readNamespacedLease({ namespace: o.namespace, name: o.name });
+      current = await boundedCall(signal, (opts) => o.api.readNamespacedLease({ namespace: o.namespace, name: o.name }, opts));
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await o.api.createNamespacedLease({ namespace: o.namespace, body: leaseBody(undefined, nowMs) });
+      await boundedCall(signal, (opts) => o.api.createNamespacedLease({ namespace: o.namespace, body: leaseBody(undefined, nowMs) }, opts));
       return true;
     }
     const holder = current.spec?.holderIdentity ?? '';
@@ -97,29 +132,34 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
     const durationMs = (current.spec?.leaseDurationSeconds ?? 0) * 1000;
     const heldByOther = holder !== '' && holder !== o.identity && observed.atMs + durationMs > nowMs;
     if (heldByOther) return false;
-    await o.api.replaceNamespacedLease({ namespace: o.namespace, name: o.name, body: leaseBody(current, nowMs) });
+    await boundedCall(signal, (opts) => o.api.replaceNamespacedLease({ namespace: o.namespace, name: o.name, body: leaseBody(current, nowMs) }, opts));
     return true;
   };
 
-  const attempt = async (): Promise<boolean> => {
+  /** One attempt that gives up after `budgetMs` (or when stopping). */
+  const attempt = async (nowMs: number, budgetMs: number): Promise<boolean> => {
+    if (budgetMs <= 0) return false;
+    const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(budgetMs)]);
     try {
-      return await tryAcquireOrRenew();
+      return await tryAcquireOrRenew(nowMs, signal);
     } catch (err) {
       log.debug({ err: err instanceof Error ? err.message : String(err) }, 'lease attempt failed');
       return false;
     }
   };
 
-  const lead = async (): Promise<void> => {
+  const lead = async (acquiredAtMs: number): Promise<void> => {
     leading = new AbortController();
     log.info('became leader');
     o.onStartedLeading(leading.signal);
-    let lastRenewMs = Date.now();
+    let lastRenewMs = acquiredAtMs;
     while (!stopping.signal.aborted) {
-      await sleep(o.retryPeriodMs, stopping.signal);
+      await sleep(Math.min(o.retryPeriodMs, lastRenewMs + o.renewDeadlineMs - Date.now()), stopping.signal);
       if (stopping.signal.aborted) break;
-      if (await attempt()) lastRenewMs = Date.now();
-      else if (Date.now() - lastRenewMs > o.renewDeadlineMs) break;
+      // The renewTime we write is taken before the call, so the deadline counts from what others see.
+      const startMs = Date.now();
+      if (await attempt(startMs, lastRenewMs + o.renewDeadlineMs - startMs)) lastRenewMs = startMs;
+      else if (Date.now() - lastRenewMs >= o.renewDeadlineMs) break;
     }
     if (!stopping.signal.aborted) log.warn('lost the lease: stopping work');
     leading.abort();
@@ -129,7 +169,8 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
 
   const campaign = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
-      if (await attempt()) await lead();
+      const startMs = Date.now();
+      if (await attempt(startMs, o.renewDeadlineMs)) await lead(startMs);
       else await sleep(jitter(o.retryPeriodMs), stopping.signal);
     }
   };
@@ -147,11 +188,12 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElector {
   };
 
   async function release(): Promise<void> {
+    const signal = AbortSignal.timeout(o.renewDeadlineMs);
     try {
-      const current = await o.api.readNamespacedLease({ namespace: o.namespace, name: o.name });
+      const current = await boundedCall(signal, (opts) => o.api.readNamespacedLease({ namespace: o.namespace, name: o.name }, opts));
       if (current.spec?.holderIdentity !== o.identity) return;
       const body: V1Lease = { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(), acquireTime: micro(current.spec?.acquireTime) } };
-      await o.api.replaceNamespacedLease({ namespace: o.namespace, name: o.name, body });
+      await boundedCall(signal, (opts) => o.api.replaceNamespacedLease({ namespace: o.namespace, name: o.name, body }, opts));
       log.info('released the lease');
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not release the lease');
