@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path';
 import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
-import { buildLlamaDecoder } from '../llama/decoder-graph';
+import { buildDecoder } from '../llama/build-decoder';
+import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig } from '../llama/llama-config';
 import { parameterCount } from '../llama/llama-weights';
 import { writeOnnxModel } from '../onnx/model-writer';
@@ -37,6 +38,8 @@ export interface ImportGgufOptions {
   accuracyLevel?: number;
   /** Replace an existing non-empty outDir (default: refuse). */
   overwrite?: boolean;
+  /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
+  graph?: GraphKind;
   logger?: Logger;
 }
 
@@ -111,8 +114,9 @@ export async function importGguf(options: ImportGgufOptions): Promise<ImportGguf
     let onnxBytes = 0;
     let int4: ImportGgufResult['int4'];
     for (const weightFormat of formats) {
-      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat }) };
-      const spec = buildLlamaDecoder(model.config, weights, { weightFormat, metadata, accuracyLevel: options.accuracyLevel });
+      const graph = options.graph ?? 'standard';
+      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat, ...(graph === 'fused' ? { graph } : {}) }) };
+      const spec = buildDecoder(model.config, weights, { graph, weightFormat, metadata, accuracyLevel: options.accuracyLevel });
       if (weightFormat === 'int4') {
         const q4 = useGgufQ4Blocks(spec, file, model, weights);
         int4 = { exact: q4.exact.length, widened: q4.widened.length };

@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } 
 import { basename, dirname, join, resolve } from 'node:path';
 import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
-import { buildLlamaDecoder } from '../llama/decoder-graph';
+import { buildDecoder } from '../llama/build-decoder';
+import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, type ValidLlamaConfig } from '../llama/llama-config';
 import { parameterCount } from '../llama/llama-weights';
 import { writeOnnxModel } from '../onnx/model-writer';
@@ -29,6 +30,8 @@ export interface ImportHfOptions {
   outDir: string;
   weightFormats?: readonly WeightFormat[];
   overwrite?: boolean;
+  /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
+  graph?: GraphKind;
   logger?: Logger;
 }
 
@@ -87,7 +90,7 @@ export async function importHf(options: ImportHfOptions): Promise<ImportHfResult
     let onnxBytes = 0;
     for (const weightFormat of formats) {
       const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-hf', version: HF_IMPORTER_VERSION, source: basename(resolve(options.dir)), weightFormat }) };
-      const spec = buildLlamaDecoder(hf.config, weights, { weightFormat, metadata });
+      const spec = buildDecoder(hf.config, weights, { graph: options.graph, weightFormat, metadata });
       const written = writeOnnxModel(join(staging, 'onnx', onnxFileName(weightFormat)), spec);
       onnxBytes += written.modelBytes + written.externalBytes;
     }

@@ -48,7 +48,7 @@ export function presentValueName(layer: number): string {
   return `present.${layer}.value`;
 }
 
-function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSource): void {
+export function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSource): void {
   const missing = llamaWeightShapes(config).filter((t) => !weights.has(t.name)).map((t) => t.name);
   if (missing.length > 0) {
     const shown = missing.slice(0, 5).join(', ');
@@ -60,7 +60,7 @@ function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSource): v
  * logits = norm(x) @ W^T with W the [vocab, hidden] lm_head (or the embedding when tied): Gemm transB in float32,
  * MatMulNBits (which takes W as is) when quantised.
  */
-function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; embed: string; quant?: QuantOptions }): string {
+export function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; embed: string; quant?: QuantOptions }): string {
   const { hidden, embed, quant } = values;
   const { vocabSize: v, hiddenSize: h } = config;
   const headName = config.tieWordEmbeddings ? EMBED_WEIGHT : LM_HEAD_WEIGHT;
@@ -78,7 +78,7 @@ function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource
 }
 
 /** The last `keep` positions of hidden [batch, seq, h] (all of them when keep is 0: Slice from -0 = 0). */
-function lastPositions(g: GraphBuilder, hidden: string, keep: string): string {
+export function lastPositions(g: GraphBuilder, hidden: string, keep: string): string {
   const starts = g.op('Neg', [g.op('Unsqueeze', [keep, g.int64s([0])])]);
   return g.op('Slice', [hidden, starts, g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]);
 }

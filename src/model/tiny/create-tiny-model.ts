@@ -7,7 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FleetError } from '../../common/errors';
-import { buildLlamaDecoder } from '../llama/decoder-graph';
+import { buildDecoder } from '../llama/build-decoder';
+import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig, validateLlamaConfig } from '../llama/llama-config';
 import { llamaWeightShapes, parameterCount } from '../llama/llama-weights';
 import { ExternalDataMode, writeOnnxModel } from '../onnx/model-writer';
@@ -36,6 +37,8 @@ export interface TinyModelOptions extends Partial<TinyShape> {
   weightFormats?: readonly WeightFormat[];
   /** Give the graphs the `num_logits_to_keep` input (default true; false: the older optimum interface). */
   logitsToKeepInput?: boolean;
+  /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
+  graph?: GraphKind;
 }
 
 export interface TinyModelResult {
@@ -110,7 +113,8 @@ export async function createTinyModel(options: TinyModelOptions): Promise<TinyMo
   const generator = { generator: 'fleetchat model create-tiny', version: GENERATOR_VERSION, seed: shape.seed, tokenizer: tokenizer.packageName };
   let onnxBytes = 0;
   for (const weightFormat of checkedFormats(options.weightFormats)) {
-    const spec = buildLlamaDecoder(config, weights, { weightFormat, logitsToKeepInput: options.logitsToKeepInput, metadata: { generator: JSON.stringify({ ...generator, weightFormat }) } });
+    const graph = options.graph ?? 'standard';
+    const spec = buildDecoder(config, weights, { graph, weightFormat, logitsToKeepInput: options.logitsToKeepInput, metadata: { generator: JSON.stringify({ ...generator, weightFormat, ...(graph === 'fused' ? { graph } : {}) }) } });
     const onnx = writeOnnxModel(join(dir, 'onnx', onnxFileName(weightFormat)), spec, { externalData: options.externalData });
     onnxBytes += onnx.modelBytes + onnx.externalBytes;
   }

@@ -27,7 +27,7 @@ export type Deliver = (seq: Sequence, lastRow: Float32Array, promptLogprobs?: Ar
 export type StepObserver = (batch: number, seconds: number) => void;
 
 /** echo with logprobs needs the logits of every prompt position. */
-const wantsPromptLogprobs = (seq: Sequence): boolean => seq.params.echo && seq.params.topLogprobs !== undefined;
+export const wantsPromptLogprobs = (seq: Sequence): boolean => seq.params.echo && seq.params.topLogprobs !== undefined;
 
 /** Tokens per chunk for prompts prefilled alone. */
 export function chunkTokens(limits: PrefillLimits): number {
@@ -65,7 +65,7 @@ export function planPrefillGroups(seqs: Sequence[], limits: PrefillLimits): Sequ
 }
 
 /** Logprobs of prompt tokens 1..n-1 from rows predicting them (row i predicts token first + i + 1). */
-function promptLogprobs(seq: Sequence, logits: Float32Array, at: { vocab: number; first: number; rows: number }, into: Array<ChunkLogprob | null>): void {
+export function promptLogprobs(seq: Sequence, logits: Float32Array, at: { vocab: number; first: number; rows: number }, into: Array<ChunkLogprob | null>): void {
   const v = at.vocab;
   for (let i = 0; i < at.rows; i++) {
     const target = at.first + i + 1;

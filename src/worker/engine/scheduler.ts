@@ -16,6 +16,8 @@ import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } f
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
 import { isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
+import { fusedDecodeStep, fusedPrefillStep, type FusedKv } from './fused-step';
+import { KvSlots } from './kv-slots';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
 const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
@@ -95,12 +97,24 @@ export class Scheduler {
 
   /** Keys and values of finished sequences, for requests that extend them (see prefix-cache.ts). */
   private readonly prefixes: PrefixCache | undefined;
+  /** A fused graph's in-place KV pool: one slot per running sequence (see fused-step.ts). */
+  private readonly fused: FusedKv | undefined;
+  /** Positions a sequence may reach: the context length, or a fused pool's slot capacity when smaller. */
+  private readonly contextLimit: number;
 
   constructor(
     private readonly session: DecoderSession,
     private readonly options: EngineOptions,
   ) {
-    this.prefixes = (options.prefixCacheBytes ?? 0) > 0 ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;
+    this.fused = session.fused ? { passes: session.fused, slots: new KvSlots<Sequence>(options.maxConcurrency, fusedSlotCapacity(session, options)) } : undefined;
+    this.contextLimit = this.fused ? this.fused.slots.capacity : options.contextLength;
+    // The prefix cache reads host KV tensors; a fused pool's cache stays in the session thread.
+    this.prefixes = (options.prefixCacheBytes ?? 0) > 0 && !this.fused ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;
+  }
+
+  /** The KV slot capacity of a fused model (positions), or undefined for a standard graph. */
+  get kvSlotCapacity(): number | undefined {
+    return this.fused?.slots.capacity;
   }
 
   /** Prefix-cache counters (undefined when the cache is off). */
@@ -116,7 +130,7 @@ export class Scheduler {
   /** Queues a request. Throws `context_length_exceeded`, `overloaded` or `unavailable` (draining). */
   submit(request: EngineRequest): SequenceHandle {
     if (this.draining) throw new FleetError('unavailable', 'worker is shutting down', { retryAfterS: 1 });
-    const { contextLength } = this.options;
+    const contextLength = this.contextLimit;
     const promptLen = request.promptIds.length;
     if (promptLen === 0) throw new FleetError('invalid_request', 'prompt is empty (0 tokens)', { param: 'prompt' });
     if (promptLen >= contextLength) {
@@ -210,6 +224,7 @@ export class Scheduler {
   }
 
   private async step(): Promise<void> {
+    if (this.fused) return this.fusedStep(this.fused);
     this.retire();
     const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: this.session.trimsLogits };
     await prefillStep(this.session, this.admit(), limits, this.deliverFn, this.observeFn, this.prefixes);
@@ -219,6 +234,20 @@ export class Scheduler {
       const started = performance.now();
       await decodeStep(this.session, this.batch, this.deliverFn, this.observeFn);
       const b = this.batch.seqs.length;
+      const seconds = (performance.now() - started) / 1000;
+      this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);
+    }
+    this.retire();
+  }
+
+  private async fusedStep(fused: FusedKv): Promise<void> {
+    this.retire();
+    const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: true };
+    await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn);
+    this.retire();
+    const started = performance.now();
+    const b = await fusedDecodeStep(fused, this.deliverFn, this.observeFn);
+    if (b > 0) {
       const seconds = (performance.now() - started) / 1000;
       this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);
     }
@@ -272,6 +301,7 @@ export class Scheduler {
       if (seq.cancelled && !seq.done) seq.abort(FinishReason.FINISH_REASON_CANCELLED);
       if (seq.done) {
         this.keepPrefix(seq);
+        this.fused?.slots.release(seq);
         seq.kv = undefined;
         this.kvReserved -= this.kvReservations.get(seq) ?? 0;
         this.kvReservations.delete(seq);
@@ -296,5 +326,19 @@ export class Scheduler {
     this.kvReserved = 0;
     this.kvReservations.clear();
     this.batch = undefined;
+    this.fused?.slots.clear();
   }
+}
+
+/**
+ * Positions per slot of a fused model's KV pool: the context length, or less when the KV budget cannot hold
+ * --max-concurrency slots of it (the pool's pages become resident as sequences grow, so the budget bounds the worst case).
+ */
+export function fusedSlotCapacity(session: DecoderSession, options: Pick<EngineOptions, 'maxConcurrency' | 'maxKvBytes' | 'contextLength'>): number {
+  const perSlot = Math.floor(options.maxKvBytes / (options.maxConcurrency * bytesPerPosition(session.kv)));
+  const capacity = Math.min(options.contextLength, perSlot);
+  if (capacity < 2) {
+    throw new FleetError('invalid_request', `the KV budget (${size(options.maxKvBytes)}) cannot hold ${options.maxConcurrency} sequences of this fused model; raise --kv-cache-mib or lower --max-concurrency`, { code: 'kv_budget' });
+  }
+  return capacity;
 }

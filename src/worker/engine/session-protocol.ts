@@ -1,5 +1,6 @@
 /** Messages between the engine (main thread) and the session thread that runs onnxruntime. */
 import type { ResolvedDevice } from '../device/execution-provider';
+import type { FusedForwardInput } from './fused-kv-pool';
 import type { KvSpec } from './session';
 
 export interface OpenMessage {
@@ -35,14 +36,21 @@ export interface AssembleMessage {
   pastLen: number;
 }
 
+/** A pass of a fused graph over its in-place KV pool (which lives in the session thread). */
+export interface FusedForwardMessage extends FusedForwardInput {
+  kind: 'forwardFused';
+  id: number;
+}
+
 export interface ReleaseMessage {
   kind: 'release';
 }
 
-export type ToSessionThread = OpenMessage | ForwardMessage | AssembleMessage | ReleaseMessage;
+export type ToSessionThread = OpenMessage | ForwardMessage | FusedForwardMessage | AssembleMessage | ReleaseMessage;
 
 export type FromSessionThread =
-  | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean }
+  | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean }
+  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number }
   | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number }
   | { kind: 'assembled'; id: number; kv: number; pastLen: number }
   | { kind: 'error'; id: number; message: string; code?: string; errorKind?: string }
@@ -59,7 +67,7 @@ export function transferables(arrays: Array<ArrayBufferView>): ArrayBuffer[] {
 }
 
 /** A typed array that owns its whole buffer (copies views into shared or larger buffers). */
-export function owned<T extends Float32Array | Uint16Array | BigInt64Array>(a: T): T {
+export function owned<T extends Float32Array | Uint16Array | BigInt64Array | Int32Array>(a: T): T {
   if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
   return a.slice() as T;
 }

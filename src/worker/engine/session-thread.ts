@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
 import { assembleBatchKv, type KvLocation } from './kv-cache';
 import { addonCandidates } from './native-session';
-import { graphTrimsLogits, isDeviceKv, type DecoderSession, type ForwardInput, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
+import { graphTrimsLogits, isDeviceKv, type DecoderSession, type ForwardInput, type FusedPasses, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
 import { owned, transferables, type FromSessionThread, type ToSessionThread } from './session-protocol';
 
 function entryFile(): { file: string; execArgv: string[] } {
@@ -40,7 +40,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
 
   // CUDA keeps the KV cache on the GPU when the native addon is built; without it, onnxruntime-node's CUDA EP.
   const nativeKv = options.nativeKv ?? (options.device?.kind === 'cuda' && addonCandidates().some((p) => existsSync(p)));
-  const opened = await new Promise<{ kv: KvSpec; inputNames: string[]; kvOnDevice: boolean }>((resolve, reject) => {
+  const opened = await new Promise<{ kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean }>((resolve, reject) => {
     const onMessage = (m: FromSessionThread): void => {
       thread.off('message', onMessage);
       if (m.kind === 'opened') resolve(m);
@@ -55,7 +55,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
   });
 
   thread.on('message', (m: FromSessionThread) => {
-    if (m.kind !== 'result' && m.kind !== 'error' && m.kind !== 'assembled') return;
+    if (m.kind !== 'result' && m.kind !== 'error' && m.kind !== 'assembled' && m.kind !== 'fusedResult') return;
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -101,8 +101,25 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
 
   const emptyPast = (batch: number): ort.Tensor[] => kv.pastNames.map(() => tensor(kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0), [batch, kv.kvHeads, 0, kv.headDim]));
 
+  const fused: FusedPasses | undefined = opened.fused
+    ? {
+        forward: async (input) => {
+          if (failure) throw failure;
+          const id = nextId++;
+          const message: ToSessionThread = { ...input, kind: 'forwardFused', id, inputIds: owned(input.inputIds), seqlensK: owned(input.seqlensK) };
+          const reply = await new Promise<FromSessionThread>((resolve, reject) => {
+            pending.set(id, { resolve, reject });
+            thread.postMessage(message, transferables([message.inputIds, message.seqlensK]));
+          });
+          if (reply.kind !== 'fusedResult') throw new FleetError('internal', 'unexpected reply from the session thread');
+          return { logits: reply.logits, vocab: reply.vocab, logitsPerRow: reply.logitsPerRow };
+        },
+      }
+    : undefined;
+
   return {
     kv,
+    fused,
     inputNames: opened.inputNames,
     trimsLogits: graphTrimsLogits(opened.inputNames),
     kvOnDevice: opened.kvOnDevice,

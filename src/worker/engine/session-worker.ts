@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
+import { isFusedGraph } from './fused-kv-pool';
 import { openNativeSession, type NativeSession } from './native-session';
 import { hostKv, openDecoderSession, type DecoderSession } from './session';
 import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-protocol';
@@ -26,11 +27,16 @@ async function open(message: OpenMessage): Promise<void> {
   const device = message.device;
   if (message.nativeKv) {
     native = openNativeSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false });
-    post({ kind: 'opened', kv: native.kv, inputNames: [...native.inputNames], kvOnDevice: true });
-    return;
+    if (!isFusedGraph(native.inputNames)) {
+      post({ kind: 'opened', kv: native.kv, inputNames: [...native.inputNames], kvOnDevice: true, fused: false });
+      return;
+    }
+    // A fused graph keeps its cache in place already: it runs through onnxruntime-node with the pool here.
+    native.release();
+    native = undefined;
   }
   session = await openDecoderSession(message.path, { threads: message.threads, device });
-  post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false });
+  post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: session.fused !== undefined });
 }
 
 async function handle(message: ToSessionThread): Promise<void> {
@@ -52,6 +58,17 @@ async function handle(message: ToSessionThread): Promise<void> {
     try {
       if (!native) throw new FleetError('internal', 'assemble needs a device-resident KV cache');
       post({ kind: 'assembled', id: message.id, kv: native.assemble(message.rows, message.pastLen), pastLen: message.pastLen });
+    } catch (err) {
+      postError(message.id, err, 'generation_failed');
+    }
+    return;
+  }
+  if (message.kind === 'forwardFused') {
+    try {
+      if (!session?.fused) throw new FleetError('internal', 'the session is not a fused graph');
+      const out = await session.fused.forward(message);
+      const logits = owned(out.logits);
+      post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow }, transferables([logits]));
     } catch (err) {
       postError(message.id, err, 'generation_failed');
     }

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { executionProvidersFor, type ResolvedDevice } from '../device/execution-provider';
 import { float16ToFloat32 } from './float16';
+import { FusedKvPool, isFusedGraph, runFused, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
 import { assembleBatchKv, type KvLocation } from './kv-cache';
 
 export type KvDtype = 'float32' | 'float16';
@@ -75,8 +76,18 @@ export interface ForwardOutput {
   present: KvTensors; // per KvSpec.presentNames, [batch, kvHeads, pastLen + seqLen, headDim]
 }
 
+/**
+ * A fused graph's passes (GroupQueryAttention with the KV cache in a pool of fixed-capacity slots, written in place;
+ * see fused-kv-pool.ts). Sessions of such graphs have this and no usable `forward`.
+ */
+export interface FusedPasses {
+  forward(input: FusedForwardInput): Promise<FusedForwardOutput>;
+}
+
 export interface DecoderSession {
   kv: KvSpec;
+  /** Set for a fused graph: the engine drives it through these passes instead of `forward` (see fused-step.ts). */
+  fused?: FusedPasses;
   inputNames: readonly string[];
   /** The graph computes logits for the last positions only when asked (`num_logits_to_keep`, as optimum exports). */
   trimsLogits: boolean;
@@ -115,7 +126,8 @@ export function discoverKv(session: SessionMetadata, path: string): KvSpec {
     if (!session.outputNames.includes(p)) throw new FleetError('invalid_request', `${path}: output ${p} missing for input ${pastNames[presentNames.indexOf(p)]}`, { code: 'unsupported_graph' });
   }
   if (!session.outputNames.includes('logits')) throw new FleetError('invalid_request', `${path}: output 'logits' missing`, { code: 'unsupported_graph' });
-  for (const required of ['input_ids', 'attention_mask']) {
+  const fused = isFusedGraph(session.inputNames);
+  for (const required of fused ? ['input_ids'] : ['input_ids', 'attention_mask']) {
     if (!session.inputNames.includes(required)) throw new FleetError('invalid_request', `${path}: input '${required}' missing`, { code: 'unsupported_graph' });
   }
   return { layers: pastNames.length / 2, kvHeads, headDim, dtype: meta.type, pastNames, presentNames };
@@ -184,5 +196,16 @@ export async function openDecoderSession(path: string, options: SessionOptions):
     return { logits: logitsAsFloat32(logitsTensor), vocab, logitsPerRow, present: kv.presentNames.map((n) => out[n]) };
   };
   const assembleKv = (rows: KvLocation[]): Promise<{ tensors: KvTensors; pastLen: number }> => Promise.resolve(assembleBatchKv(kv, rows));
-  return { kv, inputNames: session.inputNames, trimsLogits, forward, assembleKv, emptyPast, release: () => session.release() };
+  return { kv, inputNames: session.inputNames, trimsLogits, fused: isFusedGraph(session.inputNames) ? fusedPasses(session, kv) : undefined, forward, assembleKv, emptyPast, release: () => session.release() };
+}
+
+/** Passes of a fused graph over its in-place KV pool (allocated at the first pass, with that pass's dimensions). */
+export function fusedPasses(session: Pick<ort.InferenceSession, 'run'>, kv: KvSpec): FusedPasses {
+  let pool: FusedKvPool | undefined;
+  return {
+    forward: (input) => {
+      pool ??= new FusedKvPool(kv, input.slots, input.capacity);
+      return runFused(session, kv, pool, input);
+    },
+  };
 }

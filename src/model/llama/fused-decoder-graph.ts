@@ -1,0 +1,203 @@
+/**
+ * buildFusedLlamaDecoder: the same LLaMA decoder as decoder-graph.ts, written with onnxruntime's contrib operators
+ * (as onnxruntime-genai's model builder emits them for CPU and CUDA) instead of standard-op patterns:
+ *   - SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization (com.microsoft): RMSNorm, fused with the
+ *     residual Add that precedes it;
+ *   - GroupQueryAttention (com.microsoft) on the packed q|k|v projection, with the rotary embedding inside
+ *     (cos/sin tables as initializers) and a KV cache of fixed capacity that it updates in place when the caller
+ *     binds the same buffer as `past_key_values.N.*` and `present.N.*`;
+ *   - MatMulNBits for every linear layer (int8 / int4), GatherBlockQuantized for the embedding of quantised graphs.
+ * Interface (differs from the standard graph: the engine feeds lengths, not a mask):
+ *   inputs  input_ids [batch_size, sequence_length] int64,
+ *           seqlens_k [batch_size] int32 (each row's total length after this pass, minus 1),
+ *           total_sequence_length [] int32 (the longest row's total length),
+ *           num_logits_to_keep [] int64,
+ *           past_key_values.N.key|value [batch_size, kvHeads, max_cache_length, headDim] float32
+ *   outputs logits [batch_size, num_logits, vocab], present.N.key|value (same shape as past: the same buffer).
+ * Each row's tokens sit at cache slots 0 .. length-1 (right padding); positions follow from seqlens_k. A pass is a
+ * prompt (sequence_length = total_sequence_length, any batch, rows right-padded), a continuation of one row's
+ * prompt over its cache (batch 1), or a decode step (sequence_length 1, rows of any lengths).
+ */
+import { floatAttr, intAttr } from '../onnx/attributes';
+import { GraphBuilder, OnnxModelSpec } from '../onnx/graph-builder';
+import { bytesOf } from '../onnx/tensor-types';
+import { quantizeBlocks } from '../quant/block-quant';
+import { quantOptionsFor, QuantOptions } from '../quant/nbits-linear';
+import { concatRows, getWeight, WeightSource } from '../weights/weight-source';
+import { checkWeightsPresent, DECODER_OPSET, DecoderBuildOptions, lastPositions, lmHead, pastKeyName, pastValueName, presentKeyName, presentValueName, PRODUCER_NAME } from './decoder-graph';
+import { projection, vectorWeight } from './decoder-layer';
+import { inverseFrequencies } from './decoder-prelude';
+import { ValidLlamaConfig } from './llama-config';
+import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames } from './llama-weights';
+
+/** Input names that tell a fused graph from a standard one. */
+export const SEQLENS_INPUT = 'seqlens_k';
+export const TOTAL_LENGTH_INPUT = 'total_sequence_length';
+/** The graph kinds the generator and importers write. */
+export type GraphKind = 'standard' | 'fused';
+export const GRAPH_KINDS: readonly GraphKind[] = ['standard', 'fused'];
+const MS = 'com.microsoft';
+
+/** cos / sin of position × inverse frequency, [maxPositions, headDim / 2] (rotate-half layout, as GQA reads them). */
+export function rotaryCaches(headDim: number, ropeTheta: number, maxPositions: number): { cos: Float32Array; sin: Float32Array } {
+  const inv = inverseFrequencies(headDim, ropeTheta);
+  const half = headDim / 2;
+  const cos = new Float32Array(maxPositions * half);
+  const sin = new Float32Array(maxPositions * half);
+  for (let p = 0; p < maxPositions; p++) {
+    for (let i = 0; i < half; i++) {
+      const f = Math.fround(p * inv[i]);
+      cos[p * half + i] = Math.cos(f);
+      sin[p * half + i] = Math.sin(f);
+    }
+  }
+  return { cos, sin };
+}
+
+/** The token embedding: a plain Gather (float32), or GatherBlockQuantized over blockwise int8 / int4 rows. */
+function embedding(g: GraphBuilder, c: ValidLlamaConfig, weights: WeightSource, inputIds: string, quant: QuantOptions | undefined): { hidden: string; embed: string } {
+  const { vocabSize: v, hiddenSize: h } = c;
+  if (quant === undefined || h % quant.blockSize !== 0) {
+    const embed = g.initializer(EMBED_WEIGHT, 'float32', [v, h], () => bytesOf(getWeight(weights, EMBED_WEIGHT, [v, h]).data));
+    return { hidden: g.op('Gather', [embed, inputIds], { axis: intAttr(0) }), embed };
+  }
+  // 8-bit rows whatever the linear layers use: a quarter of float32, and no second rounding of an embedding that a
+  // GGUF stores with more than 4 bits (SmolLM2's Q8_0).
+  const bits = 8;
+  let cached: ReturnType<typeof quantizeBlocks> | undefined;
+  const q = (): ReturnType<typeof quantizeBlocks> => (cached ??= quantizeBlocks(getWeight(weights, EMBED_WEIGHT, [v, h]).data, v, h, bits, quant.blockSize));
+  const blocks = Math.ceil(h / quant.blockSize);
+  const rowBytes = blocks * quant.blockSize;
+  const data = g.initializer('model.embed_tokens.qweight', 'uint8', [v, rowBytes], () => q().data);
+  const scales = g.initializer('model.embed_tokens.scales', 'float32', [v, blocks], () => bytesOf(q().scales));
+  const zpCols = blocks;
+  const zeros = g.initializer('model.embed_tokens.zero_points', 'uint8', [v, zpCols], () => q().zeroPoints);
+  const [hidden] = g.node('GatherBlockQuantized', [data, inputIds, scales, zeros], {
+    domain: MS,
+    attrs: { gather_axis: intAttr(0), quantize_axis: intAttr(1), block_size: intAttr(quant.blockSize), bits: intAttr(bits) },
+  });
+  return { hidden, embed: '' };
+}
+
+interface FusedContext {
+  c: ValidLlamaConfig;
+  weights: WeightSource;
+  quant: QuantOptions | undefined;
+  seqlens: string;
+  total: string;
+  cos: string;
+  sin: string;
+}
+
+/** q|k|v in one projection, [batch, seq, (heads + 2 kvHeads) × headDim] — GroupQueryAttention's packed input. */
+function packedQkv(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
+  const { c, weights } = ctx;
+  const n = layerWeightNames(layer);
+  const outs = [c.numHeads * c.headDim, c.numKvHeads * c.headDim, c.numKvHeads * c.headDim];
+  const spec = { initName: `model.layers.${layer}.self_attn.qkv_proj.weight_t`, names: [n.q, n.k, n.v], outs, inSize: c.hiddenSize };
+  const qkv = projection(g, weights, xn, spec, ctx.quant);
+  if (!c.attentionBias) return qkv;
+  const total = outs[0] + outs[1] + outs[2];
+  const bias = g.initializer(`model.layers.${layer}.self_attn.qkv_proj.bias`, 'float32', [total], () =>
+    bytesOf(concatRows([n.qBias, n.kBias, n.vBias].map((name, i) => getWeight(weights, name, [outs[i]]).data))),
+  );
+  return g.op('Add', [qkv, bias]);
+}
+
+function attention(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
+  const { c } = ctx;
+  const qkv = packedQkv(g, ctx, layer, xn);
+  g.useDomain(MS, 1);
+  const [context] = g.node('GroupQueryAttention', [qkv, '', '', pastKeyName(layer), pastValueName(layer), ctx.seqlens, ctx.total, ctx.cos, ctx.sin], {
+    domain: MS,
+    attrs: { num_heads: intAttr(c.numHeads), kv_num_heads: intAttr(c.numKvHeads), do_rotary: intAttr(1), rotary_interleaved: intAttr(0), scale: floatAttr(1 / Math.sqrt(c.headDim)) },
+    outputs: [`/model/layers.${layer}/attn/output`, presentKeyName(layer), presentValueName(layer)],
+  });
+  const n = layerWeightNames(layer);
+  const wo = { initName: `model.layers.${layer}.self_attn.o_proj.weight_t`, names: [n.o], outs: [c.hiddenSize], inSize: c.numHeads * c.headDim };
+  return projection(g, ctx.weights, context, wo, ctx.quant);
+}
+
+function mlp(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
+  const { c } = ctx;
+  const n = layerWeightNames(layer);
+  const i = c.intermediateSize;
+  const wgu = { initName: `model.layers.${layer}.mlp.gate_up_proj.weight_t`, names: [n.gate, n.up], outs: [i, i], inSize: c.hiddenSize };
+  const [gate, up] = g.node('Split', [projection(g, ctx.weights, xn, wgu, ctx.quant), g.int64s([i, i])], { attrs: { axis: intAttr(-1) }, outputs: 2 });
+  const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
+  const wd = { initName: `model.layers.${layer}.mlp.down_proj.weight_t`, names: [n.down], outs: [c.hiddenSize], inSize: i };
+  return projection(g, ctx.weights, g.op('Mul', [silu, up]), wd, ctx.quant);
+}
+
+/** RMSNorm of (x + skip): returns the normed value and the sum (the next residual). */
+function skipNorm(g: GraphBuilder, ctx: FusedContext, x: string, skip: string, weight: string): { normed: string; sum: string } {
+  const base = `${g.prefix}/SkipSimplifiedLayerNorm`;
+  const [normed, , , sum] = g.node('SkipSimplifiedLayerNormalization', [x, skip, weight], {
+    domain: MS,
+    attrs: { epsilon: floatAttr(ctx.c.rmsNormEps) },
+    outputs: [`${base}/output_0`, `${base}/mean`, `${base}/inv_std_var`, `${base}/input_skip_sum`],
+  });
+  return { normed, sum };
+}
+
+export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: WeightSource, options: DecoderBuildOptions = {}): OnnxModelSpec {
+  checkWeightsPresent(config, weights);
+  const c = config;
+  const g = new GraphBuilder('llama_decoder_fused', DECODER_OPSET);
+  g.useDomain(MS, 1);
+  const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const seqlens = g.input(SEQLENS_INPUT, 'int32', ['batch_size']);
+  const total = g.input(TOTAL_LENGTH_INPUT, 'int32', []);
+  const keepLogits = g.input('num_logits_to_keep', 'int64', []);
+  const kvDims = ['batch_size', c.numKvHeads, 'max_cache_length', c.headDim];
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    g.input(pastKeyName(layer), 'float32', kvDims);
+    g.input(pastValueName(layer), 'float32', kvDims);
+  }
+  g.output('logits', 'float32', ['batch_size', 'num_logits', c.vocabSize]);
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    g.output(presentKeyName(layer), 'float32', kvDims);
+    g.output(presentValueName(layer), 'float32', kvDims);
+  }
+  const quant = quantOptionsFor(options.weightFormat ?? 'fp32', options.accuracyLevel);
+  g.prefix = '/model/embed_tokens';
+  const { hidden, embed } = embedding(g, c, weights, inputIds, quant);
+  const half = c.headDim / 2;
+  const tables = rotaryCaches(c.headDim, c.ropeTheta, c.maxPositionEmbeddings);
+  const ctx: FusedContext = {
+    c,
+    weights,
+    quant,
+    seqlens,
+    total,
+    cos: g.initializer('rope.cos_cache', 'float32', [c.maxPositionEmbeddings, half], tables.cos),
+    sin: g.initializer('rope.sin_cache', 'float32', [c.maxPositionEmbeddings, half], tables.sin),
+  };
+  let residual = hidden;
+  let pending: string | undefined; // the previous block's output, not yet added to the residual
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    const n = layerWeightNames(layer);
+    g.prefix = `/model/layers.${layer}/input_layernorm`;
+    const inNorm = vectorWeight(g, weights, n.inputNorm, c.hiddenSize);
+    let attnIn: string;
+    if (pending === undefined) {
+      attnIn = g.op('SimplifiedLayerNormalization', [residual, inNorm], { axis: intAttr(-1), epsilon: floatAttr(c.rmsNormEps), stash_type: intAttr(1) });
+    } else {
+      const s = skipNorm(g, ctx, pending, residual, inNorm);
+      attnIn = s.normed;
+      residual = s.sum;
+    }
+    g.prefix = `/model/layers.${layer}/attn`;
+    const attnOut = attention(g, ctx, layer, attnIn);
+    g.prefix = `/model/layers.${layer}/post_attention_layernorm`;
+    const post = skipNorm(g, ctx, attnOut, residual, vectorWeight(g, weights, n.postNorm, c.hiddenSize));
+    residual = post.sum;
+    g.prefix = `/model/layers.${layer}/mlp`;
+    pending = mlp(g, ctx, layer, post.normed);
+  }
+  g.prefix = '/model/norm';
+  const final = skipNorm(g, ctx, pending ?? residual, residual, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize));
+  g.prefix = '/lm_head';
+  lmHead(g, c, weights, { hidden: lastPositions(g, final.normed, keepLogits), embed, quant });
+  return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
+}

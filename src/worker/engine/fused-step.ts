@@ -1,0 +1,90 @@
+/**
+ * The scheduler's two steps for a fused graph (GroupQueryAttention over an in-place KV pool; see fused-kv-pool.ts
+ * and kv-slots.ts), the counterparts of step.ts:
+ *   fusedPrefillStep: each admitted prompt takes the next free slot and is prefilled into it, alone (batch 1), in
+ *                     chunks of the prefill budget; no padding, no cache copies
+ *   fusedDecodeStep:  one pass over slots 0 .. n-1, every row with its own length (seqlens_k): rows of different
+ *                     lengths share the step, and each pass appends one position per row in place
+ */
+import { FinishReason } from '../../common/gen/worker';
+import { prepareConstraints } from './constraint';
+import { chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
+import type { KvSlots } from './kv-slots';
+import type { ChunkLogprob, Sequence } from './sequence';
+import type { FusedPasses } from './session';
+
+export interface FusedKv {
+  passes: FusedPasses;
+  slots: KvSlots<Sequence>;
+}
+
+async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: Deliver, observe: StepObserver): Promise<void> {
+  const { passes, slots } = kv;
+  const ids = seq.promptIds;
+  const lps: Array<ChunkLogprob | null> | undefined = wantsPromptLogprobs(seq) ? [null] : undefined;
+  let lastRow: Float32Array | undefined;
+  for (let pos = 0; pos < ids.length; pos += chunk) {
+    if (seq.cancelled) return;
+    const n = Math.min(chunk, ids.length - pos);
+    const started = performance.now();
+    const out = await passes.forward({
+      slots: slots.slots,
+      capacity: slots.capacity,
+      slot: slots.slotOf(seq),
+      batch: 1,
+      seqLen: n,
+      inputIds: BigInt64Array.from(ids.slice(pos, pos + n), (t) => BigInt(t)),
+      seqlensK: Int32Array.of(pos + n - 1),
+      totalLength: pos + n,
+      keepLogits: lps ? 0 : 1,
+      moves: slots.takeMoves(),
+    });
+    observe(1, (performance.now() - started) / 1000);
+    slots.setLength(seq, pos + n);
+    if (lps) promptLogprobs(seq, out.logits, { vocab: out.vocab, first: pos, rows: n }, lps);
+    const l = out.logitsPerRow;
+    lastRow = out.logits.subarray((l - 1) * out.vocab, l * out.vocab);
+  }
+  if (lastRow) deliver(seq, lastRow, lps);
+}
+
+/** Prefills the admitted sequences, each into a slot of its own. */
+export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver): Promise<void> {
+  await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
+  for (const seq of admitted) {
+    if (seq.cancelled) {
+      seq.abort(FinishReason.FINISH_REASON_CANCELLED);
+      continue;
+    }
+    kv.slots.acquire(seq);
+    // Only the last position's logits come back (unless echo wants every one), so a chunk is the whole token budget.
+    await prefillOne(kv, seq, wantsPromptLogprobs(seq) ? chunkTokens(limits) : limits.maxTokens, deliver, observe);
+  }
+}
+
+/** One decode step over every slot holder: each feeds its last token and gets the next token's logits. */
+export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: StepObserver): Promise<number> {
+  const { passes, slots } = kv;
+  const seqs = [...slots.members()];
+  const b = seqs.length;
+  if (b === 0) return 0;
+  const inputIds = new BigInt64Array(b);
+  const seqlensK = new Int32Array(b);
+  let longest = 0;
+  seqs.forEach((seq, row) => {
+    const length = slots.lengthOf(seq);
+    inputIds[row] = BigInt(seq.lastToken);
+    seqlensK[row] = length; // after this step: length + 1 positions, minus 1
+    longest = Math.max(longest, length + 1);
+  });
+  const started = performance.now();
+  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: slots.takeMoves() });
+  const [out] = await Promise.all([pass, prepareConstraints(seqs)]);
+  observe(b, (performance.now() - started) / 1000);
+  const v = out.vocab;
+  seqs.forEach((seq, row) => {
+    slots.setLength(seq, slots.lengthOf(seq) + 1);
+    if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v));
+  });
+  return b;
+}

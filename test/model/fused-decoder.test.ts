@@ -1,0 +1,112 @@
+/**
+ * The fused decoder graph (GroupQueryAttention with rotary inside and an in-place KV pool, Skip/SimplifiedLayer-
+ * Normalization, MatMulNBits, GatherBlockQuantized) against the float64 reference: prompts, chunked prompts,
+ * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildFusedLlamaDecoder } from '../../src/model/llama/fused-decoder-graph';
+import { toHfLlamaConfig, validateLlamaConfig, type ValidLlamaConfig } from '../../src/model/llama/llama-config';
+import { llamaWeightShapes } from '../../src/model/llama/llama-weights';
+import { writeOnnxModel } from '../../src/model/onnx/model-writer';
+import { dequantizeBlocks, quantizeBlocks } from '../../src/model/quant/block-quant';
+import { writeJson } from '../../src/model/tiny/hf-files';
+import { RandomLlamaWeights } from '../../src/model/tiny/random-llama-weights';
+import { writeSafetensors } from '../../src/model/weights/safetensors';
+import { MemoryWeightSource, type WeightSource, type WeightTensor } from '../../src/model/weights/weight-source';
+import { discoverKv, fusedPasses, type FusedPasses } from '../../src/worker/engine/session';
+import { ReferenceLlama } from '../support/reference-llama';
+import { argmax, relativeError } from './decoder-session';
+
+const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-fused-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const PROMPT = [15, 141, 59, 26, 499, 0, 77, 300, 12, 5];
+const OTHER = [7, 8, 9];
+const SLOTS = 3;
+const CAPACITY = 40;
+
+function configOf(bias: boolean): ValidLlamaConfig {
+  return validateLlamaConfig({
+    vocabSize: 500, hiddenSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 176,
+    maxPositionEmbeddings: 64, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true, attentionBias: bias,
+  });
+}
+
+/** A model directory: the fused graph, and the weights the reference should read as model.safetensors. */
+async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource }): Promise<{ session: ort.InferenceSession; passes: FusedPasses; reference: ReferenceLlama }> {
+  const dir = join(tmp, name);
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  writeOnnxModel(join(dir, 'onnx', 'model.onnx'), buildFusedLlamaDecoder(config, weights, { weightFormat: format, accuracyLevel: 0 }));
+  writeSafetensors(join(dir, 'model.safetensors'), llamaWeightShapes(reference.config), reference.weights);
+  writeJson(dir, 'config.json', toHfLlamaConfig(reference.config, { bosTokenId: 0, eosTokenId: 1 }));
+  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+  return { session, passes: fusedPasses(session, discoverKv(session, dir)), reference: new ReferenceLlama(dir) };
+}
+
+/** Prefill of `tokens` into `slot` (from position `from` of its cache), every position's logits. */
+async function prefill(passes: FusedPasses, slot: number, tokens: number[], from = 0): Promise<Float32Array> {
+  const out = await passes.forward({
+    slots: SLOTS, capacity: CAPACITY, slot, batch: 1, seqLen: tokens.length, inputIds: BigInt64Array.from(tokens, BigInt),
+    seqlensK: Int32Array.of(from + tokens.length - 1), totalLength: from + tokens.length, keepLogits: 0, moves: [],
+  });
+  return out.logits;
+}
+
+function row(logits: Float32Array, i: number, vocab = 500): Float32Array {
+  return logits.subarray(i * vocab, (i + 1) * vocab);
+}
+
+describe('fused decoder graph', () => {
+  it('fp32 (with q/k/v biases): prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async () => {
+    const config = configOf(true);
+    const weights = new RandomLlamaWeights(config, 5);
+    const m = await fusedModel('fp32', config, weights, 'fp32', { config, weights });
+    const expected = m.reference.forward(PROMPT);
+    const whole = await prefill(m.passes, 1, PROMPT);
+    PROMPT.forEach((_, t) => expect(relativeError(row(whole, t), expected[t])).toBeLessThan(1e-4));
+    // The same prompt in two chunks into another slot (GQA's continuation over its own cache).
+    await prefill(m.passes, 2, PROMPT.slice(0, 6));
+    const tail = await prefill(m.passes, 2, PROMPT.slice(6), 6);
+    expect(relativeError(row(tail, 3), expected[PROMPT.length - 1])).toBeLessThan(1e-4);
+    // Slot 0: a shorter prompt; then one decode pass over slots 0..2 whose rows have 3, 10 and 10 cached positions.
+    await prefill(m.passes, 0, OTHER);
+    const next = [argmax(m.reference.forward(OTHER)[OTHER.length - 1]), argmax(expected[PROMPT.length - 1]), 42];
+    const step = await m.passes.forward({
+      slots: SLOTS, capacity: CAPACITY, slot: 0, batch: 3, seqLen: 1, inputIds: BigInt64Array.from(next, BigInt),
+      seqlensK: Int32Array.of(OTHER.length, PROMPT.length, PROMPT.length), totalLength: PROMPT.length + 1, keepLogits: 1, moves: [],
+    });
+    expect(relativeError(row(step.logits, 0), m.reference.forward([...OTHER, next[0]])[OTHER.length])).toBeLessThan(1e-4);
+    expect(relativeError(row(step.logits, 1), m.reference.forward([...PROMPT, next[1]])[PROMPT.length])).toBeLessThan(1e-4);
+    expect(relativeError(row(step.logits, 2), m.reference.forward([...PROMPT, next[2]])[PROMPT.length])).toBeLessThan(1e-4);
+    // A slot moved onto another (the engine's compaction) carries its sequence on.
+    const moved = await m.passes.forward({
+      slots: SLOTS, capacity: CAPACITY, slot: 0, batch: 1, seqLen: 1, inputIds: BigInt64Array.of(3n),
+      seqlensK: Int32Array.of(PROMPT.length + 1), totalLength: PROMPT.length + 2, keepLogits: 1, moves: [[2, 0, PROMPT.length + 1]],
+    });
+    expect(relativeError(moved.logits, m.reference.forward([...PROMPT, next[2], 3])[PROMPT.length + 1])).toBeLessThan(1e-4);
+    await m.session.release();
+  });
+
+  it.each([['int4', 4], ['int8', 8]] as const)('%s (MatMulNBits, 8-bit GatherBlockQuantized embedding) at accuracy_level 0 equals the reference on the dequantised weights', async (format, bits) => {
+    const config = configOf(false);
+    const weights = new RandomLlamaWeights(config, 21);
+    const dequantized = new Map<string, WeightTensor>(llamaWeightShapes(config).map(({ name, shape }) => {
+      const t = weights.get(name);
+      const quantize = shape.length === 2 && name !== 'model.embed_tokens.weight';
+      return [name, quantize ? { shape, data: dequantizeBlocks(quantizeBlocks(t.data, shape[0], shape[1], bits)) } : t];
+    }));
+    // The graph gathers 8-bit embedding rows and multiplies by a `bits` copy of the tied matrix: untied in the reference.
+    const embed = weights.get('model.embed_tokens.weight');
+    dequantized.set('model.embed_tokens.weight', { shape: embed.shape, data: dequantizeBlocks(quantizeBlocks(embed.data, 500, 64, 8)) });
+    dequantized.set('lm_head.weight', { shape: embed.shape, data: dequantizeBlocks(quantizeBlocks(embed.data, 500, 64, bits)) });
+    const untied = validateLlamaConfig({ ...config, tieWordEmbeddings: false });
+    const m = await fusedModel(format, config, weights, format, { config: untied, weights: new MemoryWeightSource(dequantized) });
+    const expected = m.reference.forward(PROMPT);
+    const logits = await prefill(m.passes, 0, PROMPT);
+    PROMPT.forEach((_, t) => expect(relativeError(row(logits, t), expected[t])).toBeLessThan(1e-4));
+    await m.session.release();
+  });
+});
