@@ -1,6 +1,6 @@
 /** `fleetchat model import-gguf FILE --out DIR [--weights fp32,int8,int4]`: a llama.cpp / Ollama GGUF -> our model layout. */
 import type { Command } from 'commander';
-import { addOptions, boolOption, listOption, readConfig, stringOption } from '../../common/config';
+import { addOptions, boolOption, enumOption, listOption, readConfig, stringOption } from '../../common/config';
 import { FleetError } from '../../common/errors';
 import { importGguf } from '../../model/gguf/import-gguf';
 import type { WeightFormat } from '../../model/quant/nbits-linear';
@@ -8,6 +8,7 @@ import type { WeightFormat } from '../../model/quant/nbits-linear';
 export const importGgufOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),
   weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx, dequantised), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32)', default: ['fp32'] }),
+  graph: enumOption({ flag: '--graph', description: 'decoder graph: standard (opset-17 ops; loads anywhere, e.g. transformers.js) or fused (onnxruntime contrib ops: GroupQueryAttention with an in-place KV cache, SkipSimplifiedLayerNormalization, MatMulNBits, GatherBlockQuantized)', default: 'standard', choices: ['standard', 'fused'] as const }),
   overwrite: boolOption({ flag: '--overwrite', description: 'replace a non-empty --out directory', default: false }),
   json: boolOption({ flag: '--json', description: 'print the result as one JSON line', default: false }),
 };
@@ -20,11 +21,11 @@ export function registerImportGguf(model: Command): void {
   ).action(async (file: string, opts: Record<string, unknown>) => {
     const c = readConfig(importGgufOptions, opts);
     if (c.out === '') throw new FleetError('invalid_request', '--out <dir> is required', { param: 'out' });
-    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite });
+    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph });
     const m = r.config;
     const types = Object.entries(r.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ');
     process.stdout.write(c.json
-      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
+      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, graph: c.graph, int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
       : `imported ${r.name ?? file} (${r.architecture}, ${(r.parameterCount / 1e6).toFixed(1)}M parameters; ${m.numLayers} layers, hidden ${m.hiddenSize}, ` +
         `${m.numHeads} heads / ${m.numKvHeads} kv, vocab ${m.vocabSize}; tensors: ${types}) into ${r.dir}: ${r.weightFormats.join(', ')}` +
         `${r.int4 ? ` (int4: ${r.int4.exact} layers on the GGUF's 4-bit blocks, ${r.int4.widened} as 8-bit)` : ''}, ` +

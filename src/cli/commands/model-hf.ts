@@ -1,6 +1,6 @@
 /** `fleetchat model import-hf DIR --out OUT [--lora-base BASE]`: a Hugging Face checkpoint (or LoRA adapter) -> our model layout. */
 import type { Command } from 'commander';
-import { addOptions, boolOption, listOption, readConfig, stringOption } from '../../common/config';
+import { addOptions, boolOption, enumOption, listOption, readConfig, stringOption } from '../../common/config';
 import { FleetError } from '../../common/errors';
 import { importHf } from '../../model/hf/import-hf';
 import type { WeightFormat } from '../../model/quant/nbits-linear';
@@ -9,6 +9,7 @@ export const importHfOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),
   loraBase: stringOption({ flag: '--lora-base', placeholder: '<dir>', description: 'base model of a LoRA adapter DIR (default: the adapter\'s base_model_name_or_path)', default: '' }),
   weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32)', default: ['fp32'] }),
+  graph: enumOption({ flag: '--graph', description: 'decoder graph: standard (opset-17 ops; loads anywhere, e.g. transformers.js) or fused (onnxruntime contrib ops: GroupQueryAttention with an in-place KV cache, SkipSimplifiedLayerNormalization, MatMulNBits, GatherBlockQuantized)', default: 'standard', choices: ['standard', 'fused'] as const }),
   overwrite: boolOption({ flag: '--overwrite', description: 'replace a non-empty --out directory', default: false }),
   json: boolOption({ flag: '--json', description: 'print the result as one JSON line', default: false }),
 };
@@ -21,7 +22,7 @@ export function registerImportHf(model: Command): void {
   ).action(async (dir: string, opts: Record<string, unknown>) => {
     const c = readConfig(importHfOptions, opts);
     if (c.out === '') throw new FleetError('invalid_request', '--out <dir> is required', { param: 'out' });
-    const r = await importHf({ dir, outDir: c.out, loraBase: c.loraBase === '' ? undefined : c.loraBase, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite });
+    const r = await importHf({ dir, outDir: c.out, loraBase: c.loraBase === '' ? undefined : c.loraBase, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph });
     const m = r.config;
     process.stdout.write(c.json
       ? `${JSON.stringify({ dir: r.dir, model_type: r.modelType, parameters: r.parameterCount, lora_layers: r.loraLayers, weights: r.weightFormats, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
