@@ -6,7 +6,13 @@
  *
  *   single stream: prefill tok/s = prompt tokens / time to the first token; decode tok/s = (tokens - 1) / (time
  *                  from the first token to the last), median over prompts and runs;
- *   batched8:      8 prompts submitted at once, aggregate generated tokens / wall time (prefill included).
+ *   batched8:      8 prompts submitted at once, aggregate generated tokens / wall time (prefill included);
+ *   step vs context: fleetchat's decode step at 100 and 2,000 cached tokens (context-steps.ts), per graph.
+ *
+ * fleetchat runs both graph kinds of the same import: standard (opset-17 ops, the KV cache concatenated into new
+ * tensors every step) and fused (`--graph fused`: GroupQueryAttention over an in-place KV pool, fused norms,
+ * MatMulNBits, 8-bit embedding). The JSON's headline fleetchat numbers are those of the int4 graph of
+ * BENCH_HEADLINE_GRAPH (default fused); the other graph's are listed with a `_standard` / `_fused` suffix.
  *
  * Prints a table, then one JSON line last: {decode_tok_s, llamacpp_decode_tok_s, ratio, batched8_tok_s,
  * llamacpp_batched8_tok_s, ...} where the fleetchat numbers are those of its int4 graph (which computes with the
@@ -21,6 +27,7 @@ import { join } from 'node:path';
 import { FinishReason, ChatInput } from '../../src/common/gen/worker';
 import { silentLogger } from '../../src/common/log';
 import { importGguf, IMPORTER_VERSION } from '../../src/model/gguf/import-gguf';
+import type { GraphKind } from '../../src/model/llama/fused-decoder-graph';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { WeightVariant } from '../../src/worker/loader/files';
 import { GENERATOR_VERSION } from '../../src/model/tiny/create-tiny-model';
@@ -28,12 +35,15 @@ import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { LlamaCpp } from './llamacpp-client';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
+import { stepTimes } from './context-steps';
 
 const ROOT = join(__dirname, '../..');
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const SINGLE_PROMPTS = 4;
+const CONTEXTS = [100, 2000];
+const HEADLINE: GraphKind = process.env.BENCH_HEADLINE_GRAPH === 'standard' ? 'standard' : 'fused';
 
 const QUESTIONS = [
   'Summarize the following in two sentences: The city began as a small settlement on the river, where traders from the north and the south met every spring to exchange furs, salt and grain. Over the centuries the market grew into a town with stone walls, a cathedral and a university that drew students from across the continent.',
@@ -55,6 +65,8 @@ interface Speeds {
   prefillTokS: number;
   decodeTokS: number;
   batched8TokS: number;
+  /** Decode step ms at CONTEXTS cached tokens (fleetchat's int4 graphs only). */
+  contextStepMs?: number[];
 }
 
 interface Run {
@@ -72,13 +84,13 @@ function singleStream(runs: Run[]): { prefillTokS: number; decodeTokS: number } 
 }
 
 
-async function importedModel(gguf: string): Promise<string> {
-  const dir = join(ROOT, `.cache/bench-models/smollm2-i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
+async function importedModel(gguf: string, graph: GraphKind): Promise<string> {
+  const dir = join(ROOT, `.cache/bench-models/smollm2-${graph}-i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
   if (existsSync(join(dir, 'import.json'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   mkdirSync(join(ROOT, '.cache/bench-models'), { recursive: true });
   try {
-    const r = await importGguf({ file: gguf, outDir: tmp, weightFormats: ['fp32', 'int8', 'int4'], overwrite: true });
+    const r = await importGguf({ file: gguf, outDir: tmp, weightFormats: graph === 'fused' ? ['int8', 'int4'] : ['fp32', 'int8', 'int4'], overwrite: true, graph });
     writeFileSync(join(tmp, 'import.json'), JSON.stringify(r));
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
@@ -108,7 +120,7 @@ function generate(rt: GenerationRuntime, ids: number[]): Promise<Run> {
   });
 }
 
-async function fleetchat(dir: string, weights: WeightVariant, prompts: number[][]): Promise<Speeds> {
+async function fleetchat(dir: string, weights: WeightVariant, prompts: number[][], contexts = false): Promise<Speeds> {
   const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights, maxConcurrency: 8, maxQueue: 16, maxPrefillTokens: 1 << 20, logger: silentLogger() });
   try {
     await generate(rt, prompts[0]);
@@ -120,7 +132,8 @@ async function fleetchat(dir: string, weights: WeightVariant, prompts: number[][
       const all = await Promise.all(prompts.map((p) => generate(rt, p)));
       batched.push(all.reduce((n, x) => n + x.tokens, 0) / ((performance.now() - t0) / 1000));
     }
-    return { ...singleStream(singles), batched8TokS: median(batched) };
+    const contextStepMs = contexts ? await stepTimes(rt, prompts, CONTEXTS, RUNS) : undefined;
+    return { ...singleStream(singles), batched8TokS: median(batched), contextStepMs };
   } finally {
     await rt.release();
   }
@@ -162,31 +175,45 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ skipped: true, reason: 'SmolLM2 GGUF not available' }));
     return;
   }
-  const dir = await importedModel(gguf);
+  const dir = await importedModel(gguf, 'standard');
+  const fusedDir = await importedModel(gguf, 'fused');
   const prompts = await promptIds(dir);
   const mb = (path: string): number => round(statSync(path).size / 1e6);
   const contenders: Array<{ name: string; weights: string; mb: number; run: () => Promise<Speeds> }> = [
     { name: 'llama.cpp (node-llama-cpp 3.21.1)', weights: 'Q4_1 GGUF', mb: mb(gguf), run: () => llamaCpp(gguf, prompts) },
-    { name: 'fleetchat', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(dir, 'onnx/model_q4.onnx')), run: () => fleetchat(dir, 'q4', prompts) },
-    { name: 'fleetchat', weights: 'int8', mb: mb(join(dir, 'onnx/model_int8.onnx')), run: () => fleetchat(dir, 'int8', prompts) },
-    { name: 'fleetchat', weights: 'fp32', mb: mb(join(dir, 'onnx/model.onnx')), run: () => fleetchat(dir, 'fp32', prompts) },
+    { name: 'fleetchat fused', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), run: () => fleetchat(fusedDir, 'q4', prompts, true) },
+    { name: 'fleetchat standard', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(dir, 'onnx/model_q4.onnx')), run: () => fleetchat(dir, 'q4', prompts, true) },
+    { name: 'fleetchat fused', weights: 'int8', mb: mb(join(fusedDir, 'onnx/model_int8.onnx')), run: () => fleetchat(fusedDir, 'int8', prompts) },
+    { name: 'fleetchat standard', weights: 'int8', mb: mb(join(dir, 'onnx/model_int8.onnx')), run: () => fleetchat(dir, 'int8', prompts) },
+    { name: 'fleetchat standard', weights: 'fp32', mb: mb(join(dir, 'onnx/model.onnx')), run: () => fleetchat(dir, 'fp32', prompts) },
   ];
   const results: Speeds[] = [];
-  for (const c of contenders) results.push(await c.run());
+  for (const c of contenders) {
+    results.push(await c.run());
+    console.error(`bench:real: ${c.name} ${c.weights}: ${JSON.stringify(results[results.length - 1])}`); // progress
+  }
   const avgPrompt = round(prompts.reduce((n, p) => n + p.length, 0) / prompts.length);
   console.log(`bench:real — SmolLM2-135M-Instruct, greedy, ${THREADS} threads, prompts of ~${avgPrompt} tokens, ${DECODE} new tokens, ${RUNS} runs`);
   console.table(contenders.map((c, i) => ({
     engine: c.name, weights: c.weights, model_mb: c.mb,
     prefill_tok_s: round(results[i].prefillTokS), decode_tok_s: round(results[i].decodeTokS), batched8_tok_s: round(results[i].batched8TokS),
+    ...(results[i].contextStepMs ? Object.fromEntries(CONTEXTS.map((n, j) => [`step_ms_ctx${n}`, round(results[i].contextStepMs?.[j] ?? 0)])) : {}),
   })));
-  const [llama, int4, int8, fp32] = results;
+  const [llama, fusedInt4, standardInt4, fusedInt8, standardInt8, fp32] = results;
+  const [int4, other] = HEADLINE === 'fused' ? [fusedInt4, standardInt4] : [standardInt4, fusedInt4];
+  const otherName = HEADLINE === 'fused' ? 'standard' : 'fused';
+  const ctx = (s: Speeds, i: number): number => round(s.contextStepMs?.[i] ?? 0);
+  const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
   console.log(JSON.stringify({
-    model: 'SmolLM2-135M-Instruct', threads: THREADS, decode_tokens: DECODE, prompt_tokens: avgPrompt, fleetchat_weights: 'int4',
-    decode_tok_s: round(int4.decodeTokS), llamacpp_decode_tok_s: round(llama.decodeTokS), ratio: Math.round((int4.decodeTokS / llama.decodeTokS) * 1000) / 1000,
-    batched8_tok_s: round(int4.batched8TokS), llamacpp_batched8_tok_s: round(llama.batched8TokS),
+    model: 'SmolLM2-135M-Instruct', threads: THREADS, decode_tokens: DECODE, prompt_tokens: avgPrompt, fleetchat_weights: 'int4', fleetchat_graph: HEADLINE,
+    decode_tok_s: round(int4.decodeTokS), llamacpp_decode_tok_s: round(llama.decodeTokS), ratio: ratio(int4.decodeTokS, llama.decodeTokS),
+    batched8_tok_s: round(int4.batched8TokS), llamacpp_batched8_tok_s: round(llama.batched8TokS), batched8_ratio: ratio(int4.batched8TokS, llama.batched8TokS),
     prefill_tok_s: round(int4.prefillTokS), llamacpp_prefill_tok_s: round(llama.prefillTokS),
-    decode_tok_s_int8: round(int8.decodeTokS), decode_tok_s_fp32: round(fp32.decodeTokS),
-    batched8_tok_s_int8: round(int8.batched8TokS), batched8_tok_s_fp32: round(fp32.batched8TokS),
+    step_ms_ctx100: ctx(int4, 0), step_ms_ctx2000: ctx(int4, 1), step_ratio_2000_100: ratio(ctx(int4, 1), ctx(int4, 0)),
+    [`decode_tok_s_${otherName}`]: round(other.decodeTokS), [`batched8_tok_s_${otherName}`]: round(other.batched8TokS),
+    [`step_ms_ctx100_${otherName}`]: ctx(other, 0), [`step_ms_ctx2000_${otherName}`]: ctx(other, 1),
+    decode_tok_s_int8_fused: round(fusedInt8.decodeTokS), decode_tok_s_int8_standard: round(standardInt8.decodeTokS), decode_tok_s_fp32: round(fp32.decodeTokS),
+    batched8_tok_s_int8_fused: round(fusedInt8.batched8TokS), batched8_tok_s_int8_standard: round(standardInt8.batched8TokS), batched8_tok_s_fp32: round(fp32.batched8TokS),
     import: JSON.parse(readFileSync(join(dir, 'import.json'), 'utf8')).int4 as unknown,
   }));
 }

@@ -37,7 +37,7 @@ function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer): Promi
         },
       });
     } catch (err) {
-      reject(err as Error);
+      reject(err);
     }
   });
 }

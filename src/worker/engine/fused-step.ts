@@ -13,9 +13,20 @@ import type { KvSlots } from './kv-slots';
 import type { ChunkLogprob, Sequence } from './sequence';
 import type { FusedPasses } from './session';
 
+/**
+ * GroupQueryAttention's score buffer spans the slot capacity: heads × chunk × capacity floats per pass. Prompts are
+ * chunked so that it stays near this many floats (128 MB), estimating heads as 4 per KV head.
+ */
+const ATTENTION_SCORE_FLOATS = 1 << 25;
+
+export function fusedChunkTokens(limits: PrefillLimits, kvHeads: number, capacity: number): number {
+  return Math.min(limits.maxTokens, Math.max(16, Math.floor(ATTENTION_SCORE_FLOATS / (4 * kvHeads * capacity))));
+}
+
 export interface FusedKv {
   passes: FusedPasses;
   slots: KvSlots<Sequence>;
+  kvHeads: number;
 }
 
 async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: Deliver, observe: StepObserver): Promise<void> {
@@ -57,8 +68,9 @@ export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits
       continue;
     }
     kv.slots.acquire(seq);
-    // Only the last position's logits come back (unless echo wants every one), so a chunk is the whole token budget.
-    await prefillOne(kv, seq, wantsPromptLogprobs(seq) ? chunkTokens(limits) : limits.maxTokens, deliver, observe);
+    // Only the last position's logits come back unless echo wants every one (then the logits budget limits a chunk too).
+    const chunk = fusedChunkTokens(limits, kv.kvHeads, kv.slots.capacity);
+    await prefillOne(kv, seq, wantsPromptLogprobs(seq) ? Math.min(chunk, chunkTokens(limits)) : chunk, deliver, observe);
   }
 }
 

@@ -106,7 +106,7 @@ export class Scheduler {
     private readonly session: DecoderSession,
     private readonly options: EngineOptions,
   ) {
-    this.fused = session.fused ? { passes: session.fused, slots: new KvSlots<Sequence>(options.maxConcurrency, fusedSlotCapacity(session, options)) } : undefined;
+    this.fused = session.fused ? { passes: session.fused, slots: new KvSlots<Sequence>(options.maxConcurrency, fusedSlotCapacity(session, options)), kvHeads: session.kv.kvHeads } : undefined;
     this.contextLimit = this.fused ? this.fused.slots.capacity : options.contextLength;
     // The prefix cache reads host KV tensors; a fused pool's cache stays in the session thread.
     this.prefixes = (options.prefixCacheBytes ?? 0) > 0 && !this.fused ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;

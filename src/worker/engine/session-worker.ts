@@ -36,6 +36,12 @@ async function open(message: OpenMessage): Promise<void> {
     native = undefined;
   }
   session = await openDecoderSession(message.path, { threads: message.threads, device });
+  if (session.fused && device !== undefined && device.kind !== 'cpu') {
+    // Its KV pool is host memory: on a GPU every pass would copy the bound pool across PCIe.
+    await session.release();
+    session = undefined;
+    throw new FleetError('unavailable', `${message.path} is a fused graph (GroupQueryAttention over an in-place KV pool in host memory), which runs on the CPU only so far; use --device cpu (auto falls back to it), or import the model with --graph standard for ${device.kind}`, { code: 'device_unavailable' });
+  }
   post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: session.fused !== undefined });
 }
 
