@@ -37,7 +37,7 @@ typedef struct OrtApiBase {
 } OrtApiBase;
 
 enum {
-  ORT_FLOAT = 1, ORT_INT64 = 7, ORT_BOOL = 9, ORT_FLOAT16 = 10,
+  ORT_FLOAT = 1, ORT_INT32 = 6, ORT_INT64 = 7, ORT_BOOL = 9, ORT_FLOAT16 = 10,
   ORT_LOG_ERROR = 3,
   ORT_ENABLE_ALL = 99,
   ORT_ARENA_ALLOCATOR = 1,
@@ -85,6 +85,7 @@ enum {
   I_CreateIoBinding = 134,
   I_ReleaseIoBinding = 135,
   I_BindInput = 136,
+  I_BindOutput = 137,
   I_BindOutputToDevice = 138,
   I_GetBoundOutputValues = 140,
   I_ClearBoundInputs = 141,

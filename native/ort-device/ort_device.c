@@ -15,6 +15,9 @@
  *   run(session, feeds [[name, type, dims, TypedArray]], pastNames, past|null, logitsName, presentNames)
  *       -> [logits TypedArray, logitsDims, present]
  *   assemble(session, rows [[kv, row, padded, length]], pastLen) -> kv   (rows left-padded to pastLen)
+ *   runBound(session, feeds, outputs [[name, type, dims, TypedArray]], logitsName) -> [logits, logitsDims]
+ *       host memory only: every feed and every listed output is the caller's memory, bound as is (a fused graph's
+ *       KV pool, bound as both past input and present output, is updated in place); only the logits are copied
  *   freeKv(kv), releaseSession(session), memInfo() -> [free, total] bytes of the current CUDA device
  */
 #include <dlfcn.h>
@@ -150,6 +153,7 @@ static size_t elem_size(int type) {
   switch (type) {
     case ORT_FLOAT: return 4;
     case ORT_INT64: return 8;
+    case ORT_INT32: return 4;
     case ORT_BOOL: return 1;
     case ORT_FLOAT16: return 2;
     default: return 0;
@@ -495,6 +499,127 @@ fail:
   return NULL;
 }
 
+
+/* A tensor over the memory of a JS [name, type, dims, TypedArray] spec (no copy); *name_out is malloc'd. */
+static OrtValue *js_tensor(napi_env env, Session *s, napi_value spec, char **name_out) {
+  napi_value jname, jtype, jdims, jdata, ab;
+  OrtValue *value = NULL;
+  int32_t type = 0;
+  uint32_t nd = 0;
+  int64_t dims[8];
+  void *data = NULL;
+  size_t length = 0, offset = 0;
+  napi_typedarray_type tt;
+  static int64_t empty_scratch;
+  napi_get_element(env, spec, 0, &jname);
+  napi_get_element(env, spec, 1, &jtype);
+  napi_get_element(env, spec, 2, &jdims);
+  napi_get_element(env, spec, 3, &jdata);
+  napi_get_value_int32(env, jtype, &type);
+  napi_get_array_length(env, jdims, &nd);
+  if (nd > 8) nd = 8;
+  for (uint32_t d = 0; d < nd; d++) {
+    napi_value v;
+    napi_get_element(env, jdims, d, &v);
+    napi_get_value_int64(env, v, &dims[d]);
+  }
+  if (napi_get_typedarray_info(env, jdata, &tt, &length, &data, &ab, &offset) != napi_ok) {
+    napi_throw_error(env, NULL, "tensor data must be a typed array");
+    return NULL;
+  }
+  if (!data) data = &empty_scratch;
+  *name_out = string_arg(env, jname);
+  if (!ok(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->cpu_info, data, length * elem_size(type), dims, nd, type, &value))) return NULL;
+  return value;
+}
+
+/* ---- runBound(session, feeds, outputs, logitsName) ---- */
+static napi_value js_run_bound(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Session *s = (Session *)external(env, argv[0]);
+  uint32_t n_feeds = 0, n_bound = 0;
+  napi_get_array_length(env, argv[1], &n_feeds);
+  napi_get_array_length(env, argv[2], &n_bound);
+  OrtValue **values = calloc(n_feeds + n_bound, sizeof(OrtValue *));
+  OrtValue **outs = NULL;
+  size_t n_outs = 0;
+  char *name = NULL;
+  OrtAllocator *alloc = NULL;
+  if (!s || s->released || s->on_cuda) {
+    napi_throw_error(env, NULL, s && s->on_cuda ? "runBound binds host memory: CPU sessions only" : "session is released");
+    goto fail;
+  }
+  FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+  FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  name = string_arg(env, argv[3]);
+  CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->cpu_info));
+  free(name);
+  name = NULL;
+  for (uint32_t i = 0; i < n_feeds + n_bound; i++) {
+    napi_value spec;
+    napi_get_element(env, i < n_feeds ? argv[1] : argv[2], i < n_feeds ? i : i - n_feeds, &spec);
+    values[i] = js_tensor(env, s, spec, &name);
+    if (!values[i]) goto fail;
+    if (i < n_feeds) CHECK(env, ST(I_BindInput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, values[i]));
+    else CHECK(env, ST(I_BindOutput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, values[i]));
+    free(name);
+    name = NULL;
+  }
+  CHECK(env, ST(I_RunWithBinding, OrtSession *, const OrtRunOptions *, const OrtIoBinding *)(s->session, NULL, s->binding));
+  CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
+  CHECK(env, ST(I_GetBoundOutputValues, const OrtIoBinding *, OrtAllocator *, OrtValue ***, size_t *)(s->binding, alloc, &outs, &n_outs));
+  if (n_outs != 1 + n_bound) {
+    napi_throw_error(env, NULL, "unexpected number of bound outputs");
+    goto fail;
+  }
+  {
+    OrtTensorTypeAndShapeInfo *tsi = NULL;
+    int type = 0;
+    size_t nd = 0, count = 1;
+    int64_t dims[8];
+    void *src = NULL, *dst = NULL;
+    napi_value ab, typed, jdims;
+    CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(outs[0], &tsi));
+    ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
+    ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+    if (nd > 8) nd = 8;
+    ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
+    FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+    for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
+    CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(outs[0], &src));
+    size_t es = elem_size(type);
+    NAPI(env, napi_create_arraybuffer(env, count * es, &dst, &ab));
+    if (count) memcpy(dst, src, count * es);
+    NAPI(env, napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, &typed));
+    NAPI(env, napi_create_array_with_length(env, nd, &jdims));
+    for (size_t d = 0; d < nd; d++) {
+      napi_value v;
+      napi_create_int64(env, dims[d], &v);
+      napi_set_element(env, jdims, d, v);
+    }
+    NAPI(env, napi_create_array_with_length(env, 2, &result));
+    napi_set_element(env, result, 0, typed);
+    napi_set_element(env, result, 1, jdims);
+  }
+fail:
+  free(name);
+  if (outs) {
+    for (size_t i = 0; i < n_outs; i++)
+      if (outs[i]) FN(I_ReleaseValue, void, OrtValue *)(outs[i]);
+    if (alloc) ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
+  }
+  if (s && s->binding) {
+    FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+    FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  }
+  for (uint32_t i = 0; i < n_feeds + n_bound; i++)
+    if (values[i]) FN(I_ReleaseValue, void, OrtValue *)(values[i]);
+  free(values);
+  return result;
+}
+
 /* ---- assemble(session, rows [[kv, row, padded, length]], pastLen) ---- */
 static napi_value js_assemble(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -627,6 +752,7 @@ NAPI_MODULE_INIT() {
       {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
       {"createSession", NULL, js_create_session, NULL, NULL, NULL, napi_default, NULL},
       {"run", NULL, js_run, NULL, NULL, NULL, napi_default, NULL},
+      {"runBound", NULL, js_run_bound, NULL, NULL, NULL, napi_default, NULL},
       {"assemble", NULL, js_assemble, NULL, NULL, NULL, napi_default, NULL},
       {"freeKv", NULL, js_free_kv, NULL, NULL, NULL, napi_default, NULL},
       {"releaseSession", NULL, js_release_session, NULL, NULL, NULL, napi_default, NULL},

@@ -4,6 +4,8 @@
  * and leave, slots reused across many requests, prompt logprobs through chunked prefill, and the slot capacity
  * enforced at submit.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
@@ -50,6 +52,8 @@ describe('engine on a fused graph', () => {
   let standard: GenerationRuntime;
   let fused: GenerationRuntime;
   beforeAll(async () => {
+    // The session thread runs fused graphs through the addon's runBound when it is built (the path users get).
+    execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' });
     standard = await load(await tinyModel());
     fused = await load(await generatedModel('tiny-fused', { preset: 'tiny', graph: 'fused' }));
   }, 120_000);

@@ -3,6 +3,7 @@
  * Normalization, MatMulNBits, GatherBlockQuantized) against the float64 reference: prompts, chunked prompts,
  * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { writeJson } from '../../src/model/tiny/hf-files';
 import { RandomLlamaWeights } from '../../src/model/tiny/random-llama-weights';
 import { writeSafetensors } from '../../src/model/weights/safetensors';
 import { MemoryWeightSource, type WeightSource, type WeightTensor } from '../../src/model/weights/weight-source';
+import { ortNodeRunner, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
+import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
 import { discoverKv, fusedPasses, type FusedPasses } from '../../src/worker/engine/session';
 import { ReferenceLlama } from '../support/reference-llama';
 import { argmax, relativeError } from './decoder-session';
@@ -36,14 +39,23 @@ function configOf(bias: boolean): ValidLlamaConfig {
 }
 
 /** A model directory: the fused graph, and the weights the reference should read as model.safetensors. */
-async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource }): Promise<{ session: ort.InferenceSession; passes: FusedPasses; reference: ReferenceLlama }> {
+type RunnerKind = 'onnxruntime-node' | 'addon';
+
+async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource }, runner: RunnerKind = 'onnxruntime-node'): Promise<{ release: () => Promise<void>; passes: FusedPasses; reference: ReferenceLlama }> {
   const dir = join(tmp, name);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   writeOnnxModel(join(dir, 'onnx', 'model.onnx'), buildFusedLlamaDecoder(config, weights, { weightFormat: format, accuracyLevel: 0 }));
   writeSafetensors(join(dir, 'model.safetensors'), llamaWeightShapes(reference.config), reference.weights);
   writeJson(dir, 'config.json', toHfLlamaConfig(reference.config, { bosTokenId: 0, eosTokenId: 1 }));
-  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
-  return { session, passes: fusedPasses(session, discoverKv(session, dir)), reference: new ReferenceLlama(dir) };
+  const path = join(dir, 'onnx', 'model.onnx');
+  const session = await ort.InferenceSession.create(path, { logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+  const native = runner === 'addon' ? openNativeBoundRunner(path, 1) : undefined;
+  const run: BoundRunner = native?.run ?? ortNodeRunner(session);
+  const release = async (): Promise<void> => {
+    native?.release();
+    await session.release();
+  };
+  return { release, passes: fusedPasses(run, discoverKv(session, dir)), reference: new ReferenceLlama(dir) };
 }
 
 /** Prefill of `tokens` into `slot` (from position `from` of its cache), every position's logits. */
@@ -60,10 +72,13 @@ function row(logits: Float32Array, i: number, vocab = 500): Float32Array {
 }
 
 describe('fused decoder graph', () => {
-  it('fp32 (with q/k/v biases): prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async () => {
+  // The addon (native/ort-device) binds the pool as input and output through the C API; onnxruntime-node is the fallback.
+  beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
+
+  it.each(['onnxruntime-node', 'addon'] as const)('fp32 (with q/k/v biases) through %s: prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async (runner) => {
     const config = configOf(true);
     const weights = new RandomLlamaWeights(config, 5);
-    const m = await fusedModel('fp32', config, weights, 'fp32', { config, weights });
+    const m = await fusedModel(`fp32-${runner}`, config, weights, 'fp32', { config, weights }, runner);
     const expected = m.reference.forward(PROMPT);
     const whole = await prefill(m.passes, 1, PROMPT);
     PROMPT.forEach((_, t) => expect(relativeError(row(whole, t), expected[t])).toBeLessThan(1e-4));
@@ -87,7 +102,7 @@ describe('fused decoder graph', () => {
       seqlensK: Int32Array.of(PROMPT.length + 1), totalLength: PROMPT.length + 2, keepLogits: 1, moves: [[2, 0, PROMPT.length + 1]],
     });
     expect(relativeError(moved.logits, m.reference.forward([...PROMPT, next[2], 3])[PROMPT.length + 1])).toBeLessThan(1e-4);
-    await m.session.release();
+    await m.release();
   });
 
   it.each([['int4', 4], ['int8', 8]] as const)('%s (MatMulNBits, 8-bit GatherBlockQuantized embedding) at accuracy_level 0 equals the reference on the dequantised weights', async (format, bits) => {
@@ -107,6 +122,6 @@ describe('fused decoder graph', () => {
     const expected = m.reference.forward(PROMPT);
     const logits = await prefill(m.passes, 0, PROMPT);
     PROMPT.forEach((_, t) => expect(relativeError(row(logits, t), expected[t])).toBeLessThan(1e-4));
-    await m.session.release();
+    await m.release();
   });
 });

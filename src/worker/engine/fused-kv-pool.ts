@@ -73,11 +73,10 @@ export class FusedKvPool {
     }
   }
 
-  /** Tensors over slots [slot, slot + batch) of every buffer, in KvSpec.pastNames order. */
-  views(slot: number, batch: number): ort.Tensor[] {
+  /** Views of slots [slot, slot + batch) of every buffer ([batch, kvHeads, capacity, headDim]), in KvSpec.pastNames order. */
+  views(slot: number, batch: number): Float32Array[] {
     this.checkSlots(slot, batch);
-    const dims = [batch, this.kv.kvHeads, this.capacity, this.kv.headDim];
-    return this.buffers.map((b) => new ort.Tensor('float32', b.subarray(slot * this.slotSize, (slot + batch) * this.slotSize), dims));
+    return this.buffers.map((b) => b.subarray(slot * this.slotSize, (slot + batch) * this.slotSize));
   }
 
   private checkSlots(slot: number, batch: number): void {
@@ -85,31 +84,56 @@ export class FusedKvPool {
   }
 }
 
-type Runner = Pick<ort.InferenceSession, 'run'>;
+/** A named tensor over caller memory: [name, ONNX element type, dims, data]. */
+export type BoundTensor = [name: string, type: number, dims: number[], data: Float32Array | Int32Array | BigInt64Array];
+const ONNX_FLOAT = 1;
+const ONNX_INT32 = 6;
+const ONNX_INT64 = 7;
 
-/** One pass of a fused graph with its KV cache bound in place (the pool is created by the first pass). */
-export async function runFused(session: Runner, kv: KvSpec, pool: FusedKvPool, input: FusedForwardInput): Promise<FusedForwardOutput> {
+/**
+ * Runs the graph with `feeds` as inputs and `bound` as preallocated outputs (written where they are), returning the
+ * logits. onnxruntime-node accepts preallocated outputs but hands every fetched output back as a copy (the whole
+ * bound pool view, each pass); the native addon's runBound returns only the logits.
+ */
+export type BoundRunner = (feeds: BoundTensor[], bound: BoundTensor[]) => Promise<{ logits: Float32Array; dims: readonly number[] }>;
+
+/** A BoundRunner over an onnxruntime-node session (correct, but it copies the bound outputs back every pass). */
+export function ortNodeRunner(session: Pick<ort.InferenceSession, 'run'>): BoundRunner {
+  const tensor = ([, type, dims, data]: BoundTensor): ort.Tensor => new ort.Tensor(type === ONNX_FLOAT ? 'float32' : type === ONNX_INT32 ? 'int32' : 'int64', data, dims);
+  return async (feeds, bound) => {
+    const inputs: Record<string, ort.Tensor> = {};
+    for (const f of feeds) inputs[f[0]] = tensor(f);
+    const fetches: Record<string, ort.Tensor | null> = { logits: null };
+    for (const b of bound) fetches[b[0]] = tensor(b);
+    const out = await session.run(inputs, fetches);
+    const logits = out.logits;
+    if (logits.type !== 'float32') throw new FleetError('generation_failed', `logits of type ${logits.type} are not supported`);
+    return { logits: logits.data as Float32Array, dims: logits.dims };
+  };
+}
+
+/** One pass of a fused graph with its KV cache bound in place. */
+export async function runFused(run: BoundRunner, kv: KvSpec, pool: FusedKvPool, input: FusedForwardInput): Promise<FusedForwardOutput> {
   for (const [from, to, length] of input.moves) pool.move(from, to, length);
   if (input.totalLength > pool.capacity) throw new FleetError('internal', `a pass over ${input.totalLength} positions exceeds the KV slot capacity ${pool.capacity}`);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', input.inputIds, [input.batch, input.seqLen]),
-    [SEQLENS_INPUT]: new ort.Tensor('int32', input.seqlensK, [input.batch]),
-    [TOTAL_LENGTH_INPUT]: new ort.Tensor('int32', Int32Array.of(input.totalLength), []),
-    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(input.keepLogits)), []),
-  };
-  const fetches: Record<string, ort.Tensor | null> = { logits: null };
+  const feeds: BoundTensor[] = [
+    ['input_ids', ONNX_INT64, [input.batch, input.seqLen], input.inputIds],
+    [SEQLENS_INPUT, ONNX_INT32, [input.batch], input.seqlensK],
+    [TOTAL_LENGTH_INPUT, ONNX_INT32, [], Int32Array.of(input.totalLength)],
+    ['num_logits_to_keep', ONNX_INT64, [], BigInt64Array.of(BigInt(input.keepLogits))],
+  ];
+  const dims = [input.batch, kv.kvHeads, pool.capacity, kv.headDim];
   const views = pool.views(input.slot, input.batch);
+  const bound: BoundTensor[] = [];
   kv.pastNames.forEach((name, i) => {
-    feeds[name] = views[i];
-    fetches[kv.presentNames[i]] = views[i];
+    feeds.push([name, ONNX_FLOAT, dims, views[i]]);
+    bound.push([kv.presentNames[i], ONNX_FLOAT, dims, views[i]]);
   });
-  let out: ort.InferenceSession.OnnxValueMapType;
+  let out: { logits: Float32Array; dims: readonly number[] };
   try {
-    out = await session.run(feeds, fetches);
+    out = await run(feeds, bound);
   } catch (err) {
     throw new FleetError('generation_failed', `forward pass failed: ${(err as Error).message}`, { cause: err });
   }
-  const logits = out.logits;
-  if (logits.type !== 'float32') throw new FleetError('generation_failed', `logits of type ${logits.type} are not supported`);
-  return { logits: logits.data as Float32Array, vocab: logits.dims[logits.dims.length - 1], logitsPerRow: logits.dims[logits.dims.length - 2] };
+  return { logits: out.logits, vocab: out.dims[out.dims.length - 1], logitsPerRow: out.dims[out.dims.length - 2] };
 }

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { FleetError } from '../../common/errors';
 import { bindingDir, defaultGpuRuntimeDir } from '../device/runtime-libs';
 import { float16ToFloat32 } from './float16';
+import type { BoundRunner, BoundTensor } from './fused-kv-pool';
 import { discoverKv, graphTrimsLogits, LOGITS_TO_KEEP_INPUT, type KvSpec, type SessionMetadata } from './session';
 
 type Opaque = { readonly __opaque: unique symbol };
@@ -22,6 +23,7 @@ interface OrtDeviceAddon {
   createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
   run(session: Opaque, feeds: Feed[], pastNames: string[], past: Opaque | null, logitsName: string, presentNames: string[]): [Float32Array | Uint16Array, number[], Opaque];
   assemble(session: Opaque, rows: Array<[Opaque, number, number, number]>, pastLen: number): Opaque;
+  runBound(session: Opaque, feeds: BoundTensor[], outputs: BoundTensor[], logitsName: string): [Float32Array | Uint16Array, number[]];
   freeKv(kv: Opaque): void;
   releaseSession(session: Opaque): void;
   memInfo(): [number, number];
@@ -154,5 +156,31 @@ export function openNativeSession(path: string, options: { device: 'cpu' | 'cuda
       for (const id of [...sets.keys()]) free(id);
       lib.releaseSession(created.session);
     },
+  };
+}
+
+/** The addon is built (somewhere it is looked for). */
+export function ortDeviceAddonBuilt(): boolean {
+  return addonCandidates().some((p) => existsSync(p));
+}
+
+/**
+ * A CPU session of the addon that runs a fused graph with its KV pool bound as both input and output (runBound):
+ * nothing but the logits is copied per pass, where onnxruntime-node hands every fetched output back as a copy.
+ */
+export function openNativeBoundRunner(path: string, threads: number): { run: BoundRunner; release: () => void } {
+  const lib = loadOrtDeviceAddon();
+  let created: ReturnType<OrtDeviceAddon['createSession']>;
+  try {
+    created = lib.createSession(path, 'cpu', 0, threads, false);
+  } catch (err) {
+    throw new FleetError('invalid_request', `cannot create a cpu session for ${path}: ${(err as Error).message}`, { code: 'corrupt_graph', cause: err });
+  }
+  return {
+    run: (feeds, bound) => {
+      const [logits, dims] = lib.runBound(created.session, feeds, bound, 'logits');
+      return Promise.resolve({ logits: logits instanceof Uint16Array ? float16ToFloat32(logits) : logits, dims });
+    },
+    release: () => lib.releaseSession(created.session),
   };
 }

@@ -7,8 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { isFusedGraph } from './fused-kv-pool';
-import { openNativeSession, type NativeSession } from './native-session';
-import { hostKv, openDecoderSession, type DecoderSession } from './session';
+import { openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
+import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
 import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-protocol';
 
 let session: DecoderSession | undefined;
@@ -41,6 +41,13 @@ async function open(message: OpenMessage): Promise<void> {
     await session.release();
     session = undefined;
     throw new FleetError('unavailable', `${message.path} is a fused graph (GroupQueryAttention over an in-place KV pool in host memory), which runs on the CPU only so far; use --device cpu (auto falls back to it), or import the model with --graph standard for ${device.kind}`, { code: 'device_unavailable' });
+  }
+  if (session.fused && ortDeviceAddonBuilt() && process.env.FLEETCHAT_FUSED_RUNNER !== 'onnxruntime-node') {
+    // The addon's runBound copies only the logits per pass (onnxruntime-node copies every bound output back).
+    const ortNode = session;
+    const bound = openNativeBoundRunner(message.path, message.threads);
+    await ortNode.release();
+    session = { ...ortNode, fused: fusedPasses(bound.run, ortNode.kv), release: () => Promise.resolve(bound.release()) };
   }
   post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: session.fused !== undefined });
 }

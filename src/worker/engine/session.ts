@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { executionProvidersFor, type ResolvedDevice } from '../device/execution-provider';
 import { float16ToFloat32 } from './float16';
-import { FusedKvPool, isFusedGraph, runFused, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
+import { FusedKvPool, isFusedGraph, ortNodeRunner, runFused, type BoundRunner, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
 import { assembleBatchKv, type KvLocation } from './kv-cache';
 
 export type KvDtype = 'float32' | 'float16';
@@ -196,16 +196,16 @@ export async function openDecoderSession(path: string, options: SessionOptions):
     return { logits: logitsAsFloat32(logitsTensor), vocab, logitsPerRow, present: kv.presentNames.map((n) => out[n]) };
   };
   const assembleKv = (rows: KvLocation[]): Promise<{ tensors: KvTensors; pastLen: number }> => Promise.resolve(assembleBatchKv(kv, rows));
-  return { kv, inputNames: session.inputNames, trimsLogits, fused: isFusedGraph(session.inputNames) ? fusedPasses(session, kv) : undefined, forward, assembleKv, emptyPast, release: () => session.release() };
+  return { kv, inputNames: session.inputNames, trimsLogits, fused: isFusedGraph(session.inputNames) ? fusedPasses(ortNodeRunner(session), kv) : undefined, forward, assembleKv, emptyPast, release: () => session.release() };
 }
 
 /** Passes of a fused graph over its in-place KV pool (allocated at the first pass, with that pass's dimensions). */
-export function fusedPasses(session: Pick<ort.InferenceSession, 'run'>, kv: KvSpec): FusedPasses {
+export function fusedPasses(run: BoundRunner, kv: KvSpec): FusedPasses {
   let pool: FusedKvPool | undefined;
   return {
     forward: (input) => {
       pool ??= new FusedKvPool(kv, input.slots, input.capacity);
-      return runFused(session, kv, pool, input);
+      return runFused(run, kv, pool, input);
     },
   };
 }
