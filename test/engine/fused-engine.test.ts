@@ -39,7 +39,7 @@ function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer): Promi
         },
       });
     } catch (err) {
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }

@@ -41,7 +41,7 @@ function configOf(bias: boolean): ValidLlamaConfig {
 /** A model directory: the fused graph, and the weights the reference should read as model.safetensors. */
 type RunnerKind = 'onnxruntime-node' | 'addon';
 
-async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource }, runner: RunnerKind = 'onnxruntime-node'): Promise<{ release: () => Promise<void>; passes: FusedPasses; reference: ReferenceLlama }> {
+async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource; runner?: RunnerKind }): Promise<{ release: () => Promise<void>; passes: FusedPasses; reference: ReferenceLlama }> {
   const dir = join(tmp, name);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   writeOnnxModel(join(dir, 'onnx', 'model.onnx'), buildFusedLlamaDecoder(config, weights, { weightFormat: format, accuracyLevel: 0 }));
@@ -49,7 +49,7 @@ async function fusedModel(name: string, config: ValidLlamaConfig, weights: Weigh
   writeJson(dir, 'config.json', toHfLlamaConfig(reference.config, { bosTokenId: 0, eosTokenId: 1 }));
   const path = join(dir, 'onnx', 'model.onnx');
   const session = await ort.InferenceSession.create(path, { logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
-  const native = runner === 'addon' ? openNativeBoundRunner(path, 1) : undefined;
+  const native = reference.runner === 'addon' ? openNativeBoundRunner(path, 1) : undefined;
   const run: BoundRunner = native?.run ?? ortNodeRunner(session);
   const release = async (): Promise<void> => {
     native?.release();
@@ -78,7 +78,7 @@ describe('fused decoder graph', () => {
   it.each(['onnxruntime-node', 'addon'] as const)('fp32 (with q/k/v biases) through %s: prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async (runner) => {
     const config = configOf(true);
     const weights = new RandomLlamaWeights(config, 5);
-    const m = await fusedModel(`fp32-${runner}`, config, weights, 'fp32', { config, weights }, runner);
+    const m = await fusedModel(`fp32-${runner}`, config, weights, 'fp32', { config, weights, runner });
     const expected = m.reference.forward(PROMPT);
     const whole = await prefill(m.passes, 1, PROMPT);
     PROMPT.forEach((_, t) => expect(relativeError(row(whole, t), expected[t])).toBeLessThan(1e-4));
