@@ -34,6 +34,8 @@ export class EnvelopeScanner {
   private nameSeen = false;
   private argsSeen = false;
   private readonly argumentKeys: readonly string[];
+  /** The character just read ended a number / true / false / null and belongs to the envelope: read it again. */
+  private reprocess = false;
 
   /** Starts after the envelope's opening `{`. */
   constructor(argumentKeys: readonly string[]) {
@@ -42,11 +44,6 @@ export class EnvelopeScanner {
 
   get finished(): boolean {
     return this.phase === 'done' || this.phase === 'failed';
-  }
-
-  /** Whether the arguments value has started (a call without them gets `{}`). */
-  get sawArguments(): boolean {
-    return this.argsSeen;
   }
 
   /**
@@ -81,8 +78,6 @@ export class EnvelopeScanner {
     flushArgs();
     return { events, consumed: i };
   }
-
-  private reprocess = false;
 
   private fail(why: string): EnvelopeEvent {
     this.phase = 'failed';
