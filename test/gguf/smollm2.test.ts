@@ -7,6 +7,8 @@
  *     which our fp32 graph does not: along llama.cpp's greedy path, our argmax must agree at almost every step and
  *     llama.cpp's choice is never more than a near-tie (0.5 logits) below ours — the documented effect of the
  *     activation rounding, nothing else;
+ *   - the fused graphs (--graph fused) of the same GGUF: fp32 with the same tokens as llama.cpp on the F32 copy,
+ *     int8 / int4 within the same near-tie bounds on the Q4_1 file;
  *   - int8 (re-quantised weights) and int4 (the GGUF's own Q4_1 blocks, the Q8_0 embedding / lm_head as 8-bit blocks),
  *     both with activations rounded to 8 bits by MatMulNBits accuracy level 4 as llama.cpp rounds them, pass the same
  *     check.
@@ -16,6 +18,8 @@ import { join } from 'node:path';
 import { fromHfLlamaConfig, type ValidLlamaConfig } from '../../src/model/llama/llama-config';
 import { argmax, logitsAt, openDecoder, runSequence, runStep } from '../model/decoder-session';
 import { LlamaCpp } from '../../bench/real/llamacpp-client';
+import { ortNodeRunner } from '../../src/worker/engine/fused-kv-pool';
+import { discoverKv, fusedPasses, type FusedPasses } from '../../src/worker/engine/session';
 import { chatPrompt, describeWithSmolLM2, importedSmolLM2, smolLM2F32Gguf } from './support/smollm2';
 
 jest.setTimeout(600_000);
@@ -59,6 +63,17 @@ async function teacherForced(session: Session, c: ValidLlamaConfig, prompts: num
     });
   }
   return { agree, steps, worstGap };
+}
+
+/** A fused graph's logits for every position of `tokens` (one prompt pass into slot 0 of a one-slot pool). */
+async function fusedLogits(passes: FusedPasses, tokens: number[]): Promise<(i: number) => Float32Array> {
+  const out = await passes.forward({ slots: 1, capacity: 512, slot: 0, batch: 1, seqLen: tokens.length, inputIds: BigInt64Array.from(tokens, BigInt), seqlensK: Int32Array.of(tokens.length - 1), totalLength: tokens.length, keepLogits: 0, moves: [] });
+  return (i) => out.logits.subarray(i * out.vocab, (i + 1) * out.vocab);
+}
+
+async function openFused(dir: string, file: string): Promise<{ passes: FusedPasses; release: () => Promise<void> }> {
+  const session = await openDecoder(dir, { intraOpNumThreads: 1 }, file);
+  return { passes: fusedPasses(ortNodeRunner(session), discoverKv(session, file)), release: () => session.release() };
 }
 
 describeWithSmolLM2('SmolLM2-135M-Instruct imported from GGUF vs llama.cpp', (gguf) => {
@@ -117,6 +132,45 @@ describeWithSmolLM2('SmolLM2-135M-Instruct imported from GGUF vs llama.cpp', (gg
       }
     } finally {
       await session.release();
+    }
+    // The fused graph (--graph fused) of the same import: the same tokens.
+    const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, 'model.onnx');
+    try {
+      for (const [n, prompt] of prompts.entries()) {
+        const theirs = paths[n];
+        const at = await fusedLogits(fused.passes, [...prompt, ...theirs]);
+        expect(theirs.map((_, i) => argmax(at(prompt.length - 1 + i)))).toEqual(theirs);
+        if (theirs.length < STEPS) expect(EOG.has(argmax(at(prompt.length + theirs.length - 1)))).toBe(true);
+      }
+    } finally {
+      await fused.release();
+    }
+  });
+
+  it.each([
+    ['int8', 'model_int8.onnx'],
+    ['int4', 'model_q4.onnx'],
+  ])('fused %s vs llama.cpp on the original Q4_1 file: differences are near-ties only', async (_label, file) => {
+    const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, file);
+    try {
+      let agree = 0;
+      let steps = 0;
+      let worstGap = 0;
+      for (const [n, prompt] of prompts.entries()) {
+        const at = await fusedLogits(fused.passes, [...prompt, ...q4Paths[n]]);
+        q4Paths[n].forEach((token, i) => {
+          const logits = at(prompt.length - 1 + i);
+          const best = argmax(logits);
+          steps++;
+          if (best === token) agree++;
+          worstGap = Math.max(worstGap, logits[best] - logits[token]);
+        });
+      }
+      expect(steps).toBeGreaterThan(150);
+      expect(agree / steps).toBeGreaterThan(0.9);
+      expect(worstGap).toBeLessThan(1.5);
+    } finally {
+      await fused.release();
     }
   });
 

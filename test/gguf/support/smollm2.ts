@@ -60,10 +60,10 @@ export function runTs(script: string, args: string[]): string {
 }
 
 /** SmolLM2 imported with fp32, int8 and int4 graphs (by the real CLI), with the importer's result kept next to it. */
-export async function importedSmolLM2(file: string): Promise<{ dir: string; report: Record<string, unknown> }> {
-  const dir = join(CACHE, `smollm2-i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
+export async function importedSmolLM2(file: string, graph: 'standard' | 'fused' = 'standard'): Promise<{ dir: string; report: Record<string, unknown> }> {
+  const dir = join(CACHE, `smollm2-${graph === 'fused' ? 'fused-' : ''}i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
   await buildOnce(dir, 'import-report.json', async (tmp) => {
-    const out = runTs('src/cli/main.ts', ['model', 'import-gguf', file, '--out', tmp, '--weights', 'fp32,int8,int4', '--json']);
+    const out = runTs('src/cli/main.ts', ['model', 'import-gguf', file, '--out', tmp, '--weights', 'fp32,int8,int4', '--graph', graph, '--json']);
     writeFileSync(join(tmp, 'import-report.json'), out.trim());
   });
   return { dir, report: JSON.parse(readFileSync(join(dir, 'import-report.json'), 'utf8')) as Record<string, unknown> };
