@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   const viaGrpc = { ttft: [] as number[], tokens: 0, seconds: 0 };
   const inference = createClient(InferenceClient, grpcAddr);
   const publicChat: ChatRequest = {
-    model: 'bench', messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), n: 1, convTemplate: '', requestId: '',
+    model: 'bench', messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), n: 1, convTemplate: '', requestId: '', toolsJson: '', toolOptions: undefined,
     params: { maxTokens: TOKENS, ignoreEos: true, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false },
   };
   // CPU each process spends on the gateway rounds: what the front end costs per streamed token.

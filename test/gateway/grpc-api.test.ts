@@ -23,7 +23,7 @@ function auth(key = KEY): Metadata {
 
 const hello = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
   model: 'tiny', messages: [{ role: 'user', content: 'Hello there', name: '', toolCallId: '', toolCallsJson: '' }], params: undefined,
-  n: 0, convTemplate: '', requestId: '', ...extra,
+  n: 0, convTemplate: '', requestId: '', toolsJson: '', toolOptions: undefined, ...extra,
 });
 
 const long = (): ChatRequest => hello({ params: { maxTokens: 1500, ignoreEos: true, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: undefined } });
@@ -112,6 +112,33 @@ describe('public gRPC API (fleetchat.v1.Inference)', () => {
     const role = await failure(client.chat(hello({ messages: [{ role: 'robot', content: 'x', name: '', toolCallId: '', toolCallsJson: '' }] }), auth()));
     expect(role.code).toBe(status.INVALID_ARGUMENT);
     expect(decodeDetails(role).badRequest?.fieldViolations[0].field).toBe('messages[0].role');
+  });
+
+  it('calls a named tool: tool_calls deltas (id and name first, then arguments) and FINISH_REASON_TOOL_CALLS', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string', pattern: '^[A-Za-z]{1,12}$' }, days: { type: 'integer', minimum: 1, maximum: 7 } }, required: ['city', 'days'], additionalProperties: false };
+    const tools = [{ type: 'function', function: { name: 'get_forecast', description: 'Weather forecast', parameters: schema } }];
+    const params = { maxTokens: 300, ignoreEos: false, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: undefined };
+    const chunks = await collect(client.chat(hello({ params, toolsJson: JSON.stringify(tools), toolOptions: { toolChoice: 'function', functionName: 'get_forecast', parallelToolCalls: false } }), auth(), { deadline: deadlineIn(60_000) }));
+    const deltas = chunks.flatMap((c) => c.toolCalls);
+    expect(deltas[0]).toMatchObject({ index: 0, name: 'get_forecast' });
+    expect(deltas[0].id).not.toBe('');
+    expect(deltas.slice(1).every((d) => d.index === 0 && d.id === '' && d.name === '')).toBe(true);
+    const args = JSON.parse(deltas.map((d) => d.arguments).join('')) as { city: unknown; days: unknown };
+    expect(typeof args.city).toBe('string');
+    expect(Number.isInteger(args.days)).toBe(true);
+    expect(chunks[chunks.length - 1].finishReason).toBe(FinishReason.FINISH_REASON_TOOL_CALLS);
+  });
+
+  it('enforces params.constraint (json_object) and names bad tool fields', async () => {
+    const params = { maxTokens: 48, ignoreEos: false, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false, constraint: { kind: { $case: 'jsonSchema' as const, value: JSON.stringify({ type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] }) } } };
+    const chunks = await collect(client.chat(hello({ params }), auth(), { deadline: deadlineIn(60_000) }));
+    expect(typeof (JSON.parse(chunks.map((c) => c.text).join('')) as { ok: unknown }).ok).toBe('boolean');
+    const bad = await failure(client.chat(hello({ toolsJson: '[{"type": "function"', toolOptions: undefined }), auth()));
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    expect(bad.details).toMatch(/^tools_json: not valid JSON/);
+    const unknown = await failure(client.chat(hello({ toolsJson: '[{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]', toolOptions: { toolChoice: 'function', functionName: 'g', parallelToolCalls: undefined } }), auth()));
+    expect(unknown.code).toBe(status.INVALID_ARGUMENT);
+    expect(unknown.details).toBe("tool_options.function_name: 'g' is not one of the tools");
   });
 
   it('stops generation on the worker when the client cancels mid-stream (slot freed)', async () => {

@@ -119,7 +119,7 @@ describe('gRPC clients: grpcurl, Python, TypeScript, fleetchat client', () => {
       const client = createClient(InferenceClient, address);
       const meta = new Metadata();
       meta.set('authorization', `Bearer ${KEY}`);
-      const request = { model: 'tiny', messages: [{ role: 'user', content: 'x', name: '', toolCallId: '', toolCallsJson: '' }], params: { maxTokens: 1500, ignoreEos: true, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false }, n: 1, convTemplate: '', requestId: '' };
+      const request = { model: 'tiny', messages: [{ role: 'user', content: 'x', name: '', toolCallId: '', toolCallsJson: '' }], params: { maxTokens: 1500, ignoreEos: true, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false }, n: 1, convTemplate: '', requestId: '', toolsJson: '', toolOptions: undefined };
       const busy: Array<ClientReadableStream<GenerationChunk>> = [client.chat(request, meta, { deadline: deadlineIn(60_000) }), client.chat(request, meta, { deadline: deadlineIn(60_000) })];
       for (const c of busy) {
         c.on('data', () => undefined);

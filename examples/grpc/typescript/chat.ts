@@ -59,6 +59,8 @@ function main(): void {
       n: 1,
       convTemplate: '',
       requestId: '',
+      toolsJson: '',
+      toolOptions: undefined,
     },
     metadata,
     { deadline: new Date(Date.now() + Number(values['timeout-ms'])) },

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     const messages = [...(config.system ? [{ role: 'system', content: config.system }] : []), { role: 'user', content: text }]
       .map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' }));
     const params = { maxTokens: config.maxTokens, temperature: config.temperature, seed: config.seed, stop: [], stopTokenIds: [], logitBias: {}, ignoreEos: false, echo: false, includeStopStrInOutput: false };
-    const run = streamChat(stub, { model: config.model, messages, params, n: 0, convTemplate: '', requestId: '' }, config.apiKey, config.timeout, (t) => process.stdout.write(t));
+    const run = streamChat(stub, { model: config.model, messages, params, n: 0, convTemplate: '', requestId: '', toolsJson: '', toolOptions: undefined }, config.apiKey, config.timeout, (t) => process.stdout.write(t));
     const onInterrupt = (): void => run.cancel();
     process.once('SIGINT', onInterrupt);
     try {

@@ -31,6 +31,8 @@ import {
   modelKindToJSON,
   SamplingParams,
   TokenLogprob,
+  ToolCallDelta,
+  ToolOptions,
   Usage,
 } from "./worker";
 
@@ -68,6 +70,10 @@ export interface ChatRequest {
     | undefined;
   /** echoed in the gateway's and worker's logs (optional) */
   requestId: string;
+  /** OpenAI `tools` (function definitions) as a JSON array; '' = none */
+  toolsJson: string;
+  /** tool_choice (auto | none | required | function + function_name), parallel_tool_calls */
+  toolOptions: ToolOptions | undefined;
 }
 
 export interface CompletionRequest {
@@ -102,6 +108,11 @@ export interface GenerationChunk {
   promptText: string;
   /** the stop string that ended the choice, if any */
   matchedStop: string;
+  /**
+   * Tool calls parsed from the model's output (chat with tools_json): the first delta of a call carries its index, id
+   * and name, later ones fragments of its arguments JSON; the choice then ends with FINISH_REASON_TOOL_CALLS.
+   */
+  toolCalls: ToolCallDelta[];
 }
 
 export interface EmbeddingsRequest {
@@ -143,6 +154,8 @@ function createBaseChatRequest(): ChatRequest {
     convTemplate: "",
     addGenerationPrompt: undefined,
     requestId: "",
+    toolsJson: "",
+    toolOptions: undefined,
   };
 }
 
@@ -168,6 +181,12 @@ export const ChatRequest: MessageFns<ChatRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(58).string(message.requestId);
+    }
+    if (message.toolsJson !== "") {
+      writer.uint32(66).string(message.toolsJson);
+    }
+    if (message.toolOptions !== undefined) {
+      ToolOptions.encode(message.toolOptions, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -241,6 +260,22 @@ export const ChatRequest: MessageFns<ChatRequest> = {
             message.requestId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.toolsJson = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.toolOptions = ToolOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -276,6 +311,16 @@ export const ChatRequest: MessageFns<ChatRequest> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      toolsJson: isSet(object.toolsJson)
+        ? globalThis.String(object.toolsJson)
+        : isSet(object.tools_json)
+        ? globalThis.String(object.tools_json)
+        : "",
+      toolOptions: isSet(object.toolOptions)
+        ? ToolOptions.fromJSON(object.toolOptions)
+        : isSet(object.tool_options)
+        ? ToolOptions.fromJSON(object.tool_options)
+        : undefined,
     };
   },
 
@@ -302,6 +347,12 @@ export const ChatRequest: MessageFns<ChatRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.toolsJson !== "") {
+      obj.toolsJson = message.toolsJson;
+    }
+    if (message.toolOptions !== undefined) {
+      obj.toolOptions = ToolOptions.toJSON(message.toolOptions);
+    }
     return obj;
   },
 
@@ -319,6 +370,10 @@ export const ChatRequest: MessageFns<ChatRequest> = {
     message.convTemplate = object.convTemplate ?? "";
     message.addGenerationPrompt = object.addGenerationPrompt ?? undefined;
     message.requestId = object.requestId ?? "";
+    message.toolsJson = object.toolsJson ?? "";
+    message.toolOptions = (object.toolOptions !== undefined && object.toolOptions !== null)
+      ? ToolOptions.fromPartial(object.toolOptions)
+      : undefined;
     return message;
   },
 };
@@ -472,6 +527,7 @@ function createBaseGenerationChunk(): GenerationChunk {
     usage: undefined,
     promptText: "",
     matchedStop: "",
+    toolCalls: [],
   };
 }
 
@@ -504,6 +560,9 @@ export const GenerationChunk: MessageFns<GenerationChunk> = {
     }
     if (message.matchedStop !== "") {
       writer.uint32(66).string(message.matchedStop);
+    }
+    for (const v of message.toolCalls) {
+      ToolCallDelta.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -595,6 +654,14 @@ export const GenerationChunk: MessageFns<GenerationChunk> = {
             message.matchedStop = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCallDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -635,6 +702,11 @@ export const GenerationChunk: MessageFns<GenerationChunk> = {
         : isSet(object.matched_stop)
         ? globalThis.String(object.matched_stop)
         : "",
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCallDelta.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCallDelta.fromJSON(e))
+        : [],
     };
   },
 
@@ -664,6 +736,9 @@ export const GenerationChunk: MessageFns<GenerationChunk> = {
     if (message.matchedStop !== "") {
       obj.matchedStop = message.matchedStop;
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCallDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -680,6 +755,7 @@ export const GenerationChunk: MessageFns<GenerationChunk> = {
     message.usage = (object.usage !== undefined && object.usage !== null) ? Usage.fromPartial(object.usage) : undefined;
     message.promptText = object.promptText ?? "";
     message.matchedStop = object.matchedStop ?? "";
+    message.toolCalls = object.toolCalls?.map((e) => ToolCallDelta.fromPartial(e)) || [];
     return message;
   },
 };

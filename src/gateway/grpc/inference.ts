@@ -39,7 +39,7 @@ function timeoutOf(deadline: Date | number, requestTimeoutMs: number): number {
 }
 
 function toChunk(index: number, c: GenerateResponse): GenerationChunk {
-  return { index, text: c.text, tokenIds: c.tokenIds, logprobs: c.logprobs, finishReason: c.finishReason, usage: c.usage, promptText: c.promptText, matchedStop: c.matchedStop };
+  return { index, text: c.text, tokenIds: c.tokenIds, logprobs: c.logprobs, finishReason: c.finishReason, usage: c.usage, promptText: c.promptText, matchedStop: c.matchedStop, toolCalls: c.toolCalls };
 }
 
 function statusOf(err: unknown): number {

@@ -5,7 +5,7 @@
  */
 import { FleetError, asFleetError } from '../../common/errors';
 import type { ChatRequest, CompletionRequest, EmbeddingsRequest } from '../../common/gen/inference';
-import type { SamplingParams } from '../../common/gen/worker';
+import type { Constraint, SamplingParams, ToolOptions } from '../../common/gen/worker';
 import type { RequestLimits } from '../../common/request-limits';
 import {
   validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type ValidChatRequest, type ValidCompletionRequest, type ValidEmbeddingRequest,
@@ -19,7 +19,51 @@ const PARAM_PATHS: Record<string, string> = {
   repetition_penalty: 'params.repetition_penalty', presence_penalty: 'params.presence_penalty', frequency_penalty: 'params.frequency_penalty',
   seed: 'params.seed', max_tokens: 'params.max_tokens', stop: 'params.stop', stop_token_ids: 'params.stop_token_ids',
   logit_bias: 'params.logit_bias', top_logprobs: 'params.top_logprobs', logprobs: 'params.top_logprobs', echo: 'params.echo',
+  response_format: 'params.constraint', guided_regex: 'params.constraint.regex', guided_choice: 'params.constraint.choice',
+  parallel_tool_calls: 'tool_options.parallel_tool_calls',
 };
+
+/** OpenAI field prefixes → proto field paths (`tools[0].function.name` → `tools_json[0].function.name`), longest first. */
+const PREFIX_PATHS: Array<[string, string]> = [
+  ['tool_choice.function.name', 'tool_options.function_name'], ['tool_choice', 'tool_options.tool_choice'], ['tools', 'tools_json'],
+];
+
+function protoPath(param: string): string | undefined {
+  if (PARAM_PATHS[param] !== undefined) return PARAM_PATHS[param];
+  const prefix = PREFIX_PATHS.find(([from]) => param === from || param.startsWith(`${from}.`) || param.startsWith(`${from}[`));
+  return prefix === undefined ? undefined : prefix[1] + param.slice(prefix[0].length);
+}
+
+/** params.constraint in the HTTP API's spelling (response_format / guided_*), so one validation checks both. */
+function constraintBody(c: Constraint | undefined): Body {
+  const kind = c?.kind;
+  if (kind === undefined) return {};
+  switch (kind.$case) {
+    case 'jsonSchema':
+      return { response_format: { type: 'json_schema', json_schema: { name: 'grpc', schema: parseJsonField(kind.value, 'params.constraint.json_schema') } } };
+    case 'jsonObject':
+      return kind.value ? { response_format: { type: 'json_object' } } : {};
+    case 'regex':
+      return { guided_regex: kind.value };
+    case 'choice':
+      return { guided_choice: kind.value.choices };
+  }
+}
+
+/** tools_json / tool_options in the HTTP API's spelling. */
+function toolsBody(toolsJson: string, options: ToolOptions | undefined): Body {
+  if (toolsJson === '') return options ? { tool_choice: options.toolChoice || undefined } : {};
+  const choice = options?.toolChoice === 'function' ? { type: 'function', function: { name: options.functionName } } : options?.toolChoice || undefined;
+  return { tools: parseJsonField(toolsJson, 'tools_json'), tool_choice: choice, parallel_tool_calls: options?.parallelToolCalls };
+}
+
+function parseJsonField(json: string, field: string): unknown {
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    throw new FleetError('invalid_request', `${field}: not valid JSON`, { param: field });
+  }
+}
 
 function samplingBody(p: SamplingParams | undefined): Body {
   if (!p) return {};
@@ -37,18 +81,13 @@ function samplingBody(p: SamplingParams | undefined): Body {
 }
 
 function toolCalls(json: string, i: number): unknown {
-  if (json === '') return undefined;
-  try {
-    return JSON.parse(json) as unknown;
-  } catch {
-    throw new FleetError('invalid_request', `messages[${i}].tool_calls_json: not valid JSON`, { param: `messages[${i}].tool_calls_json` });
-  }
+  return json === '' ? undefined : parseJsonField(json, `messages[${i}].tool_calls_json`);
 }
 
 /** Renames a validation error's param (and the message's `param:` prefix) to the proto field path. */
 export function protoFieldError(err: unknown): FleetError {
   const fe = asFleetError(err);
-  const path = fe.param === undefined ? undefined : PARAM_PATHS[fe.param];
+  const path = fe.param === undefined ? undefined : protoPath(fe.param);
   if (path === undefined || fe.param === undefined) return fe;
   const message = fe.message.startsWith(`${fe.param}:`) ? `${path}:${fe.message.slice(fe.param.length + 1)}` : fe.message;
   return new FleetError(fe.kind, message, { param: path, code: fe.code, retryAfterS: fe.retryAfterS, cause: fe });
@@ -67,6 +106,8 @@ export function validChat(req: ChatRequest, limits: RequestLimits): ValidChatReq
   const top = req.params?.topLogprobs;
   const body: Body = {
     ...samplingBody(req.params),
+    ...guarded(() => constraintBody(req.params?.constraint)),
+    ...guarded(() => toolsBody(req.toolsJson, req.toolOptions)),
     model: req.model,
     messages: req.messages.map((m, i) => ({
       role: m.role, content: m.content, name: m.name || undefined, tool_call_id: m.toolCallId || undefined, tool_calls: toolCalls(m.toolCallsJson, i),
