@@ -24,20 +24,32 @@ export async function prepareConstraints(seqs: ReadonlyArray<{ readonly constrai
   if (pending.length > 0) await Promise.all(pending);
 }
 
-/** Sets to -Infinity every logit whose bit is clear in an xgrammar-style bitmask (bit i of word i >> 5 = token i allowed). */
+/**
+ * Sets to -Infinity every logit whose bit is clear in an xgrammar-style bitmask (bit i of word i >> 5 = token i
+ * allowed). Whole words go at once (all allowed: skipped; runs of none allowed: one fill); in a mixed word only the clear bits are
+ * visited (lowest first, `x & -x`), so the cost follows the disallowed tokens of mixed words, not 32 per word.
+ */
 export function applyTokenBitmask(logits: Float32Array, mask: Int32Array): void {
   const n = logits.length;
-  for (let w = 0; w < mask.length; w++) {
+  const words = Math.min(mask.length, (n + 31) >>> 5);
+  for (let w = 0; w < words; w++) {
     const word = mask[w];
     if (word === -1) continue; // all 32 allowed
     const base = w << 5;
-    const end = Math.min(base + 32, n);
     if (word === 0) {
-      logits.fill(-Infinity, base, end);
+      let end = w + 1; // a run of all-disallowed words: one fill
+      while (end < words && mask[end] === 0) end++;
+      logits.fill(-Infinity, base, Math.min(end << 5, n));
+      w = end - 1;
       continue;
     }
-    for (let i = base; i < end; i++) if (((word >>> (i - base)) & 1) === 0) logits[i] = -Infinity;
+    let clear = ~word;
+    while (clear !== 0) {
+      const i = base + 31 - Math.clz32(clear & -clear);
+      if (i < n) logits[i] = -Infinity;
+      clear &= clear - 1;
+    }
   }
   // Tokens past the mask (a model vocabulary larger than the tokenizer's) are never allowed.
-  if (mask.length * 32 < n) logits.fill(-Infinity, mask.length * 32, n);
+  if (words * 32 < n) logits.fill(-Infinity, words * 32, n);
 }
