@@ -55,11 +55,11 @@ interface RunResult {
 }
 
 /** One batch of `batch` identical requests submitted together; decode tokens/s after the last first token. */
-async function runBatch(rt: GenerationRuntime, promptIds: number[], batch: number, mode: Mode): Promise<RunResult> {
+async function runBatch(rt: GenerationRuntime, promptIds: number[], batch: number, mode: Mode, tokens = TOKENS): Promise<RunResult> {
   const grammars = rt.grammars;
   if (!grammars) throw new Error('this runtime has no grammar engine');
   const constraints = mode === 'schema' ? await Promise.all(Array.from({ length: batch }, () => grammars.constraint(jsonSchemaSource(SCHEMA, 'bench')))) : [];
-  const params = resolveSamplingParams([...rt.samplingLayers, { temperature: 0, maxTokens: TOKENS, ignoreEos: true }], rt.info.vocabSize);
+  const params = resolveSamplingParams([...rt.samplingLayers, { temperature: 0, maxTokens: tokens, ignoreEos: true }], rt.info.vocabSize);
   const stamps: number[][] = [];
   const texts: string[] = [];
   await Promise.all(Array.from({ length: batch }, (_, i) => new Promise<void>((resolve, reject) => {
@@ -76,15 +76,15 @@ async function runBatch(rt: GenerationRuntime, promptIds: number[], batch: numbe
         text += c.text;
         if (c.finishReason === FinishReason.FINISH_REASON_UNSPECIFIED) return;
         texts.push(text);
-        if (c.finishReason !== FinishReason.FINISH_REASON_LENGTH || mine.length !== TOKENS) reject(new Error(`${mode}: finished ${FinishReason[c.finishReason]} after ${mine.length} tokens (${c.error ?? ''})`));
+        if (c.finishReason !== FinishReason.FINISH_REASON_LENGTH || mine.length !== tokens) reject(new Error(`${mode}: finished ${FinishReason[c.finishReason]} after ${mine.length} tokens (${c.error ?? ''})`));
         else resolve();
       },
     });
   })));
   const start = Math.max(...stamps.map((s) => s[0]));
   const end = Math.max(...stamps.map((s) => s[s.length - 1]));
-  const tokens = stamps.reduce((n, s) => n + s.filter((t) => t > start).length, 0);
-  return { decodeTokS: tokens / ((end - start) / 1000), tokens, texts };
+  const decoded = stamps.reduce((n, s) => n + s.filter((t) => t > start).length, 0);
+  return { decodeTokS: decoded / ((end - start) / 1000), tokens: decoded, texts };
 }
 
 async function main(): Promise<void> {
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   // Warm-up: both modes at both sizes (first runs allocate), and the schema output must be the JSON it claims.
   const sample = await runBatch(rt, promptIds, 1, 'schema');
   if (!sample.texts[0].startsWith('[{"name": "')) throw new Error(`unexpected constrained output: ${sample.texts[0]}`);
-  for (const b of BATCHES) for (const mode of ['free', 'schema'] as const) await runBatch(rt, promptIds, b, mode);
+  for (const b of BATCHES) for (const mode of ['free', 'schema'] as const) await runBatch(rt, promptIds, b, mode, 8);
 
   const results = new Map<string, number[]>();
   for (let r = 0; r < ROUNDS; r++) {
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
         const key = `${mode}@${b}`;
         const res = await runBatch(rt, promptIds, b, mode);
         results.set(key, [...(results.get(key) ?? []), res.decodeTokS]);
+        process.stderr.write(`round ${r + 1} batch ${b} ${mode}: ${round(res.decodeTokS, 1)} decode tok/s\n`);
       }
     }
   }

@@ -6,6 +6,7 @@
  */
 import { FleetError } from '../../common/errors';
 import { CONSTRAINT_LIMITS } from '../../common/request-limits';
+import { exactFormats } from './exact-formats';
 import { normalizeNumberBounds } from './number-bounds';
 
 /** Keywords that describe, and change nothing that must be enforced. */
@@ -116,5 +117,6 @@ export function checkJsonSchema(text: string, param: string): string {
   }
   checkNode(schema, '', 0, param);
   normalizeNumberBounds(schema, '', param);
+  exactFormats(schema);
   return JSON.stringify(schema);
 }
