@@ -1,9 +1,14 @@
 /**
  * `npm run bench:prefix`: prefix reuse on a five-turn chat. The same conversation (greedy, 48 new tokens a turn) runs
  * on a worker runtime with the prefix cache and on one without; we report each turn's time to first token and check
- * that every turn's tokens are identical. Model: SmolLM2-135M-Instruct when its GGUF is cached (`npm run
- * fetch:smollm2`), else the generated `small` model.
- * Last line: JSON with ttft_turn5_ms, ttft_turn5_nocache_ms, ratio, identical.
+ * that every turn's tokens are identical. Then the same kind of chat through the gateway with two workers
+ * (through-gateway.ts): turn-5 TTFT with prefix-aware routing against plain load routing, in the same run.
+ * Model: SmolLM2-135M-Instruct when its GGUF is cached (`npm run fetch:smollm2`), else the generated `small` model.
+ * Last line: JSON with ttft_turn5_ms, ttft_turn5_nocache_ms, ratio, identical, and the gateway figures
+ * gateway_ttft_turn5_routed_ms, gateway_ttft_turn5_plain_ms, gateway_ratio, gateway_hit_rate_routed / _plain.
+ *
+ *   BENCH_THREADS (default: all cores; the gateway part gives each worker one thread),
+ *   BENCH_GATEWAY_CONVERSATIONS (default 3 per routing mode; 0 = skip the gateway part)
  */
 import { homedir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +19,12 @@ import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { benchModel } from '../support/models';
+import { throughGateway, type GatewayFigures } from './through-gateway';
 
 const TURNS = 5;
 const NEW_TOKENS = 48;
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
+const GATEWAY_CONVERSATIONS = Number(process.env.BENCH_GATEWAY_CONVERSATIONS ?? 3);
 const QUESTIONS = [
   'What is continuous batching in an inference server, and why does it raise throughput?',
   'How does a KV cache work in a transformer decoder? Explain the memory it needs.',
@@ -93,6 +100,15 @@ async function main(): Promise<void> {
     console.log(`| ${i + 1} | ${w.promptTokens} | ${w.ttftMs.toFixed(1)} | ${n.ttftMs.toFixed(1)} | ${(w.ttftMs / n.ttftMs).toFixed(2)} | ${w.ids.join() === n.ids.join() ? 'yes' : 'NO'} |`);
   });
   console.log(`prefix cache: ${stats?.hits} hits, ${stats?.misses} misses, ${stats?.reusedTokens} tokens reused, ${((stats?.bytes ?? 0) / 1e6).toFixed(1)} MB held`);
+  let gateway: GatewayFigures | undefined;
+  if (GATEWAY_CONVERSATIONS > 0) {
+    gateway = await throughGateway(dir, QUESTIONS, { conversations: GATEWAY_CONVERSATIONS, maxTokens: NEW_TOKENS });
+    console.log(`through the gateway, two workers (1 thread each), ${gateway.conversations} conversations per routing mode, median:`);
+    console.log('| routing | turn-5 TTFT (ms) | turns 2-5 with a cached prefix |');
+    console.log('| --- | --- | --- |');
+    console.log(`| prefix-aware (default) | ${gateway.routedMs.toFixed(1)} | ${(gateway.routedHitRate * 100).toFixed(0)}% |`);
+    console.log(`| load only (--prefix-routing off) | ${gateway.plainMs.toFixed(1)} | ${(gateway.plainHitRate * 100).toFixed(0)}% |`);
+  }
   const last = withCache[TURNS - 1];
   const lastPlain = without[TURNS - 1];
   const identical = withCache.every((w, i) => w.ids.join() === without[i].ids.join());
@@ -103,6 +119,15 @@ async function main(): Promise<void> {
     identical,
     prompt_tokens_turn5: last.promptTokens,
     model: smol ? 'SmolLM2-135M-Instruct' : 'generated-small',
+    ...(gateway
+      ? {
+          gateway_ttft_turn5_routed_ms: Number(gateway.routedMs.toFixed(2)),
+          gateway_ttft_turn5_plain_ms: Number(gateway.plainMs.toFixed(2)),
+          gateway_ratio: Number((gateway.routedMs / gateway.plainMs).toFixed(3)),
+          gateway_hit_rate_routed: Number(gateway.routedHitRate.toFixed(2)),
+          gateway_hit_rate_plain: Number(gateway.plainHitRate.toFixed(2)),
+        }
+      : {}),
   }));
 }
 
