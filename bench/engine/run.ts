@@ -1,12 +1,16 @@
 /**
  * `npm run bench:engine`: single-stream prefill and decode speed of fleetchat's engine and of transformers.js
  * (@huggingface/transformers on the same onnxruntime-node) on the very same model directories and prompt,
- * greedy, same thread count. Prints a table, then one JSON line last:
- *   {decode_tok_s, peer_decode_tok_s, ratio, model_bytes, bound_tok_s, ...} (for the ~100M model).
+ * greedy, same thread count; then fleetchat's decode step time against the context length (context-steps.ts) on the
+ * ~100M model and on SmolLM2-135M when its import is cached (`npm run fetch:smollm2`). Prints tables, then one JSON
+ * line last: {decode_tok_s, peer_decode_tok_s, ratio, model_bytes, bound_tok_s, ..., step_ms_ctx100, ...,
+ * step_ms_ctx2000, step_ratio_ctx2000_ctx100, smollm2_step_ms_ctx100, ...} (for the ~100M model).
  *
- *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3)
+ *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3),
+ *   BENCH_CONTEXTS (default 100,500,1000,2000; empty = no context table), BENCH_CONTEXT_RUNS (default 3)
  */
 import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { availableParallelism } from 'node:os';
@@ -18,10 +22,14 @@ import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { measureCopyBandwidth } from '../support/bandwidth';
 import { benchModel } from '../support/models';
+import { findCachedSmolLM2 } from '../../src/model/gguf/smollm2';
+import { contextStepTimes } from './context-steps';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const CONTEXTS = (process.env.BENCH_CONTEXTS ?? '100,500,1000,2000').split(',').filter((c) => c.trim() !== '').map(Number);
+const CONTEXT_RUNS = Number(process.env.BENCH_CONTEXT_RUNS ?? 3);
 const PROMPT = 'The history of the city begins with a small settlement on the river, where traders from the north and the south met every';
 
 interface Speeds {
@@ -153,7 +161,37 @@ async function main(): Promise<void> {
   }
   console.log(`bench:engine — single stream, greedy, ${THREADS} threads, ${DECODE} decode tokens, median of ${RUNS}; peer = transformers.js`);
   console.table(rows);
+  Object.assign(last, await contextTable(models[1].dir));
   console.log(JSON.stringify(last));
+}
+
+/** Decode step ms against cached tokens on the ~100M model and SmolLM2 (when cached); printed, and JSON fields. */
+async function contextTable(dir100m: string): Promise<Record<string, number>> {
+  if (CONTEXTS.length === 0) return {};
+  const smol = await findCachedSmolLM2(join(homedir(), '.cache', 'fleetchat'));
+  const targets = [{ name: '100m', prefix: '', dir: dir100m }, ...(smol ? [{ name: 'SmolLM2-135M (int4)', prefix: 'smollm2_', dir: smol }] : [])];
+  const rows: Array<Record<string, string | number>> = [];
+  const fields: Record<string, number> = {};
+  for (const t of targets) {
+    const rt = await loadGenerationRuntime({ dir: t.dir, source: t.dir, modelNames: ['bench'], threads: THREADS, weights: 'auto', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 1 << 20, logger: silentLogger() });
+    try {
+      const steps = await contextStepTimes(rt, rt.prompts.fromText(PROMPT).ids, CONTEXTS, CONTEXT_RUNS);
+      const row: Record<string, string | number> = { model: t.name };
+      CONTEXTS.forEach((n, i) => {
+        row[`ctx${n}_ms`] = +steps[i].toFixed(2);
+        fields[`${t.prefix}step_ms_ctx${n}`] = +steps[i].toFixed(2);
+      });
+      const ratio = steps[steps.length - 1] / steps[0];
+      row[`ctx${CONTEXTS[CONTEXTS.length - 1]}/ctx${CONTEXTS[0]}`] = +ratio.toFixed(2);
+      fields[`${t.prefix}step_ratio_ctx${CONTEXTS[CONTEXTS.length - 1]}_ctx${CONTEXTS[0]}`] = +ratio.toFixed(3);
+      rows.push(row);
+    } finally {
+      await rt.release();
+    }
+  }
+  console.log(`decode step (ms) against cached tokens — batch 1, greedy, ${THREADS} threads, ${CONTEXT_RUNS} runs, median; goal: the last within 1.5x of the first`);
+  console.table(rows);
+  return fields;
 }
 
 main().catch((err: unknown) => {
