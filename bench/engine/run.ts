@@ -7,7 +7,8 @@
  * step_ms_ctx2000, step_ratio_ctx2000_ctx100, smollm2_step_ms_ctx100, ...} (for the ~100M model).
  *
  *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3),
- *   BENCH_CONTEXTS (default 100,500,1000,2000; empty = no context table), BENCH_CONTEXT_RUNS (default 3)
+ *   BENCH_CONTEXTS (default 100,500,1000,2000; empty = no context table), BENCH_CONTEXT_RUNS (default 3),
+ *   BENCH_PEER=off (only the context table)
  */
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -30,6 +31,7 @@ const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CONTEXTS = (process.env.BENCH_CONTEXTS ?? '100,500,1000,2000').split(',').filter((c) => c.trim() !== '').map(Number);
 const CONTEXT_RUNS = Number(process.env.BENCH_CONTEXT_RUNS ?? 3);
+const PEER = process.env.BENCH_PEER !== 'off';
 const PROMPT = 'The history of the city begins with a small settlement on the river, where traders from the north and the south met every';
 
 interface Speeds {
@@ -147,7 +149,7 @@ async function main(): Promise<void> {
   ];
   const rows: Array<Record<string, string | number>> = [];
   let last: Record<string, number | string | boolean> = {};
-  for (const m of models) {
+  for (const m of PEER ? models : []) {
     const bytes = statSync(join(m.dir, 'onnx', 'model.onnx')).size;
     const mine = await oursContender(m.dir);
     const peer = await peerContender(m.dir);
@@ -159,8 +161,10 @@ async function main(): Promise<void> {
     rows.push({ model: m.name, model_mb: +(bytes / 1e6).toFixed(1), prompt_tokens: a.promptTokens, fleetchat_prefill_tok_s: +a.prefillTokS.toFixed(1), peer_prefill_tok_s: +b.prefillTokS.toFixed(1), fleetchat_decode_tok_s: +a.decodeTokS.toFixed(1), peer_decode_tok_s: +b.decodeTokS.toFixed(1), ratio: +(a.decodeTokS / b.decodeTokS).toFixed(2), bound_tok_s: +bound.toFixed(1), same_tokens: String(same) });
     last = { model: m.name, decode_tok_s: +a.decodeTokS.toFixed(1), peer_decode_tok_s: +b.decodeTokS.toFixed(1), ratio: +(a.decodeTokS / b.decodeTokS).toFixed(3), prefill_tok_s: +a.prefillTokS.toFixed(1), peer_prefill_tok_s: +b.prefillTokS.toFixed(1), model_bytes: bytes, copy_bandwidth_gb_s: +(bandwidth / 1e9).toFixed(1), bound_tok_s: +bound.toFixed(1), threads: THREADS, identical_greedy_tokens: same };
   }
-  console.log(`bench:engine — single stream, greedy, ${THREADS} threads, ${DECODE} decode tokens, median of ${RUNS}; peer = transformers.js`);
-  console.table(rows);
+  if (PEER) {
+    console.log(`bench:engine — single stream, greedy, ${THREADS} threads, ${DECODE} decode tokens, median of ${RUNS}; peer = transformers.js`);
+    console.table(rows);
+  }
   Object.assign(last, await contextTable(models[1].dir));
   console.log(JSON.stringify(last));
 }
