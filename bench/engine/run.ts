@@ -8,7 +8,8 @@
  *
  *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3),
  *   BENCH_CONTEXTS (default 100,500,1000,2000; empty = no context table), BENCH_CONTEXT_RUNS (default 3),
- *   BENCH_PEER=off (only the context table)
+ *   BENCH_PEER=off (only the context table), BENCH_CONTEXT_MODELS=dir,dir (more model directories for the context
+ *   table — e.g. the same model imported as another graph variant; JSON keys prefixed with the directory's name)
  */
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -32,6 +33,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CONTEXTS = (process.env.BENCH_CONTEXTS ?? '100,500,1000,2000').split(',').filter((c) => c.trim() !== '').map(Number);
 const CONTEXT_RUNS = Number(process.env.BENCH_CONTEXT_RUNS ?? 3);
 const PEER = process.env.BENCH_PEER !== 'off';
+const EXTRA_CONTEXT_MODELS = (process.env.BENCH_CONTEXT_MODELS ?? '').split(',').filter((d) => d.trim() !== '');
 const PROMPT = 'The history of the city begins with a small settlement on the river, where traders from the north and the south met every';
 
 interface Speeds {
@@ -173,11 +175,15 @@ async function main(): Promise<void> {
 async function contextTable(dir100m: string): Promise<Record<string, number>> {
   if (CONTEXTS.length === 0) return {};
   const smol = await findCachedSmolLM2(join(homedir(), '.cache', 'fleetchat'));
-  const targets = [{ name: '100m', prefix: '', dir: dir100m }, ...(smol ? [{ name: 'SmolLM2-135M (int4)', prefix: 'smollm2_', dir: smol }] : [])];
+  const targets = [
+    { name: '100m (fp32)', prefix: '', dir: dir100m, weights: 'auto' as const },
+    ...(smol ? [{ name: 'SmolLM2-135M (int4)', prefix: 'smollm2_', dir: smol, weights: 'q4' as const }] : []),
+    ...EXTRA_CONTEXT_MODELS.map((dir) => ({ name: basename(dir), prefix: `${basename(dir).toLowerCase().replace(/[^a-z0-9]+/g, '_')}_`, dir, weights: 'auto' as const })),
+  ];
   const rows: Array<Record<string, string | number>> = [];
   const fields: Record<string, number> = {};
   for (const t of targets) {
-    const rt = await loadGenerationRuntime({ dir: t.dir, source: t.dir, modelNames: ['bench'], threads: THREADS, weights: 'auto', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 1 << 20, logger: silentLogger() });
+    const rt = await loadGenerationRuntime({ dir: t.dir, source: t.dir, modelNames: ['bench'], threads: THREADS, weights: t.weights, maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 1 << 20, logger: silentLogger() });
     try {
       const steps = await contextStepTimes(rt, rt.prompts.fromText(PROMPT).ids, CONTEXTS, CONTEXT_RUNS);
       const row: Record<string, string | number> = { model: t.name };
