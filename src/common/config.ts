@@ -18,6 +18,8 @@ export interface OptionSpec<T> {
   defaultLabel?: string;
   /** Optional short alias, e.g. `-m`. */
   short?: string;
+  /** The value of the bare flag (the value becomes optional: `--fsdp` = `--fsdp "full_shard auto_wrap"`). */
+  preset?: T;
 }
 
 export type OptionSchema = Record<string, OptionSpec<unknown>>;
@@ -181,8 +183,11 @@ export function addOptions(command: Command, schema: OptionSchema): Command {
   for (const spec of Object.values(schema)) {
     const isBool = spec.placeholder === undefined && typeof spec.default === 'boolean';
     // Booleans take an optional value so that `--x`, `--x false` and FLEETCHAT_X=false all work.
-    const flags = `${spec.short ? `${spec.short}, ` : ''}${spec.flag} ${isBool ? '[bool]' : (spec.placeholder ?? '<value>')}`;
+    const placeholder = spec.placeholder ?? '<value>';
+    const value = isBool ? '[bool]' : spec.preset !== undefined ? `[${placeholder.replace(/^<|>$/g, '')}]` : placeholder;
+    const flags = `${spec.short ? `${spec.short}, ` : ''}${spec.flag} ${value}`;
     const option = new Option(flags, spec.description).env(envName(spec.flag));
+    if (spec.preset !== undefined) option.preset(spec.preset);
     const label = describeDefault(spec);
     option.default(spec.default, label);
     if (isBool) {

@@ -3,10 +3,10 @@
  * `--submit`, the same run as a Kubeflow PyTorchJob (or an Indexed Job) on Kubernetes (src/jobs/train/submit).
  */
 import type { Command } from 'commander';
-import { addOptions, boolOption, enumOption, readConfig } from '../../common/config';
+import { addOptions, boolOption, enumOption, intOption, readConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { SUBMIT_OPTIONS } from '../../jobs/submit/options';
-import { TRAIN_OPTIONS } from '../../jobs/train/options';
+import { TRAIN_OPTIONS, withGpus } from '../../jobs/train/options';
 import { runTrain } from '../../jobs/train/run';
 import { runTrainSubmit } from '../../jobs/train/submit/main';
 import { jobsCommand } from './jobs';
@@ -16,6 +16,7 @@ const CLUSTER_OPTIONS = {
   submit: boolOption({ flag: '--submit', description: 'run on Kubernetes instead of here: a Kubeflow PyTorchJob when the training operator is installed, else an Indexed Job + headless Service (torchrun c10d rendezvous)', default: false }),
   jobKind: enumOption({ flag: '--job-kind', description: 'with --submit: what to create', default: 'auto', choices: ['auto', 'pytorchjob', 'indexed-job'] as const }),
   ...submitOnly,
+  gpus: intOption({ flag: '--gpus', placeholder: '<n>', description: 'GPUs per node: here, one training process per GPU through torchrun (sets --nproc-per-node and --device cuda; "needs N GPUs, found M" otherwise); with --submit, the nvidia.com/gpu request and limit of each pod (and --nproc-per-node unless given)', default: 0, min: 0, max: 64 }),
 };
 
 export function register(program: Command): void {
@@ -36,7 +37,7 @@ export function register(program: Command): void {
         const { submit: _s, jobKind, ...submit } = cluster;
         process.exitCode = await runTrainSubmit({ train: config, submit: { ...submit, logLevel: config.logLevel }, kind: jobKind, out, signal: controller.signal });
       } else {
-        process.exitCode = (await runTrain(config, { logger, out, progressStream: process.stderr, signal: controller.signal })).exitCode;
+        process.exitCode = (await runTrain(withGpus(config, cluster.gpus), { logger, out, progressStream: process.stderr, signal: controller.signal })).exitCode;
       }
     } finally {
       process.off('SIGINT', stop);

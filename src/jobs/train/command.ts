@@ -26,6 +26,8 @@ export function trainerArgs(c: TrainConfig): string[] {
     '--threads', String(c.threads),
   ];
   if (c.maxSteps > 0) out.push('--max-steps', String(c.maxSteps));
+  if (c.fsdp !== '') out.push('--fsdp', c.fsdp);
+  if (c.fsdpTransformerLayerClsToWrap !== '') out.push('--fsdp-transformer-layer-cls-to-wrap', c.fsdpTransformerLayerClsToWrap);
   return out;
 }
 
@@ -43,7 +45,11 @@ export function buildTrainCommand(c: TrainConfig, python: string, trainerDir: st
     env: {
       PYTHONPATH: pythonPath,
       PYTHONUNBUFFERED: '1',
-      // NVLink multicast (NVLS) can take a shared host's GPUs out of service; never let NCCL use it.
+      // NVLink multicast (NVLS): NCCL's NVLS algorithms bind multicast objects through the NVSwitch fabric, which the
+      // host's fabric manager hands out per machine; on a shared or partitioned host (other jobs' GPUs on the same
+      // NVSwitches, MIG, containers without the fabric manager's IMEX channels) that fails or takes GPUs out of service.
+      // The ring / tree algorithms over NVLink P2P need none of it, so NCCL never uses it here (torch's symmetric memory
+      // likewise). The CPU (gloo) ignores both.
       NCCL_NVLS_ENABLE: '0',
       TORCH_SYMM_MEM_DISABLE_MULTICAST: '1',
       // The trainer never downloads: models come from --model-name-or-path.

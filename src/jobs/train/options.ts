@@ -3,9 +3,12 @@
  * is also a FLEETCHAT_* environment variable. Values are checked here, before Python or a GPU is touched.
  */
 import { boolOption, enumOption, floatOption, intOption, stringOption, type ConfigOf } from '../../common/config';
+import { FleetError } from '../../common/errors';
 
 export const LR_SCHEDULERS = ['cosine', 'linear', 'constant', 'constant_with_warmup'] as const;
 export const ATTENTION_KINDS = ['auto', 'varlen', 'sdpa', 'eager'] as const;
+/** `--fsdp`: true/false or FastChat's words (`full_shard auto_wrap`, `shard_grad_op`, `offload`), spaces or commas. */
+export const FSDP_PATTERN = /^(|true|false|((full_shard|shard_grad_op|auto_wrap|offload)([ ,]+|$))+)$/;
 
 export const TRAIN_OPTIONS = {
   modelNameOrPath: stringOption({ flag: '--model-name-or-path', placeholder: '<dir>', description: 'Hugging Face model directory to fine-tune (LLaMA, SmolLM2, Mistral, Qwen2; config.json + model.safetensors)', default: '' }),
@@ -35,6 +38,8 @@ export const TRAIN_OPTIONS = {
   compile: boolOption({ flag: '--compile', description: 'torch.compile each decoder layer (dynamic shapes; ~13 s on the first step on an H100, then 1.76× the tokens/s in bench:train)', default: false }),
   packing: boolOption({ flag: '--packing', description: 'pack samples into rows (--no-packing: one padded sample per row, as FastChat)', default: true }),
   resume: boolOption({ flag: '--resume', description: 'continue from the newest checkpoint in --output-dir', default: true }),
+  fsdp: stringOption({ flag: '--fsdp', placeholder: '<mode>', description: 'with several processes: shard parameters, gradients and optimizer state (PyTorch FSDP2). FastChat\'s spelling: "full_shard auto_wrap" (the bare flag); also shard_grad_op (ZeRO-2), offload (shards in CPU memory); false: DDP', default: '', preset: 'full_shard auto_wrap', pattern: FSDP_PATTERN, patternHint: 'true, false, or FastChat\'s words: full_shard | shard_grad_op, auto_wrap, offload' }),
+  fsdpTransformerLayerClsToWrap: stringOption({ flag: '--fsdp-transformer-layer-cls-to-wrap', placeholder: '<class>', description: 'the FSDP unit (a class name in the model)', default: '', defaultLabel: 'the model\'s decoder layer (LlamaDecoderLayer, Qwen2DecoderLayer, ...)', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternHint: 'a Python class name' }),
   nnodes: intOption({ flag: '--nnodes', placeholder: '<n>', description: 'nodes (pods) of a --submit run: a PyTorchJob Master + N-1 Workers, or an Indexed Job of N pods', default: 1, min: 1, max: 1024 }),
   nprocPerNode: intOption({ flag: '--nproc-per-node', placeholder: '<n>', description: 'training processes on this node (one per GPU), through torchrun', default: 1, min: 1, max: 64 }),
   device: enumOption({ flag: '--device', description: 'where to train', default: 'auto', choices: ['auto', 'cpu', 'cuda'] as const }),
@@ -46,3 +51,19 @@ export const TRAIN_OPTIONS = {
 };
 
 export type TrainConfig = ConfigOf<typeof TRAIN_OPTIONS>;
+
+/**
+ * `--gpus N` (GPUs on this node, or per pod with --submit) also sets the processes per node when --nproc-per-node was
+ * left at 1 (one training process per GPU) and --device to cuda. An explicit --nproc-per-node above --gpus is refused.
+ */
+export function withGpus(c: TrainConfig, gpus: number): TrainConfig {
+  if (gpus <= 0) return c;
+  if (c.nprocPerNode > gpus) throw new FleetError('invalid_request', `--nproc-per-node ${c.nprocPerNode} needs --gpus >= ${c.nprocPerNode} (one process per GPU)`, { param: 'gpus' });
+  if (c.device === 'cpu') throw new FleetError('invalid_request', '--gpus with --device cpu: leave --gpus out to train on the CPU (gloo), or use --device cuda', { param: 'gpus' });
+  return { ...c, nprocPerNode: c.nprocPerNode === 1 ? gpus : c.nprocPerNode, device: 'cuda' };
+}
+
+/** Whether a --fsdp value turns sharding on (the trainer applies it when more than one process trains). */
+export function fsdpOn(value: string): boolean {
+  return value !== '' && value !== 'false';
+}

@@ -13,7 +13,7 @@ import { buildTrainCommand } from './command';
 import type { TrainerError, TrainerEvent } from './events';
 import { parseTrainerLine } from './events';
 import { lossSvg, readLossLog } from './loss-svg';
-import type { TrainConfig } from './options';
+import { fsdpOn, type TrainConfig } from './options';
 import { createTrainProgress } from './progress';
 import { trainerDir, trainPython } from './runtime';
 
@@ -51,8 +51,8 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (!existsSync(c.dataPath) || !statSync(c.dataPath).isFile()) throw new FleetError('invalid_request', `--data-path ${c.dataPath}: no such file`, { param: 'data-path' });
   if (c.mergeLora && c.loraR === 0) throw new FleetError('invalid_request', '--merge-lora needs --lora-r > 0', { param: 'merge-lora' });
   if (c.attention === 'varlen' && (!c.bf16 || c.device === 'cpu')) throw new FleetError('invalid_request', '--attention varlen needs --bf16 on a CUDA device', { param: 'attention' });
-  if (c.nprocPerNode > 1 && c.device === 'auto') {
-    // fine: torchrun starts one process per GPU (or gloo processes on the CPU)
+  if (fsdpOn(c.fsdp) && c.mergeLora) {
+    throw new FleetError('invalid_request', '--merge-lora cannot run under --fsdp (the merge needs the whole model in one process): train the adapter, then `fleetchat model import-hf OUT --lora-base BASE` merges it', { param: 'merge-lora' });
   }
 }
 

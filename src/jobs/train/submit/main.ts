@@ -6,7 +6,7 @@ import { FleetError } from '../../../common/errors';
 import { validJobSpec } from '../../submit/job-spec';
 import type { SubmitConfig } from '../../submit/options';
 import type { TrainConfig } from '../options';
-import { TRAIN_OPTIONS } from '../options';
+import { TRAIN_OPTIONS, withGpus } from '../options';
 import { renderIndexedJob, renderPyTorchJob } from './render';
 import { createTrainJob, followTrainJob, servesPyTorchJobs, type TrainJobKind } from './submit';
 
@@ -41,11 +41,10 @@ function loadKubeConfig(path: string): KubeConfig {
 
 /** Returns the exit code: 0 succeeded (or submitted without --follow), 1 failed, 124 timed out. */
 export async function runTrainSubmit(run: TrainSubmitRun): Promise<number> {
-  const t = run.train;
+  const t = withGpus(run.train, run.submit.gpus);
   for (const [flag, value] of [['--model-name-or-path', t.modelNameOrPath], ['--data-path', t.dataPath], ['--output-dir', t.outputDir]] as const) {
     if (value === '') throw new FleetError('invalid_request', `${flag} is required (a path inside the pods, e.g. on a --volume)`, { param: flag.slice(2) });
   }
-  if (run.submit.gpus > 0 && run.submit.gpus < t.nprocPerNode) throw new FleetError('invalid_request', `--nproc-per-node ${t.nprocPerNode} needs --gpus >= ${t.nprocPerNode}`, { param: 'gpus' });
   const kc = run.kubeConfig ?? loadKubeConfig(run.submit.kubeconfig);
   const defaultNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const spec = validJobSpec(run.submit, ['train', ...trainCliArgs(t)], ['train'], defaultNamespace);

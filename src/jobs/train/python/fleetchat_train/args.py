@@ -71,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     flag("resume", True, "continue from the newest checkpoint in --output-dir")
     add("device", choices=("auto", "cpu", "cuda"), default="auto")
     add("threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    add("fsdp", nargs="?", const="full_shard auto_wrap", default="",
+        help="shard parameters, gradients and optimizer state over the processes (FastChat's 'full_shard auto_wrap'; "
+             "also shard_grad_op, offload)")
+    add("fsdp-transformer-layer-cls-to-wrap", default="", help="the FSDP unit (default: the model's decoder layer class)")
     # FastChat flags accepted for compatibility and ignored (the trainer decides them itself)
-    for ignored in ("lazy-preprocess", "tf32", "fsdp", "fsdp-transformer-layer-cls-to-wrap", "evaluation-strategy",
+    for ignored in ("lazy-preprocess", "tf32", "evaluation-strategy",
                     "save-strategy", "report-to", "per-device-eval-batch-size", "eval-data-path"):
         add(ignored, default=None, help=argparse.SUPPRESS)
     return p
@@ -98,6 +102,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     for ok, name, why in checks:
         if not ok:
             raise TrainInputError("invalid_flag", f"{name} {why}", flag=name)
+    from .fsdp import parse_mode
+
+    if parse_mode(a.fsdp) and a.merge_lora:
+        raise TrainInputError("invalid_flag", "--merge-lora cannot run under --fsdp (the merge needs the whole model in one "
+                              "process): train the adapter, then `fleetchat model import-hf OUT --lora-base BASE` merges it",
+                              flag="--merge-lora")
     if a.merge_lora and a.lora_r == 0:
         raise TrainInputError("invalid_flag", "--merge-lora needs --lora-r > 0", flag="--merge-lora")
     return a

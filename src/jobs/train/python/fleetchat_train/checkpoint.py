@@ -26,13 +26,13 @@ def list_checkpoints(out_dir: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def save(out_dir: str, step: int, trainable: dict, optimizer, state: dict, keep: int) -> str:
+def save(out_dir: str, step: int, trainable: dict, optim_state: dict, state: dict, keep: int) -> str:
     final = os.path.join(out_dir, f"checkpoint-{step}")
     stage = final + ".tmp"
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)
     save_file({n: t.detach().contiguous().cpu() for n, t in trainable.items()}, os.path.join(stage, "trainable.safetensors"))
-    torch.save(optimizer.state_dict(), os.path.join(stage, "optimizer.pt"))
+    torch.save(optim_state, os.path.join(stage, "optimizer.pt"))
     with open(os.path.join(stage, "state.json"), "w", encoding="utf-8") as f:
         json.dump(state, f)
     shutil.rmtree(final, ignore_errors=True)
@@ -42,16 +42,13 @@ def save(out_dir: str, step: int, trainable: dict, optimizer, state: dict, keep:
     return final
 
 
-def load(path: str, model, optimizer) -> dict:
+def read(path: str, model) -> tuple[dict, dict, dict]:
+    """(trainable tensors, optimizer state, state.json) of a checkpoint, checked against the model's trainable names."""
     tensors = load_file(os.path.join(path, "trainable.safetensors"))
-    params = dict(model.named_parameters())
-    missing = [n for n, p in params.items() if p.requires_grad and n not in tensors]
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and n not in tensors]
     if missing:
         raise RuntimeError(f"{path}: checkpoint lacks {len(missing)} trainable tensors (e.g. {missing[0]}); "
                            "was it written with other --lora-* flags?")
-    with torch.no_grad():
-        for name, value in tensors.items():
-            params[name].copy_(value.to(params[name].device, params[name].dtype))
-    optimizer.load_state_dict(torch.load(os.path.join(path, "optimizer.pt"), map_location="cpu", weights_only=True))
+    optim_state = torch.load(os.path.join(path, "optimizer.pt"), map_location="cpu", weights_only=True)
     with open(os.path.join(path, "state.json"), encoding="utf-8") as f:
-        return json.load(f)
+        return tensors, optim_state, json.load(f)

@@ -23,7 +23,8 @@ from .batch import MicroBatch, collate
 from .data import epoch_rows
 from .errors import TrainInputError
 from .loss import PackedCausalLMLoss
-from .modelio import load_model, save_final, trainable_state
+from .modelio import load_model, save_final
+from .parallel import Parallel
 
 INTERRUPTED = 143
 
@@ -57,7 +58,14 @@ class Plan:
         a = self.args
         return {"records": len(self.dataset.samples), "tokens": self.dataset.tokens, "world": self.world, "batch": self.batch,
                 "accum": self.accum, "capacity": a.model_max_length, "seed": a.seed, "packing": a.packing,
-                "lora_r": a.lora_r, "max_steps": self.max_steps}
+                "lora_r": a.lora_r, "max_steps": self.max_steps, **self._sharding()}
+
+    def _sharding(self) -> dict:
+        """FSDP checkpoints key the optimizer state by name: a DDP run cannot resume one (and the other way round)."""
+        from .fsdp import parse_mode
+
+        mode = parse_mode(self.args.fsdp) if self.world > 1 else set()
+        return {"fsdp": " ".join(sorted(mode))} if mode else {}
 
 
 def _device(args) -> torch.device:
@@ -65,7 +73,12 @@ def _device(args) -> torch.device:
     if want_cuda:
         if not torch.cuda.is_available():
             raise TrainInputError("invalid_flag", "--device cuda: no CUDA device is visible", flag="--device")
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        local, found = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+        if local >= found:
+            need = int(os.environ.get("LOCAL_WORLD_SIZE", str(local + 1)))
+            raise TrainInputError("invalid_flag", f"--nproc-per-node {need} needs {need} GPUs, found {found} "
+                                  "(CUDA_VISIBLE_DEVICES limits what is visible)", flag="--nproc-per-node")
+        return torch.device("cuda", local)
     return torch.device("cpu")
 
 
@@ -100,18 +113,13 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
     attention.register()
     model = load_model(args.model_name_or_path, attn_name, args).to(device)
     model.train()
-    module = PackedCausalLMLoss(model)
-    runner = module
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        runner = DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=args.learning_rate, betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon,
-                                  weight_decay=args.weight_decay, fused=device.type == "cuda")
+    par = Parallel(PackedCausalLMLoss(model), model, device, world, rank, args)
+    runner = par.runner
+    params = [p for p in model.parameters() if p.requires_grad]  # after sharding: FSDP's DTensor shards
+    optimizer = par.optimizer(params, args)
     start = 0
     if resume_from is not None:
-        state = checkpoint.load(resume_from[1], model, optimizer)
+        state = par.load(resume_from[1], optimizer)
         if state.get("plan") != plan.identity():
             raise TrainInputError("resume_mismatch", f"{resume_from[1]} was written for another run ({json.dumps(state.get('plan'))}); "
                                   "use a new --output-dir, or --resume false to start over", flag="--output-dir")
@@ -120,9 +128,9 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
     emit({"event": "start", "model": args.model_name_or_path, "data": args.data_path, "records": len(dataset.samples),
           "tokens": dataset.tokens, "trainable_tokens": dataset.trainable_tokens, "rows_per_epoch": plan.rows_per_epoch,
           "row_fill": round(capacity_used, 4), "steps_per_epoch": plan.steps_per_epoch, "max_steps": plan.max_steps,
-          "warmup_steps": plan.warmup, "world_size": world, "device": str(device.type), "attention": attn_name, "layout": layout,
+          "warmup_steps": plan.warmup, "world_size": world, "parallel": par.kind(), "fsdp": par.fsdp_info, "device": str(device.type), "attention": attn_name, "layout": layout,
           "lora_r": args.lora_r, "trainable_parameters": sum(p.numel() for p in params),
-          "parameters": sum(p.numel() for p in model.parameters()), "resumed_from": resume_from[1] if resume_from else None,
+          "parameters": sum(p.numel() for p in model.parameters()),  # a DTensor shard counts its full size "resumed_from": resume_from[1] if resume_from else None,
           "start_step": start})
     log_path = os.path.join(args.output_dir, "trainer_log.jsonl")
     os.makedirs(args.output_dir, exist_ok=True)
@@ -161,8 +169,7 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
             count, tokens, stopping = float(flags[0]), int(flags[1]), flags[2].item() > 0
         loss_sum = torch.zeros((), dtype=torch.float32, device=device)
         for a, mb in enumerate(batches):
-            sync = contextlib.nullcontext() if world == 1 or a == len(batches) - 1 else runner.no_sync()
-            with sync:
+            with par.sync(a == len(batches) - 1):
                 with autocast():
                     loss = runner(mb.input_ids, mb.position_ids, mb.targets, mb.keep, cu_seqlens=mb.cu_seqlens,
                                   max_seqlen=mb.max_seqlen, segments=mb.segments)
@@ -200,7 +207,7 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
             window_steps = 0
             window_start = time.perf_counter()
         if stopping or (args.save_steps > 0 and step % args.save_steps == 0 and not last):
-            path = _save(args, plan, model, optimizer, step, rank, world)
+            path = _save(args, plan, par, optimizer, step)
             emit({"event": "checkpoint", "step": step, "path": path})
             if stopping:
                 emit({"event": "interrupted", "step": step, "checkpoint": path})
@@ -210,8 +217,9 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
     if interrupted:
         return INTERRUPTED
     written = {}
+    full = par.final_state()  # a collective under FSDP
     if rank == 0:
-        written = save_final(model, args.model_name_or_path, args.output_dir, args)
+        written = save_final(model, args.model_name_or_path, args.output_dir, args, state_dict=full)
     if world > 1:
         dist.barrier()
     emit({"event": "done", "step": step, "loss": round(last_loss, 6), "output": written,
@@ -221,11 +229,12 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
     return 0
 
 
-def _save(args, plan: Plan, model, optimizer, step: int, rank: int, world: int) -> str:
+def _save(args, plan: Plan, par: Parallel, optimizer, step: int) -> str:
     path = os.path.join(args.output_dir, f"checkpoint-{step}")
-    if rank == 0:
-        path = checkpoint.save(args.output_dir, step, trainable_state(model), optimizer,
+    trainable, optim_state = par.trainable(), par.optimizer_state(optimizer)  # collectives under FSDP
+    if par.rank == 0:
+        path = checkpoint.save(args.output_dir, step, trainable, optim_state,
                                {"step": step, "plan": plan.identity()}, args.save_total_limit)
-    if world > 1:
+    if par.world > 1:
         dist.barrier()
     return path

@@ -74,15 +74,18 @@ def copy_tokenizer(src: str, dst: str) -> None:
             shutil.copyfile(s, os.path.join(dst, name))
 
 
-def save_final(model, base_path: str, out_dir: str, args) -> dict:
+def save_final(model, base_path: str, out_dir: str, args, state_dict: dict | None = None) -> dict:
     """Writes the trained model (full: safetensors + config; LoRA: the adapter, and merged with --merge-lora),
-    with the base's tokenizer files, atomically (a staging folder renamed into place)."""
+    with the base's tokenizer files (state_dict: full tensors gathered from FSDP shards), atomically (a staging folder renamed into place)."""
     written = {}
     os.makedirs(out_dir, exist_ok=True)
     stage = os.path.join(out_dir, ".final.tmp")
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)
-    model.save_pretrained(stage, safe_serialization=True)
+    if state_dict is None:
+        model.save_pretrained(stage, safe_serialization=True)
+    else:  # FSDP: the full tensors gathered to rank 0
+        model.save_pretrained(stage, safe_serialization=True, state_dict=state_dict)
     copy_tokenizer(base_path, stage)
     if args.lora_r > 0:
         written["adapter"] = out_dir
