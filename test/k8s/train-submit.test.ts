@@ -156,6 +156,28 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('fleetchat jobs train --
     });
 
     const withOperator = existsSync(OPERATOR) ? it : it.skip;
+    withOperator('FSDP over 2 nodes × 4 GPUs: --gpus sets the processes per pod, the FSDP flags and NCCL settings reach every pod', async () => {
+      const train = parseConfig(TRAIN_OPTIONS, [...TRAIN, '--nnodes', '2', '--fsdp', 'full_shard auto_wrap', '--fsdp-transformer-layer-cls-to-wrap', 'LlamaDecoderLayer', '--gradient-checkpointing']);
+      const sub = parseConfig(SUBMIT_OPTIONS, ['--namespace', ns, '--name', 'sft-fsdp', '--image', 'registry.example/fleetchat-train:test', '--gpus', '4', '--timeout', '90s']);
+      const lines: string[] = [];
+      const done = runTrainSubmit({ train, submit: sub, kind: 'auto', out: (l) => lines.push(l), kubeConfig: env.kubeConfig });
+      const pods = await podsOf('training.kubeflow.org/job-name=sft-fsdp', 2).catch((err: Error) => {
+        throw new Error(`${err.message}\noperator log:\n${operatorLog.slice(-12000)}`);
+      });
+      expect(lines[0]).toMatch(/^pytorchjob\/sft-fsdp created in namespace train: 2 node\(s\) × 4 process\(es\)/);
+      const job = (await env.kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'kubeflow.org', version: 'v1', namespace: ns, plural: 'pytorchjobs', name: 'sft-fsdp' })) as { spec: { nprocPerNode: string } };
+      expect(job.spec.nprocPerNode).toBe('4');
+      for (const pod of pods) {
+        const c = pod.spec!.containers[0];
+        expect(c.resources!.limits).toEqual({ 'nvidia.com/gpu': '4' });
+        expect(envOf(pod)).toMatchObject({ NCCL_NVLS_ENABLE: '0', PET_NNODES: '2', PET_NPROC_PER_NODE: '4', PET_MASTER_ADDR: 'sft-fsdp-master-0' });
+        const args = c.args!.join(' ');
+        for (const part of ['--fsdp full_shard auto_wrap', '--fsdp-transformer-layer-cls-to-wrap LlamaDecoderLayer', '--gradient-checkpointing true', '--nproc-per-node 4', '--bf16 true', '--nnodes 2']) expect(args).toContain(part);
+        expect(c.args).toContain('full_shard auto_wrap'); // one argument, not split by a shell
+      }
+      for (const pod of pods) await kubelet.finishPod(ns, pod.metadata!.name!, 0);
+      expect(await done).toBe(0);
+    }, 120_000);
     withOperator('the real training operator creates Master and Worker pods with the rendezvous environment; the job is followed to Succeeded', async () => {
       const run = submit('sft-operator', 'pytorchjob');
       const pods = await podsOf('training.kubeflow.org/job-name=sft-operator', 2).catch((err: Error) => {

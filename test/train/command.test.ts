@@ -1,7 +1,7 @@
 /** The trainer's command line (pure): torchrun where several processes or nodes train, the flags passed through. */
 import { parseConfig } from '../../src/common/config';
 import { buildTrainCommand } from '../../src/jobs/train/command';
-import { TRAIN_OPTIONS } from '../../src/jobs/train/options';
+import { TRAIN_OPTIONS, withGpus } from '../../src/jobs/train/options';
 import { trainCliArgs } from '../../src/jobs/train/submit/main';
 
 const base = ['--model-name-or-path', '/m', '--data-path', '/d.jsonl', '--output-dir', '/o'];
@@ -26,4 +26,26 @@ test('inside a PyTorchJob or the Indexed Job, torchrun takes its rendezvous from
 
 test('the pods run the same jobs train flags the user gave (defaults left out)', () => {
   expect(trainCliArgs(parseConfig(TRAIN_OPTIONS, [...base, '--bf16', '--nnodes', '4', '--python', '/local/python']))).toEqual([...base, '--bf16', 'true', '--nnodes', '4']);
+});
+
+test('--fsdp: the bare flag is FastChat\'s "full_shard auto_wrap"; the words pass through as one argument; unknown modes are refused', () => {
+  const bare = parseConfig(TRAIN_OPTIONS, [...base, '--fsdp', '--nproc-per-node', '2']);
+  expect(bare.fsdp).toBe('full_shard auto_wrap');
+  const cmd = buildTrainCommand(parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '8', '--fsdp', 'full_shard auto_wrap', '--fsdp-transformer-layer-cls-to-wrap', 'LlamaDecoderLayer']), 'py', '/t', {});
+  expect(cmd.args.slice(-4)).toEqual(['--fsdp', 'full_shard auto_wrap', '--fsdp-transformer-layer-cls-to-wrap', 'LlamaDecoderLayer']);
+  expect(cmd.env.NCCL_NVLS_ENABLE).toBe('0');
+  expect(buildTrainCommand(parseConfig(TRAIN_OPTIONS, base), 'py', '/t', {}).args).not.toContain('--fsdp');
+  for (const ok of ['shard_grad_op auto_wrap', 'full_shard,offload', 'true', 'false']) expect(parseConfig(TRAIN_OPTIONS, [...base, '--fsdp', ok]).fsdp).toBe(ok);
+  expect(() => parseConfig(TRAIN_OPTIONS, [...base, '--fsdp', 'hybrid_shard'])).toThrow(/full_shard \| shard_grad_op, auto_wrap, offload.*hybrid_shard|hybrid_shard.*full_shard/);
+  expect(parseConfig(TRAIN_OPTIONS, base, { FLEETCHAT_FSDP: 'full_shard auto_wrap' }).fsdp).toBe('full_shard auto_wrap');
+});
+
+test('--gpus N: one process per GPU (here on CUDA, so a smaller machine is told); an explicit --nproc-per-node above it is refused', () => {
+  const c = parseConfig(TRAIN_OPTIONS, base);
+  expect(withGpus(c, 0, true)).toBe(c);
+  expect(withGpus(c, 8, true)).toMatchObject({ nprocPerNode: 8, device: 'cuda' });
+  expect(withGpus(c, 8, false)).toMatchObject({ nprocPerNode: 8, device: 'auto' });
+  expect(withGpus(parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '4']), 8, true).nprocPerNode).toBe(4);
+  expect(() => withGpus(parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '8']), 4, true)).toThrow('--nproc-per-node 8 needs --gpus >= 8');
+  expect(() => withGpus(parseConfig(TRAIN_OPTIONS, [...base, '--device', 'cpu']), 2, true)).toThrow('--gpus with --device cpu');
 });

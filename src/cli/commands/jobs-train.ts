@@ -37,7 +37,7 @@ export function register(program: Command): void {
         const { submit: _s, jobKind, ...submit } = cluster;
         process.exitCode = await runTrainSubmit({ train: config, submit: { ...submit, logLevel: config.logLevel }, kind: jobKind, out, signal: controller.signal });
       } else {
-        process.exitCode = (await runTrain(withGpus(config, cluster.gpus), { logger, out, progressStream: process.stderr, signal: controller.signal })).exitCode;
+        process.exitCode = (await runTrain(withGpus(config, cluster.gpus, true), { logger, out, progressStream: process.stderr, signal: controller.signal })).exitCode;
       }
     } finally {
       process.off('SIGINT', stop);

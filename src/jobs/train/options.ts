@@ -54,13 +54,14 @@ export type TrainConfig = ConfigOf<typeof TRAIN_OPTIONS>;
 
 /**
  * `--gpus N` (GPUs on this node, or per pod with --submit) also sets the processes per node when --nproc-per-node was
- * left at 1 (one training process per GPU) and --device to cuda. An explicit --nproc-per-node above --gpus is refused.
+ * left at 1 (one training process per GPU); here (not --submit) also --device cuda, so a machine with fewer GPUs is
+ * told so ("needs N GPUs, found M") rather than trained on the CPU. An explicit --nproc-per-node above --gpus is refused.
  */
-export function withGpus(c: TrainConfig, gpus: number): TrainConfig {
+export function withGpus(c: TrainConfig, gpus: number, here: boolean): TrainConfig {
   if (gpus <= 0) return c;
   if (c.nprocPerNode > gpus) throw new FleetError('invalid_request', `--nproc-per-node ${c.nprocPerNode} needs --gpus >= ${c.nprocPerNode} (one process per GPU)`, { param: 'gpus' });
   if (c.device === 'cpu') throw new FleetError('invalid_request', '--gpus with --device cpu: leave --gpus out to train on the CPU (gloo), or use --device cuda', { param: 'gpus' });
-  return { ...c, nprocPerNode: c.nprocPerNode === 1 ? gpus : c.nprocPerNode, device: 'cuda' };
+  return { ...c, nprocPerNode: c.nprocPerNode === 1 ? gpus : c.nprocPerNode, device: here ? 'cuda' : c.device };
 }
 
 /** Whether a --fsdp value turns sharding on (the trainer applies it when more than one process trains). */

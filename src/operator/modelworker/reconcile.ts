@@ -15,6 +15,7 @@ import { finalize } from './finalize';
 import { FINALIZER, selectorLabels, selectorString } from './labels';
 import { renderDeployment, renderService } from './render';
 import { canonicalJson } from './spec-hash';
+import { workersPerPod } from './gpu-workers';
 import { computeStatus, type WorkerObservation } from './status';
 import { validSpec, type ValidModelWorkerSpec } from './valid-spec';
 import { loadOf, workersOf } from './workers';
@@ -119,7 +120,7 @@ export async function reconcileModelWorker(ctx: ReconcileContext, key: string): 
   }
   const engine = await observeEngine(ctx, mw, spec);
   const status = computeStatus({
-    mw, desiredReplicas: scaled.replicas, deployment, workers: observed.workers, controllerError: observed.controllerError, engine,
+    mw, desiredReplicas: scaled.replicas, workersPerPod: workersPerPod(spec), deployment, workers: observed.workers, controllerError: observed.controllerError, engine,
     applyError, selector: selectorString(selectorLabels(name)), lastScaleTime: scaled.scaledAt, nowIso: new Date(ctx.now()).toISOString(),
   });
   await writeStatus(ctx, mw, status);

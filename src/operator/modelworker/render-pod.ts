@@ -1,6 +1,6 @@
 /** The worker pod template of a ModelWorker (pure): the `fleetchat worker` container, its volumes and placement. */
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { WORKER_GRPC_PORT, WORKER_METRICS_PORT } from './labels';
+import { workerSlot, workersPerPod, type WorkerSlot } from './gpu-workers';
 import { renderExternalPodSpec } from './render-engine';
 import type { ValidModelWorkerSpec } from './valid-spec';
 
@@ -30,15 +30,15 @@ function modelArgs(spec: ValidModelWorkerSpec): string[] {
   }
 }
 
-export function workerArgs(spec: ValidModelWorkerSpec, controllerAddress: string): string[] {
+export function workerArgs(spec: ValidModelWorkerSpec, controllerAddress: string, slot: WorkerSlot = workerSlot(0, 1)): string[] {
   const args = [
     'worker',
     ...modelArgs(spec),
     '--controller', controllerAddress,
-    '--listen', `0.0.0.0:${WORKER_GRPC_PORT}`,
-    '--advertise-address', `$(POD_IP):${WORKER_GRPC_PORT}`,
-    '--metrics-listen', `0.0.0.0:${WORKER_METRICS_PORT}`,
-    '--worker-id', '$(POD_NAMESPACE).$(POD_NAME)',
+    '--listen', `0.0.0.0:${slot.grpcPort}`,
+    '--advertise-address', `$(POD_IP):${slot.grpcPort}`,
+    '--metrics-listen', `0.0.0.0:${slot.metricsPort}`,
+    '--worker-id', `$(POD_NAMESPACE).$(POD_NAME)${slot.idSuffix}`,
     '--max-concurrency', String(spec.maxConcurrency),
     '--weights', spec.weights,
     '--cache-dir', CACHE_DIR,
@@ -92,11 +92,18 @@ function env(spec: ValidModelWorkerSpec): V1EnvVar[] {
   return [...out, ...spec.env.filter((e) => !reserved.has(e.name))];
 }
 
-/** A GPU request without a limit gets the same limit (extended resources need request == limit). */
-function resources(spec: ValidModelWorkerSpec): V1Container['resources'] {
+/**
+ * A GPU request without a limit gets the same limit (extended resources need request == limit). With one worker per
+ * GPU (several in the pod) each container asks for one GPU; cpu and memory apply to each worker container.
+ */
+function resources(spec: ValidModelWorkerSpec, perPod: number): V1Container['resources'] {
   const requests = { ...spec.resources.requests };
   const limits = { ...spec.resources.limits };
   if (requests[GPU] !== undefined && limits[GPU] === undefined) limits[GPU] = requests[GPU];
+  if (perPod > 1) {
+    limits[GPU] = '1';
+    if (requests[GPU] !== undefined) requests[GPU] = '1';
+  }
   const out: V1Container['resources'] = {};
   if (Object.keys(requests).length > 0) out.requests = requests;
   if (Object.keys(limits).length > 0) out.limits = limits;
@@ -118,16 +125,16 @@ function volumes(spec: ValidModelWorkerSpec): { volumes: V1Volume[]; mounts: V1V
   return out;
 }
 
-function container(spec: ValidModelWorkerSpec, options: PodRenderOptions, mounts: V1VolumeMount[]): V1Container {
-  const probe = (path: string): NonNullable<V1Container['readinessProbe']> => ({ httpGet: { path, port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 3 });
+function container(spec: ValidModelWorkerSpec, options: PodRenderOptions, mounts: V1VolumeMount[], slot: WorkerSlot, perPod: number): V1Container {
+  const probe = (path: string): NonNullable<V1Container['readinessProbe']> => ({ httpGet: { path, port: slot.metricsPortName }, periodSeconds: 10, timeoutSeconds: 3 });
   return {
-    name: 'worker',
+    name: slot.containerName,
     image: spec.image ?? (wantsGpu(spec) ? options.gpuImage : options.image),
     imagePullPolicy: spec.imagePullPolicy,
-    args: workerArgs(spec, spec.controllerAddress ?? options.controllerAddress),
+    args: workerArgs(spec, spec.controllerAddress ?? options.controllerAddress, slot),
     env: env(spec),
-    ports: [{ name: 'grpc', containerPort: WORKER_GRPC_PORT, protocol: 'TCP' }, { name: 'metrics', containerPort: WORKER_METRICS_PORT, protocol: 'TCP' }],
-    resources: resources(spec),
+    ports: [{ name: slot.grpcPortName, containerPort: slot.grpcPort, protocol: 'TCP' }, { name: slot.metricsPortName, containerPort: slot.metricsPort, protocol: 'TCP' }],
+    resources: resources(spec, perPod),
     volumeMounts: mounts,
     // Model downloads can take long: the startup probe allows an hour before liveness applies.
     startupProbe: { ...probe('/healthz'), failureThreshold: 360 },
@@ -146,8 +153,9 @@ export function renderPodSpec(spec: ValidModelWorkerSpec, options: PodRenderOpti
     });
   }
   const { volumes: vols, mounts } = volumes(spec);
+  const perPod = workersPerPod(spec);
   return {
-    containers: [container(spec, options, mounts)],
+    containers: Array.from({ length: perPod }, (_, i) => container(spec, options, mounts, workerSlot(i, perPod), perPod)),
     volumes: vols,
     nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
     tolerations: spec.tolerations.length > 0 ? spec.tolerations : undefined,

@@ -37,6 +37,8 @@ export interface WorkerObservation {
 export interface StatusInput {
   mw: ModelWorker;
   desiredReplicas: number;
+  /** Workers each pod runs (one per GPU: gpu-workers.ts); 1 when absent. */
+  workersPerPod?: number;
   deployment: V1Deployment | undefined;
   /** undefined when the controller could not be asked; then `controllerError` says why. */
   workers: WorkerObservation | undefined;
@@ -90,7 +92,8 @@ function ready(input: StatusInput, generation: number): Input {
     return { ...base, status: 'False', reason: input.engine?.failing ? REASONS.engineFailing : REASONS.replicasNotReady, message: `${readyPods}/${desired} pods ready${engine ? `; ${engine}` : ''}` };
   }
   if (!input.workers) return { ...base, status: 'Unknown', reason: REASONS.controllerUnreachable, message: input.controllerError ?? 'the controller could not be asked' };
-  if (input.workers.registered < desired) return { ...base, status: 'False', reason: REASONS.workersNotRegistered, message: `${input.workers.registered}/${desired} workers registered with the controller` };
+  const desiredWorkers = desired * (input.workersPerPod ?? 1);
+  if (input.workers.registered < desiredWorkers) return { ...base, status: 'False', reason: REASONS.workersNotRegistered, message: `${input.workers.registered}/${desiredWorkers} workers registered with the controller` };
   return { ...base, status: 'True', reason: REASONS.workersReady, message: `${readyPods} pods ready, ${input.workers.registered} workers registered` };
 }
 

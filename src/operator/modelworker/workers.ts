@@ -1,7 +1,8 @@
 /**
  * Which registered workers belong to a ModelWorker. The Deployment starts each worker with
  * `--worker-id <namespace>.<pod name>`; pod names of a Deployment are `<name>-<replicaset hash>-<5 chars>`, so the
- * id pattern below matches exactly this ModelWorker's pods (namespaces hold no '.', hashes no '-'). A worker that
+ * id pattern below matches exactly this ModelWorker's pods (namespaces hold no '.', hashes no '-'), with the `.gpu<i>`
+ * suffix of a pod that runs one worker per GPU (gpu-workers.ts). A worker that
  * carries the label `fleetchat.dev/model-worker: <namespace>/<name>` matches too.
  */
 import type { WorkerInfo } from '../../common/gen/controller';
@@ -12,7 +13,7 @@ function escapeRegExp(s: string): string {
 }
 
 export function workerIdPattern(namespace: string, name: string): RegExp {
-  return new RegExp(`^${escapeRegExp(namespace)}\\.${escapeRegExp(name)}-[a-z0-9]{1,10}-[a-z0-9]{5}$`);
+  return new RegExp(`^${escapeRegExp(namespace)}\\.${escapeRegExp(name)}-[a-z0-9]{1,10}-[a-z0-9]{5}(\\.gpu[0-9]{1,2})?$`);
 }
 
 export function workersOf(workers: readonly WorkerInfo[], namespace: string, name: string): WorkerInfo[] {

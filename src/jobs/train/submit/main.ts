@@ -41,7 +41,7 @@ function loadKubeConfig(path: string): KubeConfig {
 
 /** Returns the exit code: 0 succeeded (or submitted without --follow), 1 failed, 124 timed out. */
 export async function runTrainSubmit(run: TrainSubmitRun): Promise<number> {
-  const t = withGpus(run.train, run.submit.gpus);
+  const t = withGpus(run.train, run.submit.gpus, false);
   for (const [flag, value] of [['--model-name-or-path', t.modelNameOrPath], ['--data-path', t.dataPath], ['--output-dir', t.outputDir]] as const) {
     if (value === '') throw new FleetError('invalid_request', `${flag} is required (a path inside the pods, e.g. on a --volume)`, { param: flag.slice(2) });
   }

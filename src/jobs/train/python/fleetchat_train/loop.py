@@ -130,7 +130,7 @@ def train(args, cfg: dict, dataset, emit, stop: dict) -> int:
           "row_fill": round(capacity_used, 4), "steps_per_epoch": plan.steps_per_epoch, "max_steps": plan.max_steps,
           "warmup_steps": plan.warmup, "world_size": world, "parallel": par.kind(), "fsdp": par.fsdp_info, "device": str(device.type), "attention": attn_name, "layout": layout,
           "lora_r": args.lora_r, "trainable_parameters": sum(p.numel() for p in params),
-          "parameters": sum(p.numel() for p in model.parameters()),  # a DTensor shard counts its full size "resumed_from": resume_from[1] if resume_from else None,
+          "parameters": sum(p.numel() for p in model.parameters()), "resumed_from": resume_from[1] if resume_from else None,
           "start_step": start})
     log_path = os.path.join(args.output_dir, "trainer_log.jsonl")
     os.makedirs(args.output_dir, exist_ok=True)
