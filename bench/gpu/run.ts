@@ -5,6 +5,8 @@
  * equality CPU vs GPU. Prints a table, then one JSON line last:
  *   {gpu, decode_tok_s_b1, decode_tok_s_b32, hf_decode_tok_s_b1, hf_decode_tok_s_b32, ratio_b32, greedy_equal_cpu_gpu, ...}
  * On a machine without a GPU it says so and exits 0 (CI).
+ * `--workers N`: one worker per GPU behind one controller and gateway, throughput at N against N × one worker
+ * (bench/gpu/workers.ts); "needs N GPUs, found M" and exit 0 where there are fewer.
  *
  *   BENCH_MODELS (114m,1b)  BENCH_BATCHES (1,8,32,64)  BENCH_PROMPT_TOKENS (64)  BENCH_NEW_TOKENS (128)
  *   BENCH_DTYPES (fp32,fp16)  BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
@@ -15,6 +17,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join } from 'node:path';
 import { listGpus } from '../../src/worker/device/gpus';
+import { workersBench } from './workers';
 
 const env = process.env;
 const list = (v: string | undefined, d: string): string[] => (v ?? d).split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -142,6 +145,16 @@ async function measureOurs(name: string, dir: string, dtype: string, rows: Row[]
 const fmt = (x: number | undefined, d = 0): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--workers');
+  if (at >= 0) {
+    const n = Number(argv[at + 1]);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--workers: expected a number of GPUs (1-64), got '${argv[at + 1] ?? ''}'`);
+    const name = MODELS.includes('1b') ? '1b' : MODELS[0];
+    // the model is generated only where the GPUs are there to serve it
+    await workersBench(n, listGpus().length >= n ? await ensureModel(name) : '', name);
+    return;
+  }
   const gpus = listGpus();
   if (gpus.length === 0) {
     process.stdout.write('bench:gpu: skipped — no NVIDIA GPU here (nvidia-smi and /proc/driver/nvidia show none); run it on a GPU machine with the GPU runtime installed (scripts/install-gpu-runtime)\n');

@@ -12,12 +12,16 @@
  *                                                        H100/H200 dense bf16 peak, 989 TFLOP/s); recorded runs are
  *                                                        in bench/train/results/
  *
+ *   npm run bench:train -- --gpus N [--device cpu]      scaling over N GPUs of this host, fleetchat (FSDP) and
+ *                                                        FastChat's train.py under torchrun + FSDP (bench/train/scaling.ts)
+ *
  *   BENCH_TRAIN_STEPS=4 BENCH_TRAIN_WARMUP=1 BENCH_TRAIN_BATCH=2 BENCH_TRAIN_MAX_LENGTH=1024   (CPU run)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeGpuScript } from './gpu-script';
+import { scalingBench } from './scaling';
 import { attentionSpan, cli, prepareData, ROOT, type BenchData } from './prepare';
 import { figures, flopsPerToken, H100_BF16_PEAK, summarise, table, type ModelShape, type RunnerResult, type StepLine } from './report';
 
@@ -131,6 +135,12 @@ function report(device: string, results: RunnerResult[], ours: string, mfuOf: (r
 }
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--prepare-device') prepareDevice(argv[1] ?? join(ROOT, '.train'));
+const gpusAt = argv.indexOf('--gpus');
+if (gpusAt >= 0) {
+  const gpus = Number(argv[gpusAt + 1]);
+  if (!Number.isInteger(gpus) || gpus < 1 || gpus > 64) throw new Error(`--gpus: expected a number of GPUs (1-64), got '${argv[gpusAt + 1] ?? ''}'`);
+  const cpu = argv[argv.indexOf('--device') + 1] === 'cpu' && argv.includes('--device');
+  scalingBench({ gpus, cpu, install, run });
+} else if (argv[0] === '--prepare-device') prepareDevice(argv[1] ?? join(ROOT, '.train'));
 else if (argv[0] === '--device-results') deviceResults(argv[1], argv[2] ?? join(__dirname, 'results/meta.json'), argv[3]);
 else cpuBench();

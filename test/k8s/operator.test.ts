@@ -125,6 +125,32 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('operator on a real API 
     }, 60_000);
   });
 
+  it('runs one worker per GPU: a pod asking for 4 GPUs has 4 worker containers with one GPU each, all registered', async () => {
+    const gpuNs = await o.newNamespace('multigpu');
+    const op = await o.startOperator(gpuNs);
+    await eventually('multi-GPU operator leads', async () => op.isLeader());
+    await applyFile(o.kc, join(EXAMPLES, 'modelworker-multigpu.yaml'), { namespace: gpuNs });
+    const deployment = await eventually('Deployment', () => apps.readNamespacedDeployment({ namespace: gpuNs, name: 'llama-3-2-1b-x4' }));
+    const containers = deployment.spec!.template.spec!.containers;
+    expect(containers.map((c) => c.name)).toEqual(['worker', 'worker-1', 'worker-2', 'worker-3']);
+    containers.forEach((c, i) => {
+      expect(c.resources).toEqual({ requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '16Gi', 'nvidia.com/gpu': '1' } });
+      const arg = (flag: string): string => c.args![c.args!.indexOf(flag) + 1];
+      expect([arg('--listen'), arg('--metrics-listen'), arg('--worker-id'), arg('--device')]).toEqual([`0.0.0.0:${21011 + 10 * i}`, `0.0.0.0:${21012 + 10 * i}`, `$(POD_NAMESPACE).$(POD_NAME).gpu${i}`, 'cuda']);
+      expect(c.ports!.map((p) => p.containerPort)).toEqual([21011 + 10 * i, 21012 + 10 * i]);
+      expect(c.readinessProbe!.httpGet!.port).toBe(c.ports![1].name);
+    });
+    const mw = await eventually('Ready=True with 4 workers', async () => {
+      const got = await o.getModelWorker(gpuNs, 'llama-3-2-1b-x4');
+      return condition(got, 'Ready')?.status === 'True' && got;
+    }, 60_000);
+    expect(mw.status).toMatchObject({ readyReplicas: 1, registeredWorkers: 4 });
+    expect(condition(mw, 'Ready')!.message).toBe('1 pods ready, 4 workers registered');
+    const ids = (await workerIds()).filter((id) => id.startsWith(`${gpuNs}.`));
+    expect(ids).toHaveLength(4);
+    ids.forEach((id, i) => expect(id).toMatch(new RegExp(`^${gpuNs}\\.llama-3-2-1b-x4-[a-z0-9]+-[a-z0-9]{5}\\.gpu${i}$`)));
+  });
+
   it('applies every example manifest', async () => {
     const exNs = await o.newNamespace('examples');
     const op = await o.startOperator(exNs);

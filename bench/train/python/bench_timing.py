@@ -1,6 +1,7 @@
 """Per-step timing for transformers.Trainer runs in bench:train (FastChat's train.py and the naive packed Trainer):
 each optimizer step's wall time (device synchronised) and its non-padding tokens (attention_mask sum, or every token
-when there is no mask), one JSON line per step on stdout, then peak memory."""
+when there is no mask), one JSON line per step on stdout, then peak memory. Under torchrun the tokens of every rank
+are summed and rank 0 writes the line."""
 import json
 import resource
 import sys
@@ -13,6 +14,10 @@ import transformers
 def _sync():
     if torch.cuda.is_available():
         torch.cuda.synchronize()
+
+
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
 
 
 def install(label: str) -> None:
@@ -34,6 +39,15 @@ def install(label: str) -> None:
             _sync()
             now = time.perf_counter()
             state["step"] += 1
+            if _distributed():  # torchrun: every rank's tokens, written once (rank 0)
+                counts = torch.tensor([state["tokens"], state["padded"]], dtype=torch.float64,
+                                      device="cuda" if torch.cuda.is_available() else "cpu")
+                torch.distributed.all_reduce(counts)
+                state["tokens"], state["padded"] = int(counts[0]), int(counts[1])
+                if torch.distributed.get_rank() != 0:
+                    state["tokens"] = state["padded"] = 0
+                    state["t0"] = None
+                    return
             line = {"event": "step", "runner": label, "step": state["step"], "tokens": state["tokens"],
                     "padded_tokens": state["padded"], "step_time_s": now - state["t0"]}
             sys.stdout.write(json.dumps(line) + "\n")
@@ -42,6 +56,8 @@ def install(label: str) -> None:
             state["t0"] = None
 
         def on_train_end(self, args, st, control, **kw):
+            if _distributed() and torch.distributed.get_rank() != 0:
+                return
             mem = ({"peak_gpu_bytes": int(torch.cuda.max_memory_allocated())} if torch.cuda.is_available()
                    else {"peak_rss_bytes": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024})
             sys.stdout.write(json.dumps({"event": "done", "runner": label, **mem}) + "\n")

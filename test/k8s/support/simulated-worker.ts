@@ -28,12 +28,15 @@ export function expandArgs(pod: V1Pod, container: V1Container): string[] {
   return (container.args ?? []).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => vars.get(name) ?? m));
 }
 
-export function workerConfigOf(pod: V1Pod): WorkerConfig {
-  const container = pod.spec?.containers.find((c) => c.name === 'worker');
-  if (!container) throw new Error(`pod ${pod.metadata?.name} has no worker container`);
-  const args = expandArgs(pod, container);
-  if (args[0] !== 'worker') throw new Error(`the container does not run 'fleetchat worker': ${args.join(' ')}`);
-  return parseConfig(workerOptions, args.slice(1));
+/** Every worker container of the pod (`worker`, and `worker-1`... when it runs one worker per GPU). */
+export function workerConfigsOf(pod: V1Pod): WorkerConfig[] {
+  const containers = (pod.spec?.containers ?? []).filter((c) => /^worker(-\d+)?$/.test(c.name));
+  if (containers.length === 0) throw new Error(`pod ${pod.metadata?.name} has no worker container`);
+  return containers.map((container) => {
+    const args = expandArgs(pod, container);
+    if (args[0] !== 'worker') throw new Error(`the container does not run 'fleetchat worker': ${args.join(' ')}`);
+    return parseConfig(workerOptions, args.slice(1));
+  });
 }
 
 export class SimulatedWorkers {
@@ -46,14 +49,16 @@ export class SimulatedWorkers {
   }
 
   async register(pod: V1Pod): Promise<WorkerConfig> {
-    const config = workerConfigOf(pod);
-    const c = this.client(config.controller);
-    const worker = WorkerInfo.fromPartial({
-      workerId: config.workerId, address: config.advertiseAddress, modelNames: config.modelNames.length > 0 ? config.modelNames : ['model'],
-      kind: ModelKind.MODEL_KIND_GENERATION, contextLength: 2048, status: { maxConcurrency: config.maxConcurrency },
-    });
-    await unary(c.registerWorker.bind(c), { worker }, new Metadata(), 5000);
-    return config;
+    const configs = workerConfigsOf(pod);
+    for (const config of configs) {
+      const c = this.client(config.controller);
+      const worker = WorkerInfo.fromPartial({
+        workerId: config.workerId, address: config.advertiseAddress, modelNames: config.modelNames.length > 0 ? config.modelNames : ['model'],
+        kind: ModelKind.MODEL_KIND_GENERATION, contextLength: 2048, status: { maxConcurrency: config.maxConcurrency },
+      });
+      await unary(c.registerWorker.bind(c), { worker }, new Metadata(), 5000);
+    }
+    return configs[0];
   }
 
   /** A heartbeat reporting this load (what the worker's scheduler would report). */
@@ -64,9 +69,10 @@ export class SimulatedWorkers {
 
   /** What the worker does on SIGTERM. */
   async deregister(pod: V1Pod): Promise<void> {
-    const config = workerConfigOf(pod);
-    const c = this.client(config.controller);
-    await unary(c.deregisterWorker.bind(c), { workerId: config.workerId }, new Metadata(), 5000).catch(() => undefined);
+    for (const config of workerConfigsOf(pod)) {
+      const c = this.client(config.controller);
+      await unary(c.deregisterWorker.bind(c), { workerId: config.workerId }, new Metadata(), 5000).catch(() => undefined);
+    }
   }
 
   close(): void {
