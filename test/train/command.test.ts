@@ -1,8 +1,10 @@
 /** The trainer's command line (pure): torchrun where several processes or nodes train, the flags passed through. */
+import { parse } from 'yaml';
 import { parseConfig } from '../../src/common/config';
 import { buildTrainCommand } from '../../src/jobs/train/command';
 import { TRAIN_OPTIONS, withGpus } from '../../src/jobs/train/options';
 import { trainCliArgs } from '../../src/jobs/train/submit/main';
+import { runCli } from '../support/cli';
 
 const base = ['--model-name-or-path', '/m', '--data-path', '/d.jsonl', '--output-dir', '/o'];
 
@@ -48,4 +50,19 @@ test('--gpus N: one process per GPU (here on CUDA, so a smaller machine is told)
   expect(withGpus(parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '4']), 8, true).nprocPerNode).toBe(4);
   expect(() => withGpus(parseConfig(TRAIN_OPTIONS, [...base, '--nproc-per-node', '8']), 4, true)).toThrow('--nproc-per-node 8 needs --gpus >= 8');
   expect(() => withGpus(parseConfig(TRAIN_OPTIONS, [...base, '--device', 'cpu']), 2, true)).toThrow('--gpus with --device cpu');
+});
+
+test('FastChat\'s underscore spellings are accepted: --submit --dry-run shows them reaching the pods as our flags', async () => {
+  const r = await runCli(['jobs', 'train', '--submit', '--dry-run', '--image', 'registry.example/train:1', '--nnodes', '2', '--gpus', '4',
+    '--model_name_or_path', '/d/base', '--data_path', '/d/sft.jsonl', '--output_dir', '/ckpt/run', '--fsdp', 'full_shard auto_wrap',
+    '--fsdp_transformer_layer_cls_to_wrap', 'LlamaDecoderLayer', '--gradient_checkpointing', 'True', '--bf16', 'True', '--per_device_train_batch_size', '4']);
+  expect(r.code).toBe(0);
+  const job = parse(r.stdout) as { spec: { nprocPerNode: string; pytorchReplicaSpecs: { Master: { template: { spec: { containers: Array<{ args: string[]; env: Array<{ name: string; value?: string }>; resources: { limits: Record<string, string> } }> } } } } } };
+  expect(job.spec.nprocPerNode).toBe('4');
+  const c = job.spec.pytorchReplicaSpecs.Master.template.spec.containers[0];
+  expect(c.args.slice(0, 20)).toEqual(['jobs', 'train', '--model-name-or-path', '/d/base', '--data-path', '/d/sft.jsonl', '--output-dir', '/ckpt/run', '--per-device-train-batch-size', '4',
+    '--bf16', 'true', '--gradient-checkpointing', 'true', '--fsdp', 'full_shard auto_wrap', '--fsdp-transformer-layer-cls-to-wrap', 'LlamaDecoderLayer', '--nnodes', '2']);
+  expect(c.args.slice(20, 22)).toEqual(['--nproc-per-node', '4']);
+  expect(c.env).toContainEqual({ name: 'NCCL_NVLS_ENABLE', value: '0' });
+  expect(c.resources.limits['nvidia.com/gpu']).toBe('4');
 });

@@ -9,6 +9,7 @@ import { SUBMIT_OPTIONS } from '../../jobs/submit/options';
 import { TRAIN_OPTIONS, withGpus } from '../../jobs/train/options';
 import { runTrain } from '../../jobs/train/run';
 import { runTrainSubmit } from '../../jobs/train/submit/main';
+import { addUnderscoreSpellings, foldUnderscoreSpellings } from './fastchat-spelling';
 import { jobsCommand } from './jobs';
 
 const { logLevel: _submitLogLevel, ...submitOnly } = SUBMIT_OPTIONS;
@@ -23,7 +24,10 @@ export function register(program: Command): void {
   const command = jobsCommand(program)
     .command('train')
     .description('fine-tune a LLaMA-family model on prepare-sft output (full or LoRA; samples packed, attention kept inside each) with PyTorch through torchrun; --submit runs it on Kubernetes');
-  addOptions(addOptions(command, TRAIN_OPTIONS), CLUSTER_OPTIONS).action(async (opts: Record<string, unknown>) => {
+  addOptions(addOptions(command, TRAIN_OPTIONS), CLUSTER_OPTIONS);
+  addUnderscoreSpellings(command, TRAIN_OPTIONS);
+  command.action(async (parsed: Record<string, unknown>) => {
+    const opts = foldUnderscoreSpellings(parsed, TRAIN_OPTIONS);
     const config = readConfig(TRAIN_OPTIONS, opts);
     const cluster = readConfig(CLUSTER_OPTIONS, opts);
     const logger = createLogger({ level: config.logLevel, name: 'jobs-train' });
