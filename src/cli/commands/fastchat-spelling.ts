@@ -16,7 +16,7 @@ export function addUnderscoreSpellings(command: Command, schema: OptionSchema): 
     const value = isBool || spec.preset !== undefined ? '[value]' : '<value>';
     const twin = new Option(`${twinName(spec.flag)} ${value}`).hideHelp().argParser((raw: string, previous: unknown) => spec.parse(raw, previous));
     if (isBool) twin.preset('true');
-    else if (spec.preset !== undefined) twin.preset(spec.preset as string);
+    else if (spec.preset !== undefined) twin.preset(spec.preset);
     command.addOption(twin);
   }
 }
