@@ -164,7 +164,8 @@ describeKwok('ModelWorker rollout onto KWOK GPU nodes', () => {
       expect(pod.spec?.nodeName).toBe(GPU_NODE);
       expect(isReady(pod)).toBe(true);
       expect(pod.status?.podIP).toMatch(/^10\.244\.1\.\d+$/);
-      expect(pod.spec?.containers[0].resources).toMatchObject({ requests: { [GPU]: '2' }, limits: { [GPU]: '2' } });
+      // 2 GPUs per pod on the ONNX engine: two worker containers, one GPU each (the scheduler counts the pod's sum)
+      expect(pod.spec?.containers.map((c) => [c.name, c.resources?.requests?.[GPU], c.resources?.limits?.[GPU]])).toEqual([['worker', '1', '1'], ['worker-1', '1', '1']]);
       // The GPU image (the operator's --worker-image tag + "-gpu"), CUDA, TF32 off.
       expect(pod.spec?.containers[0].image).toBe('registry.example/fleetchat:test-gpu');
       expect(pod.spec?.containers[0].args).toEqual(expect.arrayContaining(['--device', 'cuda']));

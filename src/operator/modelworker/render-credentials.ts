@@ -15,8 +15,11 @@ export interface WorkerCredentials {
 
 export const TLS_DIR = '/etc/fleetchat/tls';
 export const TOKEN_DIR = '/etc/fleetchat/cluster-token';
-/** The fleetchat container of every ModelWorker pod (the ONNX worker, or the adapter beside an engine). */
-const FLEETCHAT_CONTAINER = 'worker';
+/**
+ * The fleetchat containers of a ModelWorker pod: the ONNX worker (`worker`, and `worker-1`... when the pod runs one
+ * worker per GPU: gpu-workers.ts), or the adapter beside an engine (`worker`).
+ */
+const FLEETCHAT_CONTAINER = /^worker(-\d+)?$/;
 
 export function workerTlsSecretName(modelWorker: string): string {
   return `${modelWorker}-fleetchat-tls`;
@@ -48,7 +51,7 @@ export function withCredentials(pod: V1PodSpec, modelWorker: string, credentials
   return {
     ...pod,
     volumes,
-    containers: pod.containers.map((c) => (c.name === FLEETCHAT_CONTAINER
+    containers: pod.containers.map((c) => (FLEETCHAT_CONTAINER.test(c.name)
       ? { ...withEnv(c, vars), volumeMounts: [...(c.volumeMounts ?? []), ...mounts] }
       : c)),
   };

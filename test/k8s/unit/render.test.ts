@@ -63,8 +63,12 @@ describe('rendering a ModelWorker', () => {
 
   it('gives a GPU request the same limit, keeps a size-limited cache and takes image and controller overrides', () => {
     const d = render({ model: { source: 'default' }, resources: { requests: { 'nvidia.com/gpu': 2, cpu: '1' } }, cache: { sizeLimit: '10Gi' }, image: 'mine:2', controllerAddress: 'ctl:9000' });
-    const c = d.spec!.template.spec!.containers[0];
-    expect(c.resources).toEqual({ requests: { 'nvidia.com/gpu': '2', cpu: '1' }, limits: { 'nvidia.com/gpu': '2' } });
+    // 2 GPUs on the ONNX engine: one worker container per GPU, each given the GPU request's limit of one
+    const [c, second] = d.spec!.template.spec!.containers;
+    expect(c.resources).toEqual({ requests: { 'nvidia.com/gpu': '1', cpu: '1' }, limits: { 'nvidia.com/gpu': '1' } });
+    expect(second.resources).toEqual(c.resources);
+    const one = render({ model: { source: 'default' }, resources: { requests: { 'nvidia.com/gpu': 1 } } }).spec!.template.spec!.containers;
+    expect(one.map((x) => [x.name, x.resources])).toEqual([['worker', { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } }]]);
     expect(c.image).toBe('mine:2');
     expect(c.args![c.args!.indexOf('--controller') + 1]).toBe('ctl:9000');
     expect(d.spec!.template.spec!.volumes).toEqual(expect.arrayContaining([{ name: 'cache', emptyDir: { sizeLimit: '10Gi' } }]));

@@ -71,6 +71,16 @@ describe('worker pods with cluster credentials', () => {
     expect((c.env ?? []).filter((e) => e.name === 'FLEETCHAT_TLS_CA')).toHaveLength(1);
   });
 
+  it('give every worker of a one-worker-per-GPU pod the credentials', () => {
+    const m = mw({ model: { source: 'default' }, resources: { limits: { 'nvidia.com/gpu': 2 } } });
+    const pod = renderDeployment(m, validSpec(m), { ...OPTIONS, credentials: { tls: true } }).spec!.template.spec!;
+    expect(pod.containers.map((c) => c.name)).toEqual(['worker', 'worker-1']);
+    for (const c of pod.containers) {
+      expect(c.volumeMounts).toContainEqual({ name: 'cluster-tls', mountPath: '/etc/fleetchat/tls', readOnly: true });
+      expect(c.env).toContainEqual({ name: 'FLEETCHAT_TLS_CERT', value: '/etc/fleetchat/tls/tls.crt' });
+    }
+  });
+
   it('give the credentials to the adapter beside vLLM, not to the engine container; none without credentials', () => {
     const m = mw({ engine: 'vllm', model: { source: 'hf:Qwen/Qwen2.5-0.5B-Instruct' } });
     const pod = renderDeployment(m, validSpec(m), { ...OPTIONS, credentials: { tls: true } }).spec!.template.spec!;
