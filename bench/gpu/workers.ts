@@ -6,8 +6,7 @@
  * at 1); the issue's goal is ≥ 0.9. Where fewer than N GPUs are visible it says "needs N GPUs, found M" and exits 0.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { ChatRequest } from '../../src/common/gen/inference';
-import { InferenceClient } from '../../src/common/gen/inference';
+import { ChatRequest, InferenceClient } from '../../src/common/gen/inference';
 import { createClient } from '../../src/common/grpc/client';
 import { listGpus } from '../../src/worker/device/gpus';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
@@ -49,10 +48,10 @@ async function stack(model: string, workers: number): Promise<{ client: Inferenc
   };
 }
 
-const REQUEST: ChatRequest = {
-  model: 'bench', messages: [{ role: 'user', content: 'Write a long story about a lighthouse keeper.', name: '', toolCallId: '', toolCallsJson: '' }], n: 1, convTemplate: '', requestId: '',
-  params: { maxTokens: NEW, ignoreEos: true, temperature: 0, stop: [], stopTokenIds: [], logitBias: {}, echo: false, includeStopStrInOutput: false },
-};
+const REQUEST: ChatRequest = ChatRequest.fromPartial({
+  model: 'bench', messages: [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }], n: 1,
+  params: { maxTokens: NEW, ignoreEos: true, temperature: 0 },
+});
 
 async function measure(model: string, workers: number): Promise<number> {
   const s = await stack(model, workers);
