@@ -21,9 +21,10 @@ import {
 } from '../common/gen/worker';
 import { toServiceError } from '../common/grpc/status';
 import type { Logger } from '../common/log';
-import { checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
+import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
 import { ChunkWriter } from './chunk-writer';
 import type { EngineChunk, TokenInfoSource } from './engine/sequence';
+import type { SequenceHandle } from './engine/scheduler';
 import type { WorkerMetrics } from './metrics';
 import type { EmbeddingRuntime, ExternalRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
 import { resolveSamplingParams, type ValidSamplingParams } from './sampling/params';
@@ -117,28 +118,50 @@ export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promp
   });
 }
 
-/** Generate on an external engine: the adapter relays the upstream's stream; errors end the call with a status. */
+/**
+ * Generate on an external engine: the adapter relays the upstream's stream (n choices as n upstream requests, choice
+ * i seeded with seed + i); errors end the call with a status.
+ */
 function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntime, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
   const req = call.request;
   const writer = new ChunkWriter(call);
   checkModel(runtime.info, req.model);
-  let reason = FinishReason.FINISH_REASON_STOP;
-  const handle = runtime.generate(req, {
-    chunk: (response) => {
-      if (response.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) reason = response.finishReason;
-      writer.write(response);
-    },
-    end: () => {
-      options.metrics?.requestFinished(reason);
-      writer.end();
-    },
-    fail: (err) => {
-      if (call.cancelled) return;
-      options.metrics?.requestRejected(err);
-      call.emit('error', toServiceError(err));
-    },
-  });
-  call.on('cancelled', () => handle.cancel());
+  checkPromptSize(req, options.limits ?? DEFAULT_REQUEST_LIMITS);
+  const n = choicesOf(req);
+  let open = n;
+  let failed = false;
+  const handles: Array<{ cancel(): void }> = [];
+  const cancelAll = (): void => handles.forEach((h) => h.cancel());
+  const choice = (index: number): GenerateRequest => {
+    const seed = req.params?.seed;
+    return n === 1 ? req : { ...req, n: 1, params: req.params && { ...req.params, seed: seed === undefined ? undefined : seed + index } };
+  };
+  try {
+    for (let index = 0; index < n && !failed; index++) {
+      let reason = FinishReason.FINISH_REASON_STOP;
+      handles.push(runtime.generate(choice(index), {
+        chunk: (response) => {
+          if (response.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) reason = response.finishReason;
+          if (!failed) writer.write({ ...response, index });
+        },
+        end: () => {
+          options.metrics?.requestFinished(reason);
+          if (!failed && --open === 0) writer.end();
+        },
+        fail: (err) => {
+          if (call.cancelled || failed) return;
+          failed = true;
+          cancelAll();
+          options.metrics?.requestRejected(err);
+          call.emit('error', toServiceError(err));
+        },
+      }));
+    }
+  } catch (err) {
+    cancelAll();
+    throw err;
+  }
+  call.on('cancelled', cancelAll);
 }
 
 /** The request's grammar constraint (structured output, or forced tool calls), compiled or cached; undefined for free text. */
@@ -173,40 +196,59 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
   const runtime = requireKind(options.runtime, 'generation', 'Generate');
   checkModel(runtime.info, req.model);
   const limits = options.limits ?? DEFAULT_REQUEST_LIMITS;
+  const n = choicesOf(req);
+  // One rendering and tokenization for every choice.
   const prompt = preparePrompt(runtime, req, limits);
   const params = resolveParams(runtime, req, prompt, limits);
-  const constraint = await constraintOf(runtime, req, params, prompt);
-  const toolStream = prompt.tools ? new ToolResponseStream(prompt.tools) : undefined;
+  const wanted = params.maxTokens ?? Math.max(1, runtime.info.contextLength - prompt.ids.length);
+  checkRequestLimit(limits, 'maxChoiceTokens', n * wanted, 'max_tokens', `tokens (n × max_tokens = ${n} × ${wanted}${params.maxTokens === undefined ? ', max_tokens defaulting to the rest of the context' : ''})`);
+  const constraints = await Promise.all(Array.from({ length: n }, () => constraintOf(runtime, req, params, prompt)));
+  const dispose = (): void => constraints.forEach((c) => c?.dispose());
   if (call.cancelled) {
-    constraint?.dispose();
+    dispose();
     return;
   }
+  let open = n;
+  let failed = false;
+  const handles: SequenceHandle[] = [];
+  const sinkFor = (index: number): ((chunk: EngineChunk) => void) => {
+    const toolStream = prompt.tools ? new ToolResponseStream(prompt.tools) : undefined;
+    return (chunk) => {
+      if (failed) return;
+      if (chunk.finishReason === FinishReason.FINISH_REASON_ERROR) {
+        failed = true;
+        options.logger.error({ requestId: req.requestId, error: chunk.error }, 'generation failed');
+        for (const h of handles) h.cancel();
+        call.emit('error', toServiceError(new FleetError('generation_failed', chunk.error ?? 'generation failed')));
+        return;
+      }
+      const finished = chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED;
+      // Counted before the early return, so requests their caller cancelled show as finish_reason="cancelled".
+      if (finished) options.metrics?.requestFinished(chunk.finishReason);
+      if (chunk.finishReason === FinishReason.FINISH_REASON_CANCELLED && call.cancelled) return;
+      const response = { ...toResponse(chunk, runtime.tokenizer, prompt.ids), index };
+      writer.write(toolStream ? toolStream.apply(response) : response);
+      if (finished && --open === 0) writer.end();
+    };
+  };
   try {
-    const handle = runtime.engine.submit({
+    handles.push(...runtime.engine.submitChoices(Array.from({ length: n }, (_, i) => ({
       promptIds: prompt.ids,
       promptText: prompt.text,
-      params,
-      constraint,
-      onChunk: (chunk) => {
-        if (chunk.finishReason === FinishReason.FINISH_REASON_ERROR) {
-          options.logger.error({ requestId: req.requestId, error: chunk.error }, 'generation failed');
-          call.emit('error', toServiceError(new FleetError('generation_failed', chunk.error ?? 'generation failed')));
-          return;
-        }
-        const finished = chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED;
-        // Counted before the early return, so requests their caller cancelled show as finish_reason="cancelled".
-        if (finished) options.metrics?.requestFinished(chunk.finishReason);
-        if (chunk.finishReason === FinishReason.FINISH_REASON_CANCELLED && call.cancelled) return;
-        const response = toResponse(chunk, runtime.tokenizer, prompt.ids);
-        writer.write(toolStream ? toolStream.apply(response) : response);
-        if (finished) writer.end();
-      },
-    });
-    call.on('cancelled', () => handle.cancel());
+      params: params.seed === undefined || i === 0 ? params : { ...params, seed: params.seed + i },
+      constraint: constraints[i],
+      onChunk: sinkFor(i),
+    }))));
+    call.on('cancelled', () => handles.forEach((h) => h.cancel()));
   } catch (err) {
-    constraint?.dispose();
+    dispose();
     throw err;
   }
+}
+
+/** A request's choices (n; 0 means 1), within the limits table. */
+function choicesOf(req: GenerateRequest): number {
+  return checkLimit('n', req.n === 0 ? 1 : req.n);
 }
 
 function unaryHandler<Req, Res>(fn: (req: Req) => Promise<Res> | Res): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {

@@ -24,7 +24,7 @@ const CHUNK_TEXT = 'x'.repeat(16 * 1024);
 const CHUNKS = 3072; // 48 MiB
 
 function chunk(partial: Partial<GenerateResponse>): GenerateResponse {
-  return { text: '', tokenIds: [], logprobs: [], finishReason: FinishReason.FINISH_REASON_UNSPECIFIED, usage: undefined, promptText: '', matchedStop: '', matchedStopTokenId: -1, promptTokenIds: [], promptLogprobs: [], toolCalls: [], ...partial };
+  return { text: '', tokenIds: [], logprobs: [], finishReason: FinishReason.FINISH_REASON_UNSPECIFIED, usage: undefined, promptText: '', matchedStop: '', matchedStopTokenId: -1, promptTokenIds: [], promptLogprobs: [], toolCalls: [], index: 0, ...partial };
 }
 
 const unimplemented = (_call: unknown, cb: (e: Error) => void): void => cb(new Error('not used'));

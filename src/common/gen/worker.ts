@@ -267,7 +267,14 @@ export interface GenerateRequest {
   /** chat messages rendered with the conversation template */
   chat: ChatInput | undefined;
   promptTokenIds: number[];
-  params: SamplingParams | undefined;
+  params:
+    | SamplingParams
+    | undefined;
+  /**
+   * Choices (OpenAI's n; 0 = 1): the prompt is tokenized and prefilled once and its KV cache shared by the n
+   * sequences; choice i samples with seed + i. Responses carry the choice's `index`.
+   */
+  n: number;
 }
 
 export interface TopLogprob {
@@ -324,6 +331,8 @@ export interface GenerateResponse {
    * name, later ones fragments of its arguments (JSON text; the fragments of one index concatenate to it).
    */
   toolCalls: ToolCallDelta[];
+  /** which choice (0 … n-1) this chunk belongs to */
+  index: number;
 }
 
 export interface ToolCallDelta {
@@ -1589,7 +1598,7 @@ export const ChatInput: MessageFns<ChatInput> = {
 };
 
 function createBaseGenerateRequest(): GenerateRequest {
-  return { requestId: "", model: "", prompt: "", chat: undefined, promptTokenIds: [], params: undefined };
+  return { requestId: "", model: "", prompt: "", chat: undefined, promptTokenIds: [], params: undefined, n: 0 };
 }
 
 export const GenerateRequest: MessageFns<GenerateRequest> = {
@@ -1615,6 +1624,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.params !== undefined) {
       SamplingParams.encode(message.params, writer.uint32(50).fork()).join();
+    }
+    if (message.n !== 0) {
+      writer.uint32(56).uint32(message.n);
     }
     return writer;
   },
@@ -1690,6 +1702,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.params = SamplingParams.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.n = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1718,6 +1738,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         ? object.prompt_token_ids.map((e: any) => globalThis.Number(e))
         : [],
       params: isSet(object.params) ? SamplingParams.fromJSON(object.params) : undefined,
+      n: isSet(object.n) ? globalThis.Number(object.n) : 0,
     };
   },
 
@@ -1741,6 +1762,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.params !== undefined) {
       obj.params = SamplingParams.toJSON(message.params);
     }
+    if (message.n !== 0) {
+      obj.n = Math.round(message.n);
+    }
     return obj;
   },
 
@@ -1757,6 +1781,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? SamplingParams.fromPartial(object.params)
       : undefined;
+    message.n = object.n ?? 0;
     return message;
   },
 };
@@ -2165,6 +2190,7 @@ function createBaseGenerateResponse(): GenerateResponse {
     promptTokenIds: [],
     promptLogprobs: [],
     toolCalls: [],
+    index: 0,
   };
 }
 
@@ -2210,6 +2236,9 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     }
     for (const v of message.toolCalls) {
       ToolCallDelta.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.index !== 0) {
+      writer.uint32(96).uint32(message.index);
     }
     return writer;
   },
@@ -2335,6 +2364,14 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
             message.toolCalls.push(ToolCallDelta.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2394,6 +2431,7 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
         : globalThis.Array.isArray(object?.tool_calls)
         ? object.tool_calls.map((e: any) => ToolCallDelta.fromJSON(e))
         : [],
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
     };
   },
 
@@ -2432,6 +2470,9 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     if (message.toolCalls?.length) {
       obj.toolCalls = message.toolCalls.map((e) => ToolCallDelta.toJSON(e));
     }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
     return obj;
   },
 
@@ -2451,6 +2492,7 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
     message.promptTokenIds = object.promptTokenIds?.map((e) => e) || [];
     message.promptLogprobs = object.promptLogprobs?.map((e) => TokenLogprob.fromPartial(e)) || [];
     message.toolCalls = object.toolCalls?.map((e) => ToolCallDelta.fromPartial(e)) || [];
+    message.index = object.index ?? 0;
     return message;
   },
 };

@@ -1,6 +1,7 @@
 /**
- * Runs the n choices of one OpenAI request as n worker streams and reports their chunks by choice index.
- * The first error ends the whole request (the other streams are cancelled); a client disconnect cancels all.
+ * Runs the worker calls of one OpenAI request (usually one call carrying all n choices; a call's chunks name their
+ * choice in `index`) and reports their chunks by choice index (a call's index plus the choices of the calls before
+ * it). The first error ends the whole request (the other streams are cancelled); a client disconnect cancels all.
  */
 import { FleetError } from '../../common/errors';
 import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
@@ -32,14 +33,24 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
   const cancelAll = (): void => {
     for (const h of handles) h.cancel();
   };
-  requests.forEach((request, index) => {
-    let finished = false;
+  let base = 0;
+  requests.forEach((request) => {
+    const choices = Math.max(1, request.n);
+    const first = base;
+    base += choices;
+    const finishedChoices = new Set<number>();
     handles.push(
       startGeneration(deps, request, {
         onChunk: (chunk) => {
           if (failed) return;
-          if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) finished = true;
-          callbacks.onChunk(index, chunk);
+          if (chunk.index >= choices) {
+            failed = true;
+            cancelAll();
+            rejectDone(new FleetError('generation_failed', `the worker answered for choice ${chunk.index} of a request with ${choices}`));
+            return;
+          }
+          if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) finishedChoices.add(chunk.index);
+          callbacks.onChunk(first + chunk.index, chunk);
         },
         onError: (err) => {
           if (failed) return;
@@ -49,7 +60,7 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
         },
         onEnd: () => {
           if (failed) return;
-          if (!finished) {
+          if (finishedChoices.size < choices) {
             failed = true;
             cancelAll();
             rejectDone(new FleetError('generation_failed', 'the worker ended the stream without a finish reason'));

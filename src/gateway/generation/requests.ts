@@ -1,7 +1,8 @@
 /**
  * From a validated request to the worker calls that answer it — the one place both front doors (OpenAI HTTP and
- * the public gRPC API) and the arena turn a request into `GenerateRequest`s: one per choice, choice i seeded with
- * seed + i so n choices differ yet stay reproducible.
+ * the public gRPC API) and the arena turn a request into `GenerateRequest`s: one call carrying all n choices, so the
+ * worker tokenizes and prefills the prompt once (choice i is seeded with seed + i there, so n choices differ yet stay
+ * reproducible).
  */
 import { FleetError } from '../../common/errors';
 import { GenerateRequest, ModelKind } from '../../common/gen/worker';
@@ -16,23 +17,17 @@ export function checkGenerationModel(ctx: GatewayContext, model: string): void {
 }
 
 export function chatGenerateRequests(valid: ValidChatRequest, id: string): GenerateRequest[] {
-  return Array.from({ length: valid.n }, (_, i) =>
+  return [
     GenerateRequest.fromPartial({
-      requestId: `${id}-${i}`,
+      requestId: id,
       model: valid.model,
       chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: valid.tools.toolsJson, toolOptions: valid.tools.toolOptions },
-      params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
+      params: valid.params,
+      n: valid.n,
     }),
-  );
+  ];
 }
 
 export function completionGenerateRequests(valid: ValidCompletionRequest, id: string): GenerateRequest[] {
-  return Array.from({ length: valid.n }, (_, i) =>
-    GenerateRequest.fromPartial({
-      requestId: `${id}-${i}`,
-      model: valid.model,
-      prompt: valid.prompt,
-      params: { ...valid.params, seed: valid.params.seed === undefined ? undefined : valid.params.seed + i },
-    }),
-  );
+  return [GenerateRequest.fromPartial({ requestId: id, model: valid.model, prompt: valid.prompt, params: valid.params, n: valid.n })];
 }

@@ -24,7 +24,8 @@ export interface PrefillLimits {
 }
 
 export type Deliver = (seq: Sequence, lastRow: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>) => void;
-export type StepObserver = (batch: number, seconds: number) => void;
+/** `prefillTokens`: prompt tokens the pass computed (prefill passes only; padding excluded). */
+export type StepObserver = (batch: number, seconds: number, prefillTokens?: number) => void;
 
 /** echo with logprobs needs the logits of every prompt position. */
 export const wantsPromptLogprobs = (seq: Sequence): boolean => seq.params.echo && seq.params.topLogprobs !== undefined;
@@ -95,7 +96,7 @@ export async function prefillBatch(session: DecoderSession, seqs: Sequence[], de
   const started = performance.now();
   const keepLogits = seqs.some(wantsPromptLogprobs) ? 0 : 1;
   const out = await session.forward({ batch: b, seqLen: s, pastLen: 0, inputIds, attentionMask: mask, positionIds: positions, past: undefined, keepLogits });
-  observe?.(b, (performance.now() - started) / 1000);
+  observe?.(b, (performance.now() - started) / 1000, seqs.reduce((sum, q) => sum + q.promptIds.length, 0));
   const v = out.vocab;
   const l = out.logitsPerRow;
   seqs.forEach((seq, row) => {
@@ -138,7 +139,7 @@ export async function prefillChunked(session: DecoderSession, seq: Sequence, chu
       past: kv?.tensors,
       keepLogits: lps ? 0 : 1,
     });
-    observe?.(1, (performance.now() - started) / 1000);
+    observe?.(1, (performance.now() - started) / 1000, n);
     kv = { tensors: out.present, row: 0, padded: pos + n, length: pos + n };
     if (lps) promptLogprobs(seq, out.logits, { vocab: out.vocab, first: pos, rows: n }, lps);
     const l = out.logitsPerRow;

@@ -129,6 +129,26 @@ export class Scheduler {
 
   /** Queues a request. Throws `context_length_exceeded`, `overloaded` or `unavailable` (draining). */
   submit(request: EngineRequest): SequenceHandle {
+    return this.enqueue(request, undefined).handle;
+  }
+
+  /**
+   * Queues the n choices of one request (the same prompt, their own sampling parameters and sinks): they are queued
+   * together, admitted together where slots allow, and the prompt is prefilled once — the others copy its KV cache
+   * and first-token logits (see prefillStep). All or none are queued.
+   */
+  submitChoices(requests: EngineRequest[]): SequenceHandle[] {
+    const queued: Array<{ handle: SequenceHandle; seq: Sequence }> = [];
+    try {
+      for (const request of requests) queued.push(this.enqueue(request, queued[0]?.seq));
+    } catch (err) {
+      for (const q of queued) q.handle.cancel();
+      throw err;
+    }
+    return queued.map((q) => q.handle);
+  }
+
+  private enqueue(request: EngineRequest, leader: Sequence | undefined): { handle: SequenceHandle; seq: Sequence } {
     if (this.draining) throw new FleetError('unavailable', 'worker is shutting down', { retryAfterS: 1 });
     const contextLength = this.contextLimit;
     const promptLen = request.promptIds.length;
@@ -161,9 +181,10 @@ export class Scheduler {
       constraint: request.constraint,
       onChunk: request.onChunk,
     });
+    seq.prefillLeader = leader;
     this.waiting.push(seq);
     this.kick();
-    return { id: seq.id, cancel: () => this.cancel(seq) };
+    return { handle: { id: seq.id, cancel: () => this.cancel(seq) }, seq };
   }
 
   status(): EngineStatus {
@@ -267,11 +288,13 @@ export class Scheduler {
     let budget = this.options.maxPrefillTokens;
     while (this.waiting.length > 0 && this.running.length < this.options.maxConcurrency) {
       const next = this.waiting[0];
-      if (admitted.length > 0 && next.promptIds.length > budget) break;
+      // A choice whose leader is prefilled in this step costs no prefill tokens (it copies the leader's cache).
+      const cost = next.prefillLeader && admitted.includes(next.prefillLeader) ? 0 : next.promptIds.length;
+      if (admitted.length > 0 && cost > budget) break;
       const kv = this.kvBytesFor(next.promptIds.length + next.maxNewTokens);
       if (this.running.length > 0 && this.kvReserved + kv > this.options.maxKvBytes) break;
       this.waiting.shift();
-      budget -= next.promptIds.length;
+      budget -= cost;
       this.kvReserved += kv;
       this.kvReservations.set(next, kv);
       this.running.push(next);
@@ -281,7 +304,10 @@ export class Scheduler {
   }
 
   private readonly deliverFn = (seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void => this.deliver(seq, row, promptLogprobs);
-  private readonly observeFn = (batch: number, seconds: number): void => this.options.observer?.onStep?.(batch, seconds);
+  private readonly observeFn = (batch: number, seconds: number, prefillTokens?: number): void => {
+    this.options.observer?.onStep?.(batch, seconds);
+    if (prefillTokens) this.options.observer?.onPrefillTokens?.(prefillTokens);
+  };
 
   /** A sequence's logits row from a step: it picks its next token; metrics see first and inter-token times. */
   private deliver(seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {

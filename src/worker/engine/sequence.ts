@@ -72,6 +72,11 @@ export class Sequence {
   finish: FinishReason = FinishReason.FINISH_REASON_UNSPECIFIED;
   cancelled = false;
   readonly constraint: TokenConstraint | undefined;
+  /**
+   * Another choice of the same request (same prompt): when both are admitted in one step, this sequence takes a copy
+   * of the leader's prefilled KV and first-token logits instead of prefilling the prompt again.
+   */
+  prefillLeader: Sequence | undefined;
 
   private readonly rng: Rng;
   private readonly history: TokenHistory;

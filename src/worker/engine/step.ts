@@ -28,6 +28,40 @@ export interface RunningBatch {
  */
 export async function prefillStep(session: DecoderSession, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver, prefixes?: PrefixCache): Promise<void> {
   await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
+  const followers = new Map<Sequence, Sequence[]>();
+  const own: Sequence[] = [];
+  for (const seq of admitted) {
+    const leader = seq.prefillLeader;
+    if (leader && admitted.includes(leader) && !leader.cancelled) followers.set(leader, [...(followers.get(leader) ?? []), seq]);
+    else own.push(seq);
+  }
+  await prefillPrompts(session, own, limits, followers.size > 0 ? deliverToChoices(deliver, followers) : deliver, observe, prefixes);
+  // Choices whose leader was not prefilled after all (cancelled meanwhile) prefill their own prompt.
+  const stranded = [...followers.values()].flat().filter((seq) => !seq.kv && !seq.done);
+  if (stranded.length > 0) await prefillPrompts(session, stranded, limits, deliver, observe, prefixes);
+}
+
+/**
+ * `deliver`, also handing a leader's first-token logits (a copy each: sampling may change a row in place) and its
+ * prefilled KV cache (the same rows; the next running batch copies them) to the other choices of its request.
+ */
+function deliverToChoices(deliver: Deliver, followers: ReadonlyMap<Sequence, Sequence[]>): Deliver {
+  return (seq, row, promptLogprobs) => {
+    const others = followers.get(seq) ?? [];
+    const rows = others.map(() => row.slice());
+    deliver(seq, row, promptLogprobs);
+    others.forEach((other, i) => {
+      if (other.cancelled) {
+        other.abort(FinishReason.FINISH_REASON_CANCELLED);
+        return;
+      }
+      other.kv = { ...(seq.kv as NonNullable<Sequence['kv']>) };
+      deliver(other, rows[i], promptLogprobs ? [...promptLogprobs] : undefined);
+    });
+  };
+}
+
+async function prefillPrompts(session: DecoderSession, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver, prefixes?: PrefixCache): Promise<void> {
   const fresh: Sequence[] = [];
   for (const seq of admitted) {
     const hit = prefixes && canReusePrefix(seq) && !seq.cancelled ? prefixes.lookup(seq.promptIds) : undefined;
