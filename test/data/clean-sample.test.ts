@@ -1,6 +1,6 @@
 import { cleanConversation, type CleanOptions } from '../../src/jobs/data/clean/clean-sample';
 
-const options: CleanOptions = { blockedWords: ['openai', 'chatgpt'], minChars: 16, maxHtmlChars: 1_000_000, maxHtmlDepth: 256 };
+const options: CleanOptions = { blockedWords: ['openai', 'chatgpt'], minChars: 16, maxHtmlChars: 1_000_000, maxHtmlDepth: 256, maxMarkdownChars: 10_000_000 };
 const t = (from: string, value: string) => ({ from, value });
 
 describe('cleanConversation (FastChat clean_html_one_sample rules)', () => {

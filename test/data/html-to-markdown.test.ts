@@ -1,7 +1,7 @@
 import { estimateHtmlDepth, htmlToMarkdown } from '../../src/jobs/data/clean/html-to-markdown';
 import { removePageArtifacts, tidyMarkdown } from '../../src/jobs/data/clean/code-blocks';
 
-const limits = { maxHtmlChars: 1_000_000, maxHtmlDepth: 256 };
+const limits = { maxHtmlChars: 1_000_000, maxHtmlDepth: 256, maxMarkdownChars: 10_000_000 };
 
 function md(html: string): string {
   const result = htmlToMarkdown(html, limits);

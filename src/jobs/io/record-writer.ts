@@ -1,10 +1,13 @@
 /**
  * Writes serialized records (see record-format.ts) to a file incrementally, honouring the stream's backpressure.
  * The data goes to a temporary file next to the target and is renamed into place only when every record has
- * been written, so a Kubernetes Job that dies half-way never leaves a truncated output behind.
+ * been written, so a Kubernetes Job that dies half-way never leaves a truncated output behind. The temporary name
+ * is this writer's own (`<file>.<pid>.<random>.tmp`, created exclusively), so two jobs writing the same output never
+ * share a file, and the data is flushed to disk (fsync) before the rename, and the rename before close() returns.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open as openFile, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { FleetError } from '../../common/errors';
@@ -24,8 +27,9 @@ export class RecordWriter {
     private readonly path: string,
     private readonly format: OutputFormat,
   ) {
-    this.tmpPath = `${path}.tmp-${process.pid}`;
-    this.stream = createWriteStream(this.tmpPath);
+    this.tmpPath = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    // flush: fsync before the descriptor closes.
+    this.stream = createWriteStream(this.tmpPath, { flags: 'wx', flush: true });
     this.stream.on('error', (err) => {
       this.failure = err;
     });
@@ -59,9 +63,10 @@ export class RecordWriter {
     if (this.format === 'json') this.push(this.count === 0 ? '[]' : '\n]');
     await this.flush();
     this.stream.end();
-    await once(this.stream, 'finish');
+    if (!this.stream.closed) await once(this.stream, 'close');
     this.throwIfFailed();
     await rename(this.tmpPath, this.path);
+    await syncDirectory(dirname(this.path));
   }
 
   /** Drops the partial output. */
@@ -87,5 +92,18 @@ export class RecordWriter {
 
   private throwIfFailed(): void {
     if (this.failure) throw new FleetError('internal', `writing ${this.path} failed: ${this.failure.message}`, { cause: this.failure });
+  }
+}
+
+/** Makes a rename in `dir` durable (best effort: some filesystems refuse fsync on a directory). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await openFile(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // not supported here
+  } finally {
+    await handle.close();
   }
 }

@@ -66,6 +66,7 @@ export function cleanConversation(turns: ShareGptTurn[], options: CleanOptions):
   const list = trimRoles(turns, changes);
   if (!list) return { kind: 'dropped', reason: 'too_short', detail: 'fewer than two turns' };
   let chars = 0;
+  let outChars = 0;
   const cleaned: Array<{ from: string; value: string }> = [];
   for (let i = 0; i < list.length; i++) {
     const { from, value } = list[i];
@@ -73,9 +74,11 @@ export function cleanConversation(turns: ShareGptTurn[], options: CleanOptions):
     if (from !== expected) return { kind: 'dropped', reason: 'wrong_format', detail: `turn ${i} is from '${from}', expected '${expected}'` };
     const blocked = findBlockedWord(value, options.blockedWords);
     if (blocked !== undefined) return { kind: 'dropped', reason: 'blocked_words', detail: `turn ${i} contains '${blocked}'` };
-    const converted = htmlToMarkdown(value, options);
+    const converted = htmlToMarkdown(value, { ...options, maxMarkdownChars: options.maxMarkdownChars - outChars });
     if (!converted.ok) return { kind: 'dropped', reason: converted.reason, detail: `turn ${i}: ${converted.detail}` };
     const text = converted.markdown;
+    outChars += text.length;
+    if (outChars > options.maxMarkdownChars) return { kind: 'dropped', reason: 'markdown_too_large', detail: `turn ${i}: the conversation's markdown exceeds --max-markdown-chars ${options.maxMarkdownChars}` };
     if (text.length === 0 || !isPrintable(String.fromCodePoint(text.codePointAt(0) ?? 0))) {
       changes.push({ action: 'changed', reason: 'truncated_at_empty_turn', detail: `turn ${i} of ${list.length} is empty after cleaning` });
       break;

@@ -4,19 +4,28 @@
  * language and a "Copy code" button, then `<code class="language-x">`) become fenced blocks with the language
  * as info string. Plain text (no tags) is left as it is rather than markdown-escaped.
  *
- * Limits keep hostile input harmless: text over `maxHtmlChars` or nested deeper than `maxHtmlDepth` is refused
- * before parsing (turndown recurses per nesting level); anything that still throws is a conversion error.
+ * Limits keep hostile input harmless: text over `maxHtmlChars` is refused unparsed, and so is text whose tags alone
+ * say it nests deeper than `maxHtmlDepth`; then the depth is measured on the parsed tree itself (without recursion)
+ * before turndown — which recurses per level — sees it, so implicitly nested elements (tables: table > tbody > tr >
+ * td) cannot slip past. List items are indented in one linear pass (list-indent.ts), and a turn whose markdown
+ * would exceed `maxMarkdownChars` is refused; anything that still throws is a conversion error.
  */
+import { createDocument, type DominoNode } from '@mixmark-io/domino';
 import TurndownService from 'turndown';
 import { gfm } from '@joplin/turndown-plugin-gfm';
 import { fenceFor, normalizeLanguage, removePageArtifacts, tidyMarkdown } from './code-blocks';
+import { markedListItem, resolveIndents, withoutMarkers } from './list-indent';
 
 export interface HtmlLimits {
   maxHtmlChars: number;
   maxHtmlDepth: number;
+  /** Largest markdown one turn may become (nested lists multiply indentation). */
+  maxMarkdownChars: number;
 }
 
-export type ConversionResult = { ok: true; markdown: string } | { ok: false; reason: 'html_too_large' | 'html_too_deep' | 'html_conversion_error'; detail: string };
+export type ConversionResult =
+  | { ok: true; markdown: string }
+  | { ok: false; reason: 'html_too_large' | 'html_too_deep' | 'markdown_too_large' | 'html_conversion_error'; detail: string };
 
 /** The subset of domino's Element used by the code-block rule. */
 interface DomElement {
@@ -85,11 +94,33 @@ function listItem(content: string, node: unknown, options: TurndownService.Optio
   const parent = item.parentNode;
   let prefix = `${options.bulletListMarker ?? '*'} `;
   if (parent?.nodeName === 'OL') {
+    // CommonMark list numbers have at most 9 digits.
     const start = Number(parent.getAttribute('start') ?? '1');
-    prefix = `${(Number.isFinite(start) ? start : 1) + Array.prototype.indexOf.call(parent.children, item)}. `;
+    const first = Number.isSafeInteger(start) && start >= 0 && start <= 999_999_999 ? start : 1;
+    prefix = `${first + Array.prototype.indexOf.call(parent.children, item)}. `;
   }
-  const body = content.replace(/^\n+/, '').replace(/\n+$/, '').replace(/\n(?!\n|$)/g, `\n${' '.repeat(prefix.length)}`);
-  return prefix + body + (item.nextSibling ? '\n' : '');
+  return markedListItem(prefix, content, item.nextSibling !== null);
+}
+
+/** The element nesting depth of a parsed tree, walked without recursion; stops counting past `limit`. */
+export function treeDepth(root: DominoNode, limit: number): number {
+  let max = 0;
+  let depth = 1;
+  let node = root.firstChild;
+  while (node !== null) {
+    if (node.nodeType === 1 && depth > max && (max = depth) > limit) return max;
+    if (node.nodeType === 1 && node.firstChild !== null) {
+      node = node.firstChild;
+      depth++;
+      continue;
+    }
+    while (node !== null && node !== root && node.nextSibling === null) {
+      node = node.parentNode;
+      depth--;
+    }
+    node = node === null || node === root ? null : node.nextSibling;
+  }
+  return max;
 }
 
 function createService(): TurndownService {
@@ -122,7 +153,14 @@ export function htmlToMarkdown(value: string, limits: HtmlLimits): ConversionRes
     service ??= createService();
     // Spans carry no markdown meaning; highlight.js wraps every token of code in one, so dropping them first
     // makes the DOM several times smaller (FastChat drops their opening tags too).
-    const markdown = service.turndown(value.replace(SPAN_TAG, ''));
+    const html = withoutMarkers(value.replace(SPAN_TAG, ''));
+    // Parsed as turndown parses a string (inside its own root element), then measured before turndown recurses.
+    const root = createDocument(`<x-turndown id="turndown-root">${html}</x-turndown>`).getElementById('turndown-root');
+    if (root === null) return { ok: false, reason: 'html_conversion_error', detail: 'the parser lost the root element' };
+    const treeDepthFound = treeDepth(root, limits.maxHtmlDepth);
+    if (treeDepthFound > limits.maxHtmlDepth) return { ok: false, reason: 'html_too_deep', detail: `parsed nesting depth ${treeDepthFound} > --max-html-depth ${limits.maxHtmlDepth}` };
+    const markdown = resolveIndents(service.turndown(root as unknown as TurndownService.Node), limits.maxMarkdownChars);
+    if (markdown === undefined) return { ok: false, reason: 'markdown_too_large', detail: `the markdown would exceed --max-markdown-chars ${limits.maxMarkdownChars}` };
     return { ok: true, markdown: tidyMarkdown(removePageArtifacts(markdown.trim())) };
   } catch (err) {
     return { ok: false, reason: 'html_conversion_error', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) };

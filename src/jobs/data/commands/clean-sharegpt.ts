@@ -11,7 +11,8 @@ export const CLEAN_SHAREGPT_OPTIONS = {
   blockedWords: listOption({ flag: '--blocked-words', description: "conversations containing any of these words (case-insensitive) are dropped; '' for none", default: ['openai', 'chatgpt'] }),
   minChars: intOption({ flag: '--min-chars', description: 'conversations with fewer characters after cleaning are dropped (too_short)', default: 16, min: 0 }),
   maxHtmlChars: intOption({ flag: '--max-html-chars', description: 'an HTML turn longer than this is dropped unparsed (html_too_large)', default: 16_000_000, min: 1 }),
-  maxHtmlDepth: intOption({ flag: '--max-html-depth', description: 'an HTML turn nested deeper than this is dropped unparsed (html_too_deep)', default: 512, min: 1, max: 1500 }),
+  maxHtmlDepth: intOption({ flag: '--max-html-depth', description: 'an HTML turn nested deeper than this is dropped unparsed (html_too_deep)', default: 512, min: 1, max: 1000 }),
+  maxMarkdownChars: intOption({ flag: '--max-markdown-chars', description: 'a conversation whose markdown would be longer than this is dropped (markdown_too_large)', default: 32_000_000, min: 1 }),
   ...OUTPUT_OPTIONS,
   ...RUN_OPTIONS,
 };
@@ -34,6 +35,7 @@ export async function runCleanShareGpt(config: CleanShareGptConfig, io: JobIo): 
         minChars: config.minChars,
         maxHtmlChars: config.maxHtmlChars,
         maxHtmlDepth: config.maxHtmlDepth,
+        maxMarkdownChars: config.maxMarkdownChars,
       },
     },
     finish: (result) => dedup.check(result),
