@@ -159,7 +159,7 @@ export function htmlToMarkdown(value: string, limits: HtmlLimits): ConversionRes
     if (root === null) return { ok: false, reason: 'html_conversion_error', detail: 'the parser lost the root element' };
     const treeDepthFound = treeDepth(root, limits.maxHtmlDepth);
     if (treeDepthFound > limits.maxHtmlDepth) return { ok: false, reason: 'html_too_deep', detail: `parsed nesting depth ${treeDepthFound} > --max-html-depth ${limits.maxHtmlDepth}` };
-    const markdown = resolveIndents(service.turndown(root as unknown as TurndownService.Node), limits.maxMarkdownChars);
+    const markdown = resolveIndents(service.turndown(root), limits.maxMarkdownChars);
     if (markdown === undefined) return { ok: false, reason: 'markdown_too_large', detail: `the markdown would exceed --max-markdown-chars ${limits.maxMarkdownChars}` };
     return { ok: true, markdown: tidyMarkdown(removePageArtifacts(markdown.trim())) };
   } catch (err) {
