@@ -11,7 +11,7 @@ import type { GatewayContext } from './context';
 import { createGatewayMetrics } from './metrics';
 import { startPublicGrpc } from './grpc/server';
 import { buildServer } from './server';
-import { httpLimitOptions, httpLimitsOf } from './http-limits';
+import { httpLimitOptions, httpLimitsOf, requestRateLimiter } from './http-limits';
 import { ControllerView } from './upstream/controller-view';
 import { WorkerPool } from './upstream/worker-pool';
 import { arenaOptions } from './arena/options';
@@ -70,13 +70,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     limits: requestLimitsOf(config),
     generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: (route) => metrics.dispatched(route) },
   };
+  const httpLimits = httpLimitsOf(config);
+  const rateLimiter = requestRateLimiter(httpLimits);
   const app = await buildServer({
     ctx,
     registry,
     apiKeys: config.apiKeys,
     publicPaths: config.publicPaths,
     maxBodyBytes: config.maxBodyBytes,
-    httpLimits: httpLimitsOf(config),
+    httpLimits,
+    rateLimiter,
     trustProxy: config.trustProxy,
     adminKeys: config.adminKeys,
     adminPaths: ARENA_ADMIN_PATHS,
@@ -91,7 +94,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
   await app.listen({ host, port: Number(config.listen.slice(i + 1)) });
   let grpc: RunningGrpcServer | undefined;
   if (config.grpcListen !== '') {
-    grpc = await startPublicGrpc(ctx, { address: config.grpcListen, apiKeys: config.apiKeys, tlsCert: config.grpcTlsCert, tlsKey: config.grpcTlsKey, logger });
+    grpc = await startPublicGrpc(ctx, { address: config.grpcListen, apiKeys: config.apiKeys, tlsCert: config.grpcTlsCert, tlsKey: config.grpcTlsKey, logger, rateLimiter });
   }
   await view.ready(3000);
   const addr = app.server.address();

@@ -7,6 +7,7 @@ import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
 import type { Registry } from '../common/metrics';
 import { checkAdminKey, checkApiKey } from './auth';
 import type { GatewayContext } from './context';
+import type { RateLimiter } from './rate-limit';
 import { capConnections, DEFAULT_HTTP_LIMITS, isRateLimited, nodeServerOptions, rateKeyOf, requestRateLimiter, type HttpLimits } from './http-limits';
 import { handleChat } from './openai/chat';
 import { handleCompletion } from './openai/completions';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   maxBodyBytes: number;
   /** Header / body / idle timeouts, the connection cap and the per-client rate limit (default: DEFAULT_HTTP_LIMITS). */
   httpLimits?: HttpLimits;
+  /** The per-client request limiter; shared with the public gRPC door so a client has one budget (default: from httpLimits). */
+  rateLimiter?: RateLimiter;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed, so `request.ip` is the client behind them. */
   trustProxy?: string[];
   /** Keys for ADMIN paths (exports); separate from API keys. No key: those paths are refused. */
@@ -66,7 +69,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy,
   });
   capConnections(app.server, limits, () => ctx.metrics.connectionRefused(), ctx.logger);
-  const rate = requestRateLimiter(limits);
+  const rate = options.rateLimiter ?? requestRateLimiter(limits);
   const adminPaths = new Set(options.adminPaths ?? []);
   const adminKeys = options.adminKeys ?? [];
   app.addHook('onRequest', async (request, reply) => {

@@ -8,6 +8,10 @@
  */
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { InferenceClient } from '../../src/common/gen/inference';
+import { createClient } from '../../src/common/grpc/client';
+import { decodeDetails } from '../support/grpc-status';
 import { startStack, type Stack } from '../support/stack';
 import { tinyModel } from '../support/models';
 
@@ -22,7 +26,7 @@ beforeAll(async () => {
     workers: [{ model, names: ['tiny'] }],
     gatewayArgs: ['--headers-timeout', '1s', '--body-timeout', '2s', '--keep-alive-timeout', '1s', '--max-connections', '4', '--rate-limit', '2,5', '--trust-proxy', '127.0.0.1'],
   });
-  keyed = await startStack({ workers: [{ model, names: ['tiny'] }], gatewayArgs: ['--api-keys', 'key-a,key-b', '--rate-limit', '1,3'] });
+  keyed = await startStack({ workers: [{ model, names: ['tiny'] }], gatewayArgs: ['--api-keys', 'key-a,key-b,key-c', '--rate-limit', '1,3', '--grpc-listen', '127.0.0.1:0'] });
 });
 
 afterAll(async () => {
@@ -133,6 +137,24 @@ it('--rate-limit: a token bucket per API key, 429 with Retry-After beyond it', a
   expect((await fetch(`${keyed.url}/health`)).status).toBe(200);
   await new Promise((resolve) => setTimeout(resolve, 1100));
   expect((await get('key-a')).status).toBe(200);
+});
+
+it('--rate-limit covers the public gRPC door with the same per-key budget (RESOURCE_EXHAUSTED + RetryInfo)', async () => {
+  const client = createClient(InferenceClient, keyed.gateway.grpcAddress ?? '');
+  const metadata = new Metadata();
+  metadata.set('authorization', 'Bearer key-c');
+  const list = (): Promise<ServiceError | undefined> => new Promise((resolve) => client.listModels({}, metadata, (err) => resolve(err ?? undefined)));
+  try {
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await list());
+    expect(results.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+    expect(results[3]?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(decodeDetails(results[3] as ServiceError).retryInfo).toBeDefined();
+    // One budget across both doors: the key's HTTP requests are refused too until a token comes back.
+    expect((await fetch(`${keyed.url}/v1/models`, { headers: { authorization: 'Bearer key-c' } })).status).toBe(429);
+  } finally {
+    client.close();
+  }
 });
 
 it('--rate-limit without keys: per client address (X-Forwarded-For from a trusted proxy)', async () => {

@@ -13,6 +13,8 @@ import type {
 } from '../../common/gen/inference';
 import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
 import { checkApiKey } from '../auth';
+import { rateKeyOf } from '../http-limits';
+import type { RateLimiter } from '../rate-limit';
 import type { GatewayContext } from '../context';
 import { embed } from '../generation/embed';
 import { fanOut } from '../generation/fan-out';
@@ -22,11 +24,23 @@ import { toPublicServiceError } from './status-details';
 
 export interface InferenceOptions {
   apiKeys: readonly string[];
+  /** The HTTP API's per-client limiter: one budget per API key (or client address) across both doors. */
+  rateLimiter?: RateLimiter;
 }
 
-function authorize(metadata: Metadata, keys: readonly string[]): void {
-  const value = metadata.get('authorization')[0];
-  checkApiKey(typeof value === 'string' ? value : undefined, keys, 'metadata');
+/** `ipv4:1.2.3.4:5678` / `ipv6:[::1]:5678` → the address without the port. */
+function peerAddress(peer: string): string {
+  const rest = peer.replace(/^ipv[46]:/, '');
+  const m = /^\[(.*)\]:\d+$/.exec(rest) ?? /^(.*):\d+$/.exec(rest);
+  return m ? m[1] : rest;
+}
+
+/** Checks the API key, then takes one request from the caller's rate-limit bucket (RESOURCE_EXHAUSTED + RetryInfo). */
+function authorize(call: { metadata: Metadata; getPeer(): string }, options: InferenceOptions): void {
+  const value = call.metadata.get('authorization')[0];
+  const authorization = typeof value === 'string' ? value : undefined;
+  checkApiKey(authorization, options.apiKeys, 'metadata');
+  options.rateLimiter?.take(rateKeyOf(authorization, peerAddress(call.getPeer()), options.apiKeys.length > 0));
 }
 
 /** Milliseconds left for this call: the gateway's request timeout, or less when the client set a deadline. */
@@ -58,7 +72,7 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
     let requests: GenerateRequest[];
     let timeoutMs: number;
     try {
-      authorize(call.metadata, options.apiKeys);
+      authorize(call, options);
       timeoutMs = timeoutOf(call.getDeadline(), ctx.requestTimeoutMs);
       requests = prepare();
     } catch (err) {
@@ -110,7 +124,7 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
     embed: (call: ServerUnaryCall<EmbeddingsRequest, EmbeddingsResponse>, callback: sendUnaryData<EmbeddingsResponse>) => {
       const started = performance.now();
       const run = async (): Promise<EmbeddingsResponse> => {
-        authorize(call.metadata, options.apiKeys);
+        authorize(call, options);
         const timeoutMs = timeoutOf(call.getDeadline(), ctx.requestTimeoutMs);
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
@@ -130,7 +144,7 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
     },
     listModels: (call: ServerUnaryCall<ListServedModelsRequest, ListServedModelsResponse>, callback: sendUnaryData<ListServedModelsResponse>) => {
       try {
-        authorize(call.metadata, options.apiKeys);
+        authorize(call, options);
       } catch (err) {
         callback(toPublicServiceError(err));
         return;

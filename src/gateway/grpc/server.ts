@@ -14,6 +14,7 @@ import { PUBLIC_API_DESCRIPTOR_SET } from '../../common/gen/public-api-descripto
 import type { Logger } from '../../common/log';
 import { startGrpcServer, type RunningGrpcServer } from '../../common/grpc/server';
 import type { GatewayContext } from '../context';
+import type { RateLimiter } from '../rate-limit';
 import { inferenceService } from './inference';
 
 export const INFERENCE_SERVICE_NAME = 'fleetchat.v1.Inference';
@@ -25,6 +26,8 @@ export interface PublicGrpcOptions {
   tlsCert: string;
   tlsKey: string;
   logger: Logger;
+  /** The per-client request limiter (shared with the HTTP API); none = no limit. */
+  rateLimiter?: RateLimiter;
 }
 
 function credentialsOf(options: PublicGrpcOptions): ServerCredentials | undefined {
@@ -59,7 +62,7 @@ function addReflection(server: Server): void {
 export function startPublicGrpc(ctx: GatewayContext, options: PublicGrpcOptions): Promise<RunningGrpcServer> {
   return startGrpcServer({
     address: options.address,
-    services: [{ name: INFERENCE_SERVICE_NAME, definition: InferenceService, implementation: inferenceService(ctx, { apiKeys: options.apiKeys }) }],
+    services: [{ name: INFERENCE_SERVICE_NAME, definition: InferenceService, implementation: inferenceService(ctx, { apiKeys: options.apiKeys, rateLimiter: options.rateLimiter }) }],
     logger: options.logger,
     credentials: credentialsOf(options),
     configure: addReflection,
