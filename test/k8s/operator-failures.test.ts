@@ -52,7 +52,7 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('operator failure handli
       const got = await events(ns, 'bad-affinity', 'ApplyFailed');
       return got.length > 0 && got;
     });
-    expect(warnings[0]).toMatch(/^applying the Deployment\/Service failed: Deployment.apps "bad-affinity" is invalid/);
+    expect(warnings[0]).toMatch(/^applying the certificate\/Deployment\/Service failed: Deployment.apps "bad-affinity" is invalid/);
     await eventually('retried', async () => (await metric(op.ops.url, 'fleetchat_operator_reconcile_total{result="error"}')) >= 2);
 
     // Fixing the spec clears the condition.
