@@ -4,9 +4,8 @@
  * A graph that copies its whole KV cache every step slows down as N grows; one that writes the cache in place only
  * pays attention's own cost.
  */
-import { FinishReason } from '../../src/common/gen/worker';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams } from '../../src/worker/sampling/params';
+import { greedyRun } from './greedy-run';
 
 const STEPS = 32;
 
@@ -18,22 +17,9 @@ export function promptOfLength(prompts: number[][], length: number): number[] {
   return out.slice(0, length);
 }
 
-function stepMs(rt: GenerationRuntime, ids: number[]): Promise<number> {
-  const params = resolveSamplingParams([{ temperature: 0, maxTokens: STEPS, ignoreEos: true }], rt.info.vocabSize);
-  let first = 0;
-  let tokens = 0;
-  return new Promise((resolve, reject) => {
-    rt.engine.submit({
-      promptIds: ids,
-      params,
-      onChunk: (c) => {
-        if (c.tokenIds.length > 0 && first === 0) first = performance.now();
-        tokens += c.tokenIds.length;
-        if (c.finishReason === FinishReason.FINISH_REASON_ERROR) reject(new Error(c.error));
-        else if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) resolve((performance.now() - first) / (tokens - 1));
-      },
-    });
-  });
+async function stepMs(rt: GenerationRuntime, ids: number[]): Promise<number> {
+  const run = await greedyRun(rt, ids, STEPS);
+  return (run.totalMs - run.firstMs) / (run.tokens - 1);
 }
 
 /** Median decode step (ms) at each context length, runs alternating between the lengths. */

@@ -24,17 +24,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FinishReason, ChatInput } from '../../src/common/gen/worker';
+import { ChatInput } from '../../src/common/gen/worker';
 import { silentLogger } from '../../src/common/log';
 import { importGguf, IMPORTER_VERSION } from '../../src/model/gguf/import-gguf';
 import type { GraphKind } from '../../src/model/llama/fused-decoder-graph';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { WeightVariant } from '../../src/worker/loader/files';
 import { GENERATOR_VERSION } from '../../src/model/tiny/create-tiny-model';
-import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { LlamaCpp } from './llamacpp-client';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
+import { greedyRun, type Run } from './greedy-run';
 import { stepTimes } from './context-steps';
 
 const ROOT = join(__dirname, '../..');
@@ -69,12 +68,6 @@ interface Speeds {
   contextStepMs?: number[];
 }
 
-interface Run {
-  firstMs: number;
-  totalMs: number;
-  tokens: number;
-  promptTokens: number;
-}
 
 function singleStream(runs: Run[]): { prefillTokS: number; decodeTokS: number } {
   return {
@@ -101,35 +94,17 @@ async function importedModel(gguf: string, graph: GraphKind): Promise<string> {
 }
 
 /** One greedy generation of DECODE tokens (end of sequence ignored) through the engine. */
-function generate(rt: GenerationRuntime, ids: number[]): Promise<Run> {
-  const params = resolveSamplingParams([{ temperature: 0, maxTokens: DECODE, ignoreEos: true }], rt.info.vocabSize);
-  const t0 = performance.now();
-  let first = 0;
-  let tokens = 0;
-  return new Promise((resolve, reject) => {
-    rt.engine.submit({
-      promptIds: ids,
-      params,
-      onChunk: (c) => {
-        if (c.tokenIds.length > 0 && first === 0) first = performance.now();
-        tokens += c.tokenIds.length;
-        if (c.finishReason === FinishReason.FINISH_REASON_ERROR) reject(new Error(c.error));
-        else if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) resolve({ firstMs: first - t0, totalMs: performance.now() - t0, tokens, promptTokens: ids.length });
-      },
-    });
-  });
-}
 
 async function fleetchat(dir: string, weights: WeightVariant, prompts: number[][], contexts = false): Promise<Speeds> {
   const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights, maxConcurrency: 8, maxQueue: 16, maxPrefillTokens: 1 << 20, logger: silentLogger() });
   try {
-    await generate(rt, prompts[0]);
+    await greedyRun(rt, prompts[0], DECODE);
     const singles: Run[] = [];
     const batched: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      for (const p of prompts.slice(0, SINGLE_PROMPTS)) singles.push(await generate(rt, p));
+      for (const p of prompts.slice(0, SINGLE_PROMPTS)) singles.push(await greedyRun(rt, p, DECODE));
       const t0 = performance.now();
-      const all = await Promise.all(prompts.map((p) => generate(rt, p)));
+      const all = await Promise.all(prompts.map((p) => greedyRun(rt, p, DECODE)));
       batched.push(all.reduce((n, x) => n + x.tokens, 0) / ((performance.now() - t0) / 1000));
     }
     const contextStepMs = contexts ? await stepTimes(rt, prompts, CONTEXTS, RUNS) : undefined;
