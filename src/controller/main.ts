@@ -50,6 +50,9 @@ export async function startController(config: ControllerConfig, logger: Logger):
     onDispatch: (_model, ok, route) => dispatches.inc({ result: ok ? 'ok' : 'not_found', route: route || 'none' }),
     onRefused: (reason) => refusals.inc({ reason }),
   });
+  new Gauge({ name: 'fleetchat_controller_watch_streams', help: 'Open WatchWorkers streams', registers: [metrics], collect() { this.set(service.watchBacklog().streams); } });
+  new Gauge({ name: 'fleetchat_controller_watch_pending_events', help: 'Events coalesced for WatchWorkers streams whose watcher is not reading (at most one per worker per stream)', registers: [metrics], collect() { this.set(service.watchBacklog().pendingEvents); } });
+  new Gauge({ name: 'fleetchat_controller_watch_buffered_messages', help: 'Messages written to WatchWorkers streams but not yet flushed to the transport', registers: [metrics], collect() { this.set(service.watchBacklog().bufferedMessages); } });
   const grpc = await startGrpcServer({
     address: config.listen,
     services: [{ name: 'fleetchat.v1.Controller', definition: ControllerService, implementation: service.implementation }],

@@ -93,10 +93,10 @@ type WatchCall = ServerWritableStream<WatchWorkersRequest, WorkerEvent>;
  * one is all they need) — and sent on 'drain'. A watcher that never reads therefore holds at most one pending
  * event per registered worker (the registry is capped by --max-workers), not every heartbeat.
  */
-function watchWorkers(options: ControllerServiceOptions, call: WatchCall, open: Set<WatchCall>): void {
-  open.add(call);
-  let writable = true;
+function watchWorkers(options: ControllerServiceOptions, call: WatchCall, open: Map<WatchCall, Map<string, WorkerEvent>>): void {
   const pending = new Map<string, WorkerEvent>();
+  open.set(call, pending);
+  let writable = true;
   const send = (event: WorkerEvent): void => {
     if (call.cancelled) return;
     if (!writable) {
@@ -129,15 +129,26 @@ function watchWorkers(options: ControllerServiceOptions, call: WatchCall, open: 
   call.on('error', done);
 }
 
+/** What the open WatchWorkers streams hold back (exported as metrics). */
+export interface WatchBacklog {
+  /** Open WatchWorkers streams. */
+  streams: number;
+  /** Coalesced events waiting for a watcher's buffer to drain (at most one per worker per watcher). */
+  pendingEvents: number;
+  /** Messages accepted by the streams but not yet flushed to their transport. */
+  bufferedMessages: number;
+}
+
 export interface ControllerServiceHandle {
   implementation: ControllerServer;
   /** Ends every WatchWorkers stream (shutdown). */
   closeWatchers(): void;
+  watchBacklog(): WatchBacklog;
 }
 
 export function createControllerService(options: ControllerServiceOptions): ControllerServiceHandle {
   const { registry } = options;
-  const watches = new Set<WatchCall>();
+  const watches = new Map<WatchCall, Map<string, WorkerEvent>>();
   /** Shared by every gateway that dispatches through this controller (`--dispatch controller`). */
   const prefixes = options.routing ? new PrefixIndex(options.routing.maxEntries) : undefined;
   const refused = (err: unknown, caller: Caller): void => {
@@ -171,8 +182,17 @@ export function createControllerService(options: ControllerServiceOptions): Cont
   return {
     implementation,
     closeWatchers: () => {
-      for (const call of [...watches]) call.end();
+      for (const call of [...watches.keys()]) call.end();
       watches.clear();
+    },
+    watchBacklog: () => {
+      let pendingEvents = 0;
+      let bufferedMessages = 0;
+      for (const [call, pending] of watches) {
+        pendingEvents += pending.size;
+        bufferedMessages += call.writableLength;
+      }
+      return { streams: watches.size, pendingEvents, bufferedMessages };
     },
   };
 }
