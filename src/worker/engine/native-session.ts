@@ -50,13 +50,24 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
 
 let addon: OrtDeviceAddon | undefined;
 
+/** Every function the TypeScript side calls: a build older than the C source lacks some (caught at load, by name). */
+const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
+
+function isComplete(loaded: Partial<OrtDeviceAddon>): loaded is OrtDeviceAddon {
+  return ADDON_FUNCTIONS.every((name) => typeof loaded[name] === 'function');
+}
+
 /** Loads the addon (once); throws `unavailable` naming where it looked when it is not built. */
 export function loadOrtDeviceAddon(): OrtDeviceAddon {
   if (addon) return addon;
   const path = addonCandidates().find((p) => existsSync(p));
   if (!path) throw new FleetError('unavailable', `the ort_device addon is not built (looked in ${addonCandidates().join(', ')}); build it with scripts/build-ort-device`, { code: 'device_unavailable' });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loaded = require(path) as OrtDeviceAddon;
+  const loaded = require(path) as Partial<OrtDeviceAddon>;
+  if (!isComplete(loaded)) {
+    const missing = ADDON_FUNCTIONS.filter((name) => typeof loaded[name] !== 'function');
+    throw new FleetError('unavailable', `the ort_device addon at ${path} is older than its source (no ${missing.join(', ')}); rebuild it with scripts/build-ort-device`, { code: 'device_unavailable' });
+  }
   loaded.load(join(bindingDir(), 'libonnxruntime.so.1'));
   addon = loaded;
   return loaded;

@@ -1,0 +1,34 @@
+/**
+ * A stale native addon (built before the C source gained a function the TypeScript side calls) is refused at load with
+ * an error naming what is missing and the rebuild command — not a "lib.runBound is not a function" mid-generation.
+ */
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FleetError } from '../../src/common/errors';
+import { loadOrtDeviceAddon } from '../../src/worker/engine/native-session';
+
+it('refuses an addon build that lacks functions, naming them and scripts/build-ort-device', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stale-addon-'));
+  const stale = join(dir, 'ort_device.js');
+  writeFileSync(stale, 'module.exports = { load() { return ""; }, createSession() {}, run() {} };');
+  const previous = process.env.FLEETCHAT_ORT_DEVICE_ADDON;
+  process.env.FLEETCHAT_ORT_DEVICE_ADDON = stale;
+  try {
+    let error: unknown;
+    try {
+      loadOrtDeviceAddon();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FleetError);
+    const message = (error as Error).message;
+    expect(message).toContain(stale);
+    expect(message).toMatch(/no assemble, runBound, freeKv, releaseSession, memInfo/);
+    expect(message).toContain('scripts/build-ort-device');
+  } finally {
+    if (previous === undefined) delete process.env.FLEETCHAT_ORT_DEVICE_ADDON;
+    else process.env.FLEETCHAT_ORT_DEVICE_ADDON = previous;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
