@@ -4,6 +4,8 @@
  * format). Its weights are random, so only the grammar makes a named or required call valid: every call's arguments
  * must validate against the function's schema, streamed and not.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv from 'ajv';
 import OpenAI from 'openai';
 import { startStack, type Stack } from '../support/stack';
@@ -23,6 +25,7 @@ const schemaOf = (name: string): object => FUNCTIONS.find((f) => f.name === name
 describe('tool calling through the gateway (random-weight model)', () => {
   let stack: Stack;
   let client: OpenAI;
+  let modelDir: string;
   const ajv = new Ajv({ strict: false });
 
   const expectValid = (name: string, args: string): void => {
@@ -31,8 +34,8 @@ describe('tool calling through the gateway (random-weight model)', () => {
   };
 
   beforeAll(async () => {
-    const dir = await tinyModel();
-    stack = await startStack({ workers: [{ model: dir, names: ['tiny'] }] });
+    modelDir = await tinyModel();
+    stack = await startStack({ workers: [{ model: modelDir, names: ['tiny'] }] });
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   }, 120_000);
   afterAll(async () => stack?.stop());
@@ -77,6 +80,26 @@ describe('tool calling through the gateway (random-weight model)', () => {
       expect(single.choices[0].message.tool_calls).toHaveLength(1);
     }
   }, 120_000);
+
+  it('a forced call never leaves a bounded integer range, even with digits pushed by logit_bias', async () => {
+    // xgrammar's own conversion lets [-5, 120] take 121-129 and [-280, -274] take -272 or -289 (its grammar failed this
+    // very request: {"level": 33, "temp": -289}); the exact grammar must not.
+    const parameters = { type: 'object', properties: { level: { type: 'integer', minimum: -5, maximum: 120 }, temp: { type: 'integer', minimum: -280, maximum: -274 } }, required: ['level', 'temp'], additionalProperties: false };
+    const vocab = (JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+    const logit_bias: Record<string, number> = {};
+    for (const digit of '0123456789') if (vocab[digit] !== undefined) logit_bias[String(vocab[digit])] = digit === '2' || digit === '9' ? 8 : 5;
+    expect(Object.keys(logit_bias)).toHaveLength(10);
+    const seen = new Set<string>();
+    const res = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Set the level' }], tools: [{ type: 'function', function: { name: 'set_level', parameters } }], tool_choice: { type: 'function', function: { name: 'set_level' } }, temperature: 1.5, seed: 1, n: 8, logit_bias, max_tokens: 80 });
+    for (const choice of res.choices) {
+      const c = choice.message.tool_calls?.[0];
+      if (c?.type !== 'function') throw new Error(`expected a function call, got ${JSON.stringify(choice.message)}`);
+      const args: unknown = JSON.parse(c.function.arguments);
+      if (!ajv.validate(parameters, args)) throw new Error(`set_level(${c.function.arguments}): ${ajv.errorsText()}`);
+      seen.add(c.function.arguments);
+    }
+    expect(seen.size).toBeGreaterThan(3); // the samples differ: the bounds were exercised, not one answer repeated
+  }, 90_000);
 
   it('a conversation with tool calls and tool results renders; tool_choice none answers in text', async () => {
     const res = await client.chat.completions.create({

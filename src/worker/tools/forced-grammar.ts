@@ -4,12 +4,14 @@
  * arguments follow its parameters schema (one-line JSON, as response_format compiles it). Built as an xgrammar
  * structural tag: each function is a tag whose begin text fixes its name and whose content is the grammar of its
  * parameters; tags are joined by the format's separator, at least one, exactly one unless parallel calls are allowed.
+ * The parameters' grammar is response_format's (schema-ebnf.ts): one-line JSON with bounded integers compiled exactly
+ * (xgrammar's own JSON-schema conversion leaks integer ranges: [-5, 120] accepts 125).
  * Schemas are checked first (unsupported keywords are a 400 naming the tool), like response_format's.
  */
 import type { ToolFunction } from '../../chat';
 import type { GrammarSource } from '../grammar/sources';
 import { checkJsonSchema } from '../grammar/schema-check';
-import { xgrammar } from '../grammar/xgrammar';
+import { jsonSchemaEbnf } from '../grammar/schema-ebnf';
 import type { ToolFormat } from './formats';
 
 export interface ForcedCalls {
@@ -20,16 +22,6 @@ export interface ForcedCalls {
   readonly parallel: boolean;
 }
 
-/** The arguments schema's grammar in xgrammar's EBNF: no free whitespace, ", " and ": " separators, strict objects. */
-async function parametersEbnf(schemaText: string): Promise<string> {
-  const grammar = await xgrammar().Grammar.fromJSONSchema(schemaText, false, -1, [', ', ': '], true);
-  try {
-    return grammar.toString();
-  } finally {
-    grammar.dispose();
-  }
-}
-
 /** The xgrammar structural tag (JSON text) of the forced calls; schemas must have passed checkJsonSchema. */
 export async function forcedCallsTag(format: ToolFormat, functions: ReadonlyArray<{ name: string; schema: string }>, parallel: boolean): Promise<string> {
   const f = format.forced;
@@ -38,7 +30,7 @@ export async function forcedCallsTag(format: ToolFormat, functions: ReadonlyArra
     tags.push({
       type: 'tag' as const,
       begin: `${f.callOpen}{"name": ${JSON.stringify(name)}, ${JSON.stringify(format.argumentKey)}: `,
-      content: { type: 'grammar' as const, grammar: await parametersEbnf(schema) },
+      content: { type: 'grammar' as const, grammar: await jsonSchemaEbnf(schema) },
       end: `}${f.callClose}`,
     });
   }
