@@ -79,7 +79,7 @@ export default tseslint.config(
     // The browser client imports only wire types (files named *-wire.ts / wire.ts), never server code.
     files: ['src/gateway/ui/client/**/*.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
-      { regex: '^\\.\\./\\.\\./(?!arena/wire$)', message: 'the browser client imports only its own files and wire types (../../arena/wire).' },
+      { regex: '^\\.\\./\\.\\./(?!(arena|openai)/wire$)', message: 'the browser client imports only its own files and wire types (../../arena/wire, ../../openai/wire).' },
     ] }] },
   },
   {

@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import Ajv from 'ajv';
+import { chromium, type BrowserContext, type Locator, type Page, type Request } from 'playwright-core';
 import { parseConfig } from '../../src/common/config';
 import { SqliteArenaStore } from '../../src/arena/sqlite/sqlite-store';
 import { gatewayOptions, startGateway } from '../../src/gateway/main';
@@ -23,7 +24,26 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
 declare const localStorage: { getItem(key: string): string | null };
 
-interface Completion { choices: Array<{ message: { content: string } }> }
+interface Completion { choices: Array<{ message: { content: string | null; tool_calls?: unknown[] }; finish_reason: string }> }
+
+/** A function whose arguments the random-weight model can only get right through the forced call's grammar. */
+const WEATHER_PARAMETERS = {
+  type: 'object',
+  properties: { city: { type: 'string', pattern: '^[A-Za-z ]{1,12}$' }, unit: { enum: ['celsius', 'fahrenheit'] }, days: { type: 'integer', minimum: 1, maximum: 7 } },
+  required: ['city', 'unit', 'days'],
+  additionalProperties: false,
+};
+const WEATHER_TOOLS = [{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: WEATHER_PARAMETERS } }];
+
+/** Records, in the page, each text the streaming tool-call card's arguments show (to see them grow). */
+const WATCH_ARGUMENTS = `(() => {
+  const seen = [];
+  window.fleetchatArgs = seen;
+  new MutationObserver(() => {
+    const el = document.querySelector('.tool-call.streaming .tool-args');
+    if (el && seen[seen.length - 1] !== el.textContent) seen.push(el.textContent);
+  }).observe(document.querySelector('.chat-page .log'), { subtree: true, childList: true, characterData: true });
+})()`;
 
 describe('web UI in headless Chromium', () => {
   let arena: ArenaStack;
@@ -60,7 +80,7 @@ describe('web UI in headless Chromium', () => {
 
   async function greedyAnswer(model: string, content: string, maxTokens: number): Promise<string> {
     const res = await call<Completion>(`${arena.url}/v1/chat/completions`, 'POST', { model, messages: [{ role: 'user', content }], temperature: 0, top_p: 1, max_tokens: maxTokens });
-    return res.body.choices[0].message.content;
+    return res.body.choices[0].message.content ?? '';
   }
 
   async function withStore<T>(read: (store: SqliteArenaStore) => Promise<T>): Promise<T> {
@@ -133,6 +153,92 @@ describe('web UI in headless Chromium', () => {
     await root.getByRole('button', { name: 'Clear' }).click();
     await hasCount(root.locator('.msg'), 0);
     await root.locator('.placeholder').waitFor({ state: 'visible' });
+  }, 60_000);
+
+  it('calls a tool: the card streams in, the user sends the result as a tool message, the model continues', async () => {
+    await page.goto(`${arena.url}/#/chat`);
+    const root = page.locator('.chat-page');
+    const send = root.getByRole('button', { name: 'Send', exact: true });
+    await root.getByLabel('Model', { exact: true }).selectOption('a');
+    await setParams(root, { temperature: '0', maxTokens: '120' });
+    const panel = root.locator('details.tools');
+    await panel.locator('summary').click();
+    await panel.getByRole('button', { name: 'Insert example' }).click();
+    await hasText(panel.locator('.tools-check'), '1 function: get_weather');
+    expect(await panel.getByLabel('Offer these tools to the model').isChecked()).toBe(true);
+    // Mistakes are named while typing, and nothing can be sent meanwhile.
+    const box = panel.getByLabel('Function definitions (OpenAI tools JSON)');
+    await box.fill('[{"type": "function",');
+    await containsText(panel.locator('.tools-check'), 'Not valid JSON');
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    await root.getByRole('textbox', { name: 'Message' }).fill('What is the weather like in Paris?');
+    await isDisabled(send);
+    await box.fill(JSON.stringify([{ type: 'function', function: { name: 'get weather' } }]));
+    await containsText(panel.locator('.tools-check'), 'tools[0].function.name: must be 1 to 64 letters, digits, underscores or dashes');
+    await box.fill(JSON.stringify(WEATHER_TOOLS, null, 2));
+    await hasText(panel.locator('.tools-check'), '1 function: get_weather');
+    await panel.getByLabel('Tool choice').selectOption({ label: 'call get_weather' });
+    await isDisabled(send, false);
+
+    const requests: Request[] = [];
+    const onRequest = (r: Request): void => {
+      if (r.url().endsWith('/v1/chat/completions')) requests.push(r);
+    };
+    page.on('request', onRequest);
+    await page.evaluate(WATCH_ARGUMENTS);
+    await root.getByRole('textbox', { name: 'Message' }).press('Enter');
+    const resultBox = root.getByLabel('Result of get_weather');
+    await resultBox.waitFor();
+    const card = root.locator('.msg-assistant .tool-call');
+    await hasCount(card, 1);
+    await hasText(card.locator('.tool-name'), 'get_weather');
+    const id = (await card.locator('.tool-head .tool-id').textContent()) ?? '';
+    expect(id).toMatch(/^call_/);
+    const shown = (await card.locator('.tool-args').textContent()) ?? '';
+    const args: unknown = JSON.parse(shown);
+    const ajv = new Ajv({ strict: false });
+    if (!ajv.validate(WEATHER_PARAMETERS, args)) throw new Error(`get_weather(${shown}): ${ajv.errorsText()}`);
+    expect(shown).toBe(JSON.stringify(args, null, 2));
+    // The arguments grew in place as the deltas came: several partial texts, each a prefix of the last.
+    const seen = await page.evaluate<string[]>('window.fleetchatArgs');
+    expect(seen.length).toBeGreaterThan(2);
+    for (const partial of seen) expect(seen[seen.length - 1].startsWith(partial)).toBe(true);
+    expect(JSON.parse(seen[seen.length - 1])).toEqual(args);
+    await hasText(root.getByRole('status'), 'The model called get_weather. Type the result to continue.');
+    await isFocused(resultBox);
+    await isDisabled(send);
+    await isDisabled(root.getByRole('button', { name: 'Upvote' }));
+    await shot('tool-call');
+
+    const first = JSON.parse(requests[0].postData() ?? '{}') as Record<string, unknown>;
+    expect(first).toMatchObject({ model: 'a', stream: true, tools: WEATHER_TOOLS, tool_choice: { type: 'function', function: { name: 'get_weather' } }, messages: [{ role: 'user', content: 'What is the weather like in Paris?' }] });
+    const result = '{"temperature": 21, "unit": "celsius"}';
+    await resultBox.fill(result);
+    await resultBox.press('Enter');
+    await hasText(root.locator('.msg-tool .text'), result);
+    await hasText(root.locator('.msg-tool .tool-id'), id);
+    await hasCount(root.locator('.msg-assistant:not(.streaming)'), 2);
+    page.off('request', onRequest);
+    // The page sent the call and its result back (a forced choice becomes auto after tool results) ...
+    const second = JSON.parse(requests[1].postData() ?? '{}') as { messages: unknown[]; tool_choice: unknown; stream: boolean };
+    expect(second.tool_choice).toBe('auto');
+    expect(second.messages).toEqual([
+      { role: 'user', content: 'What is the weather like in Paris?' },
+      { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: seen[seen.length - 1] } }] },
+      { role: 'tool', content: result, tool_call_id: id },
+    ]);
+    // ... and shows the model's greedy continuation: what the same request answers without streaming.
+    const expected = await call<Completion>(`${arena.url}/v1/chat/completions`, 'POST', { ...second, stream: false });
+    const text = expected.body.choices[0].message.content ?? '';
+    expect(text.length).toBeGreaterThan(0);
+    await hasText(root.locator('.msg-assistant:not(.streaming)').last().locator('.text'), text);
+    await isDisabled(send, false);
+    await hasText(root.getByRole('status'), expected.body.choices[0].finish_reason === 'length' ? 'The answer reached the token limit.' : '');
+    await shot('tool-answered');
+
+    await root.getByRole('button', { name: 'Clear' }).click();
+    await hasCount(root.locator('.msg'), 0);
+    await panel.getByLabel('Offer these tools to the model').uncheck();
   }, 60_000);
 
   it('runs an anonymous battle: both sides answer, names stay hidden until a keyboard vote reveals them', async () => {

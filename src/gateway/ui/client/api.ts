@@ -4,7 +4,7 @@
  */
 import { loadKey } from './key-store';
 import { SseParser } from './sse';
-import type { ChatChunk, ErrorBody } from './wire';
+import type { ChatChunk, ErrorBody, ToolCall, ToolCallDelta } from './wire';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly code: string | null = null) {
@@ -15,6 +15,8 @@ export class ApiError extends Error {
 
 export interface StreamResult {
   text: string;
+  /** The calls the model made (OpenAI's tool_calls deltas joined), in index order. */
+  toolCalls: ToolCall[];
   finishReason: string | null;
   /** True when the user stopped the answer (the partial text is kept). */
   stopped: boolean;
@@ -23,6 +25,8 @@ export interface StreamResult {
 export interface StreamOptions {
   signal: AbortSignal;
   onText(delta: string): void;
+  /** Each tool_calls delta as it arrives (the first of a call names it, later ones add argument text). */
+  onToolCall?(delta: ToolCallDelta): void;
 }
 
 let onUnauthorized: (message: string) => void = () => undefined;
@@ -75,9 +79,9 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (err instanceof DOMException && err.name === 'AbortError');
 }
 
-/** Streams a chat completion (OpenAI SSE chunks); resolves with the whole text, also when stopped. */
+/** Streams a chat completion (OpenAI SSE chunks); resolves with the whole text and calls, also when stopped. */
 export async function streamChat(path: string, body: unknown, options: StreamOptions): Promise<StreamResult> {
-  const result: StreamResult = { text: '', finishReason: null, stopped: false };
+  const result: StreamResult = { text: '', toolCalls: [], finishReason: null, stopped: false };
   try {
     const res = await send('POST', path, body, options.signal);
     if (!res.body) throw new ApiError(res.status, 'the answer has no body');
@@ -104,6 +108,13 @@ function readChunk(chunk: ChatChunk, result: StreamResult, options: StreamOption
   if (text !== '') {
     result.text += text;
     options.onText(text);
+  }
+  for (const delta of choice?.delta?.tool_calls ?? []) {
+    const call = (result.toolCalls[delta.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+    if (delta.id) call.id = delta.id;
+    if (delta.function.name) call.function.name = delta.function.name;
+    call.function.arguments += delta.function.arguments ?? '';
+    options.onToolCall?.(delta);
   }
   if (choice?.finish_reason) result.finishReason = choice.finish_reason;
 }

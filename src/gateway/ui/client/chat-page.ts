@@ -1,15 +1,19 @@
 /**
  * Single-model chat: pick a model, chat with streamed answers, stop, regenerate, clear, and rate the last answer
  * (upvote / downvote / flag — stored with the conversation). The server records the conversation: the page sends
- * each new message and the server stores it with the answer it streams.
+ * each new message and the server stores it with the answer it streams. With tools on (the Tools panel), the
+ * conversation goes to /v1/chat/completions instead and is kept by the page (direct-thread.ts): calls show as cards,
+ * the user types each result, and the model continues once every call of its answer has one.
  */
-import { getJson, sendJson } from './api';
+import { getJson, sendJson, type StreamResult } from './api';
 import { Composer } from './composer';
 import { ConversationView } from './conversation-view';
+import { DirectThread } from './direct-thread';
 import { h, setDisabled, statusLine } from './dom';
 import { fillModelSelect, liveModels, messageOf, pageHeading, type Page } from './page';
 import { ParamsPanel } from './params';
 import { Thread, type AnswerInput } from './thread';
+import { ToolsPanel } from './tools-panel';
 import type { Conversation, Message } from './wire';
 
 type FeedbackKind = 'upvote' | 'downvote' | 'flag';
@@ -21,6 +25,7 @@ export class ChatPage implements Page {
   private readonly thread = new Thread(new ConversationView({ title: 'Conversation', empty: 'Pick a model and send a message.' }));
   private readonly composer = new Composer({ onSend: (text) => void this.send(text), onStop: () => this.stop() });
   private readonly params = new ParamsPanel();
+  private readonly tools = new ToolsPanel(() => this.update());
   private readonly status = statusLine();
   private readonly stopButton = h('button', { type: 'button', onclick: () => this.stop() }, 'Stop');
   private readonly regenerateButton = h('button', { type: 'button', onclick: () => void this.regenerate() }, 'Regenerate');
@@ -28,6 +33,8 @@ export class ChatPage implements Page {
   private readonly feedbackButtons: Record<FeedbackKind, HTMLButtonElement>;
   private controller: AbortController | undefined;
   private rated = false;
+  /** The conversation with tools, once tools were on for a message (until Clear). */
+  private direct: DirectThread | undefined;
 
   constructor() {
     const fb = (kind: FeedbackKind, label: string, icon: string): HTMLButtonElement =>
@@ -45,6 +52,7 @@ export class ChatPage implements Page {
       h('div', { class: 'actions', role: 'group', 'aria-label': 'Rate the last answer' }, ...Object.values(this.feedbackButtons)),
       this.status,
       this.params.element,
+      this.tools.element,
     );
     this.update();
   }
@@ -65,17 +73,21 @@ export class ChatPage implements Page {
   }
 
   private update(): void {
-    const answered = this.thread.lastIsAnswer();
-    setDisabled(this.busy || this.select.value === '', this.composer.sendButton);
+    const direct = this.direct;
+    const messages = direct?.messages ?? this.thread.messages;
+    const pending = direct !== undefined && direct.pendingCalls().length > 0;
+    setDisabled(this.busy || this.select.value === '' || !this.tools.valid || pending, this.composer.sendButton);
     setDisabled(this.busy, this.select);
     setDisabled(!this.busy, this.stopButton);
-    setDisabled(this.busy || !this.thread.canRegenerate(), this.regenerateButton);
-    setDisabled(this.busy || this.thread.messages.length === 0, this.clearButton);
-    setDisabled(this.busy || !answered || this.rated, ...Object.values(this.feedbackButtons));
+    setDisabled(this.busy || messages.length === 0, this.regenerateButton);
+    setDisabled(this.busy || messages.length === 0, this.clearButton);
+    // A conversation with tools is not recorded: nothing to rate.
+    setDisabled(this.busy || direct !== undefined || !this.thread.lastIsAnswer() || this.rated, ...Object.values(this.feedbackButtons));
   }
 
   private async send(text: string): Promise<void> {
     if (this.busy) return;
+    if (this.direct !== undefined || this.tools.enabled) return this.sendDirect(text);
     const before = this.thread.messages.slice();
     this.composer.take();
     this.status.textContent = '';
@@ -95,6 +107,7 @@ export class ChatPage implements Page {
   }
 
   private async regenerate(): Promise<void> {
+    if (this.direct !== undefined) return this.regenerateDirect();
     if (this.busy || !this.thread.canRegenerate()) return;
     const before = this.thread.messages.length;
     this.thread.dropLastAnswer();
@@ -133,8 +146,67 @@ export class ChatPage implements Page {
     this.controller?.abort();
   }
 
+  /** A message with tools: the conversation so far (also a recorded one) goes on in the page. */
+  private async sendDirect(text: string): Promise<void> {
+    if (!this.tools.valid) return;
+    const direct = (this.direct ??= new DirectThread(this.thread.view, (id, result) => void this.toolResult(id, result), this.thread.messages));
+    this.composer.take();
+    direct.addUser(text);
+    await this.runDirect(false, text);
+  }
+
+  private async toolResult(callId: string, result: string): Promise<void> {
+    const direct = this.direct;
+    if (direct === undefined || this.busy) return;
+    direct.addToolResult(callId, result);
+    if (direct.pendingCalls().length > 0) {
+      this.status.textContent = 'Result kept. Give the other calls their results to continue.';
+      direct.view.focusToolResult();
+      this.update();
+      return;
+    }
+    await this.runDirect(true);
+  }
+
+  private async regenerateDirect(): Promise<void> {
+    const direct = this.direct;
+    if (direct === undefined || this.busy || direct.messages.length === 0) return;
+    direct.dropLastAnswer();
+    await this.runDirect(direct.afterToolResults());
+  }
+
+  /** Streams the next answer of the conversation with tools; `text` is put back in the composer if it fails. */
+  private async runDirect(afterToolResults: boolean, text?: string): Promise<void> {
+    const direct = this.direct;
+    if (direct === undefined) return;
+    this.controller = new AbortController();
+    this.status.textContent = '';
+    this.update();
+    let result: StreamResult | undefined;
+    try {
+      result = await direct.answer(this.select.value, this.params.values(), this.tools.request(afterToolResults), this.controller.signal);
+    } catch (err) {
+      if (text !== undefined) {
+        direct.dropLastUser();
+        this.composer.putBack(text);
+      }
+      direct.view.showError(messageOf(err));
+    }
+    this.controller = undefined;
+    this.rated = false;
+    const calls = direct.pendingCalls();
+    if (result === undefined) this.status.textContent = 'The answer failed.';
+    else if (calls.length > 0) {
+      const names = [...new Set(calls.map((c) => c.function.name))].join(', ');
+      this.status.textContent = `The model called ${names}. Type the result${calls.length > 1 ? 's' : ''} to continue.`;
+      direct.view.focusToolResult();
+    } else this.status.textContent = result.stopped ? 'Stopped.' : result.finishReason === 'length' ? 'The answer reached the token limit.' : '';
+    this.update();
+  }
+
   private clear(): void {
     if (this.busy) return;
+    this.direct = undefined;
     this.thread.reset();
     this.rated = false;
     this.status.textContent = '';

@@ -1,8 +1,12 @@
-/** One conversation on screen: a heading and a log of messages; the answer being streamed grows in place. */
+/**
+ * One conversation on screen: a heading and a log of messages; the answer being streamed grows in place, text and
+ * tool-call cards alike (tool-card.ts).
+ */
 import { h, replaceChildren } from './dom';
-import type { Message } from './wire';
+import { LiveToolCards, toolCallCard, toolResultBubble, type ToolResultHandler } from './tool-card';
+import type { Message, ToolCallDelta } from './wire';
 
-const WHO: Record<Message['role'], string> = { user: 'You', assistant: 'Assistant', system: 'System' };
+const WHO: Record<Message['role'], string> = { user: 'You', assistant: 'Assistant', system: 'System', tool: 'Tool' };
 
 let nextId = 0;
 
@@ -11,6 +15,7 @@ export class ConversationView {
   private readonly heading: HTMLHeadingElement;
   private readonly log: HTMLDivElement;
   private readonly empty: string;
+  private live: LiveToolCards | undefined;
 
   constructor(options: { title: string; empty: string; className?: string }) {
     const headingId = `conv-${++nextId}`;
@@ -25,10 +30,17 @@ export class ConversationView {
     this.heading.textContent = title;
   }
 
-  render(messages: Message[]): void {
+  /** Shows the messages; calls without a result get a result form when `onToolResult` is given. */
+  render(messages: Message[], onToolResult?: ToolResultHandler): void {
+    const answered = new Set(messages.flatMap((m) => (m.role === 'tool' && m.tool_call_id ? [m.tool_call_id] : [])));
     if (messages.length === 0) replaceChildren(this.log, h('p', { class: 'placeholder' }, this.empty));
-    else replaceChildren(this.log, ...messages.map((m) => bubble(m.role, m.content)));
+    else replaceChildren(this.log, ...messages.map((m) => (m.role === 'tool' ? toolResultBubble(m) : bubble(m, answered, onToolResult))));
     this.scroll();
+  }
+
+  /** Moves the focus to the first empty result box (after an answer that called tools). */
+  focusToolResult(): void {
+    this.log.querySelector<HTMLTextAreaElement>('.tool-result-input')?.focus();
   }
 
   /** Adds an empty assistant message and returns a function that appends streamed text to it. */
@@ -37,6 +49,7 @@ export class ConversationView {
     const text = h('div', { class: 'text' });
     const el = h('div', { class: 'msg msg-assistant streaming' }, h('span', { class: 'who' }, WHO.assistant), text);
     this.log.append(el);
+    this.live = new LiveToolCards(el);
     this.log.setAttribute('aria-busy', 'true');
     this.scroll();
     return (delta) => {
@@ -45,7 +58,14 @@ export class ConversationView {
     };
   }
 
+  /** Grows the tool-call cards of the answer being streamed. */
+  toolCallDelta(delta: ToolCallDelta): void {
+    this.live?.push(delta);
+    this.scroll();
+  }
+
   endAnswer(): void {
+    this.live = undefined;
     this.log.removeAttribute('aria-busy');
     for (const el of this.log.querySelectorAll('.streaming')) el.classList.remove('streaming');
   }
@@ -60,6 +80,13 @@ export class ConversationView {
   }
 }
 
-function bubble(role: Message['role'], content: string): HTMLElement {
-  return h('div', { class: `msg msg-${role}` }, h('span', { class: 'who' }, WHO[role]), h('div', { class: 'text' }, content));
+function bubble(m: Message, answered: ReadonlySet<string>, onToolResult: ToolResultHandler | undefined): HTMLElement {
+  const calls = m.tool_calls ?? [];
+  return h(
+    'div',
+    { class: `msg msg-${m.role}` },
+    h('span', { class: 'who' }, WHO[m.role]),
+    calls.length === 0 || m.content !== '' ? h('div', { class: 'text' }, m.content) : null,
+    ...calls.map((c) => toolCallCard(c, answered.has(c.id) ? undefined : onToolResult)),
+  );
 }
