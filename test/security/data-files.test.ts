@@ -2,9 +2,16 @@
  * Issue 18, files: the data pipeline's HTML → markdown and record writer against hostile input. Nested tables whose
  * tags look shallow are measured on the parsed tree (before: turndown's recursion overflowed the stack); nested
  * ordered lists that blew 12 KB of HTML up to 2.2 MB in 29 s are indented in one pass with CommonMark-sized numbers;
- * a conversation's markdown is capped; two writers of one output never share a temporary file.
+ * a conversation's markdown is capped; two writers of one output never share a temporary file — the record writer's
+ * streams and the Elo job's whole files alike (src/jobs/io/atomic-file.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/common/config';
+import { silentLogger } from '../../src/common/log';
+import { ELO_JOB_SCHEMA } from '../../src/jobs/arena/elo-config';
+import { runEloJob } from '../../src/jobs/arena/elo-job';
+import { OUTPUT_FILES } from '../../src/jobs/arena/outputs';
 import { htmlToMarkdown } from '../../src/jobs/data/clean/html-to-markdown';
 import { CLEAN_SHAREGPT_OPTIONS, runCleanShareGpt } from '../../src/jobs/data/commands/clean-sharegpt';
 import { RecordWriter } from '../../src/jobs/io/record-writer';
@@ -70,5 +77,33 @@ describe('the record writer', () => {
     expect(new Set(lines.map((l) => l.who))).toEqual(new Set(['b']));
     expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
     expect(readdirSync(tmp.path('shared'))).toEqual(['out.jsonl']);
+  });
+});
+
+describe('the Elo job\'s output files', () => {
+  const SAMPLE = join(__dirname, '..', 'fixtures', 'arena', 'battles-sample.json');
+  const elo = (out: string, seed: number) => runEloJob(parseConfig(ELO_JOB_SCHEMA, ['--battles', SAMPLE, '--out', out, '--bootstrap', '20', '--seed', String(seed)]), silentLogger());
+
+  it('two jobs writing one directory at once each finish; every file is one job\'s whole file; no temporary is left', async () => {
+    const out = tmp.path('elo-shared');
+    // Old main: both wrote `<file>.tmp-<pid>` (one process here, as two pods with the same pid would): the second
+    // rename found nothing (ENOENT) or a file the other job had overwritten half-way.
+    const [a, b] = await Promise.all([elo(out, 1), elo(out, 2)]);
+    expect(JSON.stringify(a.board)).not.toEqual(JSON.stringify(b.board));
+    const written = JSON.parse(readFileSync(join(out, OUTPUT_FILES.leaderboard), 'utf8')) as unknown;
+    expect([JSON.parse(JSON.stringify(a.board)), JSON.parse(JSON.stringify(b.board))]).toContainEqual(written);
+    expect(JSON.parse(readFileSync(join(out, OUTPUT_FILES.report), 'utf8'))).toMatchObject({ records_read: 10, battles_used: 6 });
+    expect(readdirSync(out).sort()).toEqual(a.files.map((f) => f.slice(out.length + 1)).sort());
+  });
+
+  it('never writes through a file planted at a guessable temporary name', async () => {
+    const out = tmp.path('elo-planted');
+    const victim = tmp.write('victim.txt', 'keep me');
+    await elo(out, 1);
+    // Old main wrote `<file>.tmp-<pid>`: a symlink planted there sent the leaderboard into the victim.
+    symlinkSync(victim, join(out, `${OUTPUT_FILES.leaderboard}.tmp-${process.pid}`));
+    await elo(out, 2);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect(JSON.parse(readFileSync(join(out, OUTPUT_FILES.leaderboard), 'utf8'))).toMatchObject({ models: expect.any(Array) });
   });
 });

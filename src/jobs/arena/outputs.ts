@@ -1,11 +1,12 @@
 /** Writes the results of `jobs elo` into the output directory (the only file I/O of the job besides its input). */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { leaderboardPlots } from '../../arena/plot/leaderboard-plots';
 import type { BattleTable } from '../../arena/rating/battle-table';
 import type { Leaderboard } from '../../arena/rating/leaderboard';
 import { leaderboardMarkdown } from '../../arena/rating/markdown';
 import { FleetError } from '../../common/errors';
+import { writeFileAtomically } from '../io/atomic-file';
 import type { DropReport } from './battle-filter';
 
 export const OUTPUT_FILES = {
@@ -25,13 +26,6 @@ export interface EloOutputs {
   report: DropReport & { input: string; warnings: string[] };
 }
 
-/** Each file is written to a temporary name and renamed, so a reader never sees half a leaderboard. */
-async function writeAtomically(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, content, 'utf8');
-  await rename(temporary, path);
-}
-
 export async function writeEloOutputs(outputs: EloOutputs): Promise<string[]> {
   try {
     await mkdir(outputs.dir, { recursive: true });
@@ -49,9 +43,11 @@ export async function writeEloOutputs(outputs: EloOutputs): Promise<string[]> {
     ...(plots.ratingsStyle ? [[OUTPUT_FILES.styleRatingsPlot, plots.ratingsStyle] as [string, string]] : []),
   ];
   const written: string[] = [];
+  // Each file through its own exclusive temporary file, fsync and rename: a reader never sees half a leaderboard,
+  // and two jobs writing the same directory never share a temporary file.
   for (const [name, content] of files) {
     const path = join(outputs.dir, name);
-    await writeAtomically(path, content);
+    await writeFileAtomically(path, content);
     written.push(path);
   }
   return written;

@@ -3,14 +3,15 @@
  * The data goes to a temporary file next to the target and is renamed into place only when every record has
  * been written, so a Kubernetes Job that dies half-way never leaves a truncated output behind. The temporary name
  * is this writer's own (`<file>.<pid>.<random>.tmp`, created exclusively), so two jobs writing the same output never
- * share a file, and the data is flushed to disk (fsync) before the rename, and the rename before close() returns.
+ * share a file, and the data is flushed to disk (fsync) before the rename, and the rename before close() returns
+ * (the naming and the directory fsync are atomic-file.ts's, shared with whole-file writes).
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open as openFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { FleetError } from '../../common/errors';
+import { syncDirectory, temporaryPathFor } from './atomic-file';
 import type { OutputFormat } from './record-format';
 
 const FLUSH_CHARS = 1 << 20;
@@ -27,7 +28,7 @@ export class RecordWriter {
     private readonly path: string,
     private readonly format: OutputFormat,
   ) {
-    this.tmpPath = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    this.tmpPath = temporaryPathFor(path);
     // flush: fsync before the descriptor closes.
     this.stream = createWriteStream(this.tmpPath, { flags: 'wx', flush: true });
     this.stream.on('error', (err) => {
@@ -92,18 +93,5 @@ export class RecordWriter {
 
   private throwIfFailed(): void {
     if (this.failure) throw new FleetError('internal', `writing ${this.path} failed: ${this.failure.message}`, { cause: this.failure });
-  }
-}
-
-/** Makes a rename in `dir` durable (best effort: some filesystems refuse fsync on a directory). */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await openFile(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // not supported here
-  } finally {
-    await handle.close();
   }
 }
