@@ -1,28 +1,82 @@
 /**
  * Writes engine chunks to a gRPC server stream, honouring back-pressure: while the stream is not
  * writable, chunks are merged into one pending message per choice (text, token ids and logprobs appended) and sent
- * on 'drain', so a slow client never makes the server buffer thousands of messages.
+ * on 'drain', so a slow client never makes the server buffer thousands of messages. What is merged is bounded in
+ * bytes (`--max-send-buffer-bytes`): a caller that falls further behind gets RESOURCE_EXHAUSTED and its generation
+ * is cancelled (the scheduler frees its KV cache at the next step) instead of the worker holding up to
+ * n × max_tokens of text and logprobs for it.
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
+import { FleetError } from '../common/errors';
 import { GenerateResponse, type GenerateRequest } from '../common/gen/worker';
+import { toServiceError } from '../common/grpc/status';
 import { coalesceDeltas } from './tools/stream-response';
+
+/** Default of `--max-send-buffer-bytes`. */
+export const DEFAULT_MAX_SEND_BUFFER_BYTES = 16 << 20;
+
+/** What the worker's Generate streams hold, across streams (read by the worker's metrics and by tests). */
+export class SendBuffers {
+  /** Generate calls open (until their stream closes). */
+  streams = 0;
+  /** Encoded bytes merged and waiting for callers that are not reading. */
+  pendingBytes = 0;
+  /** Streams failed because their caller fell more than the cap behind. */
+  cutOff = 0;
+}
+
+export interface ChunkWriterOptions {
+  /** Most encoded bytes held for a caller that is not reading; one more chunk beyond it fails the stream. */
+  maxPendingBytes: number;
+  /** Shared counters (one per worker). */
+  buffers: SendBuffers;
+  /** Called once when the cap was passed, after the call was failed: stop producing chunks (cancel the sequences). */
+  onOverflow(pendingBytes: number): void;
+}
+
+interface Pending {
+  message: GenerateResponse;
+  /** Sum of the encoded sizes of the chunks merged into `message`. */
+  bytes: number;
+}
 
 export class ChunkWriter {
   /** Per choice index, in order of first pending chunk. */
-  private readonly pending = new Map<number, GenerateResponse>();
+  private readonly pending = new Map<number, Pending>();
+  private pendingBytes = 0;
   private writable = true;
   private ended = false;
   private endAfterFlush = false;
+  private closed = false;
 
-  constructor(private readonly call: ServerWritableStream<GenerateRequest, GenerateResponse>) {
+  constructor(
+    private readonly call: ServerWritableStream<GenerateRequest, GenerateResponse>,
+    private readonly options: ChunkWriterOptions,
+  ) {
+    options.buffers.streams += 1;
     call.on('drain', () => this.onDrain());
+    // 'close' follows every end: finished, failed, or cancelled by the caller.
+    call.on('close', () => this.onClose());
   }
 
   write(message: GenerateResponse): void {
     if (this.ended || this.call.cancelled) return;
     if (!this.writable) {
+      const bytes = GenerateResponse.encode(message).finish().length;
+      this.pendingBytes += bytes;
+      this.options.buffers.pendingBytes += bytes;
+      if (this.pendingBytes > this.options.maxPendingBytes) {
+        this.overflow();
+        return;
+      }
       const earlier = this.pending.get(message.index);
-      this.pending.set(message.index, earlier ? merge(earlier, message) : message);
+      if (earlier) {
+        earlier.message = merge(earlier.message, message);
+        earlier.bytes += bytes;
+      } else {
+        // Its own arrays: later chunks are appended to them in place.
+        this.pending.set(message.index, { message: { ...message, tokenIds: [...message.tokenIds], logprobs: [...message.logprobs] }, bytes });
+      }
       return;
     }
     this.writable = this.call.write(message);
@@ -40,27 +94,67 @@ export class ChunkWriter {
   }
 
   private onDrain(): void {
+    if (this.ended && !this.endAfterFlush) return;
     this.writable = true;
     // Each choice's merged chunk is written whole (the next ones wait for the next drain only if the first fills it).
-    for (const [index, message] of this.pending) {
+    for (const [index, { message, bytes }] of this.pending) {
       if (!this.writable) break;
       this.pending.delete(index);
+      this.release(bytes);
       this.writable = this.call.write(message);
     }
     if (this.endAfterFlush && this.pending.size === 0) {
+      this.endAfterFlush = false;
       this.ended = true;
       this.call.end();
     }
   }
+
+  private overflow(): void {
+    const held = this.pendingBytes;
+    this.dropPending();
+    this.ended = true;
+    this.endAfterFlush = false;
+    this.options.buffers.cutOff += 1;
+    this.call.emit('error', toServiceError(new FleetError('overloaded', `the caller is not reading: ${held} bytes of output waiting, over the limit max_send_buffer_bytes = ${this.options.maxPendingBytes} (--max-send-buffer-bytes); generation cancelled`, { code: 'send_buffer_full' })));
+    this.options.onOverflow(held);
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = true;
+    this.dropPending();
+    this.options.buffers.streams -= 1;
+  }
+
+  private dropPending(): void {
+    this.pending.clear();
+    this.release(this.pendingBytes);
+  }
+
+  private release(bytes: number): void {
+    this.pendingBytes -= bytes;
+    this.options.buffers.pendingBytes -= bytes;
+  }
 }
 
+/**
+ * `b` appended to `a` (a's arrays are the writer's own and grow in place: merging stays linear in the output). The
+ * prompt's text, ids and logprobs come with the first chunk only; the scalar fields (finish reason, usage, matched
+ * stop) are the latest chunk's.
+ */
 function merge(a: GenerateResponse, b: GenerateResponse): GenerateResponse {
-  return GenerateResponse.fromPartial({
+  for (const id of b.tokenIds) a.tokenIds.push(id);
+  for (const l of b.logprobs) a.logprobs.push(l);
+  return {
     ...b,
     text: a.text + b.text,
-    tokenIds: [...a.tokenIds, ...b.tokenIds],
-    logprobs: [...a.logprobs, ...b.logprobs],
+    tokenIds: a.tokenIds,
+    logprobs: a.logprobs,
     promptText: a.promptText || b.promptText,
-    toolCalls: coalesceDeltas([...a.toolCalls, ...b.toolCalls]),
-  });
+    promptTokenIds: a.promptTokenIds.length > 0 ? a.promptTokenIds : b.promptTokenIds,
+    promptLogprobs: a.promptLogprobs.length > 0 ? a.promptLogprobs : b.promptLogprobs,
+    toolCalls: b.toolCalls.length === 0 ? a.toolCalls : coalesceDeltas([...a.toolCalls, ...b.toolCalls]),
+  };
 }

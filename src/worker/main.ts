@@ -14,6 +14,7 @@ import { startOpsServer, type RunningOpsServer } from '../common/ops-server';
 import { WEIGHT_VARIANTS } from './loader/files';
 import { loadRuntime } from './loader/load-runtime';
 import { DEFAULT_SOURCE, resolveModelSource, type DefaultModelResolver, type ModelChoice } from './loader/source';
+import { DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers } from './chunk-writer';
 import { createWorkerMetrics } from './metrics';
 import { startRegistration, type Registration } from './register';
 import type { ModelRuntime } from './runtime';
@@ -51,6 +52,7 @@ export const workerOptions = {
   labels: listOption({ flag: '--labels', description: 'labels reported to the controller, k=v,... (e.g. fleetchat.dev/model-worker=ns/name)', default: [] }),
   workerId: stringOption({ flag: '--worker-id', description: 'unique id (default: host-pid-random)', default: '' }),
   logLevel: stringOption({ flag: '--log-level', description: 'log level', default: 'info' }),
+  maxSendBufferBytes: intOption({ flag: '--max-send-buffer-bytes', description: 'encoded output a Generate stream may hold for a caller that is not reading; beyond it the stream fails with RESOURCE_EXHAUSTED and its generation is cancelled', default: DEFAULT_MAX_SEND_BUFFER_BYTES, min: 1024 }),
   ...requestLimitOptions,
   ...clusterSecurityOptions,
   ...adapterOptions,
@@ -135,10 +137,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
   const security = loadClusterSecurity(config);
   const registry = createRegistry();
   const loaded: { runtime?: ModelRuntime } = {};
+  const sendBuffers = new SendBuffers();
   const metrics = createWorkerMetrics(
     registry,
     () => (loaded.runtime ? workerStatus(loaded.runtime) : { queueLength: 0, running: 0 }),
     () => (loaded.runtime?.kind === 'generation' ? loaded.runtime.engine.prefixCacheStats() : undefined),
+    sendBuffers,
   );
   // An external engine's health changes reach the controller at once (set once registration exists).
   const healthChanged = { notify: (_healthy: boolean): void => undefined };
@@ -156,7 +160,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         onHealthChange: (healthy) => healthChanged.notify(healthy),
       });
   loaded.runtime = runtime;
-  const service = createWorkerService({ runtime, logger, metrics, limits: requestLimitsOf(config) });
+  const service = createWorkerService({ runtime, logger, metrics, limits: requestLimitsOf(config), maxSendBufferBytes: config.maxSendBufferBytes, sendBuffers });
   const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger, security });
   let draining = false;
   const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining && (runtime.kind !== 'external' || runtime.healthy()) });
@@ -173,7 +177,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
       })
     : undefined;
   healthChanged.notify = () => void registration?.beat().catch(() => undefined);
-  logger.info({ workerId, address, models: runtime.info.modelNames, controller: config.controller || 'none' }, 'worker ready');
+  logger.info({ workerId, address, metrics: ops.url, models: runtime.info.modelNames, controller: config.controller || 'none' }, 'worker ready');
   return {
     address,
     workerId,

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
 import { asFleetError } from '../common/errors';
 import { FinishReason } from '../common/gen/worker';
+import type { SendBuffers } from './chunk-writer';
 import type { PrefixCacheStats } from './engine/prefix-cache';
 import type { EngineObserver } from './engine/scheduler';
 
@@ -31,6 +32,7 @@ export function createWorkerMetrics(
   registry: Registry,
   status: () => { queueLength: number; running: number },
   prefixCache: () => PrefixCacheStats | undefined = () => undefined,
+  sendBuffers?: SendBuffers,
 ): WorkerMetrics {
   new Gauge({ name: 'fleetchat_worker_queue_length', help: 'Requests waiting for a slot', registers: [registry], collect() { this.set(status().queueLength); } });
   new Gauge({ name: 'fleetchat_worker_running_sequences', help: 'Sequences in the running batch', registers: [registry], collect() { this.set(status().running); } });
@@ -38,6 +40,9 @@ export function createWorkerMetrics(
   followingCounter(registry, 'fleetchat_worker_prefix_cache_misses_total', 'Prompts looked up in the prefix cache without a hit', () => prefixCache()?.misses);
   followingCounter(registry, 'fleetchat_worker_prefix_cache_reused_tokens_total', 'Prompt tokens taken from the prefix cache instead of prefilled', () => prefixCache()?.reusedTokens);
   new Gauge({ name: 'fleetchat_worker_prefix_cache_bytes', help: 'Memory held by the prefix cache', registers: [registry], collect() { this.set(prefixCache()?.bytes ?? 0); } });
+  new Gauge({ name: 'fleetchat_worker_generate_streams', help: 'Generate calls open', registers: [registry], collect() { this.set(sendBuffers?.streams ?? 0); } });
+  new Gauge({ name: 'fleetchat_worker_send_buffer_bytes', help: 'Encoded output merged and held for Generate callers that are not reading (each stream at most --max-send-buffer-bytes)', registers: [registry], collect() { this.set(sendBuffers?.pendingBytes ?? 0); } });
+  followingCounter(registry, 'fleetchat_worker_streams_cut_off_total', 'Generate streams failed with RESOURCE_EXHAUSTED because their caller fell more than --max-send-buffer-bytes behind', () => sendBuffers?.cutOff);
   const tokens = new Counter({ name: 'fleetchat_worker_generated_tokens_total', help: 'Tokens generated', registers: [registry] });
   const ttft = new Histogram({ name: 'fleetchat_worker_time_to_first_token_seconds', help: 'Time from queueing to the first token', buckets: LATENCY_BUCKETS_S, registers: [registry] });
   const itl = new Histogram({ name: 'fleetchat_worker_inter_token_seconds', help: 'Time between consecutive tokens of a sequence', buckets: LATENCY_BUCKETS_S, registers: [registry] });

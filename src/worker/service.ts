@@ -22,7 +22,7 @@ import {
 import { toServiceError } from '../common/grpc/status';
 import type { Logger } from '../common/log';
 import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
-import { ChunkWriter } from './chunk-writer';
+import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers } from './chunk-writer';
 import type { EngineChunk, TokenInfoSource } from './engine/sequence';
 import type { SequenceHandle } from './engine/scheduler';
 import type { WorkerMetrics } from './metrics';
@@ -40,6 +40,22 @@ export interface WorkerServiceOptions {
   maxEmbedInputs?: number;
   /** Request limits (default: the table's defaults). */
   limits?: RequestLimits;
+  /** Encoded bytes a Generate stream may hold for a caller that is not reading (default 16 MiB). */
+  maxSendBufferBytes?: number;
+  /** Counters of what the Generate streams hold (the worker's metrics read them). */
+  sendBuffers?: SendBuffers;
+}
+
+/** A writer for one Generate call; `stop` cancels its generation when the caller falls too far behind. */
+function chunkWriter(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>, stop: () => void): ChunkWriter {
+  return new ChunkWriter(call, {
+    maxPendingBytes: options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES,
+    buffers: options.sendBuffers ?? new SendBuffers(),
+    onOverflow: (bytes) => {
+      options.logger.warn({ requestId: call.request.requestId, pendingBytes: bytes }, 'caller not reading its Generate stream: cut off');
+      stop();
+    },
+  });
 }
 
 /** Prompt size and message count within the limits: checked before anything is rendered or tokenized. */
@@ -124,14 +140,17 @@ export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promp
  */
 function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntime, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
   const req = call.request;
-  const writer = new ChunkWriter(call);
+  let failed = false;
+  const handles: Array<{ cancel(): void }> = [];
+  const cancelAll = (): void => handles.forEach((h) => h.cancel());
+  const writer = chunkWriter(options, call, () => {
+    failed = true;
+    cancelAll();
+  });
   checkModel(runtime.info, req.model);
   checkPromptSize(req, options.limits ?? DEFAULT_REQUEST_LIMITS);
   const n = choicesOf(req);
   let open = n;
-  let failed = false;
-  const handles: Array<{ cancel(): void }> = [];
-  const cancelAll = (): void => handles.forEach((h) => h.cancel());
   const choice = (index: number): GenerateRequest => {
     const seed = req.params?.seed;
     return n === 1 ? req : { ...req, n: 1, params: req.params && { ...req.params, seed: seed === undefined ? undefined : seed + index } };
@@ -192,7 +211,12 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
     }
     return;
   }
-  const writer = new ChunkWriter(call);
+  let failed = false;
+  const handles: SequenceHandle[] = [];
+  const writer = chunkWriter(options, call, () => {
+    failed = true;
+    for (const h of handles) h.cancel();
+  });
   const runtime = requireKind(options.runtime, 'generation', 'Generate');
   checkModel(runtime.info, req.model);
   const limits = options.limits ?? DEFAULT_REQUEST_LIMITS;
@@ -209,8 +233,6 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
     return;
   }
   let open = n;
-  let failed = false;
-  const handles: SequenceHandle[] = [];
   const sinkFor = (index: number): ((chunk: EngineChunk) => void) => {
     const toolStream = prompt.tools ? new ToolResponseStream(prompt.tools) : undefined;
     return (chunk) => {
