@@ -60,7 +60,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
   const security = loadClusterSecurity(config);
   const view = new ControllerView(config.controller, logger, { dispatch: config.dispatch, security, routing: prefixRoutingFrom(config) });
   const pool = new WorkerPool(security);
-  const metrics = createGatewayMetrics(registry);
+  const metrics = createGatewayMetrics(registry, () => view.callsInFlight());
   const ctx: GatewayContext = {
     view,
     pool,

@@ -1,5 +1,5 @@
 /** The gateway's Prometheus metrics. */
-import { Counter, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS_S, type Registry } from '../common/metrics';
 
 export interface GatewayMetrics {
   request(route: string, status: number, seconds: number): void;
@@ -11,7 +11,9 @@ export interface GatewayMetrics {
   dispatched(reason: string): void;
 }
 
-export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+/** `workerCalls`: the worker Generate calls this gateway has open (read at scrape time). */
+export function createGatewayMetrics(registry: Registry, workerCalls: () => number = () => 0): GatewayMetrics {
+  new Gauge({ name: 'fleetchat_gateway_worker_calls', help: 'Worker Generate calls this gateway has open', registers: [registry], collect() { this.set(workerCalls()); } });
   const requests = new Counter({ name: 'fleetchat_gateway_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const duration = new Histogram({ name: 'fleetchat_gateway_request_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });
   const ttft = new Histogram({ name: 'fleetchat_gateway_time_to_first_token_seconds', help: 'Time to the first streamed token', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers: [registry] });

@@ -125,6 +125,13 @@ export class ControllerView {
     };
   }
 
+  /** Requests in flight on all workers (what acquire() counted and not yet released). */
+  callsInFlight(): number {
+    let n = 0;
+    for (const v of this.inFlight.values()) n += v;
+    return n;
+  }
+
   close(): void {
     this.closed = true;
     this.stream?.cancel();
