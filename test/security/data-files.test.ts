@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/common/log';
 import { ELO_JOB_SCHEMA } from '../../src/jobs/arena/elo-config';
 import { runEloJob } from '../../src/jobs/arena/elo-job';
 import { OUTPUT_FILES } from '../../src/jobs/arena/outputs';
+import { reorgAnswerFile } from '../../src/jobs/judge/answer-reorg';
 import { htmlToMarkdown } from '../../src/jobs/data/clean/html-to-markdown';
 import { CLEAN_SHAREGPT_OPTIONS, runCleanShareGpt } from '../../src/jobs/data/commands/clean-sharegpt';
 import { RecordWriter } from '../../src/jobs/io/record-writer';
@@ -105,5 +106,17 @@ describe('the Elo job\'s output files', () => {
     await elo(out, 2);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
     expect(JSON.parse(readFileSync(join(out, OUTPUT_FILES.leaderboard), 'utf8'))).toMatchObject({ models: expect.any(Array) });
+  });
+});
+
+describe('the judge\'s answer files', () => {
+  it('reorganises an answer file without writing through a file planted at a guessable temporary name', async () => {
+    const file = tmp.write('answers.jsonl', ['{"question_id": 2, "a": 1}', '{"question_id": 1, "a": 2}', '{"question_id": 2, "a": 3}', ''].join('\n'));
+    const victim = tmp.write('victim-2.txt', 'keep me');
+    // Old main wrote `<file>.reorg-<pid>` with writeFileSync, following a symlink planted there.
+    symlinkSync(victim, `${file}.reorg-${process.pid}`);
+    expect(await reorgAnswerFile(file)).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe('{"question_id": 1, "a": 2}\n{"question_id": 2, "a": 3}\n');
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
   });
 });

@@ -1,8 +1,9 @@
 /**
  * FastChat's reorg_answer_file: one line per question id (the last one written wins), sorted by
- * question id; lines are kept byte for byte. Written to a temporary file and renamed into place.
+ * question id; lines are kept byte for byte. Written whole or not at all (an exclusive temporary file, fsync, rename:
+ * atomic-file.ts).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/atomic-file';
 import { readJsonl } from './jsonl';
 import type { QuestionId } from './records';
 import { qidKey } from './records';
@@ -15,7 +16,7 @@ function compareIds(a: QuestionId, b: QuestionId): number {
 }
 
 /** Returns how many duplicate lines were removed. */
-export function reorgAnswerFile(path: string): number {
+export async function reorgAnswerFile(path: string): Promise<number> {
   const file = readJsonl(path, true);
   const byId = new Map<string, { id: QuestionId; raw: string }>();
   for (const line of file.lines) {
@@ -24,8 +25,6 @@ export function reorgAnswerFile(path: string): number {
   }
   if (file.lines.length === 0) return 0;
   const sorted = [...byId.values()].sort((x, y) => compareIds(x.id, y.id));
-  const tmp = `${path}.reorg-${process.pid}`;
-  writeFileSync(tmp, sorted.map((e) => `${e.raw}\n`).join(''), 'utf8');
-  renameSync(tmp, path);
+  await writeFileAtomically(path, sorted.map((e) => `${e.raw}\n`).join(''));
   return file.lines.length - sorted.length;
 }

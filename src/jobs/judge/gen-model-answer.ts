@@ -98,6 +98,6 @@ export async function genModelAnswers(o: GenModelAnswerOptions): Promise<GenMode
       onError: (task, err) => o.logger.error({ model: task.model.id, question_id: task.question.question_id, err: (err as Error).message }, 'answer failed; rerun to retry'),
     },
   ).finally(release);
-  for (const path of files.values()) reorgAnswerFile(path);
+  for (const path of files.values()) await reorgAnswerFile(path);
   return { questions: questions.length, alreadyAnswered: total - tasks.length, answered: pool.done, failed: pool.failed, notStarted: pool.notStarted, files: [...files.values()] };
 }
