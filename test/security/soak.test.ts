@@ -19,7 +19,7 @@ import { waitFor } from '../support/stack';
 import { QUEUED, RUNNING, workerMetric } from '../support/worker-metrics';
 
 const CONCURRENCY = 200;
-const PHASE_MS = Number(process.env.FLEETCHAT_SOAK_MS ?? 45_000) / 2;
+const PHASE_MS = Number(process.env.FLEETCHAT_SOAK_MS ?? 60_000) / 2;
 /**
  * Heap growth allowed from the end of phase 1 to the end of phase 2: a fixed slack (code and feedback V8 still
  * compiles for paths it had not optimised) plus a per-stream bound far below what a stream carries (its request and
