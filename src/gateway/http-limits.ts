@@ -65,22 +65,8 @@ export function capConnections(server: Server, limits: HttpLimits, onRefused: ()
   server.on('connection', (socket: Socket) => socket.on('error', () => undefined));
 }
 
-/** Paths counted by the rate limit: the APIs (not health, metrics or the web UI's files). */
-export function isRateLimited(path: string): boolean {
-  return path.startsWith('/v1/') || path.startsWith('/arena/');
-}
-
 /** The per-client limiter: keyed by the API key when keys are on, else by the client address. */
 export function requestRateLimiter(limits: HttpLimits): RateLimiter {
   const { rate, burst } = limits.rateLimit;
   return new RateLimiter(limits.rateLimit, (waitS) => `rate limit exceeded: at most ${rate} requests a second (bursts of ${burst}) per client; retry in ${Math.ceil(waitS)} s`);
-}
-
-/** The bucket key of a request: `key:<api key>` when keys are on, else `ip:<client address>`. */
-export function rateKeyOf(authorization: string | undefined, ip: string, keysOn: boolean): string {
-  if (keysOn) {
-    const m = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
-    if (m) return `key:${m[1].trim()}`;
-  }
-  return `ip:${ip}`;
 }

@@ -68,7 +68,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     metrics,
     requestTimeoutMs: config.requestTimeout,
     limits: requestLimitsOf(config),
-    generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: (route) => metrics.dispatched(route) },
+    generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: metrics.dispatched },
   };
   const httpLimits = httpLimitsOf(config);
   const rateLimiter = requestRateLimiter(httpLimits);

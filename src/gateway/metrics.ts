@@ -7,8 +7,8 @@ export interface GatewayMetrics {
   tokens(route: string, count: number): void;
   /** A connection closed at once because --max-connections were open. */
   connectionRefused(): void;
-  /** One worker choice for a generation, by why that worker ('' = prefix routing off). */
-  dispatched(reason: string): void;
+  /** One worker choice for a generation, by why that worker ('' = prefix routing off); handed to dispatch as its onRoute callback. */
+  dispatched: (reason: string) => void;
 }
 
 /** `workerCalls`: the worker Generate calls this gateway has open (read at scrape time). */

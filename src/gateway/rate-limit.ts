@@ -3,6 +3,7 @@
  * second up to `burst`; a request takes one. Over the limit: `overloaded` (HTTP 429, gRPC RESOURCE_EXHAUSTED) with
  * the seconds until the next token (`Retry-After`). Limits are per gateway process: with N replicas behind a load
  * balancer a client gets at most N times the rate. Idle full buckets are dropped so the table stays bounded.
+ * Both front doors take from one limiter (--rate-limit), keyed by `rateKeyOf`.
  */
 import { FleetError } from '../common/errors';
 
@@ -22,6 +23,8 @@ export interface RateLimit {
 
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** False for a rate of 0: `take` never refuses (callers may skip it). */
+  readonly enabled: boolean;
 
   /**
    * `describe` words the refusal: it gets the limit and the seconds to wait. `RateLimiter.perMinute` builds the
@@ -31,7 +34,9 @@ export class RateLimiter {
     private readonly limit: RateLimit,
     private readonly describe: (waitS: number) => string,
     private readonly nowMs: () => number = Date.now,
-  ) {}
+  ) {
+    this.enabled = limit.rate > 0;
+  }
 
   static perMinute(perMinute: number, what: string, nowMs: () => number = Date.now): RateLimiter {
     return new RateLimiter({ rate: perMinute / 60, burst: perMinute }, (waitS) => `too many arena requests from this ${what} (limit ${perMinute} a minute): retry in ${Math.ceil(waitS)} s`, nowMs);
@@ -78,4 +83,18 @@ export function parseRateLimit(raw: string): RateLimit {
   const burst = m[2] !== undefined ? Number(m[2]) : Math.max(1, Math.ceil(rate));
   if (burst < 1) throw new FleetError('invalid_request', '--rate-limit: BURST must be at least 1', { param: 'rate-limit' });
   return { rate, burst };
+}
+
+/** Paths counted by the rate limit: the APIs (not health, metrics or the web UI's files). */
+export function isRateLimited(path: string): boolean {
+  return path.startsWith('/v1/') || path.startsWith('/arena/');
+}
+
+/** The bucket key of a request: `key:<api key>` when keys are on, else `ip:<client address>`. */
+export function rateKeyOf(authorization: string | undefined, ip: string, keysOn: boolean): string {
+  if (keysOn) {
+    const m = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+    if (m) return `key:${m[1].trim()}`;
+  }
+  return `ip:${ip}`;
 }

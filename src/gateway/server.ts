@@ -7,8 +7,8 @@ import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
 import type { Registry } from '../common/metrics';
 import { checkAdminKey, checkApiKey } from './auth';
 import type { GatewayContext } from './context';
-import type { RateLimiter } from './rate-limit';
-import { capConnections, DEFAULT_HTTP_LIMITS, isRateLimited, nodeServerOptions, rateKeyOf, requestRateLimiter, type HttpLimits } from './http-limits';
+import { isRateLimited, rateKeyOf, type RateLimiter } from './rate-limit';
+import { capConnections, DEFAULT_HTTP_LIMITS, nodeServerOptions, requestRateLimiter, type HttpLimits } from './http-limits';
 import { handleChat } from './openai/chat';
 import { handleCompletion } from './openai/completions';
 import { handleEmbeddings } from './openai/embeddings';
@@ -78,7 +78,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     try {
       if (adminPaths.has(path)) checkAdminKey(request.headers.authorization, adminKeys, path);
       else if (options.apiKeys.length > 0 && !isPublic(path, options.publicPaths)) checkApiKey(request.headers.authorization, options.apiKeys, 'header');
-      if (isRateLimited(path)) rate.take(rateKeyOf(request.headers.authorization, request.ip, options.apiKeys.length > 0));
+      if (rate.enabled && isRateLimited(path)) rate.take(rateKeyOf(request.headers.authorization, request.ip, options.apiKeys.length > 0));
     } catch (err) {
       sendError(reply, err);
       return reply;

@@ -14,8 +14,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import {
-  ChannelCredentials,
-  Metadata,
+  type ChannelCredentials,
+  type Metadata,
   ServerCredentials,
   ServerInterceptingCall,
   credentials,

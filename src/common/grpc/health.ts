@@ -1,8 +1,8 @@
 /** The standard gRPC health service (grpc.health.v1.Health) with per-service status and Watch streams. */
 import { status as GrpcStatus, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import {
-  HealthCheckRequest,
-  HealthCheckResponse,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
   HealthCheckResponse_ServingStatus as ServingStatus,
   type HealthServer,
 } from '../gen/grpc/health/v1/health';

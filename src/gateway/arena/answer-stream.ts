@@ -16,8 +16,7 @@ import type { GatewayContext } from '../context';
 import { fanOut, finishReasonOf } from '../generation/fan-out';
 import { chatGenerateRequests, checkGenerationModel } from '../generation/requests';
 import { asBody, invalid, optBool, type Body } from '../openai/fields';
-import { sendStreamError } from '../openai/respond';
-import { SseWriter } from '../openai/sse';
+import { sendStreamError, SseWriter } from '../openai/sse';
 import { validateChatRequest, type ValidChatRequest } from '../openai/validate';
 
 /** What a client may send besides sampling parameters: the new user message, or a regenerate request. */

@@ -106,8 +106,13 @@ export async function registerArenaRoutes(app: FastifyInstance, deps: ArenaDeps)
     return { session, judgeId };
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  // The session cookie on first contact, as a hook of the routes registered from here on (the arena API, the web UI)
+  // rather than of the server: the OpenAI API's requests never run arena code.
+  const sessionHook = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (wantsSession(request.url.split('?')[0])) sessionOf(request, reply);
+  };
+  app.addHook('onRoute', (route) => {
+    route.onRequest = [...[route.onRequest ?? []].flat(), sessionHook];
   });
 
   app.get('/arena/models', async () => ({ models: liveChatModels(ctx, 'shown') }));

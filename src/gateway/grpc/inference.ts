@@ -13,8 +13,7 @@ import type {
 } from '../../common/gen/inference';
 import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
 import { checkApiKey } from '../auth';
-import { rateKeyOf } from '../http-limits';
-import type { RateLimiter } from '../rate-limit';
+import { rateKeyOf, type RateLimiter } from '../rate-limit';
 import type { GatewayContext } from '../context';
 import { embed } from '../generation/embed';
 import { fanOut } from '../generation/fan-out';

@@ -23,6 +23,11 @@ export function rejectUnknown(body: Body, allowed: ReadonlySet<string>, endpoint
   }
 }
 
+/** Whether the body sets any of `keys` (null counts as unset). */
+export function given(body: Body, keys: readonly string[]): boolean {
+  return keys.some((k) => body[k] !== undefined && body[k] !== null);
+}
+
 export function optNumber(body: Body, key: string, min: number, max: number): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;

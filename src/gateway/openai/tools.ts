@@ -3,10 +3,9 @@
  * ChatInput fields (tools_json, ToolOptions), checked with the chat library's rules and TOOL_LIMITS; and the
  * conversation's tool turns (assistant `tool_calls`, `tool` messages with `tool_call_id`) checked and carried.
  */
-import type { ChatMessage, ToolOptions } from '../../common/gen/worker';
-import { TOOL_LIMITS } from '../../common/request-limits';
-import { parseToolChoice, parseToolDefinitions, toolsForTemplate, type ValidChatMessage } from '../../chat';
-import { invalid, optBool, type Body } from './fields';
+import type { ToolOptions } from '../../common/gen/worker';
+import { parseToolChoice, parseToolDefinitions, toolsForTemplate } from '../../chat/tools';
+import { optBool, type Body } from './fields';
 
 export const TOOL_FIELDS = ['tools', 'tool_choice', 'parallel_tool_calls'];
 
@@ -18,11 +17,14 @@ export interface ValidTools {
   offered: boolean;
 }
 
+/** A request without tool fields. */
+export const NO_TOOLS: ValidTools = { toolsJson: '', offered: false };
+
 export function readTools(body: Body): ValidTools {
   const tools = parseToolDefinitions(body.tools);
   const choice = parseToolChoice(body.tool_choice, tools);
   const parallel = optBool(body, 'parallel_tool_calls');
-  if (tools.length === 0) return { toolsJson: '', offered: false };
+  if (tools.length === 0) return NO_TOOLS;
   return {
     toolsJson: JSON.stringify(toolsForTemplate(tools)),
     toolOptions: {
@@ -32,16 +34,4 @@ export function readTools(body: Body): ValidTools {
     },
     offered: choice.kind !== 'none',
   };
-}
-
-/** A validated message in the proto's shape; tool turns must be complete (a tool result names its call). */
-export function toProtoMessage(m: ValidChatMessage, i: number): ChatMessage {
-  if (m.role === 'tool' && (m.toolCallId === undefined || m.toolCallId === '')) throw invalid(`messages[${i}].tool_call_id`, 'is required for a tool message');
-  const calls = m.toolCalls ?? [];
-  if (calls.length > TOOL_LIMITS.maxCallsPerMessage) throw invalid(`messages[${i}].tool_calls`, `at most ${TOOL_LIMITS.maxCallsPerMessage} calls, got ${calls.length}`);
-  const toolCallsJson = calls.length === 0 ? '' : JSON.stringify(calls.map((c, j) => {
-    if (c.id === undefined || c.id === '') throw invalid(`messages[${i}].tool_calls[${j}].id`, 'is required');
-    return { id: c.id, type: 'function', function: { name: c.function.name, arguments: typeof c.function.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function.arguments) } };
-  }));
-  return { role: m.role, content: m.content ?? '', name: m.name ?? '', toolCallId: m.toolCallId ?? '', toolCallsJson };
 }

@@ -4,14 +4,15 @@
  */
 import { FleetError } from '../../common/errors';
 import type { ChatMessage, SamplingParams } from '../../common/gen/worker';
-import { DEFAULT_REQUEST_LIMITS, LIST_LIMITS, SAMPLING_LIMITS, checkConvTemplateName, checkRequestLimit, utf8Bytes, type RequestLimits } from '../../common/request-limits';
-import { findConvTemplate, JINJA_TEMPLATE_NAME } from '../../chat';
-import { parseChatMessages } from '../../chat/messages';
+import { DEFAULT_REQUEST_LIMITS, LIST_LIMITS, SAMPLING_LIMITS, TOOL_LIMITS, checkConvTemplateName, checkRequestLimit, utf8Bytes, type RequestLimits } from '../../common/request-limits';
+import { findConvTemplate } from '../../chat/conv-template';
+import { parseChatMessages, type ValidChatMessage } from '../../chat/messages';
+import { JINJA_TEMPLATE_NAME } from '../../chat/select';
 import {
-  asBody, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
+  asBody, given, invalid, optBool, optInt, optLimited, optLogitBias, optObject, optStop, optString, rejectUnknown, reqString, type Body,
 } from './fields';
 import { CONSTRAINT_FIELDS, readConstraint } from './response-format';
-import { readTools, TOOL_FIELDS, toProtoMessage, type ValidTools } from './tools';
+import { NO_TOOLS, readTools, TOOL_FIELDS, type ValidTools } from './tools';
 
 /** `conv_template`: only the names of FastChat's templates and `jinja` (each name costs the worker a cache entry). */
 function convTemplateOf(raw: string | undefined): string | undefined {
@@ -115,6 +116,18 @@ function readCommon(body: Body, limits: RequestLimits): ValidGenerationCommon {
   };
 }
 
+/** A validated message in the proto's shape; tool turns must be complete (a tool result names its call). */
+function toProtoMessage(m: ValidChatMessage, i: number): ChatMessage {
+  if (m.role === 'tool' && (m.toolCallId === undefined || m.toolCallId === '')) throw invalid(`messages[${i}].tool_call_id`, 'is required for a tool message');
+  const calls = m.toolCalls ?? [];
+  if (calls.length > TOOL_LIMITS.maxCallsPerMessage) throw invalid(`messages[${i}].tool_calls`, `at most ${TOOL_LIMITS.maxCallsPerMessage} calls, got ${calls.length}`);
+  const toolCallsJson = calls.length === 0 ? '' : JSON.stringify(calls.map((c, j) => {
+    if (c.id === undefined || c.id === '') throw invalid(`messages[${i}].tool_calls[${j}].id`, 'is required');
+    return { id: c.id, type: 'function', function: { name: c.function.name, arguments: typeof c.function.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function.arguments) } };
+  }));
+  return { role: m.role, content: m.content ?? '', name: m.name ?? '', toolCallId: m.toolCallId ?? '', toolCallsJson };
+}
+
 /**
  * Messages are validated by the chat library (the same code the worker renders with), then carried in the proto
  * shape; 'developer' is OpenAI's newer name for 'system'.
@@ -140,8 +153,9 @@ export function validateChatRequest(raw: unknown, limits: RequestLimits = DEFAUL
   const logprobs = optBool(body, 'logprobs') ?? false;
   const top = optLimited(body, 'top_logprobs');
   if (top !== undefined && !logprobs) throw invalid('top_logprobs', 'requires logprobs to be true');
-  const tools = readTools(body);
-  const constraint = readConstraint(body);
+  // Tools and constraints are read only when the request has their fields (a plain chat never enters those readers).
+  const tools = given(body, TOOL_FIELDS) ? readTools(body) : NO_TOOLS;
+  const constraint = given(body, CONSTRAINT_FIELDS) ? readConstraint(body) : undefined;
   if (constraint && tools.offered) throw invalid(CONSTRAINT_FIELDS.find((k) => body[k] !== undefined && body[k] !== null) ?? 'response_format', 'cannot be combined with tools (unless tool_choice is "none")');
   return {
     ...common,
@@ -174,7 +188,7 @@ export function validateCompletionRequest(raw: unknown, limits: RequestLimits = 
   checkChoiceTokens(common.n, maxTokens, limits);
   return {
     ...common,
-    params: { ...common.params, maxTokens, topLogprobs: logprobs, echo, constraint: readConstraint(body) },
+    params: { ...common.params, maxTokens, topLogprobs: logprobs, echo, constraint: given(body, CONSTRAINT_FIELDS) ? readConstraint(body) : undefined },
     prompt: text,
     echo,
     logprobs,

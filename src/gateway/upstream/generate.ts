@@ -5,7 +5,7 @@
  */
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
-import { GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
 import type { Logger } from '../../common/log';
 import type { RouteReason } from '../../common/prefix-routing';
@@ -71,7 +71,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     tried.push(target.workerId);
     const release = deps.view.acquire(target.workerId);
     let streamed = false;
-    const c = deps.pool.get(target.address).generate(GenerateRequest.fromPartial(request), { deadline });
+    const c = deps.pool.get(target.address).generate(request, { deadline });
     call = c;
     if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
