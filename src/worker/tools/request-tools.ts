@@ -7,7 +7,7 @@
 import { FleetError } from '../../common/errors';
 import type { ChatInput } from '../../common/gen/worker';
 import { CONSTRAINT_LIMITS } from '../../common/request-limits';
-import { parseToolChoice, parseToolDefinitions, type ToolChoice, type ToolFunction } from '../../chat';
+import { parseToolChoice, parseToolDefinitions, type ToolChoice, type ToolFunction } from '../../chat/tools';
 import type { GrammarSource } from '../grammar/sources';
 import { forcedCallsSource } from './forced-grammar';
 import type { ToolFormat } from './formats';

@@ -8,44 +8,16 @@
  * also has a Jinja template, which is then used for it.
  */
 import { FleetError } from '../../common/errors';
-import type { ChatMessage } from '../../common/gen/worker';
-import { toolsForTemplate, type TemplateSelection, type ToolFunction } from '../../chat';
+import type { TemplateSelection } from '../../chat/select';
+import { toolsForTemplate, type ToolFunction } from '../../chat/tools';
+import type { WireMessage } from '../loader/prompt';
 import type { ToolFormat } from './formats';
 import type { RequestTools } from './request-tools';
-
-export type WireMessage = Record<string, unknown>;
 
 interface WireToolCall {
   id?: string;
   type: 'function';
   function: { name: string; arguments: unknown };
-}
-
-function parseCalls(json: string, i: number): WireToolCall[] {
-  try {
-    const calls = JSON.parse(json) as unknown;
-    if (Array.isArray(calls)) return calls as WireToolCall[];
-  } catch {
-    // reported below
-  }
-  throw new FleetError('invalid_request', `messages[${i}].tool_calls: not a JSON array of tool calls`, { param: `messages[${i}].tool_calls` });
-}
-
-/** Proto messages in OpenAI's wire shape (the chat library validates them while rendering). */
-export function wireMessages(messages: readonly ChatMessage[]): WireMessage[] {
-  return messages.map((m, i) => {
-    const calls = m.toolCallsJson ? parseCalls(m.toolCallsJson, i) : undefined;
-    const out: WireMessage = { role: m.role, content: calls && m.content === '' ? null : m.content };
-    if (m.name) out.name = m.name;
-    if (m.toolCallId) out.tool_call_id = m.toolCallId;
-    if (calls) out.tool_calls = calls;
-    return out;
-  });
-}
-
-/** Whether the conversation carries tool calls or tool results. */
-export function hasToolHistory(messages: readonly ChatMessage[]): boolean {
-  return messages.some((m) => m.role === 'tool' || m.toolCallsJson !== '');
 }
 
 export function templateKnowsTools(selection: TemplateSelection): boolean {
@@ -135,10 +107,11 @@ export interface ToolRenderInput {
   readonly tools?: unknown[];
 }
 
-/** The render input for a chat request (with or without tools) under the selected template. */
-export function toolRenderInput(selection: TemplateSelection, messages: readonly ChatMessage[], tools: RequestTools | undefined, format: ToolFormat): ToolRenderInput {
-  const wire = wireMessages(messages);
-  if (!tools && !hasToolHistory(messages)) return { messages: wire };
+/**
+ * The render input for a chat request with tools offered or tool turns in its conversation (wire-shaped messages,
+ * see loader/prompt.ts), under the selected template.
+ */
+export function toolRenderInput(selection: TemplateSelection, wire: WireMessage[], tools: RequestTools | undefined, format: ToolFormat): ToolRenderInput {
   if (selection.kind === 'fastchat') {
     throw new FleetError('invalid_request', `${tools ? 'tools' : 'messages'}: this model uses FastChat's '${selection.templateName}' template, which has no tool syntax, and has no Jinja chat template; tools cannot be used with it`, { param: tools ? 'tools' : 'messages' });
   }
