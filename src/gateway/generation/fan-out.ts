@@ -24,6 +24,8 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
   const handles: GenerationHandle[] = [];
   let remaining = requests.length;
   let failed = false;
+  /** Every choice finished: a later cancel (grpc-js reports every closed call as cancelled) has nothing to stop. */
+  let finished = false;
   let resolveDone: () => void = () => undefined;
   let rejectDone: (err: FleetError) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
@@ -67,7 +69,10 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
             return;
           }
           remaining -= 1;
-          if (remaining === 0) resolveDone();
+          if (remaining === 0) {
+            finished = true;
+            resolveDone();
+          }
         },
       }),
     );
@@ -75,7 +80,7 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
   return {
     done,
     cancel: () => {
-      if (failed) return;
+      if (failed || finished) return;
       failed = true;
       cancelAll();
       rejectDone(new FleetError('cancelled', 'the client went away'));

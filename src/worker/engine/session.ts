@@ -8,6 +8,7 @@ import { executionProvidersFor, type ResolvedDevice } from '../device/execution-
 import { float16ToFloat32 } from './float16';
 import { FusedKvPool, isFusedGraph, ortNodeRunner, runFused, type BoundRunner, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
 import { assembleBatchKv, type KvLocation } from './kv-cache';
+import { spinWaitConfig } from './spin-wait';
 
 export type KvDtype = 'float32' | 'float16';
 
@@ -142,6 +143,7 @@ export async function createOrtSession(path: string, options: SessionOptions): P
       interOpNumThreads: 1,
       logSeverityLevel: 3,
       enableCpuMemArena: true,
+      extra: { session: spinWaitConfig(options.threads) },
     });
   } catch (err) {
     if (options.device && options.device.kind !== 'cpu') {
