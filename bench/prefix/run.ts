@@ -7,7 +7,8 @@
  * Last line: JSON with ttft_turn5_ms, ttft_turn5_nocache_ms, ratio, identical, and the gateway figures
  * gateway_ttft_turn5_routed_ms, gateway_ttft_turn5_plain_ms, gateway_ratio, gateway_hit_rate_routed / _plain.
  *
- *   BENCH_THREADS (default: all cores; the gateway part gives each worker one thread),
+ *   BENCH_GRAPH=fused (SmolLM2 imported with --graph fused: GroupQueryAttention over the in-place KV pool, whose
+ *   slots the prefix cache fills), BENCH_THREADS (default: all cores; the gateway part gives each worker one thread),
  *   BENCH_GATEWAY_CONVERSATIONS (default 3 per routing mode; 0 = skip the gateway part)
  */
 import { homedir, availableParallelism } from 'node:os';
@@ -19,12 +20,15 @@ import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { benchModel } from '../support/models';
+import { fetchSmolLM2Gguf } from '../support/smollm2';
+import { importedModel } from '../real/imported-model';
 import { throughGateway, type GatewayFigures } from './through-gateway';
 
 const TURNS = 5;
 const NEW_TOKENS = 48;
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const GATEWAY_CONVERSATIONS = Number(process.env.BENCH_GATEWAY_CONVERSATIONS ?? 3);
+const GRAPH = process.env.BENCH_GRAPH === 'fused' ? 'fused' : 'standard';
 const QUESTIONS = [
   'What is continuous batching in an inference server, and why does it raise throughput?',
   'How does a KV cache work in a transformer decoder? Explain the memory it needs.',
@@ -75,11 +79,12 @@ async function chat(rt: GenerationRuntime): Promise<TurnResult[]> {
 }
 
 async function main(): Promise<void> {
-  const smol = await findCachedSmolLM2(join(homedir(), '.cache', 'fleetchat'));
+  const gguf = GRAPH === 'fused' ? fetchSmolLM2Gguf() : undefined;
+  const smol = gguf ? await importedModel(gguf, 'fused') : await findCachedSmolLM2(join(homedir(), '.cache', 'fleetchat'));
   const dir = smol ?? (await benchModel('small', { preset: 'small' }));
   const open = (prefixCacheBytes: number): Promise<GenerationRuntime> =>
     loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: 'auto', maxConcurrency: 4, maxQueue: 8, maxPrefillTokens: 8192, prefixCacheBytes, logger: silentLogger() });
-  console.log(`bench:prefix — ${smol ? 'SmolLM2-135M-Instruct (imported GGUF)' : 'generated small model'}, ${TURNS} turns, ${NEW_TOKENS} new tokens a turn, ${THREADS} threads`);
+  console.log(`bench:prefix — ${smol ? `SmolLM2-135M-Instruct (imported GGUF, ${gguf ? 'fused graph, int4' : 'standard graph'})` : 'generated small model'}, ${TURNS} turns, ${NEW_TOKENS} new tokens a turn, ${THREADS} threads`);
   const cached = await open(512 << 20);
   const plain = await open(0);
   // Warm both sessions (first runs allocate), then measure. The warm-up also fills the cache with this
@@ -119,6 +124,7 @@ async function main(): Promise<void> {
     identical,
     prompt_tokens_turn5: last.promptTokens,
     model: smol ? 'SmolLM2-135M-Instruct' : 'generated-small',
+    graph: gguf ? 'fused' : 'standard',
     ...(gateway
       ? {
           gateway_ttft_turn5_routed_ms: Number(gateway.routedMs.toFixed(2)),

@@ -1,13 +1,16 @@
 /**
  * Prefix reuse: a request that extends a finished one (the next turn of a chat) prefills only its new suffix, with
- * greedy output identical to a worker without the cache.
+ * greedy output identical to a worker without the cache — on a standard graph (cached keys and values fed as past)
+ * and on a fused one (cached positions copied into the sequence's slot of the in-place KV pool).
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
-import { tinyModel } from '../support/models';
+import { generatedModel, tinyModel } from '../support/models';
 
 type Message = { role: string; content: string; name: string; toolCallId: string; toolCallsJson: string };
 const msg = (role: string, content: string): Message => ({ role, content, name: '', toolCallId: '', toolCallsJson: '' });
@@ -41,13 +44,18 @@ async function conversation(rt: GenerationRuntime, turns: number): Promise<numbe
   return answers;
 }
 
-describe('prefix reuse across turns', () => {
-  const open = async (prefixCacheBytes: number): Promise<GenerationRuntime> =>
-    loadGenerationRuntime({ dir: await tinyModel(), source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 4, maxQueue: 16, maxPrefillTokens: 4096, prefixCacheBytes, logger: silentLogger() });
+type Graph = 'standard' | 'fused';
+const modelDir = (graph: Graph): Promise<string> => (graph === 'fused' ? generatedModel('tiny-fused', { preset: 'tiny', graph: 'fused' }) : tinyModel());
 
-  it('a five-turn chat gives the same greedy tokens with and without the cache, reusing each earlier turn', async () => {
-    const cached = await open(64 << 20);
-    const plain = await open(0);
+describe('prefix reuse across turns', () => {
+  // Fused graphs run through the addon's runBound when it is built (the path users get).
+  beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
+  const open = async (prefixCacheBytes: number, graph: Graph = 'standard'): Promise<GenerationRuntime> =>
+    loadGenerationRuntime({ dir: await modelDir(graph), source: 'tiny', modelNames: ['tiny'], threads: 1, weights: 'auto', maxConcurrency: 4, maxQueue: 16, maxPrefillTokens: 4096, prefixCacheBytes, logger: silentLogger() });
+
+  it.each(['standard', 'fused'] as const)('a five-turn chat on a %s graph gives the same greedy tokens with and without the cache, reusing each earlier turn', async (graph) => {
+    const cached = await open(64 << 20, graph);
+    const plain = await open(0, graph);
     try {
       const withCache = await conversation(cached, 5);
       const without = await conversation(plain, 5);

@@ -6,6 +6,10 @@
  * new positions where they belong and nothing else of the cache is copied. Row r of a slot holds its positions
  * 0 .. length-1 per head. The buffers are allocated zeroed by the OS on first use of each page (a slot costs memory
  * as its sequence grows), and sequences move between slots only when the engine compacts them (see kv-slots.ts).
+ *
+ * The engine allocates the pool over SharedArrayBuffers (FusedKvPool.shared) and binds it to the session thread once:
+ * the thread runs the passes over it, and between passes the engine itself moves slots and copies prefixes in and
+ * out (the prefix cache), with no message and no copy through the thread.
  */
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
@@ -48,14 +52,37 @@ export class FusedKvPool {
   private readonly buffers: Float32Array[];
   private readonly slotSize: number;
 
+  /** `buffers`: existing memory to run over (a pool shared with another thread); default fresh ArrayBuffers. */
   constructor(
     private readonly kv: KvSpec,
     readonly slots: number,
     readonly capacity: number,
+    buffers?: ArrayBufferLike[],
   ) {
     if (kv.dtype !== 'float32') throw new FleetError('invalid_request', 'a fused graph needs a float32 KV cache', { code: 'unsupported_graph' });
     this.slotSize = kv.kvHeads * capacity * kv.headDim;
-    this.buffers = kv.pastNames.map(() => new Float32Array(slots * this.slotSize));
+    const floats = slots * this.slotSize;
+    if (buffers && (buffers.length !== kv.pastNames.length || buffers.some((b) => b.byteLength !== floats * 4))) throw new FleetError('internal', 'KV pool buffers do not match the pool');
+    this.buffers = kv.pastNames.map((_, i) => (buffers ? new Float32Array(buffers[i]) : new Float32Array(floats)));
+  }
+
+  /** A pool over SharedArrayBuffers, so that the session thread can run passes over the same memory (see bind). */
+  static shared(kv: KvSpec, slots: number, capacity: number): FusedKvPool {
+    const bytes = slots * kv.kvHeads * capacity * kv.headDim * 4;
+    return new FusedKvPool(kv, slots, capacity, kv.pastNames.map(() => new SharedArrayBuffer(bytes)));
+  }
+
+  /** The memory of each buffer (in KvSpec.pastNames order), to hand to another thread. */
+  memory(): ArrayBufferLike[] {
+    return this.buffers.map((b) => b.buffer);
+  }
+
+  /** Positions 0 .. capacity-1 of one head of one slot, of past input `input` (a view, no copy). */
+  head(slot: number, input: number, head: number): Float32Array {
+    this.checkSlots(slot, 1);
+    const { headDim } = this.kv;
+    const start = slot * this.slotSize + head * this.capacity * headDim;
+    return this.buffers[input].subarray(start, start + this.capacity * headDim);
   }
 
   /** Copies `length` positions of every head from one slot to another (the source slot is then free). */
@@ -97,15 +124,26 @@ const ONNX_INT64 = 7;
  */
 export type BoundRunner = (feeds: BoundTensor[], bound: BoundTensor[]) => Promise<{ logits: Float32Array; dims: readonly number[] }>;
 
-/** A BoundRunner over an onnxruntime-node session (correct, but it copies the bound outputs back every pass). */
+/**
+ * A BoundRunner over an onnxruntime-node session (correct, but it copies the bound outputs back every pass).
+ * onnxruntime-node cannot read SharedArrayBuffer memory: such tensors run over a private copy, copied back after.
+ */
 export function ortNodeRunner(session: Pick<ort.InferenceSession, 'run'>): BoundRunner {
-  const tensor = ([, type, dims, data]: BoundTensor): ort.Tensor => new ort.Tensor(type === ONNX_FLOAT ? 'float32' : type === ONNX_INT32 ? 'int32' : 'int64', data, dims);
   return async (feeds, bound) => {
+    const copies = new Map<BoundTensor[3], BoundTensor[3]>();
+    const own = (data: BoundTensor[3]): BoundTensor[3] => {
+      if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+      let copy = copies.get(data);
+      if (!copy) copies.set(data, (copy = data.slice()));
+      return copy;
+    };
+    const tensor = ([, type, dims, data]: BoundTensor): ort.Tensor => new ort.Tensor(type === ONNX_FLOAT ? 'float32' : type === ONNX_INT32 ? 'int32' : 'int64', own(data), dims);
     const inputs: Record<string, ort.Tensor> = {};
     for (const f of feeds) inputs[f[0]] = tensor(f);
     const fetches: Record<string, ort.Tensor | null> = { logits: null };
     for (const b of bound) fetches[b[0]] = tensor(b);
     const out = await session.run(inputs, fetches);
+    for (const [shared, copy] of copies) (shared as Float32Array).set(copy as Float32Array);
     const logits = out.logits;
     if (logits.type !== 'float32') throw new FleetError('generation_failed', `logits of type ${logits.type} are not supported`);
     return { logits: logits.data as Float32Array, dims: logits.dims };

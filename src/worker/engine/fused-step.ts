@@ -2,16 +2,21 @@
  * The scheduler's two steps for a fused graph (GroupQueryAttention over an in-place KV pool; see fused-kv-pool.ts
  * and kv-slots.ts), the counterparts of step.ts:
  *   fusedPrefillStep: each admitted prompt takes the next free slot and is prefilled into it, alone (batch 1), in
- *                     chunks of the prefill budget; no padding, no cache copies
+ *                     chunks of the prefill budget; no padding. A prompt that extends a cached prefix (prefix-cache.ts)
+ *                     gets those positions copied into its slot and prefills only the rest
  *   fusedDecodeStep:  one pass over slots 0 .. n-1, every row with its own length (seqlens_k): rows of different
  *                     lengths share the step, and each pass appends one position per row in place
  */
 import { FinishReason } from '../../common/gen/worker';
 import { prepareConstraints } from './constraint';
-import { chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
-import type { KvSlots } from './kv-slots';
+import { FleetError } from '../../common/errors';
+import { FusedKvPool } from './fused-kv-pool';
+import { bytesPerPosition, formatKvBytes as size } from './kv-cache';
+import { canReusePrefix, chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
+import type { PrefixCache } from './prefix-cache';
+import { KvSlots } from './kv-slots';
 import type { ChunkLogprob, Sequence } from './sequence';
-import type { FusedPasses } from './session';
+import type { DecoderSession, FusedPasses, KvSpec } from './session';
 
 /**
  * GroupQueryAttention's score buffer spans the slot capacity: heads × chunk × capacity floats per pass. Prompts are
@@ -25,8 +30,31 @@ export function fusedChunkTokens(limits: PrefillLimits, kvHeads: number, capacit
 
 export interface FusedKv {
   passes: FusedPasses;
+  /** The pool the passes run over (bound to them before the first pass). */
+  pool: FusedKvPool;
   slots: KvSlots<Sequence>;
-  kvHeads: number;
+  spec: KvSpec;
+}
+
+/** Copies the longest cached prefix of the sequence's prompt into its (fresh) slot; returns the positions reused. */
+function loadPrefix(kv: FusedKv, seq: Sequence, prefixes: PrefixCache): number {
+  const hit = prefixes.lookupRows(seq.promptIds);
+  if (!hit) return 0;
+  const slot = kv.slots.slotOf(seq);
+  kv.spec.pastNames.forEach((_, input) => {
+    for (let h = 0; h < kv.spec.kvHeads; h++) kv.pool.head(slot, input, h).set(hit.rows(input, h));
+  });
+  kv.slots.setLength(seq, hit.length);
+  seq.cachedPromptTokens = hit.length;
+  return hit.length;
+}
+
+/** Keeps a finished sequence's positions in the prefix cache (read from its slot before the slot is freed). */
+export function keepFusedPrefix(kv: FusedKv, seq: Sequence, prefixes: PrefixCache): void {
+  const length = kv.slots.lengthOf(seq);
+  if (length === 0) return;
+  const slot = kv.slots.slotOf(seq);
+  prefixes.storeRows([...seq.promptIds, ...seq.outputIds].slice(0, length), length, (input, h) => kv.pool.head(slot, input, h));
 }
 
 async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: Deliver, observe: StepObserver): Promise<void> {
@@ -34,7 +62,7 @@ async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: De
   const ids = seq.promptIds;
   const lps: Array<ChunkLogprob | null> | undefined = wantsPromptLogprobs(seq) ? [null] : undefined;
   let lastRow: Float32Array | undefined;
-  for (let pos = 0; pos < ids.length; pos += chunk) {
+  for (let pos = slots.lengthOf(seq); pos < ids.length; pos += chunk) {
     if (seq.cancelled) return;
     const n = Math.min(chunk, ids.length - pos);
     const started = performance.now();
@@ -48,9 +76,9 @@ async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: De
       seqlensK: Int32Array.of(pos + n - 1),
       totalLength: pos + n,
       keepLogits: lps ? 0 : 1,
-      moves: slots.takeMoves(),
+      moves: [], // the engine moves slots itself, in the shared pool
     });
-    observe(1, (performance.now() - started) / 1000);
+    observe(1, (performance.now() - started) / 1000, n);
     slots.setLength(seq, pos + n);
     if (lps) promptLogprobs(seq, out.logits, { vocab: out.vocab, first: pos, rows: n }, lps);
     const l = out.logitsPerRow;
@@ -60,7 +88,7 @@ async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: De
 }
 
 /** Prefills the admitted sequences, each into a slot of its own. */
-export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver): Promise<void> {
+export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver, prefixes?: PrefixCache): Promise<void> {
   await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
   for (const seq of admitted) {
     if (seq.cancelled) {
@@ -68,8 +96,9 @@ export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits
       continue;
     }
     kv.slots.acquire(seq);
+    if (prefixes && canReusePrefix(seq)) loadPrefix(kv, seq, prefixes);
     // Only the last position's logits come back unless echo wants every one (then the logits budget limits a chunk too).
-    const chunk = fusedChunkTokens(limits, kv.kvHeads, kv.slots.capacity);
+    const chunk = fusedChunkTokens(limits, kv.spec.kvHeads, kv.slots.capacity);
     await prefillOne(kv, seq, wantsPromptLogprobs(seq) ? Math.min(chunk, chunkTokens(limits)) : chunk, deliver, observe);
   }
 }
@@ -90,7 +119,7 @@ export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: St
     longest = Math.max(longest, length + 1);
   });
   const started = performance.now();
-  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: slots.takeMoves() });
+  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: [] });
   const [out] = await Promise.all([pass, prepareConstraints(seqs)]);
   observe(b, (performance.now() - started) / 1000);
   const v = out.vocab;
@@ -99,4 +128,31 @@ export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: St
     if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v));
   });
   return b;
+}
+
+/** The engine options that size a fused pool. */
+export interface FusedPoolOptions {
+  maxConcurrency: number;
+  maxKvBytes: number;
+  contextLength: number;
+}
+
+/** A fused model's KV pool (shared memory, bound to the session thread at the first step) and its slots. */
+export function fusedKv(session: DecoderSession, passes: FusedPasses, options: FusedPoolOptions): FusedKv {
+  const pool = FusedKvPool.shared(session.kv, options.maxConcurrency, fusedSlotCapacity(session, options));
+  const slots = new KvSlots<Sequence>(pool.slots, pool.capacity, (from, to, length) => pool.move(from, to, length));
+  return { passes, pool, slots, spec: session.kv };
+}
+
+/**
+ * Positions per slot of a fused model's KV pool: the context length, or less when the KV budget cannot hold
+ * --max-concurrency slots of it (the pool's pages become resident as sequences grow, so the budget bounds the worst case).
+ */
+export function fusedSlotCapacity(session: DecoderSession, options: FusedPoolOptions): number {
+  const perSlot = Math.floor(options.maxKvBytes / (options.maxConcurrency * bytesPerPosition(session.kv)));
+  const capacity = Math.min(options.contextLength, perSlot);
+  if (capacity < 2) {
+    throw new FleetError('invalid_request', `the KV budget (${size(options.maxKvBytes)}) cannot hold ${options.maxConcurrency} sequences of this fused model; raise --kv-cache-mib or lower --max-concurrency`, { code: 'kv_budget' });
+  }
+  return capacity;
 }

@@ -45,3 +45,6 @@ export function assembleBatchKv(spec: KvSpec, rows: KvLocation[]): { tensors: or
 export function bytesPerPosition(spec: KvSpec): number {
   return spec.pastNames.length * spec.kvHeads * spec.headDim * (spec.dtype === 'float32' ? 4 : 2);
 }
+
+/** A KV byte count for messages (MiB, or KiB below one MiB). */
+export const formatKvBytes = (bytes: number): string => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);

@@ -1,23 +1,22 @@
 /**
- * Which sequence holds which slot of a fused graph's KV pool (the pool itself lives in the session thread, see
- * fused-kv-pool.ts). The running sequences always hold slots 0 .. n-1, so one decode pass covers them all: when a
- * sequence leaves, the one in the last slot moves into its place (a copy of that one sequence's positions, queued
- * here and applied by the thread before the next pass), and a new sequence takes slot n. Slots are reused across
- * requests; nothing is allocated per request.
+ * Which sequence holds which slot of a fused graph's KV pool (see fused-kv-pool.ts). The running sequences always
+ * hold slots 0 .. n-1, so one decode pass covers them all: when a sequence leaves, the one in the last slot moves into
+ * its place (a copy of that one sequence's positions, made at once through `move`), and a new sequence takes slot n.
+ * Slots are reused across requests; nothing is allocated per request.
  */
 import { FleetError } from '../../common/errors';
-import type { KvMove } from './fused-kv-pool';
 
 export class KvSlots<T> {
   private readonly order: T[] = [];
   private readonly lengths = new Map<T, number>();
-  private moves: KvMove[] = [];
 
   constructor(
     /** Slots in the pool. */
     readonly slots: number,
     /** Positions per slot. */
     readonly capacity: number,
+    /** Copies `length` positions of slot `from` into slot `to` (the pool's move). */
+    private readonly move: (from: number, to: number, length: number) => void,
   ) {
     if (slots < 1 || capacity < 1) throw new FleetError('internal', `a KV pool needs slots and capacity, got ${slots} × ${capacity}`);
   }
@@ -64,19 +63,11 @@ export class KvSlots<T> {
     if (i === last) return;
     this.order[i] = moved;
     const length = this.lengths.get(moved) ?? 0;
-    if (length > 0) this.moves.push([last, i, length]);
-  }
-
-  /** The moves queued since the last call, for the next pass (in order). */
-  takeMoves(): KvMove[] {
-    const out = this.moves;
-    this.moves = [];
-    return out;
+    if (length > 0) this.move(last, i, length);
   }
 
   clear(): void {
     this.order.length = 0;
     this.lengths.clear();
-    this.moves = [];
   }
 }

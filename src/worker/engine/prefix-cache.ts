@@ -25,6 +25,18 @@ interface Entry {
   keys: string[];
 }
 
+/**
+ * Positions 0, 1, ... of one head of one past input (KvSpec.pastNames order), compact [positions, headDim]: where a
+ * finished sequence's cache is read from, or a hit's cached positions.
+ */
+export type KvRows = (input: number, head: number) => KvData;
+
+/** A hit as views of the cached positions (the caller copies them where it needs them). */
+export interface PrefixRows {
+  length: number;
+  rows: KvRows;
+}
+
 export interface PrefixHit {
   /** Cached positions reused: a multiple of the block size, less than the prompt's length. */
   length: number;
@@ -73,6 +85,15 @@ export class PrefixCache {
    * right-aligned). Only whole blocks are kept; an entry larger than the budget is not stored.
    */
   store(ids: readonly number[], tensors: readonly ort.Tensor[], row: number, padded: number, length: number): void {
+    const { kvHeads, headDim } = this.spec;
+    this.storeRows(ids, length, (input, h) => {
+      const offset = ((row * kvHeads + h) * padded + (padded - length)) * headDim;
+      return (tensors[input].data as KvData).subarray(offset, offset + length * headDim);
+    });
+  }
+
+  /** Stores the first `length` positions of `ids` read through `rows` (whole blocks only, within the budget). */
+  storeRows(ids: readonly number[], length: number, rows: KvRows): void {
     const blocks = Math.floor(Math.min(ids.length, length) / PREFIX_BLOCK_TOKENS);
     if (blocks === 0) return;
     const n = blocks * PREFIX_BLOCK_TOKENS;
@@ -85,13 +106,9 @@ export class PrefixCache {
     const { kvHeads, headDim } = this.spec;
     const bytes = n * kvHeads * headDim * this.spec.pastNames.length * (this.spec.dtype === 'float32' ? 4 : 2);
     if (bytes > this.budgetBytes) return;
-    const kv = tensors.map((t) => {
-      const src = t.data as KvData;
+    const kv = this.spec.pastNames.map((_, input) => {
       const dst = this.spec.dtype === 'float32' ? new Float32Array(kvHeads * n * headDim) : new Uint16Array(kvHeads * n * headDim);
-      for (let h = 0; h < kvHeads; h++) {
-        const srcOff = ((row * kvHeads + h) * padded + (padded - length)) * headDim;
-        dst.set(src.subarray(srcOff, srcOff + n * headDim), h * n * headDim);
-      }
+      for (let h = 0; h < kvHeads; h++) dst.set(rows(input, h).subarray(0, n * headDim), h * n * headDim);
       return dst;
     });
     const entry: Entry = { ids: ids.slice(0, n), kv, bytes, keys };
@@ -101,8 +118,8 @@ export class PrefixCache {
     while (this.bytes > this.budgetBytes) this.evictOldest();
   }
 
-  /** The longest cached prefix of `ids` that leaves at least one token to prefill, copied out; undefined on a miss. */
-  lookup(ids: readonly number[]): PrefixHit | undefined {
+  /** The longest cached prefix of `ids` that leaves at least one token to prefill, as views; undefined on a miss. */
+  lookupRows(ids: readonly number[]): PrefixRows | undefined {
     const blocks = Math.floor((ids.length - 1) / PREFIX_BLOCK_TOKENS);
     let found: { entry: Entry; length: number } | undefined;
     const keys = blockKeys(ids, blocks);
@@ -119,11 +136,20 @@ export class PrefixCache {
     this.touch(entry);
     this.counters.hits += 1;
     this.counters.reusedTokens += length;
-    const { kvHeads, headDim, dtype } = this.spec;
+    const { headDim } = this.spec;
     const stored = entry.ids.length;
-    const tensors = entry.kv.map((data) => {
+    return { length, rows: (input, h) => entry.kv[input].subarray(h * stored * headDim, (h * stored + length) * headDim) };
+  }
+
+  /** lookupRows, copied out into fresh tensors [1, kvHeads, length, headDim] per past input. */
+  lookup(ids: readonly number[]): PrefixHit | undefined {
+    const hit = this.lookupRows(ids);
+    if (!hit) return undefined;
+    const { kvHeads, headDim, dtype } = this.spec;
+    const { length } = hit;
+    const tensors = this.spec.pastNames.map((_, input) => {
       const out = dtype === 'float32' ? new Float32Array(kvHeads * length * headDim) : new Uint16Array(kvHeads * length * headDim);
-      for (let h = 0; h < kvHeads; h++) out.set(data.subarray(h * stored * headDim, (h * stored + length) * headDim), h * length * headDim);
+      for (let h = 0; h < kvHeads; h++) out.set(hit.rows(input, h), h * length * headDim);
       return new ort.Tensor(dtype, out, [1, kvHeads, length, headDim]);
     });
     return { length, tensors };

@@ -11,13 +11,12 @@ import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
 import type { ValidSamplingParams } from '../sampling/params';
 import type { TokenConstraint } from './constraint';
-import { bytesPerPosition } from './kv-cache';
+import { bytesPerPosition, formatKvBytes as size } from './kv-cache';
 import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
 import { isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
-import { fusedDecodeStep, fusedPrefillStep, type FusedKv } from './fused-step';
-import { KvSlots } from './kv-slots';
+import { fusedDecodeStep, fusedKv, fusedPrefillStep, keepFusedPrefix, type FusedKv } from './fused-step';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
 const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
@@ -77,8 +76,6 @@ export interface EngineStatus {
   draining: boolean;
 }
 
-const size = (bytes: number): string => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);
-
 const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Scheduler {
@@ -99,6 +96,8 @@ export class Scheduler {
   private readonly prefixes: PrefixCache | undefined;
   /** A fused graph's in-place KV pool: one slot per running sequence (see fused-step.ts). */
   private readonly fused: FusedKv | undefined;
+  /** The fused pool bound to the session's passes (once, before the first pass). */
+  private poolBound: Promise<void> | undefined;
   /** Positions a sequence may reach: the context length, or a fused pool's slot capacity when smaller. */
   private readonly contextLimit: number;
 
@@ -106,10 +105,10 @@ export class Scheduler {
     private readonly session: DecoderSession,
     private readonly options: EngineOptions,
   ) {
-    this.fused = session.fused ? { passes: session.fused, slots: new KvSlots<Sequence>(options.maxConcurrency, fusedSlotCapacity(session, options)), kvHeads: session.kv.kvHeads } : undefined;
+    this.fused = session.fused ? fusedKv(session, session.fused, options) : undefined;
     this.contextLimit = this.fused ? this.fused.slots.capacity : options.contextLength;
-    // The prefix cache reads host KV tensors; a fused pool's cache stays in the session thread.
-    this.prefixes = (options.prefixCacheBytes ?? 0) > 0 && !this.fused ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;
+    // The prefix cache holds host memory: a device-resident cache is not copied out.
+    this.prefixes = (options.prefixCacheBytes ?? 0) > 0 && !session.kvOnDevice ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;
   }
 
   /** The KV slot capacity of a fused model (positions), or undefined for a standard graph. */
@@ -262,9 +261,10 @@ export class Scheduler {
   }
 
   private async fusedStep(fused: FusedKv): Promise<void> {
+    await (this.poolBound ??= fused.passes.bind(fused.pool));
     this.retire();
     const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: true };
-    await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn);
+    await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn, this.prefixes);
     this.retire();
     const started = performance.now();
     const b = await fusedDecodeStep(fused, this.deliverFn, this.observeFn);
@@ -339,6 +339,7 @@ export class Scheduler {
 
   /** A finished sequence's keys and values go to the prefix cache (host memory only; not after an error). */
   private keepPrefix(seq: Sequence): void {
+    if (this.fused && this.prefixes && seq.finishReason !== FinishReason.FINISH_REASON_ERROR) keepFusedPrefix(this.fused, seq, this.prefixes);
     const kv = seq.kv;
     if (!this.prefixes || !kv || isDeviceKv(kv.tensors) || seq.finishReason === FinishReason.FINISH_REASON_ERROR) return;
     const ids = [...seq.promptIds, ...seq.outputIds].slice(0, kv.length);
@@ -354,17 +355,4 @@ export class Scheduler {
     this.batch = undefined;
     this.fused?.slots.clear();
   }
-}
-
-/**
- * Positions per slot of a fused model's KV pool: the context length, or less when the KV budget cannot hold
- * --max-concurrency slots of it (the pool's pages become resident as sequences grow, so the budget bounds the worst case).
- */
-export function fusedSlotCapacity(session: DecoderSession, options: Pick<EngineOptions, 'maxConcurrency' | 'maxKvBytes' | 'contextLength'>): number {
-  const perSlot = Math.floor(options.maxKvBytes / (options.maxConcurrency * bytesPerPosition(session.kv)));
-  const capacity = Math.min(options.contextLength, perSlot);
-  if (capacity < 2) {
-    throw new FleetError('invalid_request', `the KV budget (${size(options.maxKvBytes)}) cannot hold ${options.maxConcurrency} sequences of this fused model; raise --kv-cache-mib or lower --max-concurrency`, { code: 'kv_budget' });
-  }
-  return capacity;
 }

@@ -42,17 +42,27 @@ export interface FusedForwardMessage extends FusedForwardInput {
   id: number;
 }
 
+/** The engine's KV pool for a fused graph's passes from now on (SharedArrayBuffers, one per past input). */
+export interface BindPoolMessage {
+  kind: 'bindPool';
+  id: number;
+  slots: number;
+  capacity: number;
+  memory: ArrayBufferLike[];
+}
+
 export interface ReleaseMessage {
   kind: 'release';
 }
 
-export type ToSessionThread = OpenMessage | ForwardMessage | FusedForwardMessage | AssembleMessage | ReleaseMessage;
+export type ToSessionThread = OpenMessage | ForwardMessage | FusedForwardMessage | BindPoolMessage | AssembleMessage | ReleaseMessage;
 
 export type FromSessionThread =
   | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean }
   | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number }
   | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number }
   | { kind: 'assembled'; id: number; kv: number; pastLen: number }
+  | { kind: 'poolBound'; id: number }
   | { kind: 'error'; id: number; message: string; code?: string; errorKind?: string }
   | { kind: 'released' };
 

@@ -55,7 +55,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
   });
 
   thread.on('message', (m: FromSessionThread) => {
-    if (m.kind !== 'result' && m.kind !== 'error' && m.kind !== 'assembled' && m.kind !== 'fusedResult') return;
+    if (m.kind !== 'result' && m.kind !== 'error' && m.kind !== 'assembled' && m.kind !== 'fusedResult' && m.kind !== 'poolBound') return;
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -103,6 +103,17 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
 
   const fused: FusedPasses | undefined = opened.fused
     ? {
+        // The pool's SharedArrayBuffers are shared with the thread (not copied): passes there write what the engine reads here.
+        bind: async (pool) => {
+          if (failure) throw failure;
+          if (pool.memory().some((m) => !(m instanceof SharedArrayBuffer))) throw new FleetError('internal', 'a KV pool bound to the session thread must live in SharedArrayBuffers');
+          const id = nextId++;
+          const reply = await new Promise<FromSessionThread>((resolve, reject) => {
+            pending.set(id, { resolve, reject });
+            thread.postMessage({ kind: 'bindPool', id, slots: pool.slots, capacity: pool.capacity, memory: pool.memory() } satisfies ToSessionThread);
+          });
+          if (reply.kind !== 'poolBound') throw new FleetError('internal', 'unexpected reply from the session thread');
+        },
         forward: async (input) => {
           if (failure) throw failure;
           const id = nextId++;

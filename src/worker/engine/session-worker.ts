@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
-import { isFusedGraph } from './fused-kv-pool';
+import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
 import { openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
 import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-protocol';
@@ -73,6 +73,16 @@ async function handle(message: ToSessionThread): Promise<void> {
       post({ kind: 'assembled', id: message.id, kv: native.assemble(message.rows, message.pastLen), pastLen: message.pastLen });
     } catch (err) {
       postError(message.id, err, 'generation_failed');
+    }
+    return;
+  }
+  if (message.kind === 'bindPool') {
+    try {
+      if (!session?.fused) throw new FleetError('internal', 'the session is not a fused graph');
+      await session.fused.bind(new FusedKvPool(session.kv, message.slots, message.capacity, message.memory));
+      post({ kind: 'poolBound', id: message.id });
+    } catch (err) {
+      postError(message.id, err, 'internal');
     }
     return;
   }

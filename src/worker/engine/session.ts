@@ -82,6 +82,11 @@ export interface ForwardOutput {
  * see fused-kv-pool.ts). Sessions of such graphs have this and no usable `forward`.
  */
 export interface FusedPasses {
+  /**
+   * Runs the passes over `pool` from now on (the engine's pool, over SharedArrayBuffers when the session lives in
+   * another thread). Without it the first pass allocates a private pool of its dimensions.
+   */
+  bind(pool: FusedKvPool): Promise<void>;
   forward(input: FusedForwardInput): Promise<FusedForwardOutput>;
 }
 
@@ -201,12 +206,17 @@ export async function openDecoderSession(path: string, options: SessionOptions):
   return { kv, inputNames: session.inputNames, trimsLogits, fused: isFusedGraph(session.inputNames) ? fusedPasses(ortNodeRunner(session), kv) : undefined, forward, assembleKv, emptyPast, release: () => session.release() };
 }
 
-/** Passes of a fused graph over its in-place KV pool (allocated at the first pass, with that pass's dimensions). */
+/** Passes of a fused graph over its in-place KV pool (a bound one, else allocated at the first pass with its dimensions). */
 export function fusedPasses(run: BoundRunner, kv: KvSpec): FusedPasses {
   let pool: FusedKvPool | undefined;
   return {
-    forward: (input) => {
+    bind: (p) => {
+      pool = p;
+      return Promise.resolve();
+    },
+    forward: async (input) => {
       pool ??= new FusedKvPool(kv, input.slots, input.capacity);
+      if (pool.slots !== input.slots || pool.capacity !== input.capacity) throw new FleetError('internal', `a pass for a pool of ${input.slots} × ${input.capacity} positions over one of ${pool.slots} × ${pool.capacity}`);
       return runFused(run, kv, pool, input);
     },
   };

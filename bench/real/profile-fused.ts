@@ -1,0 +1,144 @@
+/**
+ * `npm run bench:fused-profile`: where a fused decode step's time goes, at 100 and 2,000 cached positions.
+ * SmolLM2-135M-Instruct imported with `--graph fused` (int4 = the GGUF's Q4_1 blocks; BENCH_WEIGHTS=int8 for the
+ * other), one stream (batch 1), BENCH_THREADS (default 1, as bench:real). For each context it measures
+ *   - engine step: the worker's engine (session thread, messages, sampling) — what a user sees per token;
+ *   - runBound pass: the same pass through the addon's runBound in this thread (onnxruntime + binding, no engine),
+ *     over a slot of the engine's capacity;
+ *   - kernels: onnxruntime's profiler (onnxruntime-node, enableProfiling) summed per operator type per pass, and the
+ *     profiled run's own duration (kernels + the executor between them).
+ * The cache's contents do not change a pass's time, so the passes run over an empty pool at the given lengths.
+ * Prints a table and one JSON line last.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { silentLogger } from '../../src/common/log';
+import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
+import { ortNodeRunner, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
+import { discoverKv, fusedPasses, type KvSpec } from '../../src/worker/engine/session';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
+import { contextStepTimes } from '../engine/context-steps';
+import { fetchSmolLM2Gguf } from '../support/smollm2';
+import { importedModel } from './imported-model';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const WEIGHTS = process.env.BENCH_WEIGHTS === 'int8' ? 'int8' : 'int4';
+const CONTEXTS = [100, 2000];
+const STEPS = 24;
+const WARMUP = 4;
+/** The engine's slot capacity for SmolLM2 (its context length); the profiled passes use a small one (onnxruntime-node copies the bound pool back). */
+const ENGINE_CAPACITY = 8192;
+
+interface ProfileEvent {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Decode passes at `context` cached positions (WARMUP untimed, then STEPS timed); returns each timed pass's ms. */
+async function passes(run: BoundRunner, kv: KvSpec, context: number, capacity = context + WARMUP + STEPS + 8): Promise<number[]> {
+  const p = fusedPasses(run, kv);
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + STEPS; i++) {
+    const started = performance.now();
+    await p.forward({ slots: 1, capacity, slot: 0, batch: 1, seqLen: 1, inputIds: BigInt64Array.of(42n), seqlensK: Int32Array.of(context + i), totalLength: context + i + 1, keepLogits: 1, moves: [] });
+    if (i >= WARMUP) times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** Per operator type: kernel ms per pass, over the timed passes of a profile; plus the profiled runs' ms per pass. */
+function summarise(events: ProfileEvent[]): { byOp: Map<string, number>; runMs: number } {
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+  const timed = runs.slice(WARMUP);
+  const from = timed[0]?.ts ?? 0;
+  const byOp = new Map<string, number>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < from) continue;
+    const op = `${e.args?.op_name ?? '?'}${e.name.includes('lm_head') ? ' (lm_head)' : ''}`;
+    byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000 / timed.length);
+  }
+  return { byOp, runMs: timed.reduce((n, r) => n + r.dur, 0) / 1000 / timed.length };
+}
+
+async function profiled(path: string, kv: KvSpec, context: number): Promise<{ byOp: Map<string, number>; runMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetchat-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, 'fused'), logSeverityLevel: 3 });
+    await passes(ortNodeRunner(session), kv, context);
+    session.endProfiling();
+    await session.release();
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('onnxruntime wrote no profile');
+    return summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+async function main(): Promise<void> {
+  const gguf = fetchSmolLM2Gguf();
+  if (!gguf) {
+    console.log(JSON.stringify({ skipped: true, reason: 'SmolLM2 GGUF not available' }));
+    return;
+  }
+  const dir = await importedModel(gguf, 'fused');
+  const path = join(dir, 'onnx', WEIGHTS === 'int4' ? 'model_q4.onnx' : 'model_int8.onnx');
+  const meta = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const kv = discoverKv(meta, path);
+  await meta.release();
+
+  const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger() });
+  let engineMs: number[];
+  try {
+    engineMs = await contextStepTimes(rt, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], CONTEXTS, 3);
+  } finally {
+    await rt.release();
+  }
+  const native = openNativeBoundRunner(path, THREADS);
+  const boundMs: number[] = [];
+  try {
+    for (const c of CONTEXTS) boundMs.push(median(await passes(native.run, kv, c, ENGINE_CAPACITY)));
+  } finally {
+    native.release();
+  }
+  const profiles = [];
+  for (const c of CONTEXTS) profiles.push(await profiled(path, kv, c));
+
+  const ops = [...new Set(profiles.flatMap((p) => [...p.byOp.keys()]))].sort((a, b) => (profiles[1].byOp.get(b) ?? 0) - (profiles[1].byOp.get(a) ?? 0));
+  const kernels = profiles.map((p) => [...p.byOp.values()].reduce((a, b) => a + b, 0));
+  console.log(`bench:fused-profile — SmolLM2-135M-Instruct fused ${WEIGHTS}, batch 1, ${THREADS} thread(s), ms per decode step`);
+  const rows: Array<[string, number[]]> = [
+    ['engine step (session thread, sampling)', engineMs],
+    ['runBound pass (addon, this thread)', boundMs],
+    ['profiled run (onnxruntime-node)', profiles.map((p) => p.runMs)],
+    ['kernels, all', kernels],
+    ...ops.map((op): [string, number[]] => [`  ${op}`, profiles.map((p) => p.byOp.get(op) ?? 0)]),
+  ];
+  console.log(`| | ${CONTEXTS.map((c) => `${c} cached`).join(' | ')} | growth |`);
+  console.log(`| --- | ${CONTEXTS.map(() => '---').join(' | ')} | --- |`);
+  for (const [name, v] of rows) console.log(`| ${name} | ${v.map((x) => r2(x).toFixed(2)).join(' | ')} | ${r2(v[1] - v[0]).toFixed(2)} |`);
+  const gqa = profiles.map((p) => p.byOp.get('GroupQueryAttention') ?? 0);
+  console.log(JSON.stringify({
+    weights: WEIGHTS, threads: THREADS,
+    engine_step_ms_ctx100: r2(engineMs[0]), engine_step_ms_ctx2000: r2(engineMs[1]), engine_ratio: r2(engineMs[1] / engineMs[0]),
+    bound_pass_ms_ctx100: r2(boundMs[0]), bound_pass_ms_ctx2000: r2(boundMs[1]),
+    kernels_ms_ctx100: r2(kernels[0]), kernels_ms_ctx2000: r2(kernels[1]),
+    gqa_ms_ctx100: r2(gqa[0]), gqa_ms_ctx2000: r2(gqa[1]),
+    growth_ms: r2(engineMs[1] - engineMs[0]), gqa_growth_ms: r2(gqa[1] - gqa[0]),
+    by_op_ctx2000: Object.fromEntries(ops.map((op) => [op, r2(profiles[1].byOp.get(op) ?? 0)])),
+  }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
