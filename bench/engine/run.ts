@@ -2,9 +2,10 @@
  * `npm run bench:engine`: single-stream prefill and decode speed of fleetchat's engine and of transformers.js
  * (@huggingface/transformers on the same onnxruntime-node) on the very same model directories and prompt,
  * greedy, same thread count; then fleetchat's decode step time against the context length (context-steps.ts) on the
- * ~100M model and on SmolLM2-135M when its import is cached (`npm run fetch:smollm2`). Prints tables, then one JSON
- * line last: {decode_tok_s, peer_decode_tok_s, ratio, model_bytes, bound_tok_s, ..., step_ms_ctx100, ...,
- * step_ms_ctx2000, step_ratio_ctx2000_ctx100, smollm2_step_ms_ctx100, ...} (for the ~100M model).
+ * ~100M model and on SmolLM2-135M when its import is cached (`npm run fetch:smollm2`), standard and fused graphs.
+ * Prints tables, then one JSON line last: {decode_tok_s, peer_decode_tok_s, ratio, model_bytes, bound_tok_s, ...,
+ * step_ms_ctx100, ..., step_ms_ctx2000, step_ratio_ctx2000_ctx100 (for the ~100M model), smollm2_step_ms_ctx100, ...,
+ * smollm2_fused_step_ms_ctx100, ...}.
  *
  *   BENCH_THREADS (default: all cores), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 3),
  *   BENCH_CONTEXTS (default 100,500,1000,2000; empty = no context table), BENCH_CONTEXT_RUNS (default 3),
@@ -25,6 +26,8 @@ import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { measureCopyBandwidth } from '../support/bandwidth';
 import { benchModel } from '../support/models';
 import { findCachedSmolLM2 } from '../../src/model/gguf/smollm2';
+import { importedModel } from '../real/imported-model';
+import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { contextStepTimes } from './context-steps';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
@@ -175,9 +178,13 @@ async function main(): Promise<void> {
 async function contextTable(dir100m: string): Promise<Record<string, number>> {
   if (CONTEXTS.length === 0) return {};
   const smol = await findCachedSmolLM2(join(homedir(), '.cache', 'fleetchat'));
+  // The same GGUF imported with --graph fused (GroupQueryAttention over the in-place KV pool), when it is cached.
+  const gguf = smol ? fetchSmolLM2Gguf() : undefined;
+  const fused = gguf ? await importedModel(gguf, 'fused') : undefined;
   const targets = [
     { name: '100m (fp32)', prefix: '', dir: dir100m, weights: 'auto' as const },
     ...(smol ? [{ name: 'SmolLM2-135M (int4)', prefix: 'smollm2_', dir: smol, weights: 'q4' as const }] : []),
+    ...(fused ? [{ name: 'SmolLM2-135M (int4, fused)', prefix: 'smollm2_fused_', dir: fused, weights: 'q4' as const }] : []),
     ...EXTRA_CONTEXT_MODELS.map((dir) => ({ name: basename(dir), prefix: `${basename(dir).toLowerCase().replace(/[^a-z0-9]+/g, '_')}_`, dir, weights: 'auto' as const })),
   ];
   const rows: Array<Record<string, string | number>> = [];
