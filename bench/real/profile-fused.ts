@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   } finally {
     native.release();
   }
-  const profiles = [];
+  const profiles: Array<{ byOp: Map<string, number>; runMs: number }> = [];
   for (const c of CONTEXTS) profiles.push(await profiled(path, kv, c));
 
   const ops = [...new Set(profiles.flatMap((p) => [...p.byOp.keys()]))].sort((a, b) => (profiles[1].byOp.get(b) ?? 0) - (profiles[1].byOp.get(a) ?? 0));
