@@ -34,6 +34,8 @@ export interface FusedKv {
   pool: FusedKvPool;
   slots: KvSlots<Sequence>;
   spec: KvSpec;
+  /** Keys and values of finished sequences, copied into the slots of prompts that extend them (undefined = off). */
+  prefixes?: PrefixCache;
 }
 
 /** Copies the longest cached prefix of the sequence's prompt into its (fresh) slot; returns the positions reused. */
@@ -50,9 +52,10 @@ function loadPrefix(kv: FusedKv, seq: Sequence, prefixes: PrefixCache): number {
 }
 
 /** Keeps a finished sequence's positions in the prefix cache (read from its slot before the slot is freed). */
-export function keepFusedPrefix(kv: FusedKv, seq: Sequence, prefixes: PrefixCache): void {
+export function keepFusedPrefix(kv: FusedKv, seq: Sequence): void {
   const length = kv.slots.lengthOf(seq);
-  if (length === 0) return;
+  const prefixes = kv.prefixes;
+  if (length === 0 || !prefixes) return;
   const slot = kv.slots.slotOf(seq);
   prefixes.storeRows([...seq.promptIds, ...seq.outputIds].slice(0, length), length, (input, h) => kv.pool.head(slot, input, h));
 }
@@ -88,7 +91,7 @@ async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: De
 }
 
 /** Prefills the admitted sequences, each into a slot of its own. */
-export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver, prefixes?: PrefixCache): Promise<void> {
+export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver): Promise<void> {
   await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
   for (const seq of admitted) {
     if (seq.cancelled) {
@@ -96,7 +99,7 @@ export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits
       continue;
     }
     kv.slots.acquire(seq);
-    if (prefixes && canReusePrefix(seq)) loadPrefix(kv, seq, prefixes);
+    if (kv.prefixes && canReusePrefix(seq)) loadPrefix(kv, seq, kv.prefixes);
     // Only the last position's logits come back unless echo wants every one (then the logits budget limits a chunk too).
     const chunk = fusedChunkTokens(limits, kv.spec.kvHeads, kv.slots.capacity);
     await prefillOne(kv, seq, wantsPromptLogprobs(seq) ? Math.min(chunk, chunkTokens(limits)) : chunk, deliver, observe);
@@ -138,10 +141,10 @@ export interface FusedPoolOptions {
 }
 
 /** A fused model's KV pool (shared memory, bound to the session thread at the first step) and its slots. */
-export function fusedKv(session: DecoderSession, passes: FusedPasses, options: FusedPoolOptions): FusedKv {
+export function fusedKv(session: DecoderSession, passes: FusedPasses, options: FusedPoolOptions, prefixes: PrefixCache | undefined): FusedKv {
   const pool = FusedKvPool.shared(session.kv, options.maxConcurrency, fusedSlotCapacity(session, options));
   const slots = new KvSlots<Sequence>(pool.slots, pool.capacity, (from, to, length) => pool.move(from, to, length));
-  return { passes, pool, slots, spec: session.kv };
+  return { passes, pool, slots, spec: session.kv, prefixes };
 }
 
 /**

@@ -105,10 +105,10 @@ export class Scheduler {
     private readonly session: DecoderSession,
     private readonly options: EngineOptions,
   ) {
-    this.fused = session.fused ? fusedKv(session, session.fused, options) : undefined;
-    this.contextLimit = this.fused ? this.fused.slots.capacity : options.contextLength;
     // The prefix cache holds host memory: a device-resident cache is not copied out.
     this.prefixes = (options.prefixCacheBytes ?? 0) > 0 && !session.kvOnDevice ? new PrefixCache(session.kv, options.prefixCacheBytes ?? 0) : undefined;
+    this.fused = session.fused ? fusedKv(session, session.fused, options, this.prefixes) : undefined;
+    this.contextLimit = this.fused ? this.fused.slots.capacity : options.contextLength;
   }
 
   /** The KV slot capacity of a fused model (positions), or undefined for a standard graph. */
@@ -264,7 +264,7 @@ export class Scheduler {
     await (this.poolBound ??= fused.passes.bind(fused.pool));
     this.retire();
     const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: true };
-    await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn, this.prefixes);
+    await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn);
     this.retire();
     const started = performance.now();
     const b = await fusedDecodeStep(fused, this.deliverFn, this.observeFn);
@@ -339,7 +339,7 @@ export class Scheduler {
 
   /** A finished sequence's keys and values go to the prefix cache (host memory only; not after an error). */
   private keepPrefix(seq: Sequence): void {
-    if (this.fused && this.prefixes && seq.finishReason !== FinishReason.FINISH_REASON_ERROR) keepFusedPrefix(this.fused, seq, this.prefixes);
+    if (this.fused && seq.finishReason !== FinishReason.FINISH_REASON_ERROR) keepFusedPrefix(this.fused, seq);
     const kv = seq.kv;
     if (!this.prefixes || !kv || isDeviceKv(kv.tensors) || seq.finishReason === FinishReason.FINISH_REASON_ERROR) return;
     const ids = [...seq.promptIds, ...seq.outputIds].slice(0, kv.length);
