@@ -117,7 +117,7 @@ async function fusedLogits(dir: string, file: string, tokens: number[]): Promise
   }
 }
 
-describe('fused int4 graphs (the attention scale folded into the q rows) compute with the GGUF\'s own 4-bit blocks', () => {
+describe('fused int4 graphs compute with the GGUF\'s own 4-bit blocks', () => {
   it.each([
     ['Q4_1', 'llama'],
     ['Q4_K', 'qwen2'],

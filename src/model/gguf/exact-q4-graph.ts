@@ -8,8 +8,7 @@
  *     (Reshape -> ReduceSum -> MatMul -> Add),
  * which is exactly sum((scale * q + min) * x) — the GGUF's values. Layers the GGUF stores with more bits (the
  * Q8_0 embedding that SmolLM2 ties to its lm_head, Q6_K layers of Q4_K_M files) become 8-bit MatMulNBits blocks
- * rather than being rounded a second time to 4 bits. A fused graph's q rows carry the attention scale (see
- * fusedQueryScale): their block scales and offsets are multiplied by it (exactly, for a power of two).
+ * rather than being rounded a second time to 4 bits.
  */
 import { intAttr, toAttributeProto } from '../onnx/attributes';
 import type { OnnxModelSpec } from '../onnx/graph-builder';
@@ -34,12 +33,10 @@ interface Part {
   rows: number;
   /** Heads whose rows llama.cpp interleaved for RoPE (q / k of `llama` models); 0 = none. */
   ropeHeads: number;
-  /** Multiplies the part's values (a fused graph's q rows: the attention scale); default 1. */
-  factor?: number;
 }
 
 /** The Hugging Face matrices stacked in a MatMulNBits layer, recognised from the builder's initializer names. */
-function partsOf(base: string, model: GgufLlamaModel, queryScale: number): Part[] | undefined {
+function partsOf(base: string, model: GgufLlamaModel): Part[] | undefined {
   const c = model.config;
   const interleaved = model.arch.ropeLayout === 'interleaved';
   if (base === 'lm_head.weight') return [{ hfName: c.tieWordEmbeddings ? EMBED_WEIGHT : LM_HEAD_WEIGHT, rows: c.vocabSize, ropeHeads: 0 }];
@@ -50,7 +47,7 @@ function partsOf(base: string, model: GgufLlamaModel, queryScale: number): Part[
   switch (m[2]) {
     case 'self_attn.qkv_proj':
       return [
-        { hfName: n.q, rows: nh * d, ropeHeads: interleaved ? nh : 0, factor: queryScale },
+        { hfName: n.q, rows: nh * d, ropeHeads: interleaved ? nh : 0 },
         { hfName: n.k, rows: nkv * d, ropeHeads: interleaved ? nkv : 0 },
         { hfName: n.v, rows: nkv * d, ropeHeads: 0 },
       ];
@@ -84,13 +81,11 @@ function fusedBlocks(file: GgufFile, model: GgufLlamaModel, parts: Part[], cols:
     const info = file.tensors.get(g);
     if (info === undefined) throw new Error(`tensor ${g} vanished`);
     const src = q4Rows(file.readRaw(g), info.type, p.rows, cols, g);
-    const f = p.factor ?? 1;
-    const scaled = (xs: Float32Array): Float32Array => (f === 1 ? xs : xs.map((x) => Math.fround(x * f)));
     for (let r = 0; r < p.rows; r++) {
       const from = p.ropeHeads > 0 ? ggufRow(r, model.config.headDim) : r;
       out.data.set(src.data.subarray(from * blocksPerRow * 16, (from + 1) * blocksPerRow * 16), (at + r) * blocksPerRow * 16);
-      out.scales.set(scaled(src.scales.subarray(from * blocksPerRow, (from + 1) * blocksPerRow)), (at + r) * blocksPerRow);
-      out.mins.set(scaled(src.mins.subarray(from * blocksPerRow, (from + 1) * blocksPerRow)), (at + r) * blocksPerRow);
+      out.scales.set(src.scales.subarray(from * blocksPerRow, (from + 1) * blocksPerRow), (at + r) * blocksPerRow);
+      out.mins.set(src.mins.subarray(from * blocksPerRow, (from + 1) * blocksPerRow), (at + r) * blocksPerRow);
     }
     at += p.rows;
   }
@@ -122,10 +117,10 @@ interface Layer {
 }
 
 /** A MatMulNBits node of the builder, with the Hugging Face matrices it stacks (undefined for anything else). */
-function layerOf(node: NodeProto, model: GgufLlamaModel, queryScale: number): Layer | undefined {
+function layerOf(node: NodeProto, model: GgufLlamaModel): Layer | undefined {
   if (node.opType !== 'MatMulNBits' || node.domain !== 'com.microsoft') return undefined;
   const base = node.input[1].replace(/\.q4$/, '');
-  const parts = partsOf(base, model, queryScale);
+  const parts = partsOf(base, model);
   const k = intAttribute(node, 'K') ?? 0;
   if (parts === undefined || intAttribute(node, 'bits') !== 4 || intAttribute(node, 'block_size') !== Q4_BLOCK || k % Q4_BLOCK !== 0 || node.input.length < 4) return undefined;
   return { node, base, k, n: parts.reduce((s, p) => s + p.rows, 0), parts };
@@ -175,10 +170,7 @@ function widenLayer(layer: Layer, weights: WeightSource, replace: Map<string, In
   const [, wName, scalesName, zpName] = node.input;
   const blocks = k / Q4_BLOCK;
   const get = shared(3, () => {
-    const parts = layer.parts.map((p) => {
-      const data = getWeight(weights, p.hfName, [p.rows, k]).data;
-      return (p.factor ?? 1) === 1 ? data : data.map((x) => Math.fround(x * (p.factor ?? 1)));
-    });
+    const parts = layer.parts.map((p) => getWeight(weights, p.hfName, [p.rows, k]).data);
     return quantizeBlocks(parts.length === 1 ? parts[0] : concatRows(parts), n, k, 8, Q4_BLOCK);
   });
   replace.set(wName, { name: wName, elemType: 'uint8', dims: [n, blocks, Q4_BLOCK], load: () => get().data });
@@ -192,13 +184,13 @@ function widenLayer(layer: Layer, weights: WeightSource, replace: Map<string, In
  * compute with the GGUF's blocks (exact); layers the GGUF stores with more bits (Q8_0, Q6_K, F16, ...) get 8-bit
  * blocks instead of a lossy second quantisation to 4 bits.
  */
-export function useGgufQ4Blocks(spec: OnnxModelSpec, file: GgufFile, model: GgufLlamaModel, weights: WeightSource, queryScale = 1): Q4RewriteReport {
+export function useGgufQ4Blocks(spec: OnnxModelSpec, file: GgufFile, model: GgufLlamaModel, weights: WeightSource): Q4RewriteReport {
   const report: Q4RewriteReport = { exact: [], widened: [] };
   const io = { replace: new Map<string, InitializerSpec>(), after: new Map<string, InitializerSpec>(), constants: new Map<string, InitializerSpec>() };
   const nodes: NodeProto[] = [];
   for (const node of spec.graph.node) {
     nodes.push(node);
-    const layer = layerOf(node, model, queryScale);
+    const layer = layerOf(node, model);
     if (layer === undefined) continue;
     const allQ4 = layer.parts.every((p) => isQ4Type(file.tensors.get(model.tensorNames.get(p.hfName) ?? '')?.type ?? -1));
     if (allQ4) {

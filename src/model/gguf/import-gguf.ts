@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { buildDecoder } from '../llama/build-decoder';
-import { fusedQueryScale, type GraphKind } from '../llama/fused-decoder-graph';
+import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig } from '../llama/llama-config';
 import { parameterCount } from '../llama/llama-weights';
 import { writeOnnxModel } from '../onnx/model-writer';
@@ -24,7 +24,7 @@ import { useGgufQ4Blocks } from './exact-q4-graph';
 import { writeGgufTokenizer } from './tokenizer-files';
 
 /** Bumped whenever the importer would write different files for the same GGUF (invalidates cached imports). */
-export const IMPORTER_VERSION = 3;
+export const IMPORTER_VERSION = 2;
 
 export interface ImportGgufOptions {
   file: string;
@@ -118,7 +118,7 @@ export async function importGguf(options: ImportGgufOptions): Promise<ImportGguf
       const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat, ...(graph === 'fused' ? { graph } : {}) }) };
       const spec = buildDecoder(model.config, weights, { graph, weightFormat, metadata, accuracyLevel: options.accuracyLevel });
       if (weightFormat === 'int4') {
-        const q4 = useGgufQ4Blocks(spec, file, model, weights, graph === 'fused' ? fusedQueryScale(model.config) : 1);
+        const q4 = useGgufQ4Blocks(spec, file, model, weights);
         int4 = { exact: q4.exact.length, widened: q4.widened.length };
       }
       const written = writeOnnxModel(join(staging, 'onnx', onnxFileName(weightFormat)), spec);

@@ -5,11 +5,7 @@
  *     residual Add that precedes it;
  *   - GroupQueryAttention (com.microsoft) on the packed q|k|v projection, with the rotary embedding inside
  *     (cos/sin tables as initializers) and a KV cache of fixed capacity that it updates in place when the caller
- *     binds the same buffer as `past_key_values.N.*` and `present.N.*`. The attention scale 1/sqrt(headDim) is
- *     folded into the q rows of the projection (exact when headDim is a power of 4, as 64 is) and GQA's `scale` is
- *     1: onnxruntime's CPU kernel computes a decode step's q·K through MLAS, which streams K straight from the cache
- *     for a one-row product with alpha 1 but copies (packs) the whole of K first for any other alpha — a copy of
- *     every cached key, per head and layer, every step;
+ *     binds the same buffer as `past_key_values.N.*` and `present.N.*`;
  *   - MatMulNBits for every linear layer (int8 / int4), GatherBlockQuantized for the embedding of quantised graphs.
  * Interface (differs from the standard graph: the engine feeds lengths, not a mask):
  *   inputs  input_ids [batch_size, sequence_length] int64,
@@ -93,30 +89,10 @@ interface FusedContext {
   sin: string;
 }
 
-/** The attention scale that a fused graph folds into its q projection (GroupQueryAttention then runs with scale 1). */
-export function fusedQueryScale(config: Pick<ValidLlamaConfig, 'headDim'>): number {
-  return 1 / Math.sqrt(config.headDim);
-}
-
-/** `weights` with the named tensors multiplied by `factor`. */
-function scaledWeights(weights: WeightSource, names: readonly string[], factor: number): WeightSource {
-  return {
-    has: (name) => weights.has(name),
-    get: (name) => {
-      const t = weights.get(name);
-      return names.includes(name) ? { shape: t.shape, data: t.data.map((x) => Math.fround(x * factor)) } : t;
-    },
-  };
-}
-
-/**
- * q|k|v in one projection, [batch, seq, (heads + 2 kvHeads) × headDim] — GroupQueryAttention's packed input — with q
- * (rows and bias) pre-multiplied by the attention scale.
- */
+/** q|k|v in one projection, [batch, seq, (heads + 2 kvHeads) × headDim] — GroupQueryAttention's packed input. */
 function packedQkv(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
-  const { c } = ctx;
+  const { c, weights } = ctx;
   const n = layerWeightNames(layer);
-  const weights = scaledWeights(ctx.weights, [n.q, n.qBias], fusedQueryScale(c));
   const outs = [c.numHeads * c.headDim, c.numKvHeads * c.headDim, c.numKvHeads * c.headDim];
   const spec = { initName: `model.layers.${layer}.self_attn.qkv_proj.weight_t`, names: [n.q, n.k, n.v], outs, inSize: c.hiddenSize };
   const qkv = projection(g, weights, xn, spec, ctx.quant);
@@ -134,7 +110,7 @@ function attention(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string
   g.useDomain(MS, 1);
   const [context] = g.node('GroupQueryAttention', [qkv, '', '', pastKeyName(layer), pastValueName(layer), ctx.seqlens, ctx.total, ctx.cos, ctx.sin], {
     domain: MS,
-    attrs: { num_heads: intAttr(c.numHeads), kv_num_heads: intAttr(c.numKvHeads), do_rotary: intAttr(1), rotary_interleaved: intAttr(0), scale: floatAttr(1) },
+    attrs: { num_heads: intAttr(c.numHeads), kv_num_heads: intAttr(c.numKvHeads), do_rotary: intAttr(1), rotary_interleaved: intAttr(0), scale: floatAttr(1 / Math.sqrt(c.headDim)) },
     outputs: [`/model/layers.${layer}/attn/output`, presentKeyName(layer), presentValueName(layer)],
   });
   const n = layerWeightNames(layer);
