@@ -5,9 +5,10 @@
  *   - engine step: the worker's engine (session thread, messages, sampling) — what a user sees per token;
  *   - runBound pass: the same pass through the addon's runBound in this thread (onnxruntime + binding, no engine),
  *     over a slot of the engine's capacity;
- *   - kernels: onnxruntime's profiler (onnxruntime-node, enableProfiling) summed per operator type per pass, and the
- *     profiled run's own duration (kernels + the executor between them).
- * The cache's contents do not change a pass's time, so the passes run over an empty pool at the given lengths.
+ *   - kernels: onnxruntime's profiler (through the addon, the same bound pool) summed per operator type per pass,
+ *     and the profiled run's own duration (kernels + the executor between them).
+ * The cache's values do not change a pass's time, so the passes run over a pool filled with a constant (written
+ * memory: an untouched page would be the kernel's zero page, read from cache) at the given lengths.
  * Prints a table and one JSON line last.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,10 +17,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { silentLogger } from '../../src/common/log';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
-import { ortNodeRunner, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
+import { FusedKvPool, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
 import { discoverKv, fusedPasses, type KvSpec } from '../../src/worker/engine/session';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
-import { contextStepTimes } from '../engine/context-steps';
+import { stepTimes } from './context-steps';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { importedModel } from './imported-model';
 
@@ -28,7 +29,7 @@ const WEIGHTS = process.env.BENCH_WEIGHTS === 'int8' ? 'int8' : 'int4';
 const CONTEXTS = [100, 2000];
 const STEPS = 24;
 const WARMUP = 4;
-/** The engine's slot capacity for SmolLM2 (its context length); the profiled passes use a small one (onnxruntime-node copies the bound pool back). */
+/** The engine's slot capacity for SmolLM2 (its context length). */
 const ENGINE_CAPACITY = 8192;
 
 interface ProfileEvent {
@@ -42,8 +43,12 @@ interface ProfileEvent {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Decode passes at `context` cached positions (WARMUP untimed, then STEPS timed); returns each timed pass's ms. */
-async function passes(run: BoundRunner, kv: KvSpec, context: number, capacity = context + WARMUP + STEPS + 8): Promise<number[]> {
+async function passes(run: BoundRunner, kv: KvSpec, context: number, capacity: number): Promise<number[]> {
   const p = fusedPasses(run, kv);
+  // A written pool: positions never written map to the kernel's shared zero page, which attention would read from cache.
+  const pool = new FusedKvPool(kv, 1, capacity);
+  for (const m of pool.memory()) new Float32Array(m).fill(0.01);
+  await p.bind(pool);
   const times: number[] = [];
   for (let i = 0; i < WARMUP + STEPS; i++) {
     const started = performance.now();
@@ -67,13 +72,16 @@ function summarise(events: ProfileEvent[]): { byOp: Map<string, number>; runMs: 
   return { byOp, runMs: timed.reduce((n, r) => n + r.dur, 0) / 1000 / timed.length };
 }
 
+/** The passes at `context` through the addon with onnxruntime's profiler on (its JSON is written at release). */
 async function profiled(path: string, kv: KvSpec, context: number): Promise<{ byOp: Map<string, number>; runMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetchat-profile-'));
   try {
-    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, 'fused'), logSeverityLevel: 3 });
-    await passes(ortNodeRunner(session), kv, context);
-    session.endProfiling();
-    await session.release();
+    const native = openNativeBoundRunner(path, THREADS, join(dir, 'fused'));
+    try {
+      await passes(native.run, kv, context, ENGINE_CAPACITY);
+    } finally {
+      native.release();
+    }
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('onnxruntime wrote no profile');
     return summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[]);
@@ -96,20 +104,26 @@ async function main(): Promise<void> {
   const kv = discoverKv(meta, path);
   await meta.release();
 
+  // The engine and the addon alone take turns at each context (3 rounds), so that load changes hit both alike.
   const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger() });
-  let engineMs: number[];
-  try {
-    engineMs = await contextStepTimes(rt, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], CONTEXTS, 3);
-  } finally {
-    await rt.release();
-  }
   const native = openNativeBoundRunner(path, THREADS);
-  const boundMs: number[] = [];
+  const engineSamples: number[][] = CONTEXTS.map(() => []);
+  const boundSamples: number[][] = CONTEXTS.map(() => []);
   try {
-    for (const c of CONTEXTS) boundMs.push(median(await passes(native.run, kv, c, ENGINE_CAPACITY)));
+    const seed = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]];
+    await stepTimes(rt, seed, [CONTEXTS[0]], 1); // warm-up
+    for (let r = 0; r < 3; r++) {
+      for (const [i, c] of CONTEXTS.entries()) {
+        engineSamples[i].push((await stepTimes(rt, seed, [c], 1))[0]);
+        boundSamples[i].push(median(await passes(native.run, kv, c, ENGINE_CAPACITY)));
+      }
+    }
   } finally {
     native.release();
+    await rt.release();
   }
+  const engineMs = engineSamples.map(median);
+  const boundMs = boundSamples.map(median);
   const profiles: Array<{ byOp: Map<string, number>; runMs: number }> = [];
   for (const c of CONTEXTS) profiles.push(await profiled(path, kv, c));
 
@@ -119,7 +133,7 @@ async function main(): Promise<void> {
   const rows: Array<[string, number[]]> = [
     ['engine step (session thread, sampling)', engineMs],
     ['runBound pass (addon, this thread)', boundMs],
-    ['profiled run (onnxruntime-node)', profiles.map((p) => p.runMs)],
+    ['profiled run (addon, profiler on)', profiles.map((p) => p.runMs)],
     ['kernels, all', kernels],
     ...ops.map((op): [string, number[]] => [`  ${op}`, profiles.map((p) => p.byOp.get(op) ?? 0)]),
   ];

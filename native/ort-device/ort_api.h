@@ -50,6 +50,7 @@ enum {
   I_CreateEnv = 3,
   I_CreateSession = 7,
   I_CreateSessionOptions = 10,
+  I_EnableProfiling = 14,
   I_SetSessionLogSeverityLevel = 22,
   I_SetSessionGraphOptimizationLevel = 23,
   I_SetIntraOpNumThreads = 24,

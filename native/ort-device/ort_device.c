@@ -195,10 +195,10 @@ fail:
   return NULL;
 }
 
-/* ---- createSession(path, device, deviceId, threads, allowTf32) ---- */
+/* ---- createSession(path, device, deviceId, threads, allowTf32, profilePrefix?) ---- */
 static napi_value js_create_session(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], result = NULL;
+  size_t argc = 6;
+  napi_value argv[6], result = NULL;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char *path = string_arg(env, argv[0]);
   char *device = string_arg(env, argv[1]);
@@ -224,6 +224,17 @@ static napi_value js_create_session(napi_env env, napi_callback_info info) {
   CHECK(env, ST(I_SetIntraOpNumThreads, OrtSessionOptions *, int)(so, threads));
   CHECK(env, ST(I_SetInterOpNumThreads, OrtSessionOptions *, int)(so, 1));
   CHECK(env, ST(I_SetSessionLogSeverityLevel, OrtSessionOptions *, int)(so, 3));
+  {
+    /* onnxruntime's profiler (per-node timings), written to <prefix>_<time>.json when the session is released */
+    napi_valuetype t = napi_undefined;
+    if (argc > 5) napi_typeof(env, argv[5], &t);
+    if (t == napi_string) {
+      char *prefix = string_arg(env, argv[5]);
+      OrtStatus *st = ST(I_EnableProfiling, OrtSessionOptions *, const char *)(so, prefix);
+      free(prefix);
+      CHECK(env, st);
+    }
+  }
   if (s->on_cuda) {
     char id[16];
     snprintf(id, sizeof id, "%d", device_id);

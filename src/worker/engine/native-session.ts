@@ -20,7 +20,7 @@ type Feed = [name: string, type: number, dims: number[], data: ArrayBufferView];
 
 interface OrtDeviceAddon {
   load(libonnxruntime: string): string;
-  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
+  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean, profilePrefix?: string): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
   run(session: Opaque, feeds: Feed[], pastNames: string[], past: Opaque | null, logitsName: string, presentNames: string[]): [Float32Array | Uint16Array, number[], Opaque];
   assemble(session: Opaque, rows: Array<[Opaque, number, number, number]>, pastLen: number): Opaque;
   runBound(session: Opaque, feeds: BoundTensor[], outputs: BoundTensor[], logitsName: string): [Float32Array | Uint16Array, number[]];
@@ -179,11 +179,12 @@ export function ortDeviceAddonBuilt(): boolean {
  * A CPU session of the addon that runs a fused graph with its KV pool bound as both input and output (runBound):
  * nothing but the logits is copied per pass, where onnxruntime-node hands every fetched output back as a copy.
  */
-export function openNativeBoundRunner(path: string, threads: number): { run: BoundRunner; release: () => void } {
+export function openNativeBoundRunner(path: string, threads: number, profilePrefix?: string): { run: BoundRunner; release: () => void } {
   const lib = loadOrtDeviceAddon();
   let created: ReturnType<OrtDeviceAddon['createSession']>;
   try {
-    created = lib.createSession(path, 'cpu', 0, threads, false);
+    // profilePrefix: onnxruntime's profiler on, its JSON written as <prefix>_<time>.json at release (bench:fused-profile).
+    created = lib.createSession(path, 'cpu', 0, threads, false, profilePrefix);
   } catch (err) {
     throw new FleetError('invalid_request', `cannot create a cpu session for ${path}: ${(err as Error).message}`, { code: 'corrupt_graph', cause: err });
   }
