@@ -8,10 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { importGguf } from '../../src/model/gguf/import-gguf';
-import { ortNodeRunner } from '../../src/worker/engine/fused-kv-pool';
-import { discoverKv, fusedPasses } from '../../src/worker/engine/session';
 import { argmax, logitsAt, openDecoder, relativeError, runSequence } from '../model/decoder-session';
 import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { writeQuantisedSyntheticGguf, writeSyntheticGguf, type SyntheticOptions } from './support/synthetic-gguf';
@@ -100,45 +97,6 @@ describe('int4 graphs compute with the GGUF\'s own 4-bit blocks', () => {
       await llama.close();
       await fp32.release();
       await int4.release();
-    }
-  });
-});
-
-/** Every position's logits of one prompt pass through a fused graph (one slot). */
-async function fusedLogits(dir: string, file: string, tokens: number[]): Promise<Float32Array> {
-  const path = join(dir, 'onnx', file);
-  const session = await ort.InferenceSession.create(path, { logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
-  try {
-    const passes = fusedPasses(ortNodeRunner(session), discoverKv(session, path));
-    const out = await passes.forward({ slots: 1, capacity: 64, slot: 0, batch: 1, seqLen: tokens.length, inputIds: BigInt64Array.from(tokens, BigInt), seqlensK: Int32Array.of(tokens.length - 1), totalLength: tokens.length, keepLogits: 0, moves: [] });
-    return out.logits;
-  } finally {
-    await session.release();
-  }
-}
-
-describe('fused int4 graphs compute with the GGUF\'s own 4-bit blocks', () => {
-  it.each([
-    ['Q4_1', 'llama'],
-    ['Q4_K', 'qwen2'],
-  ] as const)('%s (%s): fused int4 and fp32 logits equal the standard fp32 graph\'s', async (type, arch) => {
-    const file = join(tmp, `fused-q4-${type}.gguf`);
-    const options: SyntheticOptions = { arch, tied: true, seed: 21, hidden: 256, intermediate: 512 };
-    const config = writeQuantisedSyntheticGguf(file, options, type);
-    const standardDir = join(tmp, `fused-q4-${type}-standard`);
-    await importGguf({ file, outDir: standardDir, weightFormats: ['fp32'] });
-    const fusedDir = join(tmp, `fused-q4-${type}-fused`);
-    const imported = await importGguf({ file, outDir: fusedDir, weightFormats: ['fp32', 'int4'], accuracyLevel: 0, graph: 'fused' });
-    expect(imported.int4).toEqual({ exact: 2 * 4 + 1, widened: 0 });
-    const standard = await openDecoder(standardDir, { intraOpNumThreads: 1 });
-    try {
-      for (const prompt of PROMPTS) {
-        const expected = (await runSequence(standard, config, prompt)).logits;
-        expect(relativeError(await fusedLogits(fusedDir, 'model.onnx', prompt), expected)).toBeLessThan(1e-4);
-        expect(relativeError(await fusedLogits(fusedDir, 'model_q4.onnx', prompt), expected)).toBeLessThan(1e-4);
-      }
-    } finally {
-      await standard.release();
     }
   });
 });
