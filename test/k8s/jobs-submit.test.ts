@@ -26,12 +26,15 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('fleetchat jobs submit o
 
   const spec = (args: string[], command: string[]) => validJobSpec(parseConfig(SUBMIT_OPTIONS, ['--namespace', ns, '--image', 'registry.example/fleetchat:test', ...args]), command, KNOWN, 'default');
 
-  /** Plays the container: waits until the Job's pod runs, then ends it with `exitCode`. */
-  async function finishWhenRunning(job: string, exitCode: number): Promise<void> {
+  /**
+   * Plays the container: waits until the Job's pod runs (and, when `seen` is given, until the follower has reported
+   * it running — a real container lives longer than one poll), then ends it with `exitCode`.
+   */
+  async function finishWhenRunning(job: string, exitCode: number, seen?: () => boolean): Promise<void> {
     const core = env.kubeConfig.makeApiClient(CoreV1Api);
     const pod: V1Pod = await eventually(`pod of ${job} running`, async () => {
       const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: `batch.kubernetes.io/job-name=${job}` });
-      return pods.items.find((p) => p.status?.phase === 'Running');
+      return pods.items.find((p) => p.status?.phase === 'Running' && (seen?.() ?? true));
     });
     await kubelet.finishPod(ns, pod.metadata!.name!, exitCode);
   }
@@ -39,7 +42,7 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('fleetchat jobs submit o
   it('creates the Job as rendered and follows it to success, streaming pod states', async () => {
     const s = spec(['--name', 'stats-ok', '--secret-env', 'OPENAI_API_KEY=openai:key', '--env', 'FLEETCHAT_LOG_LEVEL=debug', '--cpu', '500m', '--memory', '1Gi'], ['get-stats', '--in', '/data/in.json']);
     const lines: string[] = [];
-    const finishing = finishWhenRunning('stats-ok', 0);
+    const finishing = finishWhenRunning('stats-ok', 0, () => lines.some((l) => l.endsWith(' Running')));
     const outcome = await submitJob(env.kubeConfig, s, { onStatus: (l) => lines.push(l), timeoutMs: 60_000, pollMs: 100 });
     await finishing;
     expect(outcome).toMatchObject({ phase: 'succeeded', name: 'stats-ok', namespace: ns });

@@ -11,6 +11,8 @@ export interface EngineObservation {
   failing?: string;
   /** Engine containers not ready yet, e.g. "1/2 engine containers not ready (starting or loading the model)". */
   notReady?: string;
+  /** Pods whose engine container is ready — fresher than the Deployment's readyReplicas, which lags a crash. */
+  ready: number;
 }
 
 const FAILING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'CreateContainerError', 'InvalidImageName', 'RunContainerError']);
@@ -25,7 +27,7 @@ function describe(pod: string, s: V1ContainerStatus): string | undefined {
 }
 
 export function observeEngineContainers(pods: V1Pod[]): EngineObservation {
-  const out: EngineObservation = {};
+  const out: EngineObservation = { ready: 0 };
   let notReady = 0;
   let total = 0;
   for (const pod of pods) {
@@ -36,6 +38,7 @@ export function observeEngineContainers(pods: V1Pod[]): EngineObservation {
     if (!s || out.failing) continue;
     out.failing = describe(pod.metadata?.name ?? '?', s);
   }
+  out.ready = total - notReady;
   if (notReady > 0) out.notReady = `${notReady}/${total} engine containers not ready (starting or loading the model)`;
   return out;
 }

@@ -84,7 +84,8 @@ function progressing(input: StatusInput, generation: number): Input {
 function ready(input: StatusInput, generation: number): Input {
   const base = { type: 'Ready' as const, observedGeneration: generation };
   const desired = input.desiredReplicas;
-  const readyPods = input.deployment?.status?.readyReplicas ?? 0;
+  // An engine container seen crashing in its pod is not ready even while the Deployment still counts the pod.
+  const readyPods = Math.min(input.deployment?.status?.readyReplicas ?? 0, input.engine?.ready ?? Number.POSITIVE_INFINITY);
   if (input.invalidSpec) return { ...base, status: 'False', reason: REASONS.invalidSpec, message: input.invalidSpec };
   if (desired === 0) return { ...base, status: 'False', reason: REASONS.scaledToZero, message: 'spec.replicas is 0' };
   if (readyPods < desired) {

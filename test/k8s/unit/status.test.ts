@@ -35,6 +35,8 @@ describe('ModelWorker status', () => {
     ['scaled to zero', { desiredReplicas: 0, deployment: deployment({ replicas: 0 }) }, { Ready: ['False', 'ScaledToZero'], Progressing: ['False', 'RolloutComplete'], Degraded: ['False', 'AsExpected'] }],
     ['rollout deadline passed', { deployment: deployment({ replicas: 2, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'slow' }] }) }, { Ready: ['False', 'ReplicasNotReady'], Progressing: ['False', 'ProgressDeadlineExceeded'], Degraded: ['True', 'ProgressDeadlineExceeded'] }],
     ['pods cannot be created', { deployment: deployment({ replicas: 0, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'quota' }] }) }, { Ready: ['False', 'ReplicasNotReady'], Progressing: ['True', 'RollingOut'], Degraded: ['True', 'ReplicaFailure'] }],
+    ['engine crashing while the Deployment still counts its pod ready', { engine: { failing: 'pod p: engine container CrashLoopBackOff', ready: 1 } }, { Ready: ['False', 'EngineFailing'], Progressing: ['False', 'RolloutComplete'], Degraded: ['True', 'EngineFailing'] }],
+    ['engine containers all ready', { engine: { ready: 2 } }, { Ready: ['True', 'WorkersReady'], Progressing: ['False', 'RolloutComplete'], Degraded: ['False', 'AsExpected'] }],
     ['invalid spec', { invalidSpec: 'no', deployment: undefined }, { Ready: ['False', 'InvalidSpec'], Progressing: ['False', 'InvalidSpec'], Degraded: ['True', 'InvalidSpec'] }],
   ])('%s', (_name, over, expected) => {
     expect(conditions(input(over))).toEqual(expected);
