@@ -9,13 +9,14 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import { ControllerClient, WorkerInfo } from '../../src/common/gen/controller';
-import { FinishReason, ModelKind, WorkerService, type GenerateRequest, type GenerateResponse, type WorkerServer } from '../../src/common/gen/worker';
+import { FinishReason, GenerateRequest, ModelKind, WorkerService, type GenerateResponse, type WorkerServer } from '../../src/common/gen/worker';
 import { parseConfig } from '../../src/common/config';
 import { createClient, unary } from '../../src/common/grpc/client';
 import { startGrpcServer, type RunningGrpcServer } from '../../src/common/grpc/server';
 import { silentLogger } from '../../src/common/log';
 import { controllerOptions, startController, type RunningController } from '../../src/controller/main';
 import { gatewayOptions, startGateway, type RunningGateway } from '../../src/gateway/main';
+import { startGeneration } from '../../src/gateway/upstream/generate';
 import { waitFor } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -28,8 +29,19 @@ function chunk(partial: Partial<GenerateResponse>): GenerateResponse {
 }
 
 const unimplemented = (_call: unknown, cb: (e: Error) => void): void => cb(new Error('not used'));
+/** Requests for model `short` get this many chunks and the end: fewer than a paused grpc-js stream buffers. */
+const SHORT_CHUNKS = 5;
+let shortFinished = 0;
+
 const fastWorker: WorkerServer = {
   generate: (call: ServerWritableStream<GenerateRequest, GenerateResponse>) => {
+    if (call.request.model === 'short') {
+      for (let i = 0; i < SHORT_CHUNKS; i++) call.write(chunk({ text: 'y', tokenIds: [1] }));
+      call.write(chunk({ finishReason: FinishReason.FINISH_REASON_LENGTH }));
+      call.end();
+      call.on('finish', () => { shortFinished += 1; });
+      return;
+    }
     void (async () => {
       for (let i = 0; i < CHUNKS && !call.cancelled; i++) {
         if (!call.write(chunk({ text: CHUNK_TEXT, tokenIds: [1] }))) await once(call, 'drain');
@@ -54,7 +66,7 @@ beforeAll(async () => {
   controller = await startController(parseConfig(controllerOptions, ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0']), silentLogger());
   worker = await startGrpcServer({ address: '127.0.0.1:0', services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: fastWorker }] });
   const client = createClient(ControllerClient, controller.address);
-  const info = WorkerInfo.fromPartial({ workerId: 'fast', address: worker.address, modelNames: ['fast'], kind: ModelKind.MODEL_KIND_GENERATION, contextLength: 1 << 20, status: { maxConcurrency: 4 } });
+  const info = WorkerInfo.fromPartial({ workerId: 'fast', address: worker.address, modelNames: ['fast', 'short'], kind: ModelKind.MODEL_KIND_GENERATION, contextLength: 1 << 20, status: { maxConcurrency: 4 } });
   await unary(client.registerWorker.bind(client), { worker: info }, new Metadata(), 3000);
   client.close();
   gateway = await startGateway(parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', '127.0.0.1:0', '--db', ':memory:']), silentLogger());
@@ -104,4 +116,28 @@ it('holds about one socket buffer for a client that does not read, then finishes
   console.log(`slow client: the gateway held at most ${(peak / 1024).toFixed(0)} KiB (RSS +${((rssPeak - rssBefore) / 1048576).toFixed(0)} MiB) while the client paused; ${(received / 1048576).toFixed(1)} MiB delivered after it read`);
   expect(received).toBeGreaterThan(CHUNKS * CHUNK_TEXT.length);
   expect(peak).toBeLessThan(2 * 1024 * 1024);
+});
+
+it('a worker call that ends while the gateway has it paused is released when the client goes away', async () => {
+  // The gateway pauses a worker stream while its client is not reading. A short answer can end (status OK) inside
+  // that pause: grpc-js then emits 'end' only once the buffered chunks are read — which never happens if the client
+  // disconnects — so the call must be released on the worker's status, or it stays counted against the worker
+  // (fleetchat_gateway_worker_calls and the shortest-queue pick) forever.
+  const before = gateway.ctx.view.callsInFlight();
+  const events: string[] = [];
+  const finished = shortFinished;
+  const handle = startGeneration(gateway.ctx.generate, GenerateRequest.fromPartial({ model: 'short', prompt: 'hi' }), {
+    onChunk: () => {
+      events.push('chunk');
+      handle.pause(); // what the SSE writer does when its client's socket is full
+    },
+    onError: (e) => events.push(`error ${e.message}`),
+    onEnd: () => events.push('end'),
+  });
+  await waitFor(() => shortFinished > finished, 5000);
+  await new Promise((r) => setTimeout(r, 200)); // the status crosses to the gateway
+  handle.cancel(); // the client disconnected while paused
+  await waitFor(() => gateway.ctx.view.callsInFlight() === before, 2000).catch(() => undefined);
+  expect(gateway.ctx.view.callsInFlight()).toBe(before);
+  expect(events).toEqual(['chunk']); // nothing is delivered after the pause, and a cancelled call reports nothing
 });

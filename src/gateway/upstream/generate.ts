@@ -79,6 +79,9 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
       sink.onChunk(chunk);
     });
     let settled = false;
+    // The worker's status ends the call even when 'end' never comes: grpc-js emits 'end' only once a paused stream's
+    // buffered chunks are read, and a client that disconnected while paused never reads them.
+    c.on('status', release);
     c.on('error', (err: GrpcErrorLike) => {
       release();
       if (cancelled || settled) return;
