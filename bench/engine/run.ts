@@ -1,7 +1,7 @@
 /**
  * `npm run bench:engine`: single-stream prefill and decode speed of fleetchat's engine and of transformers.js
  * (@huggingface/transformers on the same onnxruntime-node) on the very same model directories and prompt,
- * greedy, same thread count; then fleetchat's decode step time against the context length (context-steps.ts) on the
+ * greedy, same thread count; then fleetchat's decode step time against the context length (bench/real/context-steps.ts) on the
  * ~100M model and on SmolLM2-135M when its import is cached (`npm run fetch:smollm2`), standard and fused graphs.
  * Prints tables, then one JSON line last: {decode_tok_s, peer_decode_tok_s, ratio, model_bytes, bound_tok_s, ...,
  * step_ms_ctx100, ..., step_ms_ctx2000, step_ratio_ctx2000_ctx100 (for the ~100M model), smollm2_step_ms_ctx100, ...,
@@ -28,7 +28,7 @@ import { benchModel } from '../support/models';
 import { findCachedSmolLM2 } from '../../src/model/gguf/smollm2';
 import { importedModel } from '../real/imported-model';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
-import { contextStepTimes } from './context-steps';
+import { stepTimes } from '../real/context-steps';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
@@ -192,7 +192,8 @@ async function contextTable(dir100m: string): Promise<Record<string, number>> {
   for (const t of targets) {
     const rt = await loadGenerationRuntime({ dir: t.dir, source: t.dir, modelNames: ['bench'], threads: THREADS, weights: t.weights, maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 1 << 20, logger: silentLogger() });
     try {
-      const steps = await contextStepTimes(rt, rt.prompts.fromText(PROMPT).ids, CONTEXTS, CONTEXT_RUNS);
+      // 17 new tokens a run (16 timed steps), the shortest context once untimed first.
+      const steps = await stepTimes(rt, [rt.prompts.fromText(PROMPT).ids], CONTEXTS, CONTEXT_RUNS, { steps: 17, warmUp: true });
       const row: Record<string, string | number> = { model: t.name };
       CONTEXTS.forEach((n, i) => {
         row[`ctx${n}_ms`] = +steps[i].toFixed(2);

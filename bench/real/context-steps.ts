@@ -7,6 +7,7 @@
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { greedyRun } from './greedy-run';
 
+/** New tokens per timed run unless the caller says otherwise. */
 const STEPS = 32;
 
 /** `length` token ids cut from the benchmark prompts repeated (valid ids; the text does not matter for timing). */
@@ -17,16 +18,21 @@ export function promptOfLength(prompts: number[][], length: number): number[] {
   return out.slice(0, length);
 }
 
-async function stepMs(rt: GenerationRuntime, ids: number[]): Promise<number> {
-  const run = await greedyRun(rt, ids, STEPS);
+async function stepMs(rt: GenerationRuntime, ids: number[], steps: number): Promise<number> {
+  const run = await greedyRun(rt, ids, steps);
   return (run.totalMs - run.firstMs) / (run.tokens - 1);
 }
 
-/** Median decode step (ms) at each context length, runs alternating between the lengths. */
-export async function stepTimes(rt: GenerationRuntime, prompts: number[][], lengths: number[], runs: number): Promise<number[]> {
+/**
+ * Median decode step (ms) at each context length, runs alternating between the lengths (a length + `steps` must fit
+ * the model); `warmUp` first runs the shortest length once, untimed.
+ */
+export async function stepTimes(rt: GenerationRuntime, prompts: number[][], lengths: readonly number[], runs: number, options: { steps?: number; warmUp?: boolean } = {}): Promise<number[]> {
+  const steps = options.steps ?? STEPS;
+  if (options.warmUp) await stepMs(rt, promptOfLength(prompts, lengths[0]), steps);
   const times: number[][] = lengths.map(() => []);
   for (let r = 0; r < runs; r++) {
-    for (let i = 0; i < lengths.length; i++) times[i].push(await stepMs(rt, promptOfLength(prompts, lengths[i])));
+    for (let i = 0; i < lengths.length; i++) times[i].push(await stepMs(rt, promptOfLength(prompts, lengths[i]), steps));
   }
   return times.map((t) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]);
 }
