@@ -12,6 +12,7 @@ import { integerRangeEbnf } from '../../src/worker/grammar/integer-range';
 import { checkJsonSchema } from '../../src/worker/grammar/schema-check';
 import { jsonSchemaEbnf } from '../../src/worker/grammar/schema-ebnf';
 import { xgrammar } from '../../src/worker/grammar/xgrammar';
+import { enumerateGrammar } from '../support/grammar-enumerate';
 
 /** Printable ASCII, one token per character, then the stop token. */
 const VOCAB = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
@@ -38,25 +39,8 @@ describe('exact integer ranges for constrained decoding', () => {
 
   /** Every string the grammar accepts, up to maxLen characters; `leak` is set when a longer one is possible. */
   async function enumerate(grammar: CompiledGrammar, maxLen: number): Promise<{ strings: Set<string>; leak?: string }> {
-    const m = await xgrammar().GrammarMatcher.createGrammarMatcher(grammar, [STOP], false, maxLen + 1);
-    const strings = new Set<string>();
-    let leak: string | undefined;
-    const walk = async (prefix: string): Promise<void> => {
-      const mask = await m.getNextTokenBitmask();
-      for (let t = 0; t <= STOP; t++) {
-        if (((mask[t >> 5] >>> (t & 31)) & 1) === 0) continue;
-        if (t === STOP) strings.add(prefix);
-        else if (prefix.length >= maxLen) leak = prefix + VOCAB[t];
-        else {
-          expect(m.acceptToken(t)).toBe(true);
-          await walk(prefix + VOCAB[t]);
-          m.rollBack(1);
-        }
-      }
-    };
-    await walk('');
-    m.dispose();
-    return { strings, leak };
+    const { strings, leak } = await enumerateGrammar(grammar, VOCAB, maxLen);
+    return { strings: new Set(strings), leak };
   }
 
   it('the ranges xgrammar gets wrong, and 120 random ones, accept exactly their integers', async () => {

@@ -11,6 +11,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { CompiledGrammar, GrammarCompiler } from '@mlc-ai/web-xgrammar';
 import { checkJsonSchema } from '../../src/worker/grammar/schema-check';
 import { xgrammar } from '../../src/worker/grammar/xgrammar';
+import { enumerateGrammar } from '../support/grammar-enumerate';
 import { ToolCallStream } from '../../src/worker/tools/call-stream';
 import { forcedCallsTag } from '../../src/worker/tools/forced-grammar';
 import { TOOL_FORMATS, TOOL_PARSER_NAMES, type ToolFormat } from '../../src/worker/tools/formats';
@@ -50,27 +51,7 @@ describe('forced tool calls: exact integer ranges in the arguments', () => {
   }
 
   /** Every string the grammar accepts, up to maxLen characters; `leak` is set when a longer one is possible. */
-  async function enumerate(grammar: CompiledGrammar, maxLen: number): Promise<{ strings: string[]; leak?: string }> {
-    const m = await xgrammar().GrammarMatcher.createGrammarMatcher(grammar, [STOP], false, maxLen + 1);
-    const strings: string[] = [];
-    let leak: string | undefined;
-    const walk = async (prefix: string): Promise<void> => {
-      const mask = await m.getNextTokenBitmask();
-      for (let t = 0; t <= STOP; t++) {
-        if (((mask[t >> 5] >>> (t & 31)) & 1) === 0) continue;
-        if (t === STOP) strings.push(prefix);
-        else if (prefix.length >= maxLen) leak = prefix + VOCAB[t];
-        else {
-          expect(m.acceptToken(t)).toBe(true);
-          await walk(prefix + VOCAB[t]);
-          m.rollBack(1);
-        }
-      }
-    };
-    await walk('');
-    m.dispose();
-    return { strings, leak };
-  }
+  const enumerate = (grammar: CompiledGrammar, maxLen: number): Promise<{ strings: string[]; leak?: string }> => enumerateGrammar(grammar, VOCAB, maxLen);
 
   const compileTag = async (format: ToolFormat, functions: Array<{ name: string; schema: string }>): Promise<CompiledGrammar> =>
     compiler.compileStructuralTag(await forcedCallsTag(format, functions, false));
