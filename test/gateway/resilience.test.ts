@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { parseConfig } from '../../src/common/config';
 import { silentLogger } from '../../src/common/log';
@@ -7,16 +6,8 @@ import { gatewayOptions, startGateway } from '../../src/gateway/main';
 import { spawnCli, waitForOutput } from '../support/cli';
 import { tinyModel } from '../support/models';
 import { startStack, startWorkerFor, waitFor } from '../support/stack';
+import { freePort } from '../support/free-port';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('a worker killed under load', () => {
   it('sends new requests to the survivor and drops the dead worker from the registry', async () => {

@@ -5,8 +5,9 @@
  * waits for the running one, so a test can tell whether a cancelled generation really stopped).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port';
+export { freePort };
 
 const ROOT = join(__dirname, '../..');
 let python: string | undefined;
@@ -18,16 +19,6 @@ export function llamaServerPython(): string {
   return python;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface LlamaServer {
   url: string;
