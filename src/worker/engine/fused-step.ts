@@ -8,14 +8,13 @@
  *                     lengths share the step, and each pass appends one position per row in place
  */
 import { FinishReason } from '../../common/gen/worker';
-import { prepareConstraints } from './constraint';
 import { FleetError } from '../../common/errors';
 import { FusedKvPool } from './fused-kv-pool';
 import { bytesPerPosition, formatKvBytes as size } from './kv-cache';
 import { canReusePrefix, chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
 import type { PrefixCache } from './prefix-cache';
 import { KvSlots } from './kv-slots';
-import type { ChunkLogprob, Sequence } from './sequence';
+import { prepareConstraints, type ChunkLogprob, type Sequence } from './sequence';
 import type { DecoderSession, FusedPasses, KvSpec } from './session';
 
 /**

@@ -1,6 +1,7 @@
 /**
  * One request's generation state: prompt, sampling state, detokenizer, stop criteria, and the chunks it
- * emits. `acceptLogits` consumes the model's logits row for this sequence and decides the next token.
+ * emits. `acceptLogits` consumes the model's logits row for this sequence and decides the next token (applying the
+ * sequence's grammar constraint, if any, whose mask `prepareConstraints` computes while the forward pass runs).
  */
 import { FinishReason } from '../../common/gen/worker';
 import { changesLogits, newTokenHistory, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
@@ -207,4 +208,11 @@ export class Sequence {
     const lp = rawLogprobs(row, this.params.topLogprobs ?? 0);
     return { tokenId: token, logprob: row[token] - lp.lse, top: lp.top };
   }
+}
+
+/** Prepares the masks of the constrained sequences among `seqs`. */
+export async function prepareConstraints(seqs: ReadonlyArray<{ readonly constraint?: TokenConstraint; readonly done: boolean }>): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for (const seq of seqs) if (seq.constraint && !seq.done) pending.push(seq.constraint.prepare());
+  if (pending.length > 0) await Promise.all(pending);
 }

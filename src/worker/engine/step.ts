@@ -9,10 +9,9 @@
  * The scheduler (scheduler.ts) decides who runs; this module only computes.
  */
 import { FinishReason } from '../../common/gen/worker';
-import { prepareConstraints } from './constraint';
 import { canReusePrefix, chunkTokens, planPrefillGroups, prefillBatch, prefillChunked, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
 import type { PrefixCache } from './prefix-cache';
-import type { Sequence } from './sequence';
+import { prepareConstraints, type Sequence } from './sequence';
 import type { DecoderSession, KvTensors } from './session';
 
 /** The sequences decoding together and the KV tensors they share (each row left-padded to pastLen). */

@@ -5,7 +5,6 @@
  */
 import { FleetError } from '../../common/errors';
 import type { TokenConstraint } from '../engine/constraint';
-import { applyTokenBitmask } from '../engine/constraint';
 import type { CompiledGrammar, GrammarSource } from './sources';
 import { xgrammar } from './xgrammar';
 import type { GrammarCompiler as Compiler, GrammarMatcher as Matcher } from '@mlc-ai/web-xgrammar';
@@ -24,6 +23,36 @@ export interface GrammarVocab {
 export interface GrammarsOptions {
   /** Compiled grammars kept (default 64). */
   cacheEntries?: number;
+}
+
+/**
+ * Sets to -Infinity every logit whose bit is clear in an xgrammar-style bitmask (bit i of word i >> 5 = token i
+ * allowed). Whole words go at once (all allowed: skipped; runs of none allowed: one fill); in a mixed word only the clear bits are
+ * visited (lowest first, `x & -x`), so the cost follows the disallowed tokens of mixed words, not 32 per word.
+ */
+function applyTokenBitmask(logits: Float32Array, mask: Int32Array): void {
+  const n = logits.length;
+  const words = Math.min(mask.length, (n + 31) >>> 5);
+  for (let w = 0; w < words; w++) {
+    const word = mask[w];
+    if (word === -1) continue; // all 32 allowed
+    const base = w << 5;
+    if (word === 0) {
+      let end = w + 1; // a run of all-disallowed words: one fill
+      while (end < words && mask[end] === 0) end++;
+      logits.fill(-Infinity, base, Math.min(end << 5, n));
+      w = end - 1;
+      continue;
+    }
+    let clear = ~word;
+    while (clear !== 0) {
+      const i = base + 31 - Math.clz32(clear & -clear);
+      if (i < n) logits[i] = -Infinity;
+      clear &= clear - 1;
+    }
+  }
+  // Tokens past the mask (a model vocabulary larger than the tokenizer's) are never allowed.
+  if (words * 32 < n) logits.fill(-Infinity, words * 32, n);
 }
 
 class MatcherConstraint implements TokenConstraint {
