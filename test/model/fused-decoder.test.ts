@@ -105,6 +105,41 @@ describe('fused decoder graph', () => {
     await m.release();
   });
 
+  it('fp16 (half-precision weights, activations and KV cache; float32 logits cast inside the graph) runs on the CPU EP close to the reference', async () => {
+    const config = configOf(true);
+    const weights = new RandomLlamaWeights(config, 5);
+    const dir = join(tmp, 'fp16');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'model_fp16.onnx');
+    writeOnnxModel(path, buildFusedLlamaDecoder(config, weights, { weightFormat: 'fp16' }));
+    writeSafetensors(join(dir, 'model.safetensors'), llamaWeightShapes(config), weights);
+    writeJson(dir, 'config.json', toHfLlamaConfig(config, { bosTokenId: 0, eosTokenId: 1 }));
+    const session = await ort.InferenceSession.create(path, { logSeverityLevel: 4, intraOpNumThreads: 1 });
+    expect(discoverKv(session, dir).dtype).toBe('float16');
+    const reference = new ReferenceLlama(dir);
+    const cache = Object.fromEntries(session.inputNames.filter((n) => n.startsWith('past_key_values.')).map((n) => [n, new ort.Tensor('float16', new Uint16Array(2 * CAPACITY * 16), [1, 2, CAPACITY, 16])]));
+    const pass = async (tokens: number[], from: number): Promise<ort.Tensor> => {
+      const fetches = Object.fromEntries(Object.entries(cache).map(([n, t]) => [n.replace('past_key_values.', 'present.'), t]));
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+        seqlens_k: new ort.Tensor('int32', Int32Array.of(from + tokens.length - 1), [1]),
+        total_sequence_length: new ort.Tensor('int32', Int32Array.of(from + tokens.length), []),
+        num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+        ...cache,
+      }, { logits: null, ...fetches });
+      for (const [n, t] of Object.entries(cache)) (t.data as Uint16Array).set(out[n.replace('past_key_values.', 'present.')].data as Uint16Array);
+      return out.logits;
+    };
+    const expected = reference.forward([...PROMPT, 42]);
+    const first = await pass(PROMPT, 0);
+    expect(first.type).toBe('float32');
+    expect(relativeError(first.data as Float32Array, expected[PROMPT.length - 1])).toBeLessThan(1e-2);
+    expect(argmax(first.data as Float32Array)).toBe(argmax(expected[PROMPT.length - 1]));
+    const second = await pass([42], PROMPT.length); // a decode step over the fp16 cache it wrote
+    expect(relativeError(second.data as Float32Array, expected[PROMPT.length])).toBeLessThan(1e-2);
+    await session.release();
+  });
+
   it.each([['int4', 4], ['int8', 8]] as const)('%s (MatMulNBits, 8-bit GatherBlockQuantized embedding) at accuracy_level 0 equals the reference on the dequantised weights', async (format, bits) => {
     const config = configOf(false);
     const weights = new RandomLlamaWeights(config, 21);

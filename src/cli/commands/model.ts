@@ -43,7 +43,7 @@ export const createTinyOptions = {
   seed: intOption({ flag: '--seed', description: 'weight seed: same seed and shape -> identical bytes', default: 1, min: 0 }),
   externalData: enumOption({ flag: '--external-data', description: 'weights in onnx/model.onnx_data (auto: only past protobuf\'s 2 GB limit)', default: 'auto', choices: ['auto', 'always', 'never'] as const }),
   safetensors: boolOption({ flag: '--safetensors', description: 'also write model.safetensors (LlamaForCausalLM names)', default: true }),
-  weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32)', default: ['fp32'] }),
+  weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32), fp16 (model_fp16.onnx; with --graph fused only)', default: ['fp32'] }),
   graph: enumOption({ flag: '--graph', description: 'decoder graph: standard (opset-17 ops; loads anywhere, e.g. transformers.js) or fused (onnxruntime contrib ops: GroupQueryAttention with an in-place KV cache, SkipSimplifiedLayerNormalization, MatMulNBits, GatherBlockQuantized)', default: 'standard', choices: ['standard', 'fused'] as const }),
   json,
 };

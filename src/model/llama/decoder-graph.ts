@@ -15,7 +15,8 @@ import { GraphBuilder, OnnxModelSpec } from '../onnx/graph-builder';
 import { bytesOf } from '../onnx/tensor-types';
 import { getWeight, WeightSource } from '../weights/weight-source';
 import { attentionBias, rotaryTables } from './decoder-prelude';
-import { decoderLayer, rmsNorm, vectorWeight } from './decoder-layer';
+import { decoderLayer, floatInitializer, rmsNorm, vectorWeight, type FloatType } from './decoder-layer';
+import { TensorProto_DataType } from '../onnx/onnx';
 import { ValidLlamaConfig } from './llama-config';
 import { nbitsLinear, QuantOptions, quantOptionsFor, WeightFormat } from '../quant/nbits-linear';
 import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, llamaWeightShapes, LM_HEAD_WEIGHT } from './llama-weights';
@@ -60,8 +61,9 @@ export function checkWeightsPresent(config: ValidLlamaConfig, weights: WeightSou
  * logits = norm(x) @ W^T with W the [vocab, hidden] lm_head (or the embedding when tied): Gemm transB in float32,
  * MatMulNBits (which takes W as is) when quantised.
  */
-export function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; embed: string; quant?: QuantOptions }): string {
+export function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: WeightSource, values: { hidden: string; embed: string; quant?: QuantOptions; float?: FloatType }): string {
   const { hidden, embed, quant } = values;
+  const float = values.float ?? 'float32';
   const { vocabSize: v, hiddenSize: h } = config;
   const headName = config.tieWordEmbeddings ? EMBED_WEIGHT : LM_HEAD_WEIGHT;
   if (quant !== undefined) {
@@ -70,11 +72,13 @@ export function lmHead(g: GraphBuilder, config: ValidLlamaConfig, weights: Weigh
   }
   const head = config.tieWordEmbeddings
     ? embed
-    : g.initializer(LM_HEAD_WEIGHT, 'float32', [v, h], () => bytesOf(getWeight(weights, LM_HEAD_WEIGHT, [v, h]).data));
+    : floatInitializer(g, LM_HEAD_WEIGHT, float, [v, h], () => getWeight(weights, LM_HEAD_WEIGHT, [v, h]).data);
   const flat = g.op('Reshape', [hidden, g.int64s([-1, h])]);
   const scores = g.op('Gemm', [flat, head], { transB: intAttr(1) });
   const shape = g.op('Concat', [g.op('Shape', [hidden], { end: intAttr(2) }), g.int64s([v])], { axis: intAttr(0) });
-  return g.op('Reshape', [scores, shape], undefined, 'logits');
+  if (float === 'float32') return g.op('Reshape', [scores, shape], undefined, 'logits');
+  // Half-precision graphs hand back float32 logits: the cast runs on the device, not in JavaScript.
+  return g.op('Cast', [g.op('Reshape', [scores, shape])], { to: intAttr(TensorProto_DataType.FLOAT) }, 'logits');
 }
 
 /** The last `keep` positions of hidden [batch, seq, h] (all of them when keep is 0: Slice from -0 = 0). */
@@ -85,6 +89,9 @@ export function lastPositions(g: GraphBuilder, hidden: string, keep: string): st
 
 export function buildLlamaDecoder(config: ValidLlamaConfig, weights: WeightSource, options: DecoderBuildOptions = {}): OnnxModelSpec {
   checkWeightsPresent(config, weights);
+  if (options.weightFormat === 'fp16') {
+    throw new FleetError('invalid_request', 'fp16 weights are written for fused graphs (--graph fused --weights fp16); a standard graph in fp16 comes from onnxruntime\'s converter (bench/gpu/to_fp16.py)', { param: 'weights' });
+  }
   const c = config;
   const g = new GraphBuilder('llama_decoder', DECODER_OPSET);
   const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);

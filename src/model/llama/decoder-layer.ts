@@ -1,6 +1,7 @@
 /** One LLaMA decoder layer as ONNX nodes: RMSNorm, GQA self-attention with RoPE and a KV cache, SwiGLU MLP. */
 import { intAttr, intsAttr } from '../onnx/attributes';
 import { GraphBuilder } from '../onnx/graph-builder';
+import { float32ToFloat16 } from '../onnx/float16';
 import { bytesOf } from '../onnx/tensor-types';
 import { concatRows, getWeight, transpose2d, WeightSource } from '../weights/weight-source';
 import { ValidLlamaConfig } from './llama-config';
@@ -15,9 +16,17 @@ export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number)
   return g.op('Mul', [g.op('Div', [x, rms]), weight]);
 }
 
+/** The floating-point type of a graph's weights and activations (float16: the fused graph's `--weights fp16`). */
+export type FloatType = 'float32' | 'float16';
+
+/** A floating-point initializer, its float32 values converted to float16 when the graph is half precision. */
+export function floatInitializer(g: GraphBuilder, name: string, float: FloatType, dims: readonly number[], load: () => Float32Array): string {
+  return g.initializer(name, float, dims, () => bytesOf(float === 'float16' ? float32ToFloat16(load()) : load()));
+}
+
 /** A norm weight vector taken as is. */
-export function vectorWeight(g: GraphBuilder, source: WeightSource, name: string, size: number): string {
-  return g.initializer(name, 'float32', [size], () => bytesOf(getWeight(source, name, [size]).data));
+export function vectorWeight(g: GraphBuilder, source: WeightSource, name: string, size: number, float: FloatType = 'float32'): string {
+  return floatInitializer(g, name, float, [size], () => getWeight(source, name, [size]).data);
 }
 
 /**
@@ -33,18 +42,18 @@ export interface FusedLinear {
   inSize: number;
 }
 
-export function fusedLinearWeight(g: GraphBuilder, source: WeightSource, { initName, names, outs, inSize }: FusedLinear): string {
+export function fusedLinearWeight(g: GraphBuilder, source: WeightSource, { initName, names, outs, inSize }: FusedLinear, float: FloatType = 'float32'): string {
   const total = outs.reduce((a, b) => a + b, 0);
-  return g.initializer(initName, 'float32', [inSize, total], () => {
+  return floatInitializer(g, initName, float, [inSize, total], () => {
     const parts = names.map((n, i) => getWeight(source, n, [outs[i], inSize]).data);
-    return bytesOf(transpose2d(parts.length === 1 ? parts[0] : concatRows(parts), total, inSize));
+    return transpose2d(parts.length === 1 ? parts[0] : concatRows(parts), total, inSize);
   });
 }
 
 /** x @ W^T for stacked Hugging Face linear layers: float32 MatMul, or MatMulNBits when quantising. */
-export function projection(g: GraphBuilder, source: WeightSource, x: string, layer: FusedLinear, quant: QuantOptions | undefined): string {
+export function projection(g: GraphBuilder, source: WeightSource, x: string, layer: FusedLinear, quant: QuantOptions | undefined, float: FloatType = 'float32'): string {
   if (quant !== undefined) return nbitsLinear(g, source, x, layer, quant);
-  return g.op('MatMul', [x, fusedLinearWeight(g, source, layer)]);
+  return g.op('MatMul', [x, fusedLinearWeight(g, source, layer, float)]);
 }
 
 export interface LayerIo {

@@ -12,8 +12,11 @@
  *           seqlens_k [batch_size] int32 (each row's total length after this pass, minus 1),
  *           total_sequence_length [] int32 (the longest row's total length),
  *           num_logits_to_keep [] int64,
- *           past_key_values.N.key|value [batch_size, kvHeads, max_cache_length, headDim] float32
- *   outputs logits [batch_size, num_logits, vocab], present.N.key|value (same shape as past: the same buffer).
+ *           past_key_values.N.key|value [batch_size, kvHeads, max_cache_length, headDim] float32 (float16 with
+ *           `weightFormat: 'fp16'`: weights, activations and cache in half precision, as onnxruntime's CUDA
+ *           GroupQueryAttention requires)
+ *   outputs logits [batch_size, num_logits, vocab] float32 (cast inside fp16 graphs), present.N.key|value (same
+ *           shape as past: the same buffer).
  * Each row's tokens sit at cache slots 0 .. length-1 (right padding); positions follow from seqlens_k. A pass is a
  * prompt (sequence_length = total_sequence_length, any batch, rows right-padded), a continuation of one row's
  * prompt over its cache (batch 1), or a decode step (sequence_length 1, rows of any lengths).
@@ -25,7 +28,7 @@ import { quantizeBlocks } from '../quant/block-quant';
 import { quantOptionsFor, QuantOptions } from '../quant/nbits-linear';
 import { concatRows, getWeight, WeightSource } from '../weights/weight-source';
 import { checkWeightsPresent, DECODER_OPSET, DecoderBuildOptions, lastPositions, lmHead, pastKeyName, pastValueName, presentKeyName, presentValueName, PRODUCER_NAME } from './decoder-graph';
-import { projection, vectorWeight } from './decoder-layer';
+import { floatInitializer, projection, vectorWeight, type FloatType } from './decoder-layer';
 import { inverseFrequencies } from './decoder-prelude';
 import { ValidLlamaConfig } from './llama-config';
 import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames } from './llama-weights';
@@ -55,10 +58,10 @@ export function rotaryCaches(headDim: number, ropeTheta: number, maxPositions: n
 }
 
 /** The token embedding: a plain Gather (float32), or GatherBlockQuantized over blockwise int8 / int4 rows. */
-function embedding(g: GraphBuilder, c: ValidLlamaConfig, weights: WeightSource, inputIds: string, quant: QuantOptions | undefined): { hidden: string; embed: string } {
+function embedding(g: GraphBuilder, c: ValidLlamaConfig, weights: WeightSource, inputIds: string, quant: QuantOptions | undefined, float: FloatType): { hidden: string; embed: string } {
   const { vocabSize: v, hiddenSize: h } = c;
   if (quant === undefined || h % quant.blockSize !== 0) {
-    const embed = g.initializer(EMBED_WEIGHT, 'float32', [v, h], () => bytesOf(getWeight(weights, EMBED_WEIGHT, [v, h]).data));
+    const embed = floatInitializer(g, EMBED_WEIGHT, float, [v, h], () => getWeight(weights, EMBED_WEIGHT, [v, h]).data);
     return { hidden: g.op('Gather', [embed, inputIds], { axis: intAttr(0) }), embed };
   }
   // 8-bit rows whatever the linear layers use: a quarter of float32, and no second rounding of an embedding that a
@@ -83,6 +86,8 @@ interface FusedContext {
   c: ValidLlamaConfig;
   weights: WeightSource;
   quant: QuantOptions | undefined;
+  /** float16 for `--weights fp16`: weights, activations and the KV cache in half precision. */
+  float: FloatType;
   seqlens: string;
   total: string;
   cos: string;
@@ -95,11 +100,11 @@ function packedQkv(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string
   const n = layerWeightNames(layer);
   const outs = [c.numHeads * c.headDim, c.numKvHeads * c.headDim, c.numKvHeads * c.headDim];
   const spec = { initName: `model.layers.${layer}.self_attn.qkv_proj.weight_t`, names: [n.q, n.k, n.v], outs, inSize: c.hiddenSize };
-  const qkv = projection(g, weights, xn, spec, ctx.quant);
+  const qkv = projection(g, weights, xn, spec, ctx.quant, ctx.float);
   if (!c.attentionBias) return qkv;
   const total = outs[0] + outs[1] + outs[2];
-  const bias = g.initializer(`model.layers.${layer}.self_attn.qkv_proj.bias`, 'float32', [total], () =>
-    bytesOf(concatRows([n.qBias, n.kBias, n.vBias].map((name, i) => getWeight(weights, name, [outs[i]]).data))),
+  const bias = floatInitializer(g, `model.layers.${layer}.self_attn.qkv_proj.bias`, ctx.float, [total], () =>
+    concatRows([n.qBias, n.kBias, n.vBias].map((name, i) => getWeight(weights, name, [outs[i]]).data)),
   );
   return g.op('Add', [qkv, bias]);
 }
@@ -115,7 +120,7 @@ function attention(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string
   });
   const n = layerWeightNames(layer);
   const wo = { initName: `model.layers.${layer}.self_attn.o_proj.weight_t`, names: [n.o], outs: [c.hiddenSize], inSize: c.numHeads * c.headDim };
-  return projection(g, ctx.weights, context, wo, ctx.quant);
+  return projection(g, ctx.weights, context, wo, ctx.quant, ctx.float);
 }
 
 function mlp(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
@@ -123,10 +128,10 @@ function mlp(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): str
   const n = layerWeightNames(layer);
   const i = c.intermediateSize;
   const wgu = { initName: `model.layers.${layer}.mlp.gate_up_proj.weight_t`, names: [n.gate, n.up], outs: [i, i], inSize: c.hiddenSize };
-  const [gate, up] = g.node('Split', [projection(g, ctx.weights, xn, wgu, ctx.quant), g.int64s([i, i])], { attrs: { axis: intAttr(-1) }, outputs: 2 });
+  const [gate, up] = g.node('Split', [projection(g, ctx.weights, xn, wgu, ctx.quant, ctx.float), g.int64s([i, i])], { attrs: { axis: intAttr(-1) }, outputs: 2 });
   const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
   const wd = { initName: `model.layers.${layer}.mlp.down_proj.weight_t`, names: [n.down], outs: [c.hiddenSize], inSize: i };
-  return projection(g, ctx.weights, g.op('Mul', [silu, up]), wd, ctx.quant);
+  return projection(g, ctx.weights, g.op('Mul', [silu, up]), wd, ctx.quant, ctx.float);
 }
 
 /** RMSNorm of (x + skip): returns the normed value and the sum (the next residual). */
@@ -150,35 +155,37 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
   const total = g.input(TOTAL_LENGTH_INPUT, 'int32', []);
   const keepLogits = g.input('num_logits_to_keep', 'int64', []);
   const kvDims = ['batch_size', c.numKvHeads, 'max_cache_length', c.headDim];
+  const float: FloatType = options.weightFormat === 'fp16' ? 'float16' : 'float32';
   for (let layer = 0; layer < c.numLayers; layer++) {
-    g.input(pastKeyName(layer), 'float32', kvDims);
-    g.input(pastValueName(layer), 'float32', kvDims);
+    g.input(pastKeyName(layer), float, kvDims);
+    g.input(pastValueName(layer), float, kvDims);
   }
   g.output('logits', 'float32', ['batch_size', 'num_logits', c.vocabSize]);
   for (let layer = 0; layer < c.numLayers; layer++) {
-    g.output(presentKeyName(layer), 'float32', kvDims);
-    g.output(presentValueName(layer), 'float32', kvDims);
+    g.output(presentKeyName(layer), float, kvDims);
+    g.output(presentValueName(layer), float, kvDims);
   }
   const quant = quantOptionsFor(options.weightFormat ?? 'fp32', options.accuracyLevel);
   g.prefix = '/model/embed_tokens';
-  const { hidden, embed } = embedding(g, c, weights, inputIds, quant);
+  const { hidden, embed } = embedding(g, c, weights, inputIds, quant, float);
   const half = c.headDim / 2;
   const tables = rotaryCaches(c.headDim, c.ropeTheta, c.maxPositionEmbeddings);
   const ctx: FusedContext = {
     c,
     weights,
     quant,
+    float,
     seqlens,
     total,
-    cos: g.initializer('rope.cos_cache', 'float32', [c.maxPositionEmbeddings, half], tables.cos),
-    sin: g.initializer('rope.sin_cache', 'float32', [c.maxPositionEmbeddings, half], tables.sin),
+    cos: floatInitializer(g, 'rope.cos_cache', float, [c.maxPositionEmbeddings, half], () => tables.cos),
+    sin: floatInitializer(g, 'rope.sin_cache', float, [c.maxPositionEmbeddings, half], () => tables.sin),
   };
   let residual = hidden;
   let pending: string | undefined; // the previous block's output, not yet added to the residual
   for (let layer = 0; layer < c.numLayers; layer++) {
     const n = layerWeightNames(layer);
     g.prefix = `/model/layers.${layer}/input_layernorm`;
-    const inNorm = vectorWeight(g, weights, n.inputNorm, c.hiddenSize);
+    const inNorm = vectorWeight(g, weights, n.inputNorm, c.hiddenSize, float);
     let attnIn: string;
     if (pending === undefined) {
       attnIn = g.op('SimplifiedLayerNormalization', [residual, inNorm], { axis: intAttr(-1), epsilon: floatAttr(c.rmsNormEps), stash_type: intAttr(1) });
@@ -190,14 +197,14 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
     g.prefix = `/model/layers.${layer}/attn`;
     const attnOut = attention(g, ctx, layer, attnIn);
     g.prefix = `/model/layers.${layer}/post_attention_layernorm`;
-    const post = skipNorm(g, ctx, attnOut, residual, vectorWeight(g, weights, n.postNorm, c.hiddenSize));
+    const post = skipNorm(g, ctx, attnOut, residual, vectorWeight(g, weights, n.postNorm, c.hiddenSize, float));
     residual = post.sum;
     g.prefix = `/model/layers.${layer}/mlp`;
     pending = mlp(g, ctx, layer, post.normed);
   }
   g.prefix = '/model/norm';
-  const final = skipNorm(g, ctx, pending ?? residual, residual, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize));
+  const final = skipNorm(g, ctx, pending ?? residual, residual, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize, float));
   g.prefix = '/lm_head';
-  lmHead(g, c, weights, { hidden: lastPositions(g, final.normed, keepLogits), embed, quant });
+  lmHead(g, c, weights, { hidden: lastPositions(g, final.normed, keepLogits), embed, quant, float });
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

@@ -4,8 +4,9 @@ import { GraphBuilder } from '../onnx/graph-builder';
 import { concatRows, getWeight, WeightSource } from '../weights/weight-source';
 import { QuantBits, QuantizedMatrix, quantizeBlocks } from './block-quant';
 
-export type WeightFormat = 'fp32' | 'int8' | 'int4';
-export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8', 'int4'];
+/** fp16: weights and activations in half precision (fused graphs only: the GPU's GroupQueryAttention is fp16 / bf16). */
+export type WeightFormat = 'fp32' | 'int8' | 'int4' | 'fp16';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8', 'int4', 'fp16'];
 
 export interface QuantOptions {
   bits: QuantBits;
@@ -19,13 +20,13 @@ export interface QuantOptions {
 }
 
 export function quantOptionsFor(format: WeightFormat, accuracyLevel = 4): QuantOptions | undefined {
-  if (format === 'fp32') return undefined;
+  if (format === 'fp32' || format === 'fp16') return undefined;
   return { bits: format === 'int4' ? 4 : 8, blockSize: 32, accuracyLevel };
 }
 
 /** File name of a weight format's graph, as optimum and transformers.js name them. */
 export function onnxFileName(format: WeightFormat): string {
-  return { fp32: 'model.onnx', int8: 'model_int8.onnx', int4: 'model_q4.onnx' }[format];
+  return { fp32: 'model.onnx', int8: 'model_int8.onnx', int4: 'model_q4.onnx', fp16: 'model_fp16.onnx' }[format];
 }
 
 export interface QuantLinear {
