@@ -127,7 +127,7 @@ describe('fused decoder graph', () => {
         num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
         ...cache,
       }, { logits: null, ...fetches });
-      for (const [n, t] of Object.entries(cache)) (t.data as Uint16Array).set(out[n.replace('past_key_values.', 'present.')].data as Uint16Array);
+      for (const [n, t] of Object.entries(cache)) t.data.set(out[n.replace('past_key_values.', 'present.')].data as Uint16Array);
       return out.logits;
     };
     const expected = reference.forward([...PROMPT, 42]);
