@@ -13,8 +13,7 @@ import type { ArenaBattle, ArenaConversation, ArenaMessage, ArenaStore, Recorded
 import { answered } from '../../arena/transcript';
 import type { RequestLimits } from '../../common/request-limits';
 import type { GatewayContext } from '../context';
-import { fanOut, finishReasonOf } from '../generation/fan-out';
-import { chatGenerateRequests, checkGenerationModel } from '../generation/requests';
+import { chatGenerateRequests, checkGenerationModel, fanOut, finishReasonOf } from '../generation/fan-out';
 import { asBody, invalid, optBool, type Body } from '../openai/fields';
 import { sendStreamError, SseWriter } from '../openai/sse';
 import { validateChatRequest, type ValidChatRequest } from '../openai/validate';
@@ -98,7 +97,6 @@ async function run(ctx: GatewayContext, job: AnswerJob, reply: FastifyReply): Pr
   const shownModel = battle?.anony ? `model_${job.conversation.side}` : valid.model;
   const base = { id, object: 'chat.completion.chunk' as const, created: Math.floor(Date.now() / 1000), model: shownModel, system_fingerprint: 'fleetchat' };
   const sse = new SseWriter(reply.raw);
-  const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   let text = '';
   let finish = 'stop';
   reply.hijack();
@@ -109,11 +107,6 @@ async function run(ctx: GatewayContext, job: AnswerJob, reply: FastifyReply): Pr
       if (reason) finish = reason;
       text += chunk.text;
       if (chunk.text !== '' || reason) sse.send({ ...base, choices: [{ index: 0, delta: chunk.text !== '' ? { content: chunk.text } : {}, logprobs: null, finish_reason: reason }] });
-      if (chunk.usage) {
-        usage.prompt_tokens = chunk.usage.promptTokens;
-        usage.completion_tokens += chunk.usage.completionTokens;
-        usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-      }
     },
   });
   sse.follow(generation);
@@ -122,7 +115,7 @@ async function run(ctx: GatewayContext, job: AnswerJob, reply: FastifyReply): Pr
   });
   const record = (finishReason: string): Promise<unknown> => job.store.appendAnswer({
     conversationId: job.conversation.id,
-    answer: { content: text, finishReason, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } satisfies RecordedAnswer,
+    answer: { content: text, finishReason, promptTokens: generation.usage.prompt_tokens, completionTokens: generation.usage.completion_tokens } satisfies RecordedAnswer,
     replaceLast: job.regenerate,
   });
   try {
@@ -142,7 +135,7 @@ async function run(ctx: GatewayContext, job: AnswerJob, reply: FastifyReply): Pr
     sendStreamError(reply, sse, maskModels(err, battle));
     return;
   }
-  ctx.metrics.tokens('chat', usage.completion_tokens);
-  if (valid.includeUsage) sse.send({ ...base, choices: [], usage });
+  ctx.metrics.tokens('chat', generation.usage.completion_tokens);
+  if (valid.includeUsage) sse.send({ ...base, choices: [], usage: generation.usage });
   sse.done();
 }

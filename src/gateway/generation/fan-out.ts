@@ -1,11 +1,40 @@
 /**
- * Runs the worker calls of one OpenAI request (usually one call carrying all n choices; a call's chunks name their
- * choice in `index`) and reports their chunks by choice index (a call's index plus the choices of the calls before
- * it). The first error ends the whole request (the other streams are cancelled); a client disconnect cancels all.
+ * From a validated request to its worker call and back — the one place both front doors (OpenAI HTTP and the public
+ * gRPC API) and the arena turn a request into a `GenerateRequest` and run it. One call carries all n choices, so the
+ * worker tokenizes and prefills the prompt once (choice i is seeded with seed + i there, so n choices differ yet stay
+ * reproducible); its chunks name their choice in `index` and are reported by choice (a call's index plus the choices
+ * of the calls before it), and their usage is summed over the choices. The first error ends the whole request (the
+ * other streams are cancelled); a client disconnect cancels all.
  */
 import { FleetError } from '../../common/errors';
-import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import { FinishReason, GenerateRequest, ModelKind, type GenerateResponse } from '../../common/gen/worker';
+import type { GatewayContext } from '../context';
+import { notFoundModel, type ValidChatRequest, type ValidCompletionRequest } from '../openai/validate';
+import type { WireUsage } from '../openai/wire';
 import { startGeneration, type GenerateDeps, type GenerationHandle } from '../upstream/generate';
+
+/** Throws not_found (listing the served models) or invalid_request (an embedding model) before any dispatch. */
+export function checkGenerationModel(ctx: GatewayContext, model: string): void {
+  const summary = ctx.view.model(model);
+  if (!summary) throw notFoundModel(model, ctx.view.models().map((m) => m.name));
+  if (summary.kind === ModelKind.MODEL_KIND_EMBEDDING) throw new FleetError('invalid_request', `model '${model}' is an embedding model; use the embeddings API`, { param: 'model' });
+}
+
+export function chatGenerateRequests(valid: ValidChatRequest, id: string): GenerateRequest[] {
+  return [
+    GenerateRequest.fromPartial({
+      requestId: id,
+      model: valid.model,
+      chat: { messages: valid.messages, addGenerationPrompt: valid.addGenerationPrompt, convTemplate: valid.convTemplate ?? '', toolsJson: valid.tools.toolsJson, toolOptions: valid.tools.toolOptions },
+      params: valid.params,
+      n: valid.n,
+    }),
+  ];
+}
+
+export function completionGenerateRequests(valid: ValidCompletionRequest, id: string): GenerateRequest[] {
+  return [GenerateRequest.fromPartial({ requestId: id, model: valid.model, prompt: valid.prompt, params: valid.params, n: valid.n })];
+}
 
 export interface FanOutCallbacks {
   onChunk(index: number, chunk: GenerateResponse): void;
@@ -18,6 +47,11 @@ export interface FanOutResult {
   /** Stops / restarts reading every choice's worker stream (the client is not reading). */
   pause(): void;
   resume(): void;
+  /**
+   * Exact usage so far, over all choices: prompt tokens once, completion tokens summed, cached prompt tokens (prefix
+   * reuse on the worker) the most any choice had. Complete once `done` resolved.
+   */
+  readonly usage: WireUsage;
 }
 
 export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callbacks: FanOutCallbacks): FanOutResult {
@@ -32,6 +66,7 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
     resolveDone = resolve;
     rejectDone = reject;
   });
+  const usage: WireUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
   const cancelAll = (): void => {
     for (const h of handles) h.cancel();
   };
@@ -52,6 +87,7 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
             return;
           }
           if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) finishedChoices.add(chunk.index);
+          if (chunk.usage) addUsage(usage, chunk.usage);
           callbacks.onChunk(first + chunk.index, chunk);
         },
         onError: (err) => {
@@ -79,6 +115,7 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
   });
   return {
     done,
+    usage,
     cancel: () => {
       if (failed || finished) return;
       failed = true;
@@ -92,6 +129,14 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
       for (const h of handles) h.resume();
     },
   };
+}
+
+/** Adds a choice's final usage (the worker sends it on the last chunk of each choice). */
+function addUsage(usage: WireUsage, add: NonNullable<GenerateResponse['usage']>): void {
+  usage.prompt_tokens = add.promptTokens;
+  usage.completion_tokens += add.completionTokens;
+  usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+  usage.prompt_tokens_details.cached_tokens = Math.max(usage.prompt_tokens_details.cached_tokens, add.cachedTokens);
 }
 
 export function finishReasonOf(reason: FinishReason): 'stop' | 'length' | 'tool_calls' | null {

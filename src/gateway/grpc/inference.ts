@@ -1,6 +1,6 @@
 /**
  * `fleetchat.v1.Inference` handlers. A request is authorised with the HTTP API's keys, validated by the HTTP API's
- * validation (requests.ts), turned into worker calls by generation/requests.ts and run by generation/fan-out.ts —
+ * validation (requests.ts), turned into a worker call and run by generation/fan-out.ts —
  * the same dispatch, retry-before-first-token and cancellation as /v1/chat/completions. The call's deadline caps
  * the gateway's --request-timeout; a cancelled call (client cancel, deadline, dropped connection) cancels the
  * worker streams, which frees their slots.
@@ -11,13 +11,12 @@ import { FleetError, asFleetError } from '../../common/errors';
 import type {
   ChatRequest, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, GenerationChunk, InferenceServer, ListServedModelsRequest, ListServedModelsResponse,
 } from '../../common/gen/inference';
-import { FinishReason, type GenerateRequest, type GenerateResponse } from '../../common/gen/worker';
+import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { checkApiKey } from '../auth';
 import { rateKeyOf, type RateLimiter } from '../rate-limit';
 import type { GatewayContext } from '../context';
 import { embed } from '../generation/embed';
-import { fanOut } from '../generation/fan-out';
-import { chatGenerateRequests, checkGenerationModel, completionGenerateRequests } from '../generation/requests';
+import { chatGenerateRequests, checkGenerationModel, completionGenerateRequests, fanOut } from '../generation/fan-out';
 import { validChat, validCompletion, validEmbeddings } from './requests';
 import { toPublicServiceError } from './status-details';
 
@@ -80,21 +79,19 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
       return;
     }
     let first = true;
-    let tokens = 0;
     const run = fanOut({ ...ctx.generate, timeoutMs }, requests, {
       onChunk: (index, chunk) => {
         if (first) {
           first = false;
           ctx.metrics.firstToken(route, (performance.now() - started) / 1000);
         }
-        if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) tokens += chunk.usage?.completionTokens ?? 0;
         if (!call.cancelled) call.write(toChunk(index, chunk));
       },
     });
     call.on('cancelled', () => run.cancel());
     run.done.then(
       () => {
-        ctx.metrics.tokens(route, tokens);
+        ctx.metrics.tokens(route, run.usage.completion_tokens);
         finish();
         call.end();
       },

@@ -3,13 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FinishReason } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
-import { fanOut, finishReasonOf } from '../generation/fan-out';
-import { chatGenerateRequests, checkGenerationModel } from '../generation/requests';
+import { chatGenerateRequests, checkGenerationModel, fanOut, finishReasonOf } from '../generation/fan-out';
 import { chatLogprobs } from './logprobs';
 import { validateChatRequest, type ValidChatRequest } from './validate';
 import { finishStream, SseWriter } from './sse';
 import { ToolCallAssembler, toolCallDeltas } from './tool-calls';
-import { addUsage, emptyUsage } from './usage';
 import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } from './wire';
 
 const FINGERPRINT = 'fleetchat';
@@ -27,7 +25,6 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
     finish_reason: null,
   }));
   const calls = choices.map(() => new ToolCallAssembler());
-  const usage = emptyUsage();
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, id), {
     onChunk: (index, chunk) => {
       const choice = choices[index];
@@ -35,7 +32,6 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
       calls[index].add(chunk.toolCalls);
       if (choice.logprobs) choice.logprobs.content.push(...chatLogprobs(chunk.logprobs));
       if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) choice.finish_reason = finishReasonOf(chunk.finishReason);
-      addUsage(usage, chunk);
     },
   });
   reply.raw.on('close', () => {
@@ -43,8 +39,8 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
   });
   await run.done;
   choices.forEach((choice, i) => calls[i].finish(choice.message));
-  ctx.metrics.tokens('chat', usage.completion_tokens);
-  const body: WireChatCompletion = { id, object: 'chat.completion', created, model: valid.model, choices, usage: usage, system_fingerprint: FINGERPRINT };
+  ctx.metrics.tokens('chat', run.usage.completion_tokens);
+  const body: WireChatCompletion = { id, object: 'chat.completion', created, model: valid.model, choices, usage: run.usage, system_fingerprint: FINGERPRINT };
   await reply.send(body);
 }
 
@@ -53,7 +49,6 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
   const started = performance.now();
   const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
   const roleSent = new Array<boolean>(valid.n).fill(false);
-  const usage = emptyUsage();
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
   reply.hijack();
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, ids.id), {
@@ -69,11 +64,10 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
         const delta = { ...(chunk.text !== '' ? { content: chunk.text } : {}), ...(chunk.toolCalls.length > 0 ? { tool_calls: toolCallDeltas(chunk.toolCalls) } : {}) };
         sse.send(chunkOf([{ index, delta, logprobs, finish_reason: finish }]));
       }
-      addUsage(usage, chunk);
     },
   });
   await finishStream(reply, sse, run, () => {
-    ctx.metrics.tokens('chat', usage.completion_tokens);
-    return valid.includeUsage ? { ...base, choices: [], usage } : undefined;
+    ctx.metrics.tokens('chat', run.usage.completion_tokens);
+    return valid.includeUsage ? { ...base, choices: [], usage: run.usage } : undefined;
   });
 }

@@ -3,11 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FinishReason, type GenerateResponse } from '../../common/gen/worker';
 import type { GatewayContext } from '../context';
-import { fanOut, finishReasonOf } from '../generation/fan-out';
-import { checkGenerationModel, completionGenerateRequests } from '../generation/requests';
+import { checkGenerationModel, completionGenerateRequests, fanOut, finishReasonOf } from '../generation/fan-out';
 import { appendCompletionLogprobs, emptyCompletionLogprobs } from './logprobs';
 import { finishStream, SseWriter } from './sse';
-import { addUsage, emptyUsage } from './usage';
 import { validateCompletionRequest, type ValidCompletionRequest } from './validate';
 import type { WireCompletion, WireCompletionChoice, WireCompletionLogprobs } from './wire';
 
@@ -41,7 +39,6 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
   checkGenerationModel(ctx, valid.model);
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const usage = emptyUsage();
   const offsets = new Array<number>(valid.n).fill(0);
   const base = { id, object: 'text_completion' as const, created, model: valid.model, system_fingerprint: FINGERPRINT };
   if (valid.stream) {
@@ -51,7 +48,6 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
       onChunk: (index, chunk) => {
         const p = piece(valid, chunk, offsets[index]);
         offsets[index] = p.offset;
-        addUsage(usage, chunk);
         const finish = finishReasonOf(chunk.finishReason);
         if (p.text === '' && !finish && (p.logprobs?.tokens.length ?? 0) === 0) return;
         const body: WireCompletion = { ...base, choices: [{ index, text: p.text, logprobs: p.logprobs, finish_reason: finish }], ...(valid.includeUsage ? { usage: null } : {}) };
@@ -59,8 +55,8 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
       },
     });
     await finishStream(reply, sse, run, () => {
-      ctx.metrics.tokens('completions', usage.completion_tokens);
-      return valid.includeUsage ? { ...base, choices: [], usage } : undefined;
+      ctx.metrics.tokens('completions', run.usage.completion_tokens);
+      return valid.includeUsage ? { ...base, choices: [], usage: run.usage } : undefined;
     });
     return;
   }
@@ -78,13 +74,12 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
       choice.text += p.text;
       if (choice.logprobs && p.logprobs) mergeLogprobs(choice.logprobs, p.logprobs);
       if (chunk.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) choice.finish_reason = finishReasonOf(chunk.finishReason);
-      addUsage(usage, chunk);
     },
   });
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) run.cancel();
   });
   await run.done;
-  ctx.metrics.tokens('completions', usage.completion_tokens);
-  await reply.send({ ...base, choices, usage });
+  ctx.metrics.tokens('completions', run.usage.completion_tokens);
+  await reply.send({ ...base, choices, usage: run.usage });
 }
