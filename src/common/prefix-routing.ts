@@ -5,19 +5,28 @@
  * SGLang's cache-aware router do.
  *
  * The router cannot see the workers' caches, so it remembers where it sent what: an approximate index from the
- * chained hashes of a prompt's text blocks (key i names the whole prefix up to block i, see the gateway's
- * route-keys.ts) to the worker that last received that prefix, bounded by an entry count with LRU eviction. A lookup
- * walks the request's keys in order and takes the deepest one that maps to a live candidate.
+ * chained hashes of a prompt's text blocks (key i names the whole prefix up to block i, see `routeKeysOf`) to the
+ * worker that last received that prefix, bounded by an entry count with LRU eviction. A lookup walks the request's
+ * keys in order and takes the deepest one that maps to a live candidate.
+ *
+ * The keys (`routeKeysOf`, computed by the gateway, which sends them to the controller when it asks there): the
+ * request is written as one text in which a later chat turn extends an earlier one (a header with the model, template
+ * and tools, then each message in order), cut into blocks of ROUTE_BLOCK_CHARS; key i hashes blocks 0..i, so equal
+ * keys mean equal prefixes. The affinity key hashes the conversation's opening — every message up to and including
+ * the first user message — so it is the same on every turn of one chat; for a raw prompt it is the first block (or the
+ * whole short prompt). Text, not tokens: the gateway does not tokenize, and a block boundary only approximates the
+ * worker's token blocks.
  *
  * With no remembered prefix, the request's affinity key (the hash of its conversation's opening, the same on every
  * turn) picks a worker by rendezvous hashing: every router that sees the same workers picks the same one without
  * sharing any state, so several gateway replicas send a conversation's turns to one worker even when a load balancer
  * spreads the turns over the replicas.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { enumOption, floatOption, intOption, type ConfigOf } from './config';
 import { FleetError } from './errors';
 import { chooseCandidate, loadOf, type DispatchCandidate, type DispatchMethodName } from './dispatch';
+import type { ChatMessage, GenerateRequest } from './gen/worker';
 
 /** Most prefix keys one request carries (longer prompts route on their first blocks). */
 export const MAX_PREFIX_KEYS = 2048;
@@ -63,6 +72,49 @@ export function checkRouteKeys(keys: RouteKeys): void {
   if (keys.affinityKey.length > MAX_ROUTE_KEY_CHARS || keys.prefixKeys.some((k) => k.length > MAX_ROUTE_KEY_CHARS)) {
     throw new FleetError('invalid_request', `route keys are at most ${MAX_ROUTE_KEY_CHARS} characters`, { param: 'prefix_keys' });
   }
+}
+
+/** Characters per block of a request's routing text (one prefix key per block). */
+export const ROUTE_BLOCK_CHARS = 128;
+const SEP = '\u0000';
+const END = '\u0001';
+
+const digest = (h: Hash): string => h.digest('base64url').slice(0, 22);
+
+function messageText(m: ChatMessage): string {
+  return [m.role, m.name, m.content, m.toolCallId, m.toolCallsJson].join(SEP) + END;
+}
+
+/** The request as text, and where its conversation's opening ends in it (chars). */
+function requestText(request: GenerateRequest): { text: string; anchorEnd: number } {
+  const header = ['fleetchat-route-v1', request.model].join(SEP) + END;
+  if (request.chat) {
+    const chat = request.chat;
+    let text = header + ['chat', chat.convTemplate, chat.toolsJson].join(SEP) + END;
+    let anchorEnd = -1;
+    for (const m of chat.messages) {
+      text += messageText(m);
+      if (anchorEnd < 0 && m.role === 'user') anchorEnd = text.length;
+    }
+    return { text, anchorEnd: anchorEnd < 0 ? text.length : anchorEnd };
+  }
+  const body = request.promptTokenIds.length > 0 ? `ids${SEP}${request.promptTokenIds.join(',')}` : `prompt${SEP}${request.prompt}`;
+  const text = header + body;
+  return { text, anchorEnd: Math.min(text.length, header.length + ROUTE_BLOCK_CHARS) };
+}
+
+/** A request's routing keys: the chained hashes of its text's blocks and its affinity key (see the header). */
+export function routeKeysOf(request: GenerateRequest): RouteKeys {
+  const { text, anchorEnd } = requestText(request);
+  const blocks = Math.min(MAX_PREFIX_KEYS, Math.floor(text.length / ROUTE_BLOCK_CHARS));
+  const hash = createHash('sha256');
+  const prefixKeys: string[] = [];
+  for (let b = 0; b < blocks; b++) {
+    hash.update(text.slice(b * ROUTE_BLOCK_CHARS, (b + 1) * ROUTE_BLOCK_CHARS));
+    prefixKeys.push(digest(hash.copy()));
+  }
+  const affinityKey = digest(createHash('sha256').update(text.slice(0, anchorEnd)));
+  return { prefixKeys, affinityKey };
 }
 
 /** Where prefixes were sent: block key → worker id, least recently used first. */

@@ -13,7 +13,6 @@ import { startPublicGrpc } from './grpc/server';
 import { buildServer } from './server';
 import { httpLimitOptions, httpLimitsOf, requestRateLimiter } from './http-limits';
 import { ControllerView } from './upstream/controller-view';
-import { WorkerPool } from './upstream/worker-pool';
 import { arenaOptions } from './arena/options';
 import { openArena } from './arena/open-arena';
 import { ARENA_ADMIN_PATHS } from './arena/routes';
@@ -59,16 +58,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
   const registry = createRegistry();
   const security = loadClusterSecurity(config);
   const view = new ControllerView(config.controller, logger, { dispatch: config.dispatch, security, routing: prefixRoutingFrom(config) });
-  const pool = new WorkerPool(security);
   const metrics = createGatewayMetrics(registry, () => view.callsInFlight());
   const ctx: GatewayContext = {
     view,
-    pool,
     logger,
     metrics,
     requestTimeoutMs: config.requestTimeout,
     limits: requestLimitsOf(config),
-    generate: { view, pool, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: metrics.dispatched },
+    generate: { view, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: metrics.dispatched },
   };
   const httpLimits = httpLimitsOf(config);
   const rateLimiter = requestRateLimiter(httpLimits);
@@ -109,7 +106,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     stop: async () => {
       await Promise.all([app.close(), grpc?.shutdown(5000)]);
       view.close();
-      pool.close();
       await arena.close();
     },
   };

@@ -17,7 +17,7 @@ export async function embed(ctx: GatewayContext, valid: ValidEmbeddingRequest, t
   const tried: string[] = [];
   for (;;) {
     const target = await ctx.view.pick(valid.model, tried);
-    const client = ctx.pool.get(target.address);
+    const { client } = target;
     try {
       return await unary(client.embed.bind(client), { model: valid.model, input: valid.input, normalize: valid.normalize, dimensions: valid.dimensions }, new Metadata(), timeoutMs, signal);
     } catch (err) {

@@ -2,10 +2,12 @@
  * The gateway's view of the cluster: a WatchWorkers stream keeps a live list of workers (reconnecting with
  * backoff when the controller restarts). Dispatch picks a worker locally from this view by default (no extra hop
  * per request); it asks the controller (GetWorkerAddress) only when the view is not synced yet, has no worker for
- * the model, or `--dispatch controller` is set.
+ * the model, or `--dispatch controller` is set. A picked worker comes with its gRPC channel: one per worker address,
+ * reused by every request (closed with the view).
  */
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
+import { WorkerClient } from '../../common/gen/worker';
 import { chooseCandidate, modelTotals, type DispatchMethodName, type ModelTotals } from '../../common/dispatch';
 import { PrefixIndex, routeRequest, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/prefix-routing';
 import { createClient, unary } from '../../common/grpc/client';
@@ -22,12 +24,17 @@ export interface PickedWorker {
   workerId: string;
   /** Why this worker (prefix routing), '' when routing was off or the controller did not say. */
   route: RouteReason | '';
+  /** The channel to it. */
+  client: WorkerClient;
 }
 
 const asRoute = (s: string): RouteReason | '' => (s === 'prefix' || s === 'affinity' || s === 'load' ? s : '');
 
 export class ControllerView {
   private readonly client: ControllerClient;
+  /** One channel per worker address. */
+  private readonly channels = new Map<string, WorkerClient>();
+  private readonly security: ClusterSecurity;
   private readonly workers = new Map<string, WorkerInfo>();
   /** Requests this gateway has in flight per worker (local dispatch counts them as load). */
   private readonly inFlight = new Map<string, number>();
@@ -53,6 +60,7 @@ export class ControllerView {
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
     this.routing = options.routing;
     const security = options.security ?? PLAINTEXT;
+    this.security = security;
     this.prefixes = this.routing ? new PrefixIndex(this.routing.maxEntries) : undefined;
     this.client = createClient(ControllerClient, address, {}, security.client('controller'));
     this.connectedOnce = new Promise((resolve) => {
@@ -97,10 +105,10 @@ export class ControllerView {
       if (candidates.length > 0) {
         if (routed && this.routing && this.prefixes) {
           const { chosen, route } = routeRequest(candidates, routed, this.prefixes, { method: this.dispatch, maxImbalance: this.routing.maxImbalance });
-          return { address: chosen.worker.address, workerId: chosen.workerId, route };
+          return this.picked(chosen.worker.address, chosen.workerId, route);
         }
         const chosen = chooseCandidate(candidates, this.dispatch);
-        return { address: chosen.worker.address, workerId: chosen.worker.workerId, route: '' };
+        return this.picked(chosen.worker.address, chosen.worker.workerId, '');
       }
     }
     const res = await unary(
@@ -109,7 +117,16 @@ export class ControllerView {
       new Metadata(),
       this.callTimeoutMs,
     );
-    return { address: res.address, workerId: res.workerId, route: asRoute(res.route) };
+    return this.picked(res.address, res.workerId, asRoute(res.route));
+  }
+
+  private picked(address: string, workerId: string, route: RouteReason | ''): PickedWorker {
+    let client = this.channels.get(address);
+    if (!client) {
+      client = createClient(WorkerClient, address, { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 }, this.security.client('worker'));
+      this.channels.set(address, client);
+    }
+    return { address, workerId, route, client };
   }
 
   /** Counts a request in flight on a worker until the returned release function is called. */
@@ -136,6 +153,8 @@ export class ControllerView {
     this.closed = true;
     this.stream?.cancel();
     this.client.close();
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
   }
 
   private watch(): void {

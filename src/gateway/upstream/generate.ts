@@ -1,5 +1,6 @@
 /**
- * Opening a generation stream on some worker: the controller picks the worker; a worker that fails before the
+ * Opening a generation stream on some worker: the view picks the worker (locally, or by asking the controller; by
+ * the request's prefix keys when prefix routing is on, see common/prefix-routing.ts); a worker that fails before the
  * first chunk (unreachable, crashed, queue full) is excluded and another is tried; after the first chunk,
  * errors reach the caller as they are. Cancelling the returned handle cancels the worker call.
  */
@@ -8,10 +9,8 @@ import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/erro
 import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
 import type { Logger } from '../../common/log';
-import type { RouteReason } from '../../common/prefix-routing';
+import { routeKeysOf, type RouteReason } from '../../common/prefix-routing';
 import type { ControllerView, PickedWorker } from './controller-view';
-import { routeKeysOf } from './route-keys';
-import type { WorkerPool } from './worker-pool';
 
 export interface GenerationSink {
   onChunk(chunk: GenerateResponse): void;
@@ -28,7 +27,6 @@ export interface GenerationHandle {
 
 export interface GenerateDeps {
   view: ControllerView;
-  pool: WorkerPool;
   logger: Logger;
   timeoutMs: number;
   /** Attempts across workers before the first chunk. */
@@ -71,7 +69,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     tried.push(target.workerId);
     const release = deps.view.acquire(target.workerId);
     let streamed = false;
-    const c = deps.pool.get(target.address).generate(request, { deadline });
+    const c = target.client.generate(request, { deadline });
     call = c;
     if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
