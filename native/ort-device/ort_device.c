@@ -19,6 +19,14 @@
  *       host memory only: every feed and every listed output is the caller's memory, bound as is (a fused graph's
  *       KV pool, bound as both past input and present output, is updated in place); only the logits are copied
  *   freeKv(kv), releaseSession(session), memInfo() -> [free, total] bytes of the current CUDA device
+ *   createPool(session, buffers, slots, kvHeads, capacity, headDim, type) -> pool
+ *       a fused graph's KV pool: `buffers` zeroed [slots, kvHeads, capacity, headDim] buffers of `type`, in CUDA
+ *       memory (cudaMalloc) on a CUDA session, host memory on a CPU one
+ *   poolMove(pool, from, to, length)   positions 0..length-1 of every head of slot `from` copied into slot `to`
+ *   runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName) -> [logits, logitsDims]
+ *       slots [slot, slot + batch) of buffer i bound as pastNames[i] and presentNames[i] (the same memory: the
+ *       graph's GroupQueryAttention appends in place); feeds are host memory (copied up by onnxruntime as needed)
+ *   freePool(pool)
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -40,6 +48,8 @@ typedef int (*cuda_memset_t)(void *, int, size_t);
 typedef int (*cuda_memcpy2d_t)(void *, size_t, const void *, size_t, size_t, size_t, int);
 typedef int (*cuda_sync_t)(void);
 typedef int (*cuda_meminfo_t)(size_t *, size_t *);
+typedef int (*cuda_malloc_t)(void **, size_t);
+typedef int (*cuda_free_t)(void *);
 typedef const char *(*cuda_errstr_t)(int);
 static struct {
   int ready;
@@ -49,6 +59,8 @@ static struct {
   cuda_sync_t sync;
   cuda_meminfo_t meminfo;
   cuda_errstr_t errstr;
+  cuda_malloc_t malloc;
+  cuda_free_t free;
 } g_cuda;
 
 static int load_cudart(char *err, size_t errlen) {
@@ -64,7 +76,9 @@ static int load_cudart(char *err, size_t errlen) {
   g_cuda.sync = (cuda_sync_t)dlsym(h, "cudaDeviceSynchronize");
   g_cuda.meminfo = (cuda_meminfo_t)dlsym(h, "cudaMemGetInfo");
   g_cuda.errstr = (cuda_errstr_t)dlsym(h, "cudaGetErrorString");
-  if (!g_cuda.set_device || !g_cuda.memset || !g_cuda.memcpy2d || !g_cuda.sync || !g_cuda.meminfo || !g_cuda.errstr) {
+  g_cuda.malloc = (cuda_malloc_t)dlsym(h, "cudaMalloc");
+  g_cuda.free = (cuda_free_t)dlsym(h, "cudaFree");
+  if (!g_cuda.set_device || !g_cuda.memset || !g_cuda.memcpy2d || !g_cuda.sync || !g_cuda.meminfo || !g_cuda.errstr || !g_cuda.malloc || !g_cuda.free) {
     snprintf(err, errlen, "libcudart lacks a needed symbol");
     return 0;
   }
@@ -758,6 +772,269 @@ static napi_value js_mem_info(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* ---- a fused graph's KV pool: device (or host) buffers bound in place, sub-ranges per pass ---- */
+typedef struct {
+  int on_cuda;
+  int device_id;
+  size_t n;
+  void **bufs;
+  int64_t slots, heads, capacity, head_dim;
+  int type;
+  size_t slot_bytes;
+} KvPool;
+
+static void pool_release(KvPool *p) {
+  if (!p->bufs) return;
+  for (size_t i = 0; i < p->n; i++) {
+    if (!p->bufs[i]) continue;
+    if (p->on_cuda) g_cuda.free(p->bufs[i]);
+    else free(p->bufs[i]);
+  }
+  free(p->bufs);
+  p->bufs = NULL;
+}
+
+static void pool_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  KvPool *p = (KvPool *)data;
+  pool_release(p);
+  free(p);
+}
+
+/* ---- createPool(session, buffers, slots, kvHeads, capacity, headDim, type) ---- */
+static napi_value js_create_pool(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], out = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Session *s = (Session *)external(env, argv[0]);
+  int64_t n = 0, slots = 0, heads = 0, capacity = 0, head_dim = 0;
+  int32_t type = 0;
+  napi_get_value_int64(env, argv[1], &n);
+  napi_get_value_int64(env, argv[2], &slots);
+  napi_get_value_int64(env, argv[3], &heads);
+  napi_get_value_int64(env, argv[4], &capacity);
+  napi_get_value_int64(env, argv[5], &head_dim);
+  napi_get_value_int32(env, argv[6], &type);
+  KvPool *p = NULL;
+  if (!s || s->released) {
+    napi_throw_error(env, NULL, "createPool: session is released");
+    return NULL;
+  }
+  if (n < 1 || slots < 1 || heads < 1 || capacity < 1 || head_dim < 1 || elem_size(type) == 0) {
+    napi_throw_error(env, NULL, "createPool: bad pool dimensions or element type");
+    return NULL;
+  }
+  p = calloc(1, sizeof(KvPool));
+  p->on_cuda = s->on_cuda;
+  p->device_id = s->device_id;
+  p->n = (size_t)n;
+  p->slots = slots; p->heads = heads; p->capacity = capacity; p->head_dim = head_dim; p->type = type;
+  p->slot_bytes = (size_t)heads * capacity * head_dim * elem_size(type);
+  p->bufs = calloc(p->n, sizeof(void *));
+  const size_t bytes = p->slot_bytes * (size_t)slots;
+  if (p->on_cuda && !cuda_ok(env, g_cuda.set_device(p->device_id), "cudaSetDevice (createPool)")) goto fail;
+  for (size_t i = 0; i < p->n; i++) {
+    if (p->on_cuda) {
+      char what[96];
+      snprintf(what, sizeof what, "cudaMalloc of KV pool buffer %zu (%zu bytes)", i, bytes);
+      if (!cuda_ok(env, g_cuda.malloc(&p->bufs[i], bytes), what)) goto fail;
+      if (!cuda_ok(env, g_cuda.memset(p->bufs[i], 0, bytes), "cudaMemset (createPool)")) goto fail;
+    } else {
+      p->bufs[i] = calloc(1, bytes); /* large callocs are mapped lazily: pages become resident as slots fill */
+      if (!p->bufs[i]) {
+        napi_throw_error(env, NULL, "createPool: out of host memory");
+        goto fail;
+      }
+    }
+  }
+  if (p->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (createPool)")) goto fail;
+  if (napi_create_external(env, p, pool_finalize, NULL, &out) != napi_ok) {
+    napi_throw_error(env, NULL, "createPool: napi_create_external failed");
+    goto fail;
+  }
+  return out;
+fail:
+  if (p) {
+    pool_release(p);
+    free(p);
+  }
+  return NULL;
+}
+
+/* ---- poolMove(pool, from, to, length) ---- */
+static napi_value js_pool_move(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  KvPool *p = (KvPool *)external(env, argv[0]);
+  int64_t from = -1, to = -1, length = -1;
+  napi_get_value_int64(env, argv[1], &from);
+  napi_get_value_int64(env, argv[2], &to);
+  napi_get_value_int64(env, argv[3], &length);
+  if (!p || !p->bufs) {
+    napi_throw_error(env, NULL, "poolMove: the pool is released");
+    return NULL;
+  }
+  if (from < 0 || to < 0 || from >= p->slots || to >= p->slots || length < 0 || length > p->capacity) {
+    napi_throw_error(env, NULL, "poolMove: slot or length outside the pool");
+    return NULL;
+  }
+  if (from == to || length == 0) return NULL;
+  const size_t es = elem_size(p->type);
+  const size_t pitch = (size_t)p->capacity * p->head_dim * es, width = (size_t)length * p->head_dim * es;
+  if (p->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (poolMove)")) return NULL;
+  for (size_t i = 0; i < p->n; i++) {
+    const char *src = (const char *)p->bufs[i] + (size_t)from * p->slot_bytes;
+    char *dst = (char *)p->bufs[i] + (size_t)to * p->slot_bytes;
+    if (p->on_cuda) {
+      if (!cuda_ok(env, g_cuda.memcpy2d(dst, pitch, src, pitch, width, (size_t)p->heads, 3 /* device to device */), "cudaMemcpy2D (poolMove)")) return NULL;
+    } else {
+      for (int64_t h = 0; h < p->heads; h++) memcpy(dst + h * pitch, src + h * pitch, width);
+    }
+  }
+  if (p->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (poolMove)")) return NULL;
+  return NULL;
+}
+
+/* Copies a host or device logits tensor into a JS typed array (float32, or uint16 for float16); dims as an array. */
+static int logits_to_js(napi_env env, OrtValue *v, napi_value *typed, napi_value *jdims) {
+  OrtTensorTypeAndShapeInfo *tsi = NULL;
+  int type = 0;
+  size_t nd = 0, count = 1;
+  int64_t dims[8];
+  void *src = NULL, *dst = NULL;
+  napi_value ab;
+  if (!ok(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(v, &tsi))) return 0;
+  ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
+  ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+  if (nd > 8) nd = 8;
+  ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
+  FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+  for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
+  if (!ok(env, ST(I_GetTensorMutableData, OrtValue *, void **)(v, &src))) return 0;
+  const size_t es = elem_size(type);
+  if (napi_create_arraybuffer(env, count * es, &dst, &ab) != napi_ok) return 0;
+  if (count) memcpy(dst, src, count * es);
+  if (napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, typed) != napi_ok) return 0;
+  if (napi_create_array_with_length(env, nd, jdims) != napi_ok) return 0;
+  for (size_t d = 0; d < nd; d++) {
+    napi_value x;
+    napi_create_int64(env, dims[d], &x);
+    napi_set_element(env, *jdims, d, x);
+  }
+  return 1;
+}
+
+/* ---- runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName) ---- */
+static napi_value js_run_pool(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8], result = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Session *s = (Session *)external(env, argv[0]);
+  KvPool *p = (KvPool *)external(env, argv[1]);
+  uint32_t n_feeds = 0, n_past = 0, n_present = 0;
+  int64_t slot = -1, batch = 0;
+  napi_get_array_length(env, argv[2], &n_feeds);
+  napi_get_array_length(env, argv[3], &n_past);
+  napi_get_array_length(env, argv[4], &n_present);
+  napi_get_value_int64(env, argv[5], &slot);
+  napi_get_value_int64(env, argv[6], &batch);
+  OrtValue **values = calloc(n_feeds + 2 * (size_t)n_past + 1, sizeof(OrtValue *));
+  OrtValue **outs = NULL;
+  size_t n_outs = 0;
+  char *name = NULL;
+  OrtAllocator *alloc = NULL;
+  if (!s || s->released) {
+    napi_throw_error(env, NULL, "runPool: session is released");
+    goto fail;
+  }
+  if (!p || !p->bufs || p->on_cuda != s->on_cuda || n_past != p->n || n_present != p->n) {
+    napi_throw_error(env, NULL, "runPool: the pool is released, lives on another device or does not match the past / present names");
+    goto fail;
+  }
+  if (slot < 0 || batch < 1 || slot + batch > p->slots) {
+    napi_throw_error(env, NULL, "runPool: slots outside the pool");
+    goto fail;
+  }
+  FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+  FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  name = string_arg(env, argv[7]);
+  CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->cpu_info));
+  free(name);
+  name = NULL;
+  for (uint32_t i = 0; i < n_feeds; i++) {
+    napi_value spec;
+    napi_get_element(env, argv[2], i, &spec);
+    values[i] = js_tensor(env, s, spec, &name);
+    if (!values[i]) goto fail;
+    CHECK(env, ST(I_BindInput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, values[i]));
+    free(name);
+    name = NULL;
+  }
+  {
+    const int64_t dims[4] = {batch, p->heads, p->capacity, p->head_dim};
+    const size_t bytes = p->slot_bytes * (size_t)batch;
+    for (uint32_t i = 0; i < p->n; i++) {
+      void *data = (char *)p->bufs[i] + (size_t)slot * p->slot_bytes;
+      for (int io = 0; io < 2; io++) {
+        OrtValue **v = &values[n_feeds + 2 * i + io];
+        napi_value jname;
+        napi_get_element(env, io == 0 ? argv[3] : argv[4], i, &jname);
+        name = string_arg(env, jname);
+        /* one value per binding: past and present are two OrtValues over the same device memory */
+        CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->dev_info, data, bytes, dims, 4, p->type, v));
+        if (io == 0) CHECK(env, ST(I_BindInput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, *v));
+        else CHECK(env, ST(I_BindOutput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, *v));
+        free(name);
+        name = NULL;
+      }
+    }
+  }
+  CHECK(env, ST(I_RunWithBinding, OrtSession *, const OrtRunOptions *, const OrtIoBinding *)(s->session, NULL, s->binding));
+  CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
+  CHECK(env, ST(I_GetBoundOutputValues, const OrtIoBinding *, OrtAllocator *, OrtValue ***, size_t *)(s->binding, alloc, &outs, &n_outs));
+  if (n_outs != 1 + (size_t)n_present) {
+    napi_throw_error(env, NULL, "runPool: unexpected number of bound outputs");
+    goto fail;
+  }
+  {
+    napi_value typed, jdims;
+    if (!logits_to_js(env, outs[0], &typed, &jdims)) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (!pending) napi_throw_error(env, NULL, "runPool: cannot copy the logits");
+      goto fail;
+    }
+    NAPI(env, napi_create_array_with_length(env, 2, &result));
+    napi_set_element(env, result, 0, typed);
+    napi_set_element(env, result, 1, jdims);
+  }
+fail:
+  free(name);
+  if (outs) {
+    for (size_t i = 0; i < n_outs; i++)
+      if (outs[i]) FN(I_ReleaseValue, void, OrtValue *)(outs[i]);
+    if (alloc) ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
+  }
+  if (s && s->binding) {
+    FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+    FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  }
+  for (size_t i = 0; i < n_feeds + 2 * (size_t)n_past; i++)
+    if (values[i]) FN(I_ReleaseValue, void, OrtValue *)(values[i]);
+  free(values);
+  return result;
+}
+
+static napi_value js_free_pool(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  KvPool *p = (KvPool *)external(env, argv[0]);
+  if (p) pool_release(p);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
@@ -768,6 +1045,10 @@ NAPI_MODULE_INIT() {
       {"freeKv", NULL, js_free_kv, NULL, NULL, NULL, napi_default, NULL},
       {"releaseSession", NULL, js_release_session, NULL, NULL, NULL, napi_default, NULL},
       {"memInfo", NULL, js_mem_info, NULL, NULL, NULL, napi_default, NULL},
+      {"createPool", NULL, js_create_pool, NULL, NULL, NULL, napi_default, NULL},
+      {"poolMove", NULL, js_pool_move, NULL, NULL, NULL, napi_default, NULL},
+      {"runPool", NULL, js_run_pool, NULL, NULL, NULL, napi_default, NULL},
+      {"freePool", NULL, js_free_pool, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,6 +1,8 @@
 /**
  * The KV budget (admission: prompt + max_tokens positions per running sequence) when the cache lives in GPU memory:
- * the GPU's memory less the weights and a workspace for activations and onnxruntime's arena, kept at 90%.
+ * the GPU's memory less the weights and a workspace for activations and onnxruntime's arena, kept at 90%. A fused
+ * graph's pool is allocated in full on the GPU at the first pass (slots × capacity positions), and its capacity is
+ * sized from this budget (fused-step.ts fusedSlotCapacity), so the pool never exceeds it.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

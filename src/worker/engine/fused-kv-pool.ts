@@ -150,16 +150,21 @@ export function ortNodeRunner(session: Pick<ort.InferenceSession, 'run'>): Bound
   };
 }
 
-/** One pass of a fused graph with its KV cache bound in place. */
-export async function runFused(run: BoundRunner, kv: KvSpec, pool: FusedKvPool, input: FusedForwardInput): Promise<FusedForwardOutput> {
-  for (const [from, to, length] of input.moves) pool.move(from, to, length);
-  if (input.totalLength > pool.capacity) throw new FleetError('internal', `a pass over ${input.totalLength} positions exceeds the KV slot capacity ${pool.capacity}`);
-  const feeds: BoundTensor[] = [
+/** The inputs of a pass other than the KV pool (host memory; total_sequence_length stays on the CPU on any EP). */
+export function fusedFeeds(input: FusedForwardInput, capacity: number): BoundTensor[] {
+  if (input.totalLength > capacity) throw new FleetError('internal', `a pass over ${input.totalLength} positions exceeds the KV slot capacity ${capacity}`);
+  return [
     ['input_ids', ONNX_INT64, [input.batch, input.seqLen], input.inputIds],
     [SEQLENS_INPUT, ONNX_INT32, [input.batch], input.seqlensK],
     [TOTAL_LENGTH_INPUT, ONNX_INT32, [], Int32Array.of(input.totalLength)],
     ['num_logits_to_keep', ONNX_INT64, [], BigInt64Array.of(BigInt(input.keepLogits))],
   ];
+}
+
+/** One pass of a fused graph with its KV cache bound in place. */
+export async function runFused(run: BoundRunner, kv: KvSpec, pool: FusedKvPool, input: FusedForwardInput): Promise<FusedForwardOutput> {
+  for (const [from, to, length] of input.moves) pool.move(from, to, length);
+  const feeds = fusedFeeds(input, pool.capacity);
   const dims = [input.batch, kv.kvHeads, pool.capacity, kv.headDim];
   const views = pool.views(input.slot, input.batch);
   const bound: BoundTensor[] = [];

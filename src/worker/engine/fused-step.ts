@@ -9,7 +9,7 @@
  */
 import { FinishReason } from '../../common/gen/worker';
 import { FleetError } from '../../common/errors';
-import { FusedKvPool } from './fused-kv-pool';
+import { FusedKvPool, type KvMove } from './fused-kv-pool';
 import { bytesPerPosition, formatKvBytes as size } from './kv-cache';
 import { canReusePrefix, chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
 import type { PrefixCache } from './prefix-cache';
@@ -29,8 +29,14 @@ export function fusedChunkTokens(limits: PrefillLimits, kvHeads: number, capacit
 
 export interface FusedKv {
   passes: FusedPasses;
-  /** The pool the passes run over (bound to them before the first pass). */
-  pool: FusedKvPool;
+  /**
+   * The pool the passes run over (bound to them before the first pass), in host memory shared with the session
+   * thread; undefined when the pool lives in the session thread (device memory, see device-kv-pool.ts): then slot
+   * moves wait in `moves` and travel with the next pass.
+   */
+  pool?: FusedKvPool;
+  /** Slot moves not yet applied to a device pool (applied, in order, before the next pass). */
+  moves: KvMove[];
   slots: KvSlots<Sequence>;
   spec: KvSpec;
   /** Keys and values of finished sequences, copied into the slots of prompts that extend them (undefined = off). */
@@ -39,11 +45,12 @@ export interface FusedKv {
 
 /** Copies the longest cached prefix of the sequence's prompt into its (fresh) slot; returns the positions reused. */
 function loadPrefix(kv: FusedKv, seq: Sequence, prefixes: PrefixCache): number {
-  const hit = prefixes.lookupRows(seq.promptIds);
-  if (!hit) return 0;
+  const pool = kv.pool;
+  const hit = pool ? prefixes.lookupRows(seq.promptIds) : undefined;
+  if (!hit || !pool) return 0;
   const slot = kv.slots.slotOf(seq);
   kv.spec.pastNames.forEach((_, input) => {
-    for (let h = 0; h < kv.spec.kvHeads; h++) kv.pool.head(slot, input, h).set(hit.rows(input, h));
+    for (let h = 0; h < kv.spec.kvHeads; h++) pool.head(slot, input, h).set(hit.rows(input, h));
   });
   kv.slots.setLength(seq, hit.length);
   seq.cachedPromptTokens = hit.length;
@@ -53,10 +60,20 @@ function loadPrefix(kv: FusedKv, seq: Sequence, prefixes: PrefixCache): number {
 /** Keeps a finished sequence's positions in the prefix cache (read from its slot before the slot is freed). */
 export function keepFusedPrefix(kv: FusedKv, seq: Sequence): void {
   const length = kv.slots.lengthOf(seq);
-  const prefixes = kv.prefixes;
-  if (length === 0 || !prefixes) return;
+  const { prefixes, pool } = kv;
+  if (length === 0 || !prefixes || !pool) return;
   const slot = kv.slots.slotOf(seq);
-  prefixes.storeRows([...seq.promptIds, ...seq.outputIds].slice(0, length), length, (input, h) => kv.pool.head(slot, input, h));
+  prefixes.storeRows([...seq.promptIds, ...seq.outputIds].slice(0, length), length, (input, h) => pool.head(slot, input, h));
+}
+
+/** Binds a host pool to the passes (a device pool lives with them already). */
+export function bindFusedPool(kv: FusedKv): Promise<void> {
+  return kv.pool ? kv.passes.bind(kv.pool) : Promise.resolve();
+}
+
+/** The slot moves a device pool still has to apply (taken: they travel with the pass about to run). */
+function takeMoves(kv: FusedKv): KvMove[] {
+  return kv.moves.splice(0, kv.moves.length);
 }
 
 async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: Deliver, observe: StepObserver): Promise<void> {
@@ -78,7 +95,7 @@ async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: De
       seqlensK: Int32Array.of(pos + n - 1),
       totalLength: pos + n,
       keepLogits: lps ? 0 : 1,
-      moves: [], // the engine moves slots itself, in the shared pool
+      moves: takeMoves(kv), // a host pool: none (the engine moves slots itself, in the shared pool)
     });
     observe(1, (performance.now() - started) / 1000, n);
     slots.setLength(seq, pos + n);
@@ -121,7 +138,7 @@ export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: St
     longest = Math.max(longest, length + 1);
   });
   const started = performance.now();
-  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: [] });
+  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: takeMoves(kv) });
   const [out] = await Promise.all([pass, prepareConstraints(seqs)]);
   observe(b, (performance.now() - started) / 1000);
   const v = out.vocab;
@@ -139,11 +156,21 @@ export interface FusedPoolOptions {
   contextLength: number;
 }
 
-/** A fused model's KV pool (shared memory, bound to the session thread at the first step) and its slots. */
+/**
+ * A fused model's KV pool and its slots: shared host memory bound to the session thread at the first step, or, when
+ * the session keeps its cache on the device (session.kvOnDevice: the ort_device addon's pool, CUDA or CPU memory),
+ * slots only, whose moves travel with the passes. Prefix reuse needs the host pool (it copies positions in and out).
+ */
 export function fusedKv(session: DecoderSession, passes: FusedPasses, options: FusedPoolOptions, prefixes: PrefixCache | undefined): FusedKv {
-  const pool = FusedKvPool.shared(session.kv, options.maxConcurrency, fusedSlotCapacity(session, options));
+  const capacity = fusedSlotCapacity(session, options);
+  if (session.kvOnDevice) {
+    const moves: KvMove[] = [];
+    const slots = new KvSlots<Sequence>(options.maxConcurrency, capacity, (from, to, length) => moves.push([from, to, length]));
+    return { passes, moves, slots, spec: session.kv };
+  }
+  const pool = FusedKvPool.shared(session.kv, options.maxConcurrency, capacity);
   const slots = new KvSlots<Sequence>(pool.slots, pool.capacity, (from, to, length) => pool.move(from, to, length));
-  return { passes, pool, slots, spec: session.kv, prefixes };
+  return { passes, pool, moves: [], slots, spec: session.kv, prefixes };
 }
 
 /**

@@ -27,7 +27,13 @@ interface OrtDeviceAddon {
   freeKv(kv: Opaque): void;
   releaseSession(session: Opaque): void;
   memInfo(): [number, number];
+  createPool(session: Opaque, buffers: number, slots: number, kvHeads: number, capacity: number, headDim: number, type: number): Opaque;
+  poolMove(pool: Opaque, from: number, to: number, length: number): void;
+  runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string): [Float32Array | Uint16Array, number[]];
+  freePool(pool: Opaque): void;
 }
+
+export type { Opaque as AddonHandle, OrtDeviceAddon };
 
 const TYPE_INT64 = 7;
 const TYPE_BOOL = 9;
@@ -51,7 +57,7 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
 let addon: OrtDeviceAddon | undefined;
 
 /** Every function the TypeScript side calls: a build older than the C source lacks some (caught at load, by name). */
-const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
+const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo', 'createPool', 'poolMove', 'runPool', 'freePool'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
 
 function isComplete(loaded: Partial<OrtDeviceAddon>): loaded is OrtDeviceAddon {
   return ADDON_FUNCTIONS.every((name) => typeof loaded[name] === 'function');
@@ -92,8 +98,15 @@ export interface NativeSession {
   release(): void;
 }
 
-export function openNativeSession(path: string, options: { device: 'cpu' | 'cuda'; deviceId: number; threads: number; allowTf32: boolean }): NativeSession {
-  const lib = loadOrtDeviceAddon();
+export interface NativeSessionOptions {
+  device: 'cpu' | 'cuda';
+  deviceId: number;
+  threads: number;
+  allowTf32: boolean;
+}
+
+/** An addon session and what discovery reads of it (inputs, the KV layout). */
+export function createAddonSession(lib: OrtDeviceAddon, path: string, options: NativeSessionOptions): { created: ReturnType<OrtDeviceAddon['createSession']>; kv: KvSpec; names: readonly string[] } {
   let created: ReturnType<OrtDeviceAddon['createSession']>;
   try {
     created = lib.createSession(path, options.device, options.deviceId, options.threads, options.allowTf32);
@@ -106,8 +119,12 @@ export function openNativeSession(path: string, options: { device: 'cpu' | 'cuda
     outputNames: created.outputs,
     inputMetadata: created.inputs.map((i) => ({ name: i.name, isTensor: true as const, type: TYPE_NAMES[i.type] ?? 'float32', shape: i.dims.map((d) => (d < 0 ? 'dynamic' : d)) })),
   };
-  const kv = discoverKv(meta, path);
-  const names = meta.inputNames;
+  return { created, kv: discoverKv(meta, path), names: meta.inputNames };
+}
+
+export function openNativeSession(path: string, options: NativeSessionOptions): NativeSession {
+  const lib = loadOrtDeviceAddon();
+  const { created, kv, names } = createAddonSession(lib, path, options);
   const hasPositions = names.includes('position_ids');
   const hasCacheBranch = names.includes('use_cache_branch');
   const trims = graphTrimsLogits(names);

@@ -16,7 +16,7 @@ import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } f
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
 import { isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
-import { fusedDecodeStep, fusedKv, fusedPrefillStep, keepFusedPrefix, type FusedKv } from './fused-step';
+import { bindFusedPool, fusedDecodeStep, fusedKv, fusedPrefillStep, keepFusedPrefix, type FusedKv } from './fused-step';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
 const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
@@ -261,7 +261,7 @@ export class Scheduler {
   }
 
   private async fusedStep(fused: FusedKv): Promise<void> {
-    await (this.poolBound ??= fused.passes.bind(fused.pool));
+    await (this.poolBound ??= bindFusedPool(fused));
     this.retire();
     const limits = { maxTokens: this.options.maxPrefillTokens, maxLogits: MAX_PREFILL_LOGITS, vocab: this.options.vocab, trimsLogits: true };
     await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn);

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
+import { openDevicePoolSession } from './device-kv-pool';
 import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
 import { openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
@@ -31,16 +32,19 @@ async function open(message: OpenMessage): Promise<void> {
       post({ kind: 'opened', kv: native.kv, inputNames: [...native.inputNames], kvOnDevice: true, fused: false });
       return;
     }
-    // A fused graph keeps its cache in place already: it runs through onnxruntime-node with the pool here.
+    // A fused graph: its in-place KV pool lives here too, in device memory (CUDA) or the addon's host memory (CPU EP).
     native.release();
     native = undefined;
+    session = openDevicePoolSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false });
+    post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: true, fused: true });
+    return;
   }
   session = await openDecoderSession(message.path, { threads: message.threads, device });
   if (session.fused && device !== undefined && device.kind !== 'cpu') {
-    // Its KV pool is host memory: on a GPU every pass would copy the bound pool across PCIe.
+    // Without the addon its KV pool is host memory: on a GPU every pass would copy the bound pool across PCIe.
     await session.release();
     session = undefined;
-    throw new FleetError('unavailable', `${message.path} is a fused graph (GroupQueryAttention over an in-place KV pool in host memory), which runs on the CPU only so far; use --device cpu (auto falls back to it), or import the model with --graph standard for ${device.kind}`, { code: 'device_unavailable' });
+    throw new FleetError('unavailable', `${message.path} is a fused graph (GroupQueryAttention over an in-place KV pool): on ${device.kind} it runs through the ort_device addon (KV pool in device memory), which is not built; build it with scripts/build-ort-device (scripts/install-gpu-runtime does), use --device cpu (auto falls back to it), or import the model with --graph standard`, { code: 'device_unavailable' });
   }
   if (session.fused && ortDeviceAddonBuilt() && process.env.FLEETCHAT_FUSED_RUNNER !== 'onnxruntime-node') {
     // The addon's runBound copies only the logits per pass (onnxruntime-node copies every bound output back).

@@ -1,0 +1,80 @@
+/**
+ * A fused graph's KV pool owned by the `ort_device` addon, in the session thread: one buffer per past input of
+ * [slots, kvHeads, capacity, headDim], allocated once (cudaMalloc on a CUDA session, host memory on a CPU one), in
+ * the graph's own KV dtype (float16 for `--weights fp16`). A pass over slots [slot, slot + batch) binds that
+ * contiguous sub-range of every buffer as both `past_key_values.N.*` and `present.N.*` (IO binding over the same
+ * memory, so GroupQueryAttention appends in place); only ids, lengths and the (float32) logits cross to the host.
+ * Slot moves (kv-slots.ts compaction) arrive with the pass and are applied first, as device-to-device copies.
+ * The engine never touches this memory, so prefix reuse (which copies positions in and out on the host) is off.
+ * With `--device cpu` and the addon the same code runs on the CPU EP: that is how CI tests the CUDA path.
+ */
+import { FleetError } from '../../common/errors';
+import { fusedFeeds, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
+import { createAddonSession, loadOrtDeviceAddon, type AddonHandle, type NativeSessionOptions } from './native-session';
+import type { DecoderSession, FusedPasses } from './session';
+
+const ONNX_FLOAT = 1;
+const ONNX_FLOAT16 = 10;
+
+function notForFused(): never {
+  throw new FleetError('internal', 'a fused graph runs through its passes (session.fused), not forward / assembleKv');
+}
+
+/** A session of a fused graph whose KV pool lives with it (device memory on CUDA); the engine drives `fused`. */
+export function openDevicePoolSession(path: string, options: NativeSessionOptions): DecoderSession {
+  const lib = loadOrtDeviceAddon();
+  const { created, kv, names } = createAddonSession(lib, path, options);
+  const type = kv.dtype === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT;
+  let pool: { handle: AddonHandle; slots: number; capacity: number } | undefined;
+  const forward = (input: FusedForwardInput): FusedForwardOutput => {
+    if (!pool) {
+      let handle: AddonHandle;
+      try {
+        handle = lib.createPool(created.session, kv.pastNames.length, input.slots, kv.kvHeads, input.capacity, kv.headDim, type);
+      } catch (err) {
+        const bytes = kv.pastNames.length * input.slots * kv.kvHeads * input.capacity * kv.headDim * (type === ONNX_FLOAT16 ? 2 : 4);
+        throw new FleetError('unavailable', `cannot allocate the ${options.device} KV pool (${input.slots} slots × ${input.capacity} positions, ${(bytes / 2 ** 20).toFixed(0)} MiB): ${(err as Error).message}; lower --kv-cache-mib or --max-concurrency`, { code: 'kv_budget', cause: err });
+      }
+      pool = { handle, slots: input.slots, capacity: input.capacity };
+    }
+    if (pool.slots !== input.slots || pool.capacity !== input.capacity) throw new FleetError('internal', `a pass for a pool of ${input.slots} × ${input.capacity} positions over one of ${pool.slots} × ${pool.capacity}`);
+    for (const [from, to, length] of input.moves) lib.poolMove(pool.handle, from, to, length);
+    const feeds = fusedFeeds(input, pool.capacity);
+    let out: [Float32Array | Uint16Array, number[]];
+    try {
+      out = lib.runPool(created.session, pool.handle, feeds, [...kv.pastNames], [...kv.presentNames], input.slot, input.batch, 'logits');
+    } catch (err) {
+      throw new FleetError('generation_failed', `forward pass failed: ${(err as Error).message}`, { cause: err });
+    }
+    const [logits, dims] = out;
+    // fp16 fused graphs cast their logits to float32 inside the graph (fused-decoder-graph.ts): nothing to convert here.
+    if (!(logits instanceof Float32Array)) throw new FleetError('generation_failed', `${path}: logits must be float32 (a fused graph casts them inside)`, { code: 'unsupported_graph' });
+    return { logits, vocab: dims[dims.length - 1], logitsPerRow: dims[dims.length - 2] };
+  };
+  const passes: FusedPasses = {
+    bind: () => Promise.reject(new FleetError('internal', 'a device KV pool lives in the session; slot moves travel with the passes')),
+    forward: (input) => {
+      try {
+        return Promise.resolve(forward(input));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+  };
+  return {
+    kv,
+    fused: passes,
+    inputNames: names,
+    trimsLogits: true,
+    kvOnDevice: true,
+    forward: () => Promise.reject(new FleetError('internal', 'a fused graph runs through its passes')),
+    assembleKv: () => Promise.reject(new FleetError('internal', 'a fused graph runs through its passes')),
+    emptyPast: notForFused,
+    release: () => {
+      if (pool) lib.freePool(pool.handle);
+      pool = undefined;
+      lib.releaseSession(created.session);
+      return Promise.resolve();
+    },
+  };
+}

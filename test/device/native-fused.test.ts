@@ -1,0 +1,71 @@
+/**
+ * A fused graph's KV pool owned by the native addon (device-kv-pool.ts: cudaMalloc'd on a GPU), run here on the CPU
+ * EP: the same addon calls, sub-range binding, in-place GroupQueryAttention and slot moves carried by the passes as
+ * on CUDA. Greedy output must equal the existing fused path (host pool in SharedArrayBuffers) token for token, alone
+ * and batched with rows joining and leaving; the fp16 graph runs through the same pool in half precision.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { silentLogger } from '../../src/common/log';
+import { FinishReason } from '../../src/common/gen/worker';
+import { loadGenerationRuntime } from '../../src/worker/loader/load';
+import type { GenerationRuntime } from '../../src/worker/runtime';
+import { resolveSamplingParams } from '../../src/worker/sampling/params';
+import { generatedModel } from '../support/models';
+
+function greedy(rt: GenerationRuntime, prompt: string, maxTokens: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    const p = rt.prompts.fromText(prompt);
+    const ids: number[] = [];
+    rt.engine.submit({
+      promptIds: p.ids,
+      promptText: p.text,
+      params: resolveSamplingParams([...rt.samplingLayers, { temperature: 0, maxTokens, ignoreEos: true }], rt.info.vocabSize),
+      onChunk: (c) => {
+        ids.push(...c.tokenIds);
+        if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) resolve(ids);
+      },
+    });
+  });
+}
+
+const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please', 'Hi', 'Numbers: 1 2 3'];
+const LENGTHS = [9, 14, 5, 20, 3, 11]; // rows leave at different steps: the last slot's holder moves into the freed one
+
+describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
+  let host: GenerationRuntime;
+  let device: GenerationRuntime;
+  let half: GenerationRuntime;
+  beforeAll(async () => {
+    execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' });
+    const dir = await generatedModel('tiny-fused-fp16', { preset: 'tiny', graph: 'fused', weightFormats: ['fp32', 'fp16'] });
+    const base = { dir, source: 'tiny', modelNames: ['tiny'], threads: 1, maxConcurrency: 4, maxQueue: 64, maxPrefillTokens: 4096, prefixCacheBytes: 8 << 20, logger: silentLogger() };
+    host = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: false });
+    device = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: true });
+    half = await loadGenerationRuntime({ ...base, weights: 'fp16', nativeKv: true });
+  }, 180_000);
+  afterAll(async () => Promise.all([host?.release(), device?.release(), half?.release()]));
+
+  it('gives the same greedy tokens as the host pool, alone and batched with joins and leaves; prefix reuse is off', async () => {
+    expect(host.engine.prefixCacheStats()).toBeDefined();
+    expect(device.engine.prefixCacheStats()).toBeUndefined(); // positions never come to the host
+    const expected: number[][] = [];
+    for (let i = 0; i < PROMPTS.length; i++) expected.push(await greedy(host, PROMPTS[i], LENGTHS[i]));
+    expect(await greedy(device, PROMPTS[0], LENGTHS[0])).toEqual(expected[0]);
+    // Six requests over four slots: rows finish, the last slot moves into the freed one, queued requests join.
+    expect(await Promise.all(PROMPTS.map((p, i) => greedy(device, p, LENGTHS[i])))).toEqual(expected);
+    // The same prompts again: slots reused, a request after others left starts from a clean slot.
+    expect(await greedy(device, PROMPTS[3], LENGTHS[3])).toEqual(expected[3]);
+  }, 120_000);
+
+  it('runs the fp16 graph (half-precision pool, float32 logits) batched as alone', async () => {
+    const alone: number[][] = [];
+    for (let i = 0; i < PROMPTS.length; i++) alone.push(await greedy(half, PROMPTS[i], LENGTHS[i]));
+    alone.forEach((ids, i) => expect(ids).toHaveLength(LENGTHS[i]));
+    expect(await Promise.all(PROMPTS.map((p, i) => greedy(half, p, LENGTHS[i])))).toEqual(alone);
+    // fp16 against fp32: the same model, rounded; report the agreement, do not require it.
+    const fp32 = await Promise.all(PROMPTS.map((p, i) => greedy(host, p, LENGTHS[i])));
+    const same = fp32.flat().filter((t, k) => t === alone.flat()[k]).length;
+    process.stdout.write(`fp16 vs fp32 greedy agreement on the tiny model: ${same}/${fp32.flat().length} tokens\n`);
+  }, 120_000);
+});
