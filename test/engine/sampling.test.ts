@@ -1,8 +1,8 @@
 import { layerFromGenerationConfig, resolveSamplingParams, WORKER_DEFAULTS, type ValidSamplingParams } from '../../src/worker/sampling/params';
 import { applyPresenceFrequency, applyRepetitionPenalty, newTokenHistory, processLogits, recordToken } from '../../src/worker/sampling/processors';
-import { argmax, sampleToken, softmaxInto } from '../../src/worker/sampling/sampler';
-import { Rng } from '../../src/worker/sampling/rng';
+import { argmax, Rng, sampleToken, softmaxInto } from '../../src/worker/sampling/sampler';
 import { rawLogprobs, topN } from '../../src/worker/sampling/logprobs';
+import { referenceSampleToken } from '../support/reference-sampler';
 
 const V = 8;
 const params = (over: Partial<ValidSamplingParams>): ValidSamplingParams => ({ ...WORKER_DEFAULTS, ...over });
@@ -10,10 +10,9 @@ const params = (over: Partial<ValidSamplingParams>): ValidSamplingParams => ({ .
 /** Empirical distribution of many draws. */
 function histogram(logits: number[], p: ValidSamplingParams, draws = 20000, seed = 7): number[] {
   const rng = new Rng(seed);
-  const scratch = new Float32Array(logits.length);
   const counts = new Array<number>(logits.length).fill(0);
   const row = Float32Array.from(logits);
-  for (let i = 0; i < draws; i++) counts[sampleToken(row, p, rng, scratch)] += 1;
+  for (let i = 0; i < draws; i++) counts[sampleToken(row, p, rng)] += 1;
   return counts.map((c) => c / draws);
 }
 
@@ -92,7 +91,7 @@ describe('sampler', () => {
   const logits = [2, 1, 0.5, 0, -1, -2, -3, -4];
 
   it('is greedy at temperature 0 (first index wins ties)', () => {
-    expect(sampleToken(Float32Array.from([1, 3, 3, 0]), params({ temperature: 0 }), new Rng(1), new Float32Array(4))).toBe(1);
+    expect(sampleToken(Float32Array.from([1, 3, 3, 0]), params({ temperature: 0 }), new Rng(1))).toBe(1);
   });
 
   it('samples the softmax distribution at temperature 1', () => {
@@ -135,8 +134,7 @@ describe('sampler', () => {
   it('is reproducible for a seed and differs across seeds', () => {
     const draw = (seed: number): number[] => {
       const rng = new Rng(seed);
-      const scratch = new Float32Array(V);
-      return Array.from({ length: 50 }, () => sampleToken(Float32Array.from(logits), params({ temperature: 1.5 }), rng, scratch));
+      return Array.from({ length: 50 }, () => sampleToken(Float32Array.from(logits), params({ temperature: 1.5 }), rng));
     };
     expect(draw(42)).toEqual(draw(42));
     expect(draw(42)).not.toEqual(draw(43));
@@ -149,5 +147,61 @@ describe('sampler', () => {
     expect(lp.top[0].logprob).toBeCloseTo(Math.log(3 / 6), 6);
     expect(lp.top[1]).toEqual({ tokenId: 0, logprob: expect.closeTo(Math.log(1 / 6), 6) });
     expect(topN(Float32Array.from([1, 5, 3, 5, 2]), 3)).toEqual([1, 3, 2]);
+  });
+});
+
+describe('sampler fast paths draw what the straightforward sampler draws', () => {
+  const VOCAB = 50_259;
+  /** Rows shaped like a language model's (a broad bulk, a few far ahead), or flat (a random-weight model's). */
+  function rows(kind: 'peaked' | 'flat', count: number, seed: number): Float32Array[] {
+    const rng = new Rng(seed);
+    return Array.from({ length: count }, () => {
+      const row = new Float32Array(VOCAB);
+      for (let i = 0; i < VOCAB; i++) {
+        const g = Math.sqrt(-2 * Math.log(rng.next() + 1e-12)) * Math.cos(2 * Math.PI * rng.next());
+        row[i] = kind === 'peaked' ? 2.5 * g : 0.05 * g;
+      }
+      if (kind === 'peaked') for (let k = 0; k < 6; k++) row[Math.floor(rng.next() * VOCAB)] += 8 + 2 * rng.next();
+      row[17] = -Infinity; // a masked token (grammar, logit bias) is never drawn
+      return row;
+    });
+  }
+
+  it.each([
+    ['temperature', { temperature: 0.8 }],
+    ['top_p', { temperature: 0.9, topP: 0.9 }],
+    ['top_k', { temperature: 1, topK: 40 }],
+    ['top_k + top_p', { temperature: 0.7, topK: 400, topP: 0.8 }],
+    ['min_p', { temperature: 1.2, minP: 0.05 }],
+    ['top_p + min_p', { temperature: 1, topP: 0.95, minP: 0.1 }],
+    ['large top_k', { temperature: 1, topK: 3000 }],
+  ] as const)('%s: the same tokens for the same seeds (peaked rows), nearly all on flat rows', (_name, over) => {
+    const p = params(over);
+    const scratch = new Float32Array(VOCAB);
+    for (const kind of ['peaked', 'flat'] as const) {
+      const data = rows(kind, 4, kind === 'peaked' ? 1 : 2);
+      const fast = new Rng(99);
+      const reference = new Rng(99);
+      const got: number[] = [];
+      const want: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        got.push(sampleToken(data[i % data.length], p, fast));
+        want.push(referenceSampleToken(data[i % data.length], p, reference, scratch));
+      }
+      expect(got).not.toContain(17);
+      // Flat rows have thousands of tokens whose float32 probabilities are equal: the old sampler walked those in id
+      // order, the new one in logit order — the same distribution, another token for a rare draw.
+      if (kind === 'peaked') expect(got).toEqual(want);
+      else expect(got.filter((g, i) => g !== want[i]).length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('greedy is the first maximum, and a fully masked row still yields a token', () => {
+    const row = new Float32Array(VOCAB).fill(-Infinity);
+    expect(sampleToken(row, params({ temperature: 1, topP: 0.5 }), new Rng(1))).toBe(0);
+    row[7] = 3;
+    row[9] = 3;
+    expect(sampleToken(row, params({ temperature: 0 }), new Rng(1))).toBe(7);
+    expect(sampleToken(row, params({ temperature: 1, topK: 1 }), new Rng(1))).toBe(7);
   });
 });

@@ -4,10 +4,9 @@
  * sequence's grammar constraint, if any, whose mask `prepareConstraints` computes while the forward pass runs).
  */
 import { FinishReason } from '../../common/gen/worker';
-import { changesLogits, newTokenHistory, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
+import { changesLogits, newTokenHistory, processingRow, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
 import { rawLogprobs } from '../sampling/logprobs';
-import { sampleToken } from '../sampling/sampler';
-import { Rng, randomSeed } from '../sampling/rng';
+import { Rng, randomSeed, sampleToken } from '../sampling/sampler';
 import { StopStringMatcher } from '../sampling/stopping';
 import type { ValidSamplingParams } from '../sampling/params';
 import { IncrementalDetokenizer, type TextDecoderLike } from './detokenize';
@@ -56,8 +55,6 @@ export interface SequenceInit {
   onChunk: (chunk: EngineChunk) => void;
 }
 
-const EMPTY = new Float32Array(0);
-
 export class Sequence {
   readonly id: number;
   readonly promptIds: number[];
@@ -85,9 +82,6 @@ export class Sequence {
   private readonly stops: StopStringMatcher;
   private readonly stopTokens: Set<number>;
   private readonly eos: Set<number>;
-  /** Vocabulary-sized buffers, allocated on first need (greedy decoding without penalties needs neither). */
-  private scratchLogits: Float32Array | undefined;
-  private scratchProbs: Float32Array | undefined;
   private readonly init: SequenceInit;
   /** Some logits processor changes the model's row (else it is sampled in place); fixed by the params. */
   private readonly processes: boolean;
@@ -133,13 +127,11 @@ export class Sequence {
   acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
     let logits = row;
     if (this.processes) {
-      logits = this.scratchLogits ??= new Float32Array(this.init.vocab);
-      logits.set(row);
+      logits = processingRow(row);
       processLogits(logits, this.params, this.history);
       this.constraint?.apply(logits);
     }
-    const probs = this.params.temperature === 0 ? EMPTY : (this.scratchProbs ??= new Float32Array(this.init.vocab));
-    const token = sampleToken(logits, this.params, this.rng, probs);
+    const token = sampleToken(logits, this.params, this.rng);
     const now = performance.now();
     this.firstTokenAtMs ??= now;
     this.lastTokenAtMs = now;

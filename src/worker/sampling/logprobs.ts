@@ -2,6 +2,8 @@
  * Log-probabilities reported to clients: log-softmax of the model's raw logits (before penalties,
  * bias, temperature and truncation — "raw" logprobs, as vLLM reports them by default).
  */
+import { argmax, expNonPositive } from './sampler';
+
 export interface TopEntry {
   tokenId: number;
   logprob: number;
@@ -15,10 +17,10 @@ export interface RawLogprobs {
 }
 
 export function logSumExp(logits: Float32Array): number {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  const max = logits[argmax(logits)];
+  if (!(max > -Infinity)) return max;
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  for (let i = 0; i < logits.length; i++) sum += expNonPositive(logits[i] - max);
   return max + Math.log(sum);
 }
 

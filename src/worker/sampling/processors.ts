@@ -48,6 +48,18 @@ export function changesLogits(params: ValidSamplingParams): boolean {
   return params.logitBias.size > 0 || params.repetitionPenalty !== 1 || params.presencePenalty !== 0 || params.frequencyPenalty !== 0;
 }
 
+let shared = new Float32Array(0);
+
+/**
+ * A copy of the model's row to process (the row itself stays as it is: logprobs are reported from it). One buffer
+ * serves every sequence — rows are processed and sampled synchronously, one at a time.
+ */
+export function processingRow(row: Float32Array): Float32Array {
+  if (shared.length !== row.length) shared = new Float32Array(row.length);
+  shared.set(row);
+  return shared;
+}
+
 export function processLogits(logits: Float32Array, params: ValidSamplingParams, history: TokenHistory): void {
   if (params.logitBias.size > 0) applyLogitBias(logits, params.logitBias);
   applyRepetitionPenalty(logits, history.seen, params.repetitionPenalty);
