@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { StopStringMatcher } from '../../src/worker/sampling/stopping';
-import { IncrementalDetokenizer } from '../../src/worker/engine/detokenize';
+import { IncrementalDetokenizer, type TextDecoderLike } from '../../src/worker/engine/detokenize';
+import { loadTokenizer } from '../../src/chat/tokenizer';
+import { tokenInfoSource } from '../../src/worker/loader/load';
+import { Rng } from '../../src/worker/sampling/sampler';
+import { tinyModel } from '../support/models';
 
 function streamThrough(m: StopStringMatcher, pieces: string[]): { out: string[]; matched?: string } {
   const out: string[] = [];
@@ -61,5 +65,33 @@ describe('incremental detokenization', () => {
     for (const delta of deltas) expect(delta).not.toContain('\uFFFD');
     // multi-byte characters span several byte-level tokens: some steps must have waited
     if (/[^\x00-\x7f]/.test(text)) expect(deltas.filter((x) => x === '').length).toBeGreaterThan(0);
+  });
+});
+
+describe('detokenizing without decoding windows (byte-level tokens that are whole characters)', () => {
+  it('streams the very same deltas as decoding windows, step by step', async () => {
+    const tokenizer = await loadTokenizer(await tinyModel());
+    const fast = tokenInfoSource(tokenizer, 'byte-level', true);
+    expect(fast.appendText).toBeDefined();
+    const windows: TextDecoderLike = { decode: fast.decode };
+    const rng = new Rng(5);
+    const texts = ['Hello, world! Ünïcödé — 日本語のテキスト 🎉🚀 done.', '  two  spaces\n\nand lines', 'emoji 👨‍👩‍👧‍👦 end'];
+    const sequences = texts.map((t) => tokenizer.encode(t));
+    // Random ids too: half-characters, invalid UTF-8, the special <|endoftext|> (50256) in the middle.
+    for (let s = 0; s < 20; s++) sequences.push(Array.from({ length: 40 }, (_, i) => (i === 20 ? 50256 : Math.floor(rng.next() * 50257))));
+    let appended = 0;
+    for (const ids of sequences) {
+      for (const skip of [true, false]) {
+        const a = new IncrementalDetokenizer(fast, [464, 3290], skip);
+        const b = new IncrementalDetokenizer(windows, [464, 3290], skip);
+        const got = ids.map((id) => a.push(id));
+        const want = ids.map((id) => b.push(id));
+        got.push(a.flush());
+        want.push(b.flush());
+        expect(got).toEqual(want);
+        appended += ids.filter((id) => fast.appendText?.(id) !== undefined).length;
+      }
+    }
+    expect(appended).toBeGreaterThan(500); // most tokens took the fast path
   });
 });

@@ -5,6 +5,12 @@
  */
 export interface TextDecoderLike {
   decode(ids: number[], options: { skipSpecialTokens: boolean }): string;
+  /**
+   * A token's text when appending it can never change the text before it (byte-level vocabularies: a non-special token
+   * whose bytes are whole UTF-8 characters — decode(a + [t]) = decode(a) + text when decode(a) is complete); undefined
+   * otherwise. Lets the detokenizer skip decoding windows for most tokens.
+   */
+  appendText?(id: number): string | undefined;
 }
 
 const CONTEXT_TOKENS = 5;
@@ -27,8 +33,14 @@ export class IncrementalDetokenizer {
 
   /** Adds one token; returns the text it completes (possibly empty). */
   push(tokenId: number): string {
+    const held = this.readOffset < this.ids.length; // an incomplete character waits for more tokens
     this.ids.push(tokenId);
-    return this.release(false);
+    const text = held ? undefined : this.decoder.appendText?.(tokenId);
+    if (text === undefined) return this.release(false);
+    // What release() would return, without decoding: the windows move on the same way.
+    this.prefixOffset = this.readOffset;
+    this.readOffset = this.ids.length;
+    return text;
   }
 
   /** At the end: whatever is left, even an incomplete character. */

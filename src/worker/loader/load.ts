@@ -54,22 +54,43 @@ export interface GenerationLoadOptions {
   logger: Logger;
 }
 
-function tokenInfoSource(tokenizer: LoadedTokenizer, encoding: VocabEncoding): TokenInfoSource {
+/** `appendable`: the decoder is ByteLevel alone (no Strip / Replace after it), so whole-character tokens append as they are. */
+export function tokenInfoSource(tokenizer: LoadedTokenizer, encoding: VocabEncoding, appendable = false): TokenInfoSource {
   const cache = new Map<number, { text: string; bytes: Uint8Array }>();
-  return {
-    // The tokenizer's own method, not a wrapper: the engine's detokenizer calls it twice per token.
-    decode: tokenizer.decode.bind(tokenizer),
-    tokenInfo: (id) => {
-      let info = cache.get(id);
-      if (!info) {
-        const raw = tokenizer.idToToken(id) ?? '';
-        const special = tokenizer.specialTokenIds.has(id);
-        info = { text: tokenizer.decode([id]), bytes: tokenBytes(raw, special ? 'plain' : encoding) };
-        if (cache.size < 200_000) cache.set(id, info);
-      }
-      return info;
-    },
+  const info = (id: number): { text: string; bytes: Uint8Array } => {
+    let entry = cache.get(id);
+    if (!entry) {
+      const raw = tokenizer.idToToken(id) ?? '';
+      const special = tokenizer.specialTokenIds.has(id);
+      entry = { text: tokenizer.decode([id]), bytes: tokenBytes(raw, special ? 'plain' : encoding) };
+      if (cache.size < 200_000) cache.set(id, entry);
+    }
+    return entry;
   };
+  // Byte-level vocabularies: a token's text appends as it is when its bytes are whole characters (see appendText).
+  const appendCache = new Map<number, string | null>();
+  const appendText = (id: number): string | undefined => {
+    let text = appendCache.get(id);
+    if (text === undefined) {
+      const entry = info(id);
+      const whole = !tokenizer.specialTokenIds.has(id) && !entry.text.includes('\uFFFD') && sameBytes(utf8.encode(entry.text), entry.bytes);
+      text = whole ? entry.text : null;
+      if (appendCache.size < 200_000) appendCache.set(id, text);
+    }
+    return text ?? undefined;
+  };
+  return {
+    // The tokenizer's own method, not a wrapper: the engine's detokenizer calls it for tokens appendText does not cover.
+    decode: tokenizer.decode.bind(tokenizer),
+    tokenInfo: info,
+    ...(appendable ? { appendText } : {}),
+  };
+}
+
+const utf8 = new TextEncoder();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The vocabulary for xgrammar: raw token strings, "" for special tokens (never allowed by a grammar). */
@@ -98,7 +119,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d, nativeKv: options.nativeKv }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const encoding = vocabEncodingOf(tokenizerJson);
-  const tokens = tokenInfoSource(tokenizer, encoding);
+  const tokens = tokenInfoSource(tokenizer, encoding, tokenizerJson.decoder?.type === 'ByteLevel');
   let vocab: GrammarVocab | undefined;
   const grammars = new Grammars(() => (vocab ??= grammarVocab(tokenizer, encoding, config.vocabSize, eos)));
   const engine = new Scheduler(session, {

@@ -24,13 +24,14 @@ export function logSumExp(logits: Float32Array): number {
   return max + Math.log(sum);
 }
 
-/** The n largest entries (n small: a single pass with a tiny insertion-sorted list). */
+/** The n largest entries, best first, ties to the lower id (n small: one pass against the n-th best's value). */
 export function topN(logits: Float32Array, n: number): number[] {
   const ids: number[] = [];
   if (n <= 0) return ids;
+  let bar = -Infinity; // the n-th best so far, once n are held
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i];
-    if (ids.length === n && v <= logits[ids[n - 1]]) continue;
+    if (ids.length === n && !(v > bar)) continue;
     let j = ids.length < n ? ids.length : n - 1;
     if (ids.length < n) ids.push(i);
     while (j > 0 && logits[ids[j - 1]] < v) {
@@ -38,6 +39,7 @@ export function topN(logits: Float32Array, n: number): number[] {
       j -= 1;
     }
     ids[j] = i;
+    if (ids.length === n) bar = logits[ids[n - 1]];
   }
   return ids;
 }

@@ -194,13 +194,14 @@ function normaliser(logits: Float32Array, max: number, inv: number): number {
 }
 
 /**
- * The smallest prefix of the sorted distribution whose mass reaches topP (of the whole row's). Within `count` top-k
- * candidates when given; otherwise candidates above a falling bar — exact, because every token below the bar is less
+ * The smallest prefix of the sorted distribution whose mass reaches topP (of the whole row's). Within the top-k
+ * candidates when there are (`topKCount`); otherwise candidates above a falling bar — exact, because every token below the bar is less
  * likely than every candidate, so once the candidates' mass reaches topP the nucleus lies within them.
  */
-function nucleus(logits: Float32Array, topP: number, max: number, inv: number, topK: number, count: number): number {
+function nucleus(logits: Float32Array, topP: number, max: number, inv: number, topKCount: number | undefined): number {
   const target = topP * normaliser(logits, max, inv);
-  if (topK === 0) {
+  let count = topKCount ?? 0;
+  if (topKCount === undefined) {
     const step = Math.log(100) / inv; // each round lowers the bar by a factor of 100 in probability
     for (let bar = max - step; ; bar -= step) {
       const open = !(bar > -Infinity) || bar < max - 800 / inv; // below exp's range: take every token
@@ -270,7 +271,7 @@ export function sampleToken(logits: Float32Array, params: ValidSamplingParams, r
   const { topK, topP, minP } = params;
   if (topK === 0 && topP >= 1 && minP <= 0) return drawFull(logits, max, inv, rng);
   let count: number | undefined = topK > 0 ? topKCandidates(logits, topK, max, inv) : undefined;
-  if (topP < 1) count = nucleus(logits, topP, max, inv, topK, count ?? 0);
+  if (topP < 1) count = nucleus(logits, topP, max, inv, count);
   if (minP > 0) count = minPCut(logits, minP, max, inv, count);
   return count === undefined || count === 0 ? best : draw(count, rng);
 }
