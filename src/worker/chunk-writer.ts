@@ -1,16 +1,52 @@
 /**
- * Writes engine chunks to a gRPC server stream, honouring back-pressure: while the stream is not
- * writable, chunks are merged into one pending message per choice (text, token ids and logprobs appended) and sent
- * on 'drain', so a slow client never makes the server buffer thousands of messages. What is merged is bounded in
- * bytes (`--max-send-buffer-bytes`): a caller that falls further behind gets RESOURCE_EXHAUSTED and its generation
- * is cancelled (the scheduler frees its KV cache at the next step) instead of the worker holding up to
- * n × max_tokens of text and logprobs for it.
+ * Writes engine chunks to a gRPC server stream: each becomes one proto response (`toResponse`: with its choice index,
+ * and token texts and bytes for its logprobs), written honouring back-pressure: while the stream is not writable,
+ * chunks are merged into one pending message per choice (text, token ids and logprobs appended) and sent on 'drain',
+ * so a slow client never makes the server buffer thousands of messages. What is merged is bounded in bytes
+ * (`--max-send-buffer-bytes`): a caller that falls further behind gets RESOURCE_EXHAUSTED and its generation is
+ * cancelled (the scheduler frees its KV cache at the next step) instead of the worker holding up to n × max_tokens of
+ * text and logprobs for it.
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { FleetError } from '../common/errors';
 import { GenerateResponse, type GenerateRequest } from '../common/gen/worker';
 import { toServiceError } from '../common/grpc/status';
+import type { EngineChunk, TokenInfoSource } from './engine/sequence';
 import { coalesceDeltas } from './tools/stream-response';
+
+function toLogprob(tokenizer: TokenInfoSource, tokenId: number, logprob: number, top: Array<{ tokenId: number; logprob: number }>): GenerateResponse['logprobs'][number] {
+  const info = tokenizer.tokenInfo(tokenId);
+  return {
+    tokenId,
+    token: info.text,
+    logprob,
+    bytes: Buffer.from(info.bytes),
+    top: top.map((t) => {
+      const ti = tokenizer.tokenInfo(t.tokenId);
+      return { tokenId: t.tokenId, token: ti.text, logprob: t.logprob, bytes: Buffer.from(ti.bytes) };
+    }),
+  };
+}
+
+/** An engine chunk of choice `index` as the proto response (one object, written as it is). */
+export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promptIds: number[], index: number): GenerateResponse {
+  const usage = chunk.usage
+    ? { promptTokens: chunk.usage.promptTokens, completionTokens: chunk.usage.completionTokens, totalTokens: chunk.usage.promptTokens + chunk.usage.completionTokens, cachedTokens: chunk.usage.cachedTokens }
+    : undefined;
+  return GenerateResponse.fromPartial({
+    index,
+    text: chunk.text,
+    tokenIds: chunk.tokenIds,
+    logprobs: chunk.logprobs.map((l) => toLogprob(tokenizer, l.tokenId, l.logprob, l.top)),
+    finishReason: chunk.finishReason,
+    usage,
+    promptText: chunk.promptText ?? '',
+    matchedStop: chunk.matchedStop ?? '',
+    matchedStopTokenId: chunk.matchedStopTokenId ?? -1,
+    promptTokenIds: chunk.promptLogprobs ? promptIds : [],
+    promptLogprobs: chunk.promptLogprobs?.map((l, i) => (l ? toLogprob(tokenizer, l.tokenId, l.logprob, l.top) : toLogprob(tokenizer, promptIds[i], 0, []))) ?? [],
+  });
+}
 
 /** Default of `--max-send-buffer-bytes`. */
 export const DEFAULT_MAX_SEND_BUFFER_BYTES = 16 << 20;

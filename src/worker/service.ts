@@ -7,7 +7,7 @@ import { FleetError } from '../common/errors';
 import {
   EmbedResponse,
   FinishReason,
-  GenerateResponse,
+  type GenerateResponse,
   ModelKind,
   WorkerStatus,
   type CountTokensRequest,
@@ -22,8 +22,8 @@ import {
 import { toServiceError } from '../common/grpc/status';
 import type { Logger } from '../common/log';
 import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
-import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers } from './chunk-writer';
-import type { EngineChunk, TokenInfoSource } from './engine/sequence';
+import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers, toResponse } from './chunk-writer';
+import type { EngineChunk } from './engine/sequence';
 import type { SequenceHandle } from './engine/scheduler';
 import type { WorkerMetrics } from './metrics';
 import type { EmbeddingRuntime, ExternalRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
@@ -100,40 +100,6 @@ function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt:
     stop: [...new Set([...params.stop, ...prompt.stop])],
     stopTokenIds: [...new Set([...params.stopTokenIds, ...prompt.stopTokenIds])],
   };
-}
-
-function toLogprob(tokenizer: TokenInfoSource, tokenId: number, logprob: number, top: Array<{ tokenId: number; logprob: number }>): GenerateResponse['logprobs'][number] {
-  const info = tokenizer.tokenInfo(tokenId);
-  return {
-    tokenId,
-    token: info.text,
-    logprob,
-    bytes: Buffer.from(info.bytes),
-    top: top.map((t) => {
-      const ti = tokenizer.tokenInfo(t.tokenId);
-      return { tokenId: t.tokenId, token: ti.text, logprob: t.logprob, bytes: Buffer.from(ti.bytes) };
-    }),
-  };
-}
-
-/** An engine chunk of choice `index` as the proto response (one object, written as it is). */
-export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promptIds: number[], index: number): GenerateResponse {
-  const usage = chunk.usage
-    ? { promptTokens: chunk.usage.promptTokens, completionTokens: chunk.usage.completionTokens, totalTokens: chunk.usage.promptTokens + chunk.usage.completionTokens, cachedTokens: chunk.usage.cachedTokens }
-    : undefined;
-  return GenerateResponse.fromPartial({
-    index,
-    text: chunk.text,
-    tokenIds: chunk.tokenIds,
-    logprobs: chunk.logprobs.map((l) => toLogprob(tokenizer, l.tokenId, l.logprob, l.top)),
-    finishReason: chunk.finishReason,
-    usage,
-    promptText: chunk.promptText ?? '',
-    matchedStop: chunk.matchedStop ?? '',
-    matchedStopTokenId: chunk.matchedStopTokenId ?? -1,
-    promptTokenIds: chunk.promptLogprobs ? promptIds : [],
-    promptLogprobs: chunk.promptLogprobs?.map((l, i) => (l ? toLogprob(tokenizer, l.tokenId, l.logprob, l.top) : toLogprob(tokenizer, promptIds[i], 0, []))) ?? [],
-  });
 }
 
 /**
