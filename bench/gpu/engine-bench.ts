@@ -2,7 +2,8 @@
  * One fleetchat engine measurement (a child process of bench/gpu/run.ts): loads a model directory on the given
  * device and, for each batch size, submits B greedy requests of `promptLen` tokens together and generates `newTokens`
  * each. Prints one JSON line per batch size: TTFT, prefill and decode tokens/s, decode step times early and late
- * (to see whether a step grows with the context), and every row's tokens (for equality across devices).
+ * (to see whether a step grows with the context), the mean forward pass and the mean whole step (forward_ms,
+ * step_ms), and every row's tokens (for equality across devices).
  *
  *   node engine-bench.js '{"model": DIR, "device": "cuda", "batches": [1, 8], "promptLen": 64, "newTokens": 128}'
  */
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
       ttft_ms: firstDone, prefill_tok_s: (batch * args.promptLen) / (firstDone / 1000),
       decode_tok_s: (batch * (args.newTokens - 1)) / ((ended - started - firstDone) / 1000),
       step_ms_early: mean(decodeSteps.slice(0, tenth)), step_ms_late: mean(decodeSteps.slice(-tenth)),
+      // the forward pass alone (session thread round trip included) vs the whole step (sampling, detokenising, scheduling)
+      forward_ms: mean(decodeSteps), step_ms: (ended - started - firstDone) / Math.max(1, args.newTokens - 1),
       ctx_early: args.promptLen + 1, ctx_late: args.promptLen + args.newTokens,
       tokens: rows.map((r) => r.ids),
     })}\n`);

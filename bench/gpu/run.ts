@@ -8,8 +8,15 @@
  * `--workers N`: one worker per GPU behind one controller and gateway, throughput at N against N × one worker
  * (bench/gpu/workers.ts); "needs N GPUs, found M" and exit 0 where there are fewer.
  *
+ * Graphs: `standard` (opset-17 ops; fp32, and fp16 from onnxruntime's converter) and `fused` (GroupQueryAttention with
+ * the KV pool in CUDA memory written in place, Skip/SimplifiedLayerNormalization; fp16, written by the generator with
+ * --graph fused --weights fp16). Each row reports the forward pass alone (forward ms) and the whole step (step ms),
+ * and the share of its greedy tokens equal to fleetchat fp32's on the same prompts (agree %: fp16 may differ).
+ * A variant that fails prints its error in its row; the run goes on.
+ *
  *   BENCH_MODELS (114m,1b)  BENCH_BATCHES (1,8,32,64)  BENCH_PROMPT_TOKENS (64)  BENCH_NEW_TOKENS (128)
- *   BENCH_DTYPES (fp32,fp16)  BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
+ *   BENCH_DTYPES (fp32,fp16: the standard graph)  BENCH_GRAPHS (standard,fused)  BENCH_HF_HALF (float16,bfloat16)
+ *   BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
  *   BENCH_PYTHON (python3)  BENCH_OUT (a directory for the raw JSON lines)
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +32,8 @@ const MODELS = list(env.BENCH_MODELS, '114m,1b');
 const BATCHES = list(env.BENCH_BATCHES, '1,8,32,64').map(Number);
 const CPU_BATCHES = list(env.BENCH_CPU_BATCHES, '1,8').map(Number);
 const DTYPES = list(env.BENCH_DTYPES, 'fp32,fp16');
+const GRAPHS = list(env.BENCH_GRAPHS, 'standard,fused');
+const HF_HALF = list(env.BENCH_HF_HALF, 'float16,bfloat16');
 const HOST_KV = list(env.BENCH_HOST_KV, '114m');
 const PROMPT = Number(env.BENCH_PROMPT_TOKENS ?? 64);
 const NEW = Number(env.BENCH_NEW_TOKENS ?? 128);
@@ -45,6 +54,8 @@ interface Result {
   decode_tok_s: number;
   step_ms_early?: number;
   step_ms_late?: number;
+  forward_ms?: number;
+  step_ms?: number;
   tokens: number[][];
 }
 
@@ -85,6 +96,16 @@ async function ensureModel(name: string): Promise<string> {
   return dir;
 }
 
+/** The same weights (same shape and seed) as a fused graph in fp16 only: onnx/model_fp16.onnx, no safetensors. */
+async function ensureFusedModel(name: string): Promise<string> {
+  const dir = join(CACHE, `${name}-fused-fp16-v3`);
+  if (existsSync(join(dir, 'onnx', 'model_fp16.onnx'))) return dir;
+  mkdirSync(CACHE, { recursive: true });
+  const { file, execArgv } = sibling('create-model');
+  await runLines(process.execPath, [...execArgv, file, JSON.stringify({ ...SHAPES[name], graph: 'fused', weightFormats: ['fp16'], safetensors: false, outDir: dir })], `create ${name} fused fp16`);
+  return dir;
+}
+
 async function ensureFp16(dir: string): Promise<boolean> {
   if (existsSync(join(dir, 'onnx', 'model_fp16.onnx'))) return true;
   try {
@@ -109,7 +130,31 @@ async function peer(label: string, dir: string, dtype: string): Promise<Result[]
   return lines.filter((l) => l.kind === 'result') as unknown as Result[];
 }
 
-type Row = { model: string; path: string; dtype: string; r: Result };
+type Row = { model: string; path: string; dtype: string; r: Result; error?: string };
+
+const FAILED: Result = { kind: 'result', batch: 0, ttft_ms: NaN, prefill_tok_s: NaN, decode_tok_s: NaN, tokens: [] };
+
+/** A variant that failed: its error goes into the table (and stderr) and the run goes on. */
+function failed(rows: Row[], model: string, path: string, dtype: string, err: unknown): void {
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+  process.stderr.write(`bench:gpu: ${model} ${dtype} ${path} failed: ${message.slice(0, 2000)}\n`);
+  rows.push({ model, path, dtype, r: FAILED, error: message.slice(0, 160) });
+}
+
+/** Share of greedy tokens equal to the reference rows of the same batch size (same prompts), or undefined. */
+function agreement(r: Result, reference: Result | undefined): number | undefined {
+  if (!reference || r.tokens.length === 0) return undefined;
+  let same = 0;
+  let total = 0;
+  r.tokens.forEach((row, i) => {
+    const ref = reference.tokens[i] ?? [];
+    row.forEach((t, k) => {
+      total++;
+      if (ref[k] === t) same++;
+    });
+  });
+  return total === 0 ? undefined : same / total;
+}
 
 /** fleetchat on CUDA (KV on the GPU; onnxruntime-node's CUDA EP if that fails), the CPU path and greedy equality. */
 async function measureOurs(name: string, dir: string, dtype: string, rows: Row[], equality: Record<string, boolean>): Promise<void> {
@@ -125,7 +170,7 @@ async function measureOurs(name: string, dir: string, dtype: string, rows: Row[]
       ours = await engine(`${name} ${dtype} cuda host-kv`, { model: dir, device: 'cuda', batches: BATCHES.filter((b) => b <= 8), weights, nativeKv: false });
       add('onnxruntime-node cuda (KV via host)', ours);
     } catch (err2) {
-      process.stderr.write(`bench:gpu: ${name} ${dtype} fleetchat failed: ${(err2 as Error).message.slice(0, 2000)}\n`);
+      failed(rows, name, 'fleetchat cuda', dtype, err2);
       return;
     }
   }
@@ -138,8 +183,26 @@ async function measureOurs(name: string, dir: string, dtype: string, rows: Row[]
       add('onnxruntime-node cuda (KV via host)', await engine(`${name} fp32 cuda host-kv`, { model: dir, device: 'cuda', batches: BATCHES.filter((b) => b <= 32), weights, nativeKv: false }));
     }
   } catch (err) {
-    process.stderr.write(`bench:gpu: ${name} cpu / host-kv failed: ${(err as Error).message.slice(0, 2000)}\n`);
+    failed(rows, name, 'fleetchat cpu / host-kv', dtype, err);
   }
+}
+
+const FUSED_PATH = 'fleetchat cuda fused (GQA, KV in place)';
+
+/** The fused fp16 graph's figures at every batch size, with its ratio to transformers in half precision. */
+function fusedSummary(model: string, find: (model: string, path: string, dtype: string, batch: number) => Row | undefined, agree: (x: Row) => number | undefined): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const b of BATCHES) {
+    const row = find(model, FUSED_PATH, 'fp16', b);
+    if (!row) continue;
+    const hf = Math.max(find(model, 'transformers generate', 'fp16', b)?.r.decode_tok_s ?? 0, find(model, 'transformers generate', 'bf16', b)?.r.decode_tok_s ?? 0);
+    out[`fused_fp16_decode_tok_s_b${b}`] = row.r.decode_tok_s;
+    out[`fused_fp16_forward_ms_b${b}`] = row.r.forward_ms;
+    out[`fused_fp16_step_ms_b${b}`] = row.r.step_ms;
+    out[`fused_fp16_agree_b${b}`] = agree(row);
+    out[`fused_fp16_ratio_vs_hf_half_b${b}`] = hf > 0 ? row.r.decode_tok_s / hf : undefined;
+  }
+  return out;
 }
 
 const fmt = (x: number | undefined, d = 0): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -166,26 +229,56 @@ async function main(): Promise<void> {
   process.stderr.write(`bench:gpu on ${gpu}: models ${MODELS.join(', ')}, batches ${BATCHES.join('/')}, prompt ${PROMPT}, new ${NEW}\n`);
   const rows: Row[] = [];
   const equality: Record<string, boolean> = {};
-  // fp32 of every model first, then fp16 (the conversion is the slow part).
+  // fp32 of every model first, then fp16 (the conversion is the slow part), then the fused fp16 graph.
   for (const dtype of DTYPES) {
     for (const name of MODELS) {
-      const dir = await ensureModel(name);
-      if (dtype === 'fp16' && !(await ensureFp16(dir))) continue;
-      await measureOurs(name, dir, dtype, rows, equality);
+      let dir: string;
       try {
-        const hf = await peer(`${name} ${dtype} hf`, dir, dtype === 'fp16' ? 'float16' : 'float32');
-        hf.forEach((r) => rows.push({ model: name, path: 'transformers generate', dtype, r }));
+        dir = await ensureModel(name);
       } catch (err) {
-        process.stderr.write(`bench:gpu: ${name} ${dtype} transformers failed: ${(err as Error).message.slice(0, 2000)}\n`);
+        failed(rows, name, 'generate the model', dtype, err);
+        continue;
+      }
+      if (GRAPHS.includes('standard') && (dtype !== 'fp16' || (await ensureFp16(dir)))) await measureOurs(name, dir, dtype, rows, equality);
+      for (const hfDtype of dtype === 'fp16' ? HF_HALF : ['float32']) {
+        const label = dtype === 'fp16' ? hfDtype.replace('float', 'fp').replace('bfloat16', 'bf16') : 'fp32';
+        try {
+          const hf = await peer(`${name} ${label} hf`, dir, hfDtype);
+          hf.forEach((r) => rows.push({ model: name, path: 'transformers generate', dtype: label, r }));
+        } catch (err) {
+          failed(rows, name, 'transformers generate', label, err);
+        }
+      }
+    }
+  }
+  if (GRAPHS.includes('fused')) {
+    for (const name of MODELS) {
+      try {
+        const dir = await ensureFusedModel(name);
+        const fused = await engine(`${name} fp16 fused cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: 'fp16' });
+        fused.forEach((r) => rows.push({ model: name, path: FUSED_PATH, dtype: 'fp16', r }));
+      } catch (err) {
+        failed(rows, name, FUSED_PATH, 'fp16', err);
       }
     }
   }
   process.stdout.write(`\nbench:gpu — ${gpu}; prompt ${PROMPT} tokens, ${NEW} new tokens per row, greedy\n`);
-  process.stdout.write('model  dtype  path                                 batch  TTFT ms  prefill tok/s  decode tok/s  step ms early/late\n');
-  for (const { model, path, dtype, r } of rows) {
-    process.stdout.write(`${model.padEnd(6)} ${dtype.padEnd(6)} ${path.padEnd(36)} ${String(r.batch).padStart(5)} ${fmt(r.ttft_ms, 1).padStart(8)} ${fmt(r.prefill_tok_s).padStart(14)} ${fmt(r.decode_tok_s).padStart(13)}  ${fmt(r.step_ms_early, 2)}/${fmt(r.step_ms_late, 2)}\n`);
+  // Agreement with fleetchat fp32 on the GPU (standard graph, TF32 off: equal to the CPU's), else the CPU path.
+  const reference = (model: string, batch: number): Result | undefined =>
+    rows.find((x) => x.model === model && x.dtype === 'fp32' && x.path === 'fleetchat cuda (KV on GPU)' && x.r.batch === batch)?.r ?? rows.find((x) => x.model === model && x.path === 'fleetchat cpu' && x.r.batch === batch)?.r;
+  const agree = (x: Row): number | undefined => (x.path.startsWith('transformers') ? undefined : agreement(x.r, reference(x.model, x.r.batch)));
+  process.stdout.write('model  dtype  path                                 batch  TTFT ms  prefill tok/s  decode tok/s  forward ms  step ms  step ms early/late  agree %\n');
+  for (const x of rows) {
+    const { model, path, dtype, r } = x;
+    if (x.error !== undefined) {
+      process.stdout.write(`${model.padEnd(6)} ${dtype.padEnd(6)} ${path.padEnd(36)} FAILED: ${x.error}\n`);
+      continue;
+    }
+    const a = agree(x);
+    process.stdout.write(`${model.padEnd(6)} ${dtype.padEnd(6)} ${path.padEnd(36)} ${String(r.batch).padStart(5)} ${fmt(r.ttft_ms, 1).padStart(8)} ${fmt(r.prefill_tok_s).padStart(14)} ${fmt(r.decode_tok_s).padStart(13)} ${fmt(r.forward_ms, 2).padStart(11)} ${fmt(r.step_ms, 2).padStart(8)}  ${`${fmt(r.step_ms_early, 2)}/${fmt(r.step_ms_late, 2)}`.padStart(18)}  ${a === undefined ? '-' : (100 * a).toFixed(1)}\n`);
   }
-  const pick = (model: string, path: string, dtype: string, batch: number): number | undefined => rows.find((x) => x.model === model && x.path === path && x.dtype === dtype && x.r.batch === batch)?.r.decode_tok_s;
+  const find = (model: string, path: string, dtype: string, batch: number): Row | undefined => rows.find((x) => x.model === model && x.path === path && x.dtype === dtype && x.r.batch === batch && x.error === undefined);
+  const pick = (model: string, path: string, dtype: string, batch: number): number | undefined => find(model, path, dtype, batch)?.r.decode_tok_s;
   const main1b = MODELS.includes('1b') ? '1b' : MODELS[0];
   const ours32 = pick(main1b, 'fleetchat cuda (KV on GPU)', 'fp32', 32);
   const hf32 = pick(main1b, 'transformers generate', 'fp32', 32);
@@ -195,6 +288,8 @@ async function main(): Promise<void> {
     hf_decode_tok_s_b1: pick(main1b, 'transformers generate', 'fp32', 1), hf_decode_tok_s_b32: hf32,
     ratio_b32: ours32 !== undefined && hf32 !== undefined ? ours32 / hf32 : undefined,
     fp16_decode_tok_s_b32: pick(main1b, 'fleetchat cuda (KV on GPU)', 'fp16', 32), hf_fp16_decode_tok_s_b32: pick(main1b, 'transformers generate', 'fp16', 32),
+    hf_bf16_decode_tok_s_b32: pick(main1b, 'transformers generate', 'bf16', 32),
+    ...fusedSummary(main1b, find, agree),
     greedy_equal_cpu_gpu: equality,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
