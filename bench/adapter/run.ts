@@ -7,27 +7,39 @@
  * worker, splits what the adapter adds from what the gateway adds. Prints time to first token and tokens/s (tokens
  * over whole request time) per path, then one JSON line last: {ttft_added_ms_p50 (p50 via fleetchat - p50 direct),
  * ttft_added_ms_paired_p50 (median of the per-round differences: less sensitive to drift on a busy machine),
- * throughput_ratio, ...}.
+ * ttft_added_by_adapter_ms_p50 (the gRPC -> adapter path against direct), throughput_ratio, load average, ...}.
+ * With BENCH_HOPS=1 the gateway and worker log per-request hop timestamps (debug level) and a table says where the
+ * added milliseconds go, hop by hop (bench/adapter/hops.ts).
  *
- *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1)
+ *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
+ *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table)
  */
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
 import { createClient, deadlineIn } from '../../src/common/grpc/client';
+import { wallMs } from '../../src/common/hop-timings';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { startLlamaServer } from '../../test/support/llama-server';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { percentile, round } from '../support/stats';
+import { HopLog, hopTable } from './hops';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
+const HOPS = process.env.BENCH_HOPS === '1';
 const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 interface Sample {
   ttftMs: number;
+  /** The request id (the completion's `id`), wall-clock ms when sent and when the first token was read. */
+  id: string;
+  sentAt: number;
+  firstAt: number;
   /** Content deltas (one token each on llama.cpp) and the whole request's time. */
   tokens: number;
   totalMs: number;
@@ -36,7 +48,7 @@ interface Sample {
 /** One streaming chat completion over node:http (keep-alive): time to the first content delta, deltas, decode time. */
 function streamOnce(url: string, model: string): Promise<Sample> {
   const body = JSON.stringify({ model, messages: MESSAGES, max_tokens: TOKENS, temperature: 0, logit_bias: { 0: -100, 2: -100 }, stream: true });
-  const started = performance.now();
+  const started = wallMs();
   return new Promise((resolve, reject) => {
     const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       if (res.statusCode !== 200) {
@@ -45,6 +57,7 @@ function streamOnce(url: string, model: string): Promise<Sample> {
         return;
       }
       let first = -1;
+      let id = '';
       let tokens = 0;
       let buffer = '';
       res.setEncoding('utf8');
@@ -55,14 +68,15 @@ function streamOnce(url: string, model: string): Promise<Sample> {
           const event = buffer.slice(0, i).replace(/\r/g, '');
           buffer = buffer.slice(i + 2);
           if (!event.startsWith('data: {')) continue;
-          const chunk = JSON.parse(event.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
+          const chunk = JSON.parse(event.slice(6)) as { id?: string; choices?: Array<{ delta?: { content?: string } }> };
           if (chunk.choices?.some((c) => (c.delta?.content ?? '') !== '')) {
-            if (first < 0) first = performance.now();
+            if (first < 0) first = wallMs();
+            id ||= chunk.id ?? '';
             tokens += 1;
           }
         }
       });
-      res.on('end', () => resolve({ ttftMs: first - started, tokens, totalMs: performance.now() - started }));
+      res.on('end', () => resolve({ ttftMs: first - started, id, sentAt: started, firstAt: first, tokens, totalMs: wallMs() - started }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -76,6 +90,7 @@ function summary(name: string, samples: Sample[]): Record<string, string | numbe
   return {
     path: name,
     ttft_p50_ms: round(percentile(samples.map((s) => s.ttftMs), 50), 2),
+    ttft_p90_ms: round(percentile(samples.map((s) => s.ttftMs), 90), 2),
     ttft_p99_ms: round(percentile(samples.map((s) => s.ttftMs), 99), 2),
     tok_s: round(tokens / seconds, 1),
     tokens,
@@ -87,34 +102,39 @@ async function main(): Promise<void> {
   if (!gguf) throw new Error('SmolLM2 GGUF not available: run npm run fetch:smollm2');
   const engine = await startLlamaServer({ gguf, alias: 'smollm2', threads: THREADS });
   const children: ChildProcess[] = [];
-  const start = async (args: string[], ready: RegExp): Promise<RegExpMatchArray> => {
-    const child = spawnCli([...args, '--log-level', 'info']);
+  const hops = new HopLog();
+  const loadBefore = loadavg();
+  const start = async (args: string[], ready: RegExp, traced = false): Promise<RegExpMatchArray> => {
+    const child = spawnCli([...args, '--log-level', traced && HOPS ? 'debug' : 'info']);
     children.push(child);
+    if (traced && HOPS) hops.attach(child);
     return waitForOutput(child, ready, 120_000);
   };
   try {
     const controller = (await start(['controller', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"/))[1];
-    const worker = (await start(['worker', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--model-names', 'bench', '--controller', controller, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/))[1];
+    const worker = (await start(['worker', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--model-names', 'bench', '--controller', controller, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/, true))[1];
     const grpc = createClient(WorkerClient, worker);
     const chat = { model: 'bench', chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, temperature: 0, logitBias: { 0: -100, 2: -100 } } };
     // One streamed Generate straight to the adapter worker: time to the first text, text chunks (one per token).
+    let grpcIds = 0;
     const grpcOnce = (): Promise<Sample> => new Promise((resolve, reject) => {
-      const started = performance.now();
+      const id = `bench-grpc-${++grpcIds}`;
+      const started = wallMs();
       let first = -1;
       let tokens = 0;
-      const call = grpc.generate(GenerateRequest.fromPartial(chat), { deadline: deadlineIn(600_000) });
+      const call = grpc.generate(GenerateRequest.fromPartial({ ...chat, requestId: id }), { deadline: deadlineIn(600_000) });
       call.on('data', (c: GenerateResponse) => {
         if (c.text === '') return;
-        if (first < 0) first = performance.now();
+        if (first < 0) first = wallMs();
         tokens += 1;
       });
       call.on('error', reject);
-      call.on('end', () => resolve({ ttftMs: first - started, tokens, totalMs: performance.now() - started }));
+      call.on('end', () => resolve({ ttftMs: first - started, id, sentAt: started, firstAt: first, tokens, totalMs: wallMs() - started }));
     });
-    const gateway = (await start(['gateway', '--controller', controller, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1];
+    const gateway = (await start(['gateway', '--controller', controller, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, true))[1];
     await new Promise((r) => setTimeout(r, 1000));
     // Warm both paths (llama.cpp keeps the prompt's KV from the previous request: both paths get the same reuse).
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < WARMUP; i++) {
       await streamOnce(engine.url, 'smollm2');
       await streamOnce(gateway, 'bench');
       await grpcOnce();
@@ -132,19 +152,35 @@ async function main(): Promise<void> {
     const b = summary('gateway -> adapter -> llama.cpp', viaFleetchat);
     const c = summary('gRPC -> adapter -> llama.cpp', viaAdapter);
     const paired = (xs: Sample[]): number => round(percentile(xs.map((s, i) => s.ttftMs - direct[i].ttftMs), 50), 2);
-    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, alternating`);
+    const loadAfter = loadavg();
+    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, alternating; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`);
     console.table([a, b, c]);
-    const added = (p: number): number => round(percentile(viaFleetchat.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
+    if (HOPS) {
+      console.log('where the time goes (gateway -> adapter -> llama.cpp), per request:');
+      console.table(hopTable(hops, viaFleetchat, false));
+      console.log('where the time goes (gRPC -> adapter -> llama.cpp), per request:');
+      console.table(hopTable(hops, viaAdapter, true));
+    }
+    const added = (xs: Sample[], p: number): number => round(percentile(xs.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
     console.log(JSON.stringify({
       engine: 'llama-cpp-python 0.3.16 server',
       model: 'SmolLM2-135M-Instruct.Q4_1.gguf',
       requests_per_path: REQUESTS,
       tokens_per_request: TOKENS,
+      load_avg_1m_before: round(loadBefore[0], 2),
+      load_avg_1m_after: round(loadAfter[0], 2),
       ttft_direct_ms_p50: a.ttft_p50_ms,
+      ttft_direct_ms_p90: a.ttft_p90_ms,
       ttft_fleetchat_ms_p50: b.ttft_p50_ms,
-      ttft_added_ms_p50: added(50),
-      ttft_added_ms_p99: added(99),
+      ttft_fleetchat_ms_p90: b.ttft_p90_ms,
+      ttft_adapter_ms_p50: c.ttft_p50_ms,
+      ttft_adapter_ms_p90: c.ttft_p90_ms,
+      ttft_added_ms_p50: added(viaFleetchat, 50),
+      ttft_added_ms_p90: added(viaFleetchat, 90),
+      ttft_added_ms_p99: added(viaFleetchat, 99),
       ttft_added_ms_paired_p50: paired(viaFleetchat),
+      ttft_added_by_adapter_ms_p50: added(viaAdapter, 50),
+      ttft_added_by_adapter_ms_p90: added(viaAdapter, 90),
       ttft_added_by_adapter_ms_paired_p50: paired(viaAdapter),
       direct_tok_s: a.tok_s,
       fleetchat_tok_s: b.tok_s,

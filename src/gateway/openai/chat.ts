@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FinishReason } from '../../common/gen/worker';
+import { stamp, wallMs } from '../../common/hop-timings';
 import type { GatewayContext } from '../context';
 import { chatGenerateRequests, checkGenerationModel, fanOut, finishReasonOf } from '../generation/fan-out';
 import { chatLogprobs } from './logprobs';
@@ -47,13 +48,14 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
 async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { id: string; created: number }, reply: FastifyReply): Promise<void> {
   const sse = new SseWriter(reply.raw);
   const started = performance.now();
+  const handlerAt = wallMs();
   const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
   const roleSent = new Array<boolean>(valid.n).fill(false);
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
   reply.hijack();
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, ids.id), {
     onChunk: (index, chunk) => {
-      if (!sse.isStarted) ctx.metrics.firstToken('chat', (performance.now() - started) / 1000);
+      const first = !sse.isStarted;
       if (!roleSent[index]) {
         roleSent[index] = true;
         sse.send(chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
@@ -63,6 +65,10 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
         const logprobs = valid.logprobs && chunk.logprobs.length > 0 ? { content: chatLogprobs(chunk.logprobs) } : null;
         const delta = { ...(chunk.text !== '' ? { content: chunk.text } : {}), ...(chunk.toolCalls.length > 0 ? { tool_calls: toolCallDeltas(chunk.toolCalls) } : {}) };
         sse.send(chunkOf([{ index, delta, logprobs, finish_reason: finish }]));
+      }
+      if (first) {
+        ctx.metrics.firstToken('chat', (performance.now() - started) / 1000);
+        if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ requestId: ids.id, hops: { handler: stamp(handlerAt), sent: stamp(wallMs()) } }, 'first chunk sent');
       }
     },
   });

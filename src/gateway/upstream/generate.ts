@@ -8,6 +8,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
 import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
+import { stamp, wallMs } from '../../common/hop-timings';
 import type { Logger } from '../../common/log';
 import { routeKeysOf, type RouteReason } from '../../common/prefix-routing';
 import type { ControllerView, PickedWorker } from './controller-view';
@@ -69,10 +70,14 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     tried.push(target.workerId);
     const release = deps.view.acquire(target.workerId);
     let streamed = false;
+    const calledAt = wallMs();
     const c = target.client.generate(request, { deadline });
     call = c;
     if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
+      if (!streamed && deps.logger.isLevelEnabled('debug')) {
+        deps.logger.debug({ requestId: request.requestId, worker: target.address, hops: { workerCalled: stamp(calledAt), workerFirstChunk: stamp(wallMs()) } }, 'first chunk from worker');
+      }
       streamed = true;
       sink.onChunk(chunk);
     });

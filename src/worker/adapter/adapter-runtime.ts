@@ -5,6 +5,7 @@
  */
 import type { EngineObserver } from '../engine/scheduler';
 import { FleetError } from '../../common/errors';
+import { stamp, wallMs } from '../../common/hop-timings';
 import { FinishReason, GenerateResponse, ModelKind, type CountTokensRequest, type CountTokensResponse, type GenerateRequest, type ModelInfo, type SamplingParams, type ToolCallDelta } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
 import type { ExternalRuntime, ExternalSink, WorkerLoad } from '../runtime';
@@ -78,7 +79,7 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     speed = speed === 0 ? s : 0.8 * speed + 0.2 * s;
   };
 
-  async function relay(request: GenerateRequest, body: ReturnType<typeof toUpstreamCall>, ac: AbortController, sink: ExternalSink): Promise<void> {
+  async function relay(request: GenerateRequest, body: ReturnType<typeof toUpstreamCall>, ac: AbortController, sink: ExternalSink, receivedAt: number): Promise<void> {
     const start = performance.now();
     let firstAt = 0;
     let pieces = 0;
@@ -86,24 +87,32 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     let usage: UpstreamChunk['usage'];
     const announced = new Set<number>();
     try {
+      const calledAt = wallMs();
       const stream = await upstream.stream(body.endpoint, body.body, ac.signal);
+      const answeredAt = wallMs();
       monitor.noteAlive();
       for await (const chunk of stream) {
-        monitor.noteAlive();
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
-        if (!choice) continue;
-        const text = choice.delta?.content ?? choice.text ?? '';
-        const toolCalls = toolDeltas(choice.delta?.tool_calls, announced);
-        if (text !== '' || toolCalls.length > 0) {
-          if (pieces === 0) {
-            firstAt = performance.now();
-            options.observer?.onFirstToken?.((firstAt - start) / 1000);
+        if (choice) {
+          const text = choice.delta?.content ?? choice.text ?? '';
+          const toolCalls = choice.delta?.tool_calls ? toolDeltas(choice.delta.tool_calls, announced) : [];
+          if (text !== '' || toolCalls.length > 0) {
+            // The chunk goes out first; the bookkeeping of the first token after it.
+            const parsedAt = pieces === 0 ? wallMs() : 0;
+            sink.chunk(GenerateResponse.fromPartial({ text, toolCalls, matchedStopTokenId: -1 }));
+            pieces += 1;
+            if (pieces === 1) {
+              firstAt = performance.now();
+              options.observer?.onFirstToken?.((firstAt - start) / 1000);
+              if (logger.isLevelEnabled('debug')) {
+                logger.debug({ requestId: request.requestId, hops: { received: stamp(receivedAt), upstreamCalled: stamp(calledAt), upstreamAnswered: stamp(answeredAt), upstreamFirstChunk: stamp(parsedAt), relayed: stamp(wallMs()) } }, 'adapter first token');
+              }
+            }
           }
-          pieces += 1;
-          sink.chunk(GenerateResponse.fromPartial({ text, toolCalls, matchedStopTokenId: -1 }));
+          if (choice.finish_reason) finish = choice.finish_reason;
         }
-        if (choice.finish_reason) finish = choice.finish_reason;
+        monitor.noteAlive();
       }
       if (finish === undefined) throw new FleetError('generation_failed', `upstream ${upstream.label} ended the stream without a finish reason`);
       const completion = usage?.completion_tokens ?? pieces;
@@ -138,10 +147,11 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
       if (inflight.size >= options.maxConcurrency + options.maxQueue) {
         throw new FleetError('overloaded', `worker has ${inflight.size} requests in flight to ${upstream.label}; at most ${options.maxConcurrency + options.maxQueue}`, { retryAfterS: 1 });
       }
+      const receivedAt = wallMs();
       const call = toUpstreamCall(withDefaults(request, options.defaults), options.upstreamModel, dialect);
       const ac = new AbortController();
       inflight.add(ac);
-      void relay(request, call, ac, sink).finally(() => finished(ac));
+      void relay(request, call, ac, sink, receivedAt).finally(() => finished(ac));
       return { cancel: () => ac.abort() };
     },
     countTokens: (request: CountTokensRequest): Promise<CountTokensResponse> => countUpstreamTokens(upstream, dialect, options.upstreamModel, request, options.info.contextLength),
