@@ -48,6 +48,19 @@ describe('adapter error mapping (fake upstream)', () => {
     expect(upstream.bodies.at(-1)).toMatchObject({ model: 'fake-model', stream: true, temperature: 0.5, top_p: 0.9, max_tokens: 7, seed: 3, stop: ['\n\n'], messages: [{ role: 'user', content: 'Hi' }] });
   });
 
+  it('keeps one upstream connection alive across requests, and resends on a new one if the server closed it idle', async () => {
+    upstream.mode = { kind: 'stream', words: ['Hello', ' there'] };
+    upstream.generationSockets.clear();
+    for (let i = 0; i < 3; i++) expect(await run(client, { model: 'hosted', chat: chat(`Hi ${i}`) })).toBe('Hello there');
+    expect(upstream.generationSockets.size).toBe(1);
+    upstream.dropNextReused = true;
+    expect(await run(client, { model: 'hosted', chat: chat('Hi again') })).toBe('Hello there');
+    expect(upstream.dropped).toBe(1);
+    expect(upstream.generationSockets.size).toBe(2);
+    expect(await run(client, { model: 'hosted', chat: chat('And again') })).toBe('Hello there');
+    expect(upstream.generationSockets.size).toBe(2);
+  });
+
   it('passes tools to the upstream and relays its tool calls to the openai client, streamed and not', async () => {
     upstream.mode = { kind: 'tools', calls: [{ name: 'get_weather', arguments: '{"city": "Paris"}' }, { name: 'get_time', arguments: '{}' }], pieceChars: 4 };
     const openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'none', maxRetries: 0 });

@@ -3,7 +3,7 @@
  * (429 with Retry-After) and server errors. Everything else is tested against llama.cpp's real server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface FakeUpstream {
   url: string;
@@ -15,6 +15,14 @@ export interface FakeUpstream {
     | { kind: 'tools'; calls: Array<{ name: string; arguments: string }>; pieceChars: number };
   /** Bodies received on /v1/chat/completions and /v1/completions. */
   bodies: Array<Record<string, unknown>>;
+  /** Connections that carried generation requests (the adapter keeps one alive between requests). */
+  generationSockets: Set<Socket>;
+  /**
+   * Closes the connection of the next generation request that arrives on a connection already used (what a server
+   * does to an idle kept-alive connection just as the client reuses it), without answering; `dropped` counts them.
+   */
+  dropNextReused: boolean;
+  dropped: number;
   close(): Promise<void>;
 }
 
@@ -27,13 +35,20 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startFakeUpstream(model = 'fake-model'): Promise<FakeUpstream> {
-  const state: FakeUpstream = { url: '', mode: { kind: 'stream', words: ['Hello', ' world'] }, bodies: [], close: async () => undefined };
+  const state: FakeUpstream = { url: '', mode: { kind: 'stream', words: ['Hello', ' world'] }, bodies: [], generationSockets: new Set(), dropNextReused: false, dropped: 0, close: async () => undefined };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method === 'GET' && req.url === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', owned_by: 'fake' }] }));
       return;
     }
     if (req.method === 'POST' && (req.url === '/v1/chat/completions' || req.url === '/v1/completions')) {
+      if (state.dropNextReused && state.generationSockets.has(req.socket)) {
+        state.dropNextReused = false;
+        state.dropped += 1;
+        req.socket.destroy();
+        return;
+      }
+      state.generationSockets.add(req.socket);
       state.bodies.push(JSON.parse(await readBody(req)) as Record<string, unknown>);
       const mode = state.mode;
       if (mode.kind === 'error') {

@@ -50,25 +50,39 @@ function eventData(event: string): { payloads: string[]; done: boolean } {
   return { payloads, done: false };
 }
 
-/** Yields each `data:` event as parsed JSON until `[DONE]` or the end of the body. */
+/**
+ * Yields each `data:` event as parsed JSON until `[DONE]` or the end of the body. After `[DONE]` the rest of the body
+ * (the chunked terminator) is drained, not destroyed, so the keep-alive socket goes back to its agent for the next
+ * request (no new connection per request); a consumer that stops early or fails destroys the response (and with it
+ * the connection: the engine stops generating).
+ */
 export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal): AsyncGenerator<T> {
   res.setEncoding('utf8');
   let buffer = '';
+  let finished = false;
   try {
-    for await (const text of res) {
+    for await (const text of res.iterator({ destroyOnReturn: false })) {
       buffer += text as string;
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const { payloads, done } = eventData(buffer.slice(0, end));
         buffer = buffer.slice(end + 2);
         for (const data of payloads) yield JSON.parse(data) as T;
-        if (done) return;
+        if (done) {
+          finished = true;
+          return;
+        }
       }
     }
+    finished = res.complete;
   } catch (err) {
     if (signal.aborted) throw err;
     if (err instanceof SyntaxError) throw err;
     throw new UpstreamConnectionError(`connection lost mid-answer: ${(err as Error).message}`, { cause: err });
+  } finally {
+    // After the loop let go of the stream: drain what is left (so the socket is freed), or close it.
+    if (finished) res.resume();
+    else res.destroy();
   }
   if (!res.complete) throw new UpstreamConnectionError('connection lost mid-answer');
 }

@@ -1,8 +1,10 @@
 /**
  * The HTTP side of the adapter: one OpenAI-compatible server. Streaming generation is a plain node:http(s) request
- * on a keep-alive agent with a small SSE reader (the official client added ~1 ms per request on this path; no
- * retries either: the gateway retries on another worker); the engines' own endpoints (/health, /metrics,
- * /tokenize, /v1/models) are fetches with short timeouts. The API key is sent, never logged.
+ * on a keep-alive agent with a small SSE reader (the official client added ~1 ms per request on this path); the
+ * connection stays open between requests (no TCP or TLS handshake per request). No retries (the gateway retries on
+ * another worker) except one: a request whose kept-alive connection the server had closed meanwhile is sent again on
+ * a new one. The engines' own endpoints (/health, /metrics, /tokenize, /v1/models) are fetches with short timeouts.
+ * The API key is sent, never logged.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -54,6 +56,9 @@ export function isTimeout(err: unknown): boolean {
   return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 }
 
+/** A reused keep-alive connection turned out closed before the request was answered. */
+class StaleConnectionError extends UpstreamConnectionError {}
+
 export class Upstream {
   readonly base: string;
   readonly root: string;
@@ -80,20 +85,36 @@ export class Upstream {
   async stream(endpoint: 'chat' | 'completions', body: Record<string, unknown>, signal: AbortSignal): Promise<AsyncGenerator<UpstreamChunk>> {
     const url = new URL(`${this.base}${endpoint === 'chat' ? '/chat/completions' : '/completions'}`);
     const payload = JSON.stringify(body);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const combined = AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]);
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    let res: IncomingMessage;
+    try {
+      res = await this.post(url, payload, combined);
+    } catch (err) {
+      // A kept-alive connection the server closed while it sat idle fails before any answer: the server never read
+      // the request, so it is sent once more on a new connection (Node's documented `reusedSocket` case).
+      if (!(err instanceof StaleConnectionError)) throw err;
+      res = await this.post(url, payload, combined);
+    }
+    if (res.statusCode !== 200) throw await UpstreamHttpError.from(res);
+    return readSse<UpstreamChunk>(res, combined);
+  }
+
+  private post(url: URL, payload: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, {
         method: 'POST',
         agent: this.agent,
-        signal: combined,
+        signal,
         headers: { ...this.headers, 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(payload) },
       }, resolve);
-      req.on('error', (err) => reject(combined.aborted ? err : new UpstreamConnectionError(err.message, { cause: err })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (signal.aborted) reject(err);
+        else if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) reject(new StaleConnectionError(err.message));
+        else reject(new UpstreamConnectionError(err.message, { cause: err }));
+      });
       req.end(payload);
     });
-    if (res.statusCode !== 200) throw await UpstreamHttpError.from(res);
-    return readSse<UpstreamChunk>(res, combined);
   }
 
   close(): void {
