@@ -27,6 +27,8 @@ interface Args {
   nativeKv?: boolean;
   allowTf32?: boolean;
   weights?: WeightVariant;
+  /** Fused graphs on CUDA: decode steps replayed as CUDA graphs (the worker's --cuda-graph). */
+  cudaGraph?: boolean;
 }
 
 interface RowResult {
@@ -60,7 +62,8 @@ function generate(rt: GenerationRuntime, ids: number[], maxTokens: number, start
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as Args;
   const steps: Array<{ batch: number; seconds: number }> = [];
-  const device = resolveDevice(parseDevice(args.device), { allowTf32: args.allowTf32 ?? false, logger: silentLogger() });
+  const resolved = resolveDevice(parseDevice(args.device), { allowTf32: args.allowTf32 ?? false, logger: silentLogger() });
+  const device = args.cudaGraph ? { ...resolved, cudaGraph: true } : resolved;
   applyTf32Policy(device);
   const maxBatch = Math.max(...args.batches);
   let kvOnDevice = false;

@@ -15,7 +15,10 @@
  * A variant that fails prints its error in its row; the run goes on.
  *
  *   BENCH_MODELS (114m,1b)  BENCH_BATCHES (1,8,32,64)  BENCH_PROMPT_TOKENS (64)  BENCH_NEW_TOKENS (128)
- *   BENCH_DTYPES (fp32,fp16: the standard graph)  BENCH_GRAPHS (standard,fused)  BENCH_HF_HALF (float16,bfloat16)
+ * `fused-graph` is the fused fp16 graph with its decode steps captured and replayed as CUDA graphs (--cuda-graph).
+ *
+ *   BENCH_DTYPES (fp32,fp16: the standard graph)  BENCH_GRAPHS (standard,fused,fused-graph)  BENCH_HF_HALF (float16,bfloat16)
+ *   BENCH_CHILD_TIMEOUT_S (900: a variant still running then is killed and reported failed)
  *   BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
  *   BENCH_PYTHON (python3)  BENCH_OUT (a directory for the raw JSON lines)
  */
@@ -32,7 +35,8 @@ const MODELS = list(env.BENCH_MODELS, '114m,1b');
 const BATCHES = list(env.BENCH_BATCHES, '1,8,32,64').map(Number);
 const CPU_BATCHES = list(env.BENCH_CPU_BATCHES, '1,8').map(Number);
 const DTYPES = list(env.BENCH_DTYPES, 'fp32,fp16');
-const GRAPHS = list(env.BENCH_GRAPHS, 'standard,fused');
+const GRAPHS = list(env.BENCH_GRAPHS, 'standard,fused,fused-graph');
+const CHILD_TIMEOUT_MS = 1000 * Number(env.BENCH_CHILD_TIMEOUT_S ?? 900);
 const HF_HALF = list(env.BENCH_HF_HALF, 'float16,bfloat16');
 const HOST_KV = list(env.BENCH_HOST_KV, '114m');
 const PROMPT = Number(env.BENCH_PROMPT_TOKENS ?? 64);
@@ -72,6 +76,11 @@ function runLines(cmd: string, args: string[], label: string, extraEnv: NodeJS.P
     const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, CHILD_TIMEOUT_MS);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
@@ -79,6 +88,8 @@ function runLines(cmd: string, args: string[], label: string, extraEnv: NodeJS.P
       err += d.toString();
     });
     child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (timedOut) err = `killed after ${CHILD_TIMEOUT_MS / 1000} s (BENCH_CHILD_TIMEOUT_S); ${err}`;
       const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
       if (OUT) appendFileSync(join(OUT, 'bench-gpu.jsonl'), lines.map((l) => JSON.stringify({ label, ...l, tokens: undefined })).join('\n') + '\n');
       if (code === 0) resolve(lines);
@@ -188,19 +199,22 @@ async function measureOurs(name: string, dir: string, dtype: string, rows: Row[]
 }
 
 const FUSED_PATH = 'fleetchat cuda fused (GQA, KV in place)';
+const FUSED_GRAPH_PATH = 'fleetchat cuda fused + CUDA graphs';
 
 /** The fused fp16 graph's figures at every batch size, with its ratio to transformers in half precision. */
 function fusedSummary(model: string, find: (model: string, path: string, dtype: string, batch: number) => Row | undefined, agree: (x: Row) => number | undefined): Record<string, number | undefined> {
   const out: Record<string, number | undefined> = {};
-  for (const b of BATCHES) {
-    const row = find(model, FUSED_PATH, 'fp16', b);
-    if (!row) continue;
-    const hf = Math.max(find(model, 'transformers generate', 'fp16', b)?.r.decode_tok_s ?? 0, find(model, 'transformers generate', 'bf16', b)?.r.decode_tok_s ?? 0);
-    out[`fused_fp16_decode_tok_s_b${b}`] = row.r.decode_tok_s;
-    out[`fused_fp16_forward_ms_b${b}`] = row.r.forward_ms;
-    out[`fused_fp16_step_ms_b${b}`] = row.r.step_ms;
-    out[`fused_fp16_agree_b${b}`] = agree(row);
-    out[`fused_fp16_ratio_vs_hf_half_b${b}`] = hf > 0 ? row.r.decode_tok_s / hf : undefined;
+  for (const [path, key] of [[FUSED_PATH, 'fused_fp16'], [FUSED_GRAPH_PATH, 'fused_graph_fp16']] as const) {
+    for (const b of BATCHES) {
+      const row = find(model, path, 'fp16', b);
+      if (!row) continue;
+      const hf = Math.max(find(model, 'transformers generate', 'fp16', b)?.r.decode_tok_s ?? 0, find(model, 'transformers generate', 'bf16', b)?.r.decode_tok_s ?? 0);
+      out[`${key}_decode_tok_s_b${b}`] = row.r.decode_tok_s;
+      out[`${key}_forward_ms_b${b}`] = row.r.forward_ms;
+      out[`${key}_step_ms_b${b}`] = row.r.step_ms;
+      out[`${key}_agree_b${b}`] = agree(row);
+      out[`${key}_ratio_vs_hf_half_b${b}`] = hf > 0 ? row.r.decode_tok_s / hf : undefined;
+    }
   }
   return out;
 }
@@ -251,14 +265,15 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (GRAPHS.includes('fused')) {
+  for (const [graph, path, cudaGraph] of [['fused', FUSED_PATH, false], ['fused-graph', FUSED_GRAPH_PATH, true]] as const) {
+    if (!GRAPHS.includes(graph)) continue;
     for (const name of MODELS) {
       try {
         const dir = await ensureFusedModel(name);
-        const fused = await engine(`${name} fp16 fused cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: 'fp16' });
-        fused.forEach((r) => rows.push({ model: name, path: FUSED_PATH, dtype: 'fp16', r }));
+        const fused = await engine(`${name} fp16 ${graph} cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: 'fp16', cudaGraph });
+        fused.forEach((r) => rows.push({ model: name, path, dtype: 'fp16', r }));
       } catch (err) {
-        failed(rows, name, FUSED_PATH, 'fp16', err);
+        failed(rows, name, path, 'fp16', err);
       }
     }
   }

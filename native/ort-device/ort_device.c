@@ -116,7 +116,18 @@ typedef struct {
   int device_id;
   int live_kv;
   int released;
+  /* static decode buckets (runPool's graphBatch): CUDA graphs captured per bucket on a CUDA session */
+  int cuda_graph;
+  OrtRunOptions *run_skip; /* gpu_graph_id -1: passes outside the captured graphs (prompts) */
+  struct Bucket {
+    int64_t batch, vocab;
+    OrtRunOptions *run;
+    void *ids, *seqlens, *logits; /* fixed addresses: device memory on CUDA, host memory on the CPU */
+  } buckets[16];
+  int n_buckets;
 } Session;
+
+static void buckets_release(Session *s);
 
 typedef struct {
   Session *owner;
@@ -209,10 +220,10 @@ fail:
   return NULL;
 }
 
-/* ---- createSession(path, device, deviceId, threads, allowTf32, profilePrefix?) ---- */
+/* ---- createSession(path, device, deviceId, threads, allowTf32, profilePrefix?, cudaGraph?) ---- */
 static napi_value js_create_session(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], result = NULL;
+  size_t argc = 7;
+  napi_value argv[7], result = NULL;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char *path = string_arg(env, argv[0]);
   char *device = string_arg(env, argv[1]);
@@ -226,6 +237,10 @@ static napi_value js_create_session(napi_env env, napi_callback_info info) {
   Session *s = calloc(1, sizeof(Session));
   s->on_cuda = strcmp(device, "cuda") == 0;
   s->device_id = device_id;
+  if (argc > 6) {
+    bool graph = false;
+    if (napi_get_value_bool(env, argv[6], &graph) == napi_ok) s->cuda_graph = graph;
+  }
   char err[256];
 #ifndef ORT_DEVICE_TEST_PROVIDER_OPTIONS
   if (s->on_cuda && !load_cudart(err, sizeof err)) {
@@ -255,6 +270,11 @@ static napi_value js_create_session(napi_env env, napi_callback_info info) {
     CHECK(env, ST(I_CreateCUDAProviderOptions, OrtCUDAProviderOptionsV2 **)(&cuda));
     const char *keys[] = {"device_id", "use_tf32"};
     const char *vals[] = {id, tf32 ? "1" : "0"};
+    if (s->cuda_graph) {
+      const char *gk[] = {"enable_cuda_graph"};
+      const char *gv[] = {"1"};
+      CHECK(env, ST(I_UpdateCUDAProviderOptions, OrtCUDAProviderOptionsV2 *, const char *const *, const char *const *, size_t)(cuda, gk, gv, 1));
+    }
     OrtStatus *st = ST(I_UpdateCUDAProviderOptions, OrtCUDAProviderOptionsV2 *, const char *const *, const char *const *, size_t)(cuda, keys, vals, 2);
     if (st) { /* an onnxruntime without use_tf32: NVIDIA_TF32_OVERRIDE (set by the worker) still applies */
       FN(I_ReleaseStatus, void, OrtStatus *)(st);
@@ -273,6 +293,10 @@ static napi_value js_create_session(napi_env env, napi_callback_info info) {
     CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&s->dev_alloc));
   }
   CHECK(env, ST(I_CreateIoBinding, OrtSession *, OrtIoBinding **)(s->session, &s->binding));
+  if (s->cuda_graph) {
+    CHECK(env, ST(I_CreateRunOptions, OrtRunOptions **)(&s->run_skip));
+    CHECK(env, ST(I_AddRunConfigEntry, OrtRunOptions *, const char *, const char *)(s->run_skip, "gpu_graph_id", "-1"));
+  }
 
   /* metadata: inputs with element type and dims (-1 = symbolic), output names */
   OrtAllocator *alloc = NULL;
@@ -746,6 +770,7 @@ static napi_value js_release_session(napi_env env, napi_callback_info info) {
   if (!s || s->released) return NULL;
   s->released = 1;
   FN(I_ReleaseIoBinding, void, OrtIoBinding *)(s->binding);
+  buckets_release(s);
   /* KV sets still alive hold memory of the session's allocators: the session is kept until the process ends. */
   if (s->live_kv == 0) {
     if (s->on_cuda && s->dev_alloc) FN(I_ReleaseAllocator, void, OrtAllocator *)(s->dev_alloc);
@@ -925,15 +950,99 @@ static int logits_to_js(napi_env env, OrtValue *v, napi_value *typed, napi_value
   return 1;
 }
 
-/* ---- runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName) ---- */
+/* The static buffers of a decode bucket (graphBatch rows): created on first use, fixed for the session's life. */
+static struct Bucket *bucket_for(napi_env env, Session *s, int64_t batch, int64_t vocab) {
+  for (int i = 0; i < s->n_buckets; i++) {
+    if (s->buckets[i].batch != batch) continue;
+    if (s->buckets[i].vocab != vocab) {
+      napi_throw_error(env, NULL, "runPool: a graph bucket was created for another vocabulary size");
+      return NULL;
+    }
+    return &s->buckets[i];
+  }
+  if (s->n_buckets == 16) {
+    napi_throw_error(env, NULL, "runPool: more than 16 graph buckets");
+    return NULL;
+  }
+  struct Bucket *b = &s->buckets[s->n_buckets];
+  memset(b, 0, sizeof *b);
+  b->batch = batch;
+  b->vocab = vocab;
+  const size_t sizes[3] = {(size_t)batch * 8, (size_t)batch * 4, (size_t)batch * vocab * 4};
+  void **bufs[3] = {&b->ids, &b->seqlens, &b->logits};
+  const char *what[3] = {"cudaMalloc (graph bucket input_ids)", "cudaMalloc (graph bucket seqlens_k)", "cudaMalloc (graph bucket logits)"};
+  for (int i = 0; i < 3; i++) {
+    if (s->on_cuda) {
+      if (!cuda_ok(env, g_cuda.malloc(bufs[i], sizes[i]), what[i])) goto fail;
+    } else if (!(*bufs[i] = calloc(1, sizes[i]))) {
+      napi_throw_error(env, NULL, "runPool: out of host memory for a graph bucket");
+      goto fail;
+    }
+  }
+  {
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)batch);
+    if (!ok(env, ST(I_CreateRunOptions, OrtRunOptions **)(&b->run))) goto fail;
+    if (!ok(env, ST(I_AddRunConfigEntry, OrtRunOptions *, const char *, const char *)(b->run, "gpu_graph_id", id))) goto fail;
+  }
+  s->n_buckets++;
+  return b;
+fail:
+  for (int i = 0; i < 3; i++) {
+    if (!*bufs[i]) continue;
+    if (s->on_cuda) g_cuda.free(*bufs[i]);
+    else free(*bufs[i]);
+    *bufs[i] = NULL;
+  }
+  if (b->run) FN(I_ReleaseRunOptions, void, OrtRunOptions *)(b->run);
+  b->run = NULL;
+  return NULL;
+}
+
+static void buckets_release(Session *s) {
+  for (int i = 0; i < s->n_buckets; i++) {
+    struct Bucket *b = &s->buckets[i];
+    void *bufs[3] = {b->ids, b->seqlens, b->logits};
+    for (int k = 0; k < 3; k++) {
+      if (!bufs[k]) continue;
+      if (s->on_cuda) g_cuda.free(bufs[k]);
+      else free(bufs[k]);
+    }
+    if (b->run) FN(I_ReleaseRunOptions, void, OrtRunOptions *)(b->run);
+  }
+  s->n_buckets = 0;
+  if (s->run_skip) FN(I_ReleaseRunOptions, void, OrtRunOptions *)(s->run_skip);
+  s->run_skip = NULL;
+}
+
+/* Copies `bytes` of host memory into a bucket buffer of `cap` bytes, zeroing the rest (the padding rows). */
+static int bucket_upload(napi_env env, Session *s, void *dst, size_t cap, const void *src, size_t bytes) {
+  if (bytes > cap) {
+    napi_throw_error(env, NULL, "runPool: more rows than the graph bucket holds");
+    return 0;
+  }
+  if (!s->on_cuda) {
+    memset(dst, 0, cap);
+    memcpy(dst, src, bytes);
+    return 1;
+  }
+  if (!cuda_ok(env, g_cuda.memset(dst, 0, cap), "cudaMemset (graph bucket input)")) return 0;
+  if (bytes && !cuda_ok(env, g_cuda.memcpy2d(dst, bytes, src, bytes, bytes, 1, 1 /* host to device */), "cudaMemcpy2D (graph bucket input)")) return 0;
+  return 1;
+}
+
+/* ---- runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName, graphBatch?, vocab?) ---- */
 static napi_value js_run_pool(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8], result = NULL;
+  size_t argc = 10;
+  napi_value argv[10], result = NULL;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Session *s = (Session *)external(env, argv[0]);
   KvPool *p = (KvPool *)external(env, argv[1]);
   uint32_t n_feeds = 0, n_past = 0, n_present = 0;
-  int64_t slot = -1, batch = 0;
+  int64_t slot = -1, batch = 0, graph_batch = 0, vocab = 0;
+  struct Bucket *bk = NULL;
+  if (argc > 8) napi_get_value_int64(env, argv[8], &graph_batch);
+  if (argc > 9) napi_get_value_int64(env, argv[9], &vocab);
   napi_get_array_length(env, argv[2], &n_feeds);
   napi_get_array_length(env, argv[3], &n_past);
   napi_get_array_length(env, argv[4], &n_present);
@@ -956,10 +1065,27 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "runPool: slots outside the pool");
     goto fail;
   }
+  if (graph_batch > 0) {
+    /* a decode pass over a static bucket: every input and output at a fixed address, rows batch..graphBatch-1 padding
+       (free slots, length 0), replayed as one CUDA graph per bucket on a CUDA session */
+    if (!s->cuda_graph || slot != 0 || graph_batch < batch || graph_batch > p->slots || vocab < 1) {
+      napi_throw_error(env, NULL, "runPool: a graph pass needs a cudaGraph session, slot 0, batch <= graphBatch <= pool slots and the vocabulary size");
+      goto fail;
+    }
+    bk = bucket_for(env, s, graph_batch, vocab);
+    if (!bk) goto fail;
+  }
+  const int64_t rows = bk ? graph_batch : batch;
   FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
   FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
   name = string_arg(env, argv[7]);
-  CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->cpu_info));
+  if (bk) {
+    const int64_t ldims[3] = {graph_batch, 1, vocab};
+    CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->dev_info, bk->logits, (size_t)graph_batch * vocab * 4, ldims, 3, ORT_FLOAT, &values[n_feeds + 2 * (size_t)n_past]));
+    CHECK(env, ST(I_BindOutput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, values[n_feeds + 2 * (size_t)n_past]));
+  } else {
+    CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->cpu_info));
+  }
   free(name);
   name = NULL;
   for (uint32_t i = 0; i < n_feeds; i++) {
@@ -967,13 +1093,43 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
     napi_get_element(env, argv[2], i, &spec);
     values[i] = js_tensor(env, s, spec, &name);
     if (!values[i]) goto fail;
+    if (bk && (strcmp(name, "input_ids") == 0 || strcmp(name, "seqlens_k") == 0)) {
+      /* the bucket's own buffer instead, holding these rows and zeros for the padding */
+      const int ids = strcmp(name, "input_ids") == 0;
+      void *src = NULL;
+      size_t count = 0;
+      CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(values[i], &src));
+      {
+        OrtTensorTypeAndShapeInfo *tsi = NULL;
+        size_t nd = 0;
+        int64_t d[8];
+        CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(values[i], &tsi));
+        ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+        if (nd > 8) nd = 8;
+        ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, d, nd);
+        FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+        count = 1;
+        for (size_t k = 0; k < nd; k++) count *= (size_t)d[k];
+      }
+      const size_t es = ids ? 8 : 4;
+      if (count != (size_t)batch) {
+        napi_throw_error(env, NULL, "runPool: a graph pass feeds one token and one length per row");
+        goto fail;
+      }
+      if (!bucket_upload(env, s, ids ? bk->ids : bk->seqlens, (size_t)graph_batch * es, src, count * es)) goto fail;
+      FN(I_ReleaseValue, void, OrtValue *)(values[i]);
+      values[i] = NULL;
+      const int64_t d2[2] = {graph_batch, 1};
+      CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->dev_info, ids ? bk->ids : bk->seqlens, (size_t)graph_batch * es, d2, ids ? 2 : 1, ids ? ORT_INT64 : ORT_INT32, &values[i]));
+    }
     CHECK(env, ST(I_BindInput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, values[i]));
     free(name);
     name = NULL;
   }
+  if (bk && s->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (graph bucket inputs)")) goto fail;
   {
-    const int64_t dims[4] = {batch, p->heads, p->capacity, p->head_dim};
-    const size_t bytes = p->slot_bytes * (size_t)batch;
+    const int64_t dims[4] = {rows, p->heads, p->capacity, p->head_dim};
+    const size_t bytes = p->slot_bytes * (size_t)rows;
     for (uint32_t i = 0; i < p->n; i++) {
       void *data = (char *)p->bufs[i] + (size_t)slot * p->slot_bytes;
       for (int io = 0; io < 2; io++) {
@@ -990,7 +1146,32 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
       }
     }
   }
-  CHECK(env, ST(I_RunWithBinding, OrtSession *, const OrtRunOptions *, const OrtIoBinding *)(s->session, NULL, s->binding));
+  CHECK(env, ST(I_RunWithBinding, OrtSession *, const OrtRunOptions *, const OrtIoBinding *)(s->session, bk ? bk->run : s->run_skip, s->binding));
+  if (bk) {
+    /* the bucket's logits: the first `batch` rows come down */
+    void *dst = NULL;
+    napi_value ab, typed, jdims, v;
+    const size_t bytes = (size_t)batch * vocab * 4;
+    if (s->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (graph pass)")) goto fail;
+    NAPI(env, napi_create_arraybuffer(env, bytes, &dst, &ab));
+    if (s->on_cuda) {
+      if (!cuda_ok(env, g_cuda.memcpy2d(dst, bytes, bk->logits, bytes, bytes, 1, 2 /* device to host */), "cudaMemcpy2D (graph logits)")) goto fail;
+    } else {
+      memcpy(dst, bk->logits, bytes);
+    }
+    NAPI(env, napi_create_typedarray(env, napi_float32_array, (size_t)batch * vocab, ab, 0, &typed));
+    NAPI(env, napi_create_array_with_length(env, 3, &jdims));
+    napi_create_int64(env, batch, &v);
+    napi_set_element(env, jdims, 0, v);
+    napi_create_int64(env, 1, &v);
+    napi_set_element(env, jdims, 1, v);
+    napi_create_int64(env, vocab, &v);
+    napi_set_element(env, jdims, 2, v);
+    NAPI(env, napi_create_array_with_length(env, 2, &result));
+    napi_set_element(env, result, 0, typed);
+    napi_set_element(env, result, 1, jdims);
+    goto fail; /* the common cleanup (result is set) */
+  }
   CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
   CHECK(env, ST(I_GetBoundOutputValues, const OrtIoBinding *, OrtAllocator *, OrtValue ***, size_t *)(s->binding, alloc, &outs, &n_outs));
   if (n_outs != 1 + (size_t)n_present) {
@@ -1020,7 +1201,7 @@ fail:
     FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
     FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
   }
-  for (size_t i = 0; i < n_feeds + 2 * (size_t)n_past; i++)
+  for (size_t i = 0; i < n_feeds + 2 * (size_t)n_past + 1; i++)
     if (values[i]) FN(I_ReleaseValue, void, OrtValue *)(values[i]);
   free(values);
   return result;

@@ -43,6 +43,7 @@ export const workerOptions = {
   threads: intOption({ flag: '--threads', description: 'onnxruntime intra-op threads', default: availableParallelism(), min: 1 }),
   device: stringOption({ flag: '--device', placeholder: `<${DEVICE_CHOICES}>`, description: 'where the model runs: auto = CUDA when a GPU and the GPU runtime are present, else the CPU', default: 'cpu' }),
   allowTf32: boolOption({ flag: '--allow-tf32', description: 'let CUDA use TF32 matrix math (faster fp32, but greedy tokens may differ from the CPU)', default: false }),
+  cudaGraph: boolOption({ flag: '--cuda-graph', description: 'fused graphs on CUDA: capture each decode batch size (bucketed 1, 2, 4, ... with padding rows) as a CUDA graph and replay it (experimental)', default: false }),
   weights: enumOption({ flag: '--weights', description: 'which ONNX weights to load', default: 'auto', choices: WEIGHT_VARIANTS }),
   cacheDir: stringOption({ flag: '--cache-dir', description: 'model cache (hub downloads, generated models)', default: join(homedir(), '.cache', 'fleetchat') }),
   hfEndpoint: stringOption({ flag: '--hf-endpoint', description: 'Hugging Face hub URL', default: 'https://huggingface.co' }),
@@ -108,7 +109,8 @@ async function chooseModel(config: WorkerConfig, deps: WorkerDeps, logger: Logge
 }
 
 async function loadOnnxRuntime(config: WorkerConfig, deps: WorkerDeps, logger: Logger, metrics: WorkerMetrics, registry: Registry): Promise<ModelRuntime> {
-  const device = resolveDevice(parseDevice(config.device), { allowTf32: config.allowTf32, logger });
+  const resolved = resolveDevice(parseDevice(config.device), { allowTf32: config.allowTf32, logger });
+  const device = config.cudaGraph && resolved.kind === 'cuda' ? { ...resolved, cudaGraph: true } : resolved;
   applyTf32Policy(device);
   logger.info({ device: describeDevice(device), executionProvider: device.kind, gpu: device.gpuName || undefined, gpuMemoryBytes: device.gpuMemoryBytes || undefined, tf32: device.kind === 'cuda' ? device.allowTf32 : undefined }, 'execution provider selected');
   registerGpuMetrics(registry, device);

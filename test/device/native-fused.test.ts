@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
+import { CPU_DEVICE } from '../../src/worker/device/execution-provider';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams } from '../../src/worker/sampling/params';
@@ -36,6 +37,7 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
   let host: GenerationRuntime;
   let device: GenerationRuntime;
   let half: GenerationRuntime;
+  let buckets: GenerationRuntime;
   beforeAll(async () => {
     execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' });
     const dir = await generatedModel('tiny-fused-fp16', { preset: 'tiny', graph: 'fused', weightFormats: ['fp32', 'fp16'] });
@@ -43,8 +45,11 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
     host = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: false });
     device = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: true });
     half = await loadGenerationRuntime({ ...base, weights: 'fp16', nativeKv: true });
+    // --cuda-graph's static decode buckets (padding rows over free slots, inputs and logits at fixed addresses), here
+    // without the graphs: a CPU device asking for them runs the same buckets on the CPU EP.
+    buckets = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: true, device: { ...CPU_DEVICE, cudaGraph: true } });
   }, 180_000);
-  afterAll(async () => Promise.all([host?.release(), device?.release(), half?.release()]));
+  afterAll(async () => Promise.all([host?.release(), device?.release(), half?.release(), buckets?.release()]));
 
   it('gives the same greedy tokens as the host pool, alone and batched with joins and leaves; prefix reuse is off', async () => {
     expect(host.engine.prefixCacheStats()).toBeDefined();
@@ -56,6 +61,14 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
     expect(await Promise.all(PROMPTS.map((p, i) => greedy(device, p, LENGTHS[i])))).toEqual(expected);
     // The same prompts again: slots reused, a request after others left starts from a clean slot.
     expect(await greedy(device, PROMPTS[3], LENGTHS[3])).toEqual(expected[3]);
+  }, 120_000);
+
+  it('--cuda-graph buckets (3 rows run as 4, 2 as 2, ...) give the same greedy tokens, alone and with joins and leaves', async () => {
+    const expected = await Promise.all(PROMPTS.map((p, i) => greedy(host, p, LENGTHS[i])));
+    expect(await greedy(buckets, PROMPTS[1], LENGTHS[1])).toEqual(expected[1]);
+    expect(await Promise.all(PROMPTS.map((p, i) => greedy(buckets, p, LENGTHS[i])))).toEqual(expected);
+    // Three at once: a bucket of 4 with one padding row over the free slot.
+    expect(await Promise.all([0, 3, 5].map((i) => greedy(buckets, PROMPTS[i], LENGTHS[i])))).toEqual([0, 3, 5].map((i) => expected[i]));
   }, 120_000);
 
   it('runs the fp16 graph (half-precision pool, float32 logits) batched as alone', async () => {

@@ -18,6 +18,8 @@ export interface ResolvedDevice {
   gpuMemoryBytes: number;
   /** TF32 matrix math on the GPU (changes greedy tokens; off unless allowed). */
   allowTf32: boolean;
+  /** `--cuda-graph`: fused graphs' decode steps replayed as CUDA graphs, one per batch bucket (device-kv-pool.ts). */
+  cudaGraph?: boolean;
 }
 
 export interface DeviceProbe {

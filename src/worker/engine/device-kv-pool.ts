@@ -6,7 +6,8 @@
  * memory, so GroupQueryAttention appends in place); only ids, lengths and the (float32) logits cross to the host.
  * Slot moves (kv-slots.ts compaction) arrive with the pass and are applied first, as device-to-device copies.
  * The engine never touches this memory, so prefix reuse (which copies positions in and out on the host) is off.
- * With `--device cpu` and the addon the same code runs on the CPU EP: that is how CI tests the CUDA path.
+ * With `--device cpu` and the addon the same code runs on the CPU EP: that is how CI tests the CUDA path (and, with
+ * cudaGraph, the padded static buckets without the graphs).
  */
 import { FleetError } from '../../common/errors';
 import { fusedFeeds, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
@@ -15,6 +16,17 @@ import type { DecoderSession, FusedPasses } from './session';
 
 const ONNX_FLOAT = 1;
 const ONNX_FLOAT16 = 10;
+
+/**
+ * With --cuda-graph a decode step over b rows runs as a static bucket of the next power of two (at most the pool's
+ * slots): rows b.. are padding over free slots (length 0; a new sequence's prompt overwrites what they write), and
+ * each bucket is captured once as a CUDA graph and replayed (onnxruntime's enable_cuda_graph, gpu_graph_id = bucket).
+ */
+export function graphBucket(batch: number, slots: number): number {
+  let bucket = 1;
+  while (bucket < batch) bucket *= 2;
+  return Math.min(bucket, slots);
+}
 
 function notForFused(): never {
   throw new FleetError('internal', 'a fused graph runs through its passes (session.fused), not forward / assembleKv');
@@ -26,6 +38,7 @@ export function openDevicePoolSession(path: string, options: NativeSessionOption
   const { created, kv, names } = createAddonSession(lib, path, options);
   const type = kv.dtype === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT;
   let pool: { handle: AddonHandle; slots: number; capacity: number } | undefined;
+  let vocab = 0; // known after the first pass (a prompt always precedes a decode step)
   const forward = (input: FusedForwardInput): FusedForwardOutput => {
     if (!pool) {
       let handle: AddonHandle;
@@ -42,11 +55,13 @@ export function openDevicePoolSession(path: string, options: NativeSessionOption
     const feeds = fusedFeeds(input, pool.capacity);
     let out: [Float32Array | Uint16Array, number[]];
     try {
-      out = lib.runPool(created.session, pool.handle, feeds, [...kv.pastNames], [...kv.presentNames], input.slot, input.batch, 'logits');
+      const graphBatch = options.cudaGraph && input.seqLen === 1 && input.slot === 0 && vocab > 0 ? graphBucket(input.batch, pool.slots) : 0;
+      out = lib.runPool(created.session, pool.handle, feeds, [...kv.pastNames], [...kv.presentNames], input.slot, input.batch, 'logits', graphBatch, vocab);
     } catch (err) {
       throw new FleetError('generation_failed', `forward pass failed: ${(err as Error).message}`, { cause: err });
     }
     const [logits, dims] = out;
+    vocab = dims[dims.length - 1];
     // fp16 fused graphs cast their logits to float32 inside the graph (fused-decoder-graph.ts): nothing to convert here.
     if (!(logits instanceof Float32Array)) throw new FleetError('generation_failed', `${path}: logits must be float32 (a fused graph casts them inside)`, { code: 'unsupported_graph' });
     return { logits, vocab: dims[dims.length - 1], logitsPerRow: dims[dims.length - 2] };

@@ -20,7 +20,7 @@ type Feed = [name: string, type: number, dims: number[], data: ArrayBufferView];
 
 interface OrtDeviceAddon {
   load(libonnxruntime: string): string;
-  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean, profilePrefix?: string): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
+  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean, profilePrefix?: string, cudaGraph?: boolean): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
   run(session: Opaque, feeds: Feed[], pastNames: string[], past: Opaque | null, logitsName: string, presentNames: string[]): [Float32Array | Uint16Array, number[], Opaque];
   assemble(session: Opaque, rows: Array<[Opaque, number, number, number]>, pastLen: number): Opaque;
   runBound(session: Opaque, feeds: BoundTensor[], outputs: BoundTensor[], logitsName: string): [Float32Array | Uint16Array, number[]];
@@ -29,7 +29,8 @@ interface OrtDeviceAddon {
   memInfo(): [number, number];
   createPool(session: Opaque, buffers: number, slots: number, kvHeads: number, capacity: number, headDim: number, type: number): Opaque;
   poolMove(pool: Opaque, from: number, to: number, length: number): void;
-  runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string): [Float32Array | Uint16Array, number[]];
+  /** graphBatch > 0: a decode pass over a static bucket of that many rows (padding rows free slots), its inputs and logits at fixed addresses: a CUDA graph per bucket on a cudaGraph session. */
+  runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string, graphBatch: number, vocab: number): [Float32Array | Uint16Array, number[]];
   freePool(pool: Opaque): void;
 }
 
@@ -103,13 +104,15 @@ export interface NativeSessionOptions {
   deviceId: number;
   threads: number;
   allowTf32: boolean;
+  /** Static decode buckets replayed as CUDA graphs (fused graphs through device-kv-pool.ts; on the CPU EP the same buckets without graphs). */
+  cudaGraph?: boolean;
 }
 
 /** An addon session and what discovery reads of it (inputs, the KV layout). */
 export function createAddonSession(lib: OrtDeviceAddon, path: string, options: NativeSessionOptions): { created: ReturnType<OrtDeviceAddon['createSession']>; kv: KvSpec; names: readonly string[] } {
   let created: ReturnType<OrtDeviceAddon['createSession']>;
   try {
-    created = lib.createSession(path, options.device, options.deviceId, options.threads, options.allowTf32);
+    created = lib.createSession(path, options.device, options.deviceId, options.threads, options.allowTf32, undefined, options.cudaGraph ?? false);
   } catch (err) {
     const kind = options.device === 'cpu' ? 'invalid_request' : 'unavailable';
     throw new FleetError(kind, `cannot create a ${options.device} session for ${path}: ${(err as Error).message}`, { code: options.device === 'cpu' ? 'corrupt_graph' : 'device_unavailable', cause: err });

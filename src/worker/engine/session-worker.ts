@@ -35,7 +35,9 @@ async function open(message: OpenMessage): Promise<void> {
     // A fused graph: its in-place KV pool lives here too, in device memory (CUDA) or the addon's host memory (CPU EP).
     native.release();
     native = undefined;
-    session = openDevicePoolSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false });
+    // cudaGraph on a CPU device (tests): the same static buckets, without graphs.
+    const cudaGraph = device?.cudaGraph === true;
+    session = openDevicePoolSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false, cudaGraph });
     post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: true, fused: true });
     return;
   }
