@@ -2,7 +2,7 @@
  * Log-probabilities reported to clients: log-softmax of the model's raw logits (before penalties,
  * bias, temperature and truncation — "raw" logprobs, as vLLM reports them by default).
  */
-import { argmax, expNonPositive } from './sampler';
+import { expNonPositive } from './sampler';
 
 export interface TopEntry {
   tokenId: number;
@@ -16,12 +16,19 @@ export interface RawLogprobs {
   top: TopEntry[];
 }
 
+/** log Σ exp(l): one pass, the sum rescaled whenever the maximum rises (online softmax). */
 export function logSumExp(logits: Float32Array): number {
-  const max = logits[argmax(logits)];
-  if (!(max > -Infinity)) return max;
+  let max = -Infinity;
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += expNonPositive(logits[i] - max);
-  return max + Math.log(sum);
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i];
+    if (v > max) {
+      sum *= expNonPositive(max - v);
+      max = v;
+    }
+    sum += expNonPositive(v - max);
+  }
+  return max > -Infinity ? max + Math.log(sum) : max;
 }
 
 /** The n largest entries, best first, ties to the lower id (n small: one pass against the n-th best's value). */

@@ -148,6 +148,29 @@ function finish(logits: Float32Array, count: number, max: number, inv: number): 
   return count;
 }
 
+/** Moves the k smallest of keys[0, count) into keys[0, k), in no order (quickselect; k < count). */
+function keepSmallest(count: number, k: number): void {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo < hi) {
+    const pivot = keys[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (keys[i] < pivot) i++;
+      while (keys[j] > pivot) j--;
+      if (i <= j) {
+        const t = keys[i];
+        keys[i++] = keys[j];
+        keys[j--] = t;
+      }
+    }
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else return;
+  }
+}
+
 /** Every token with logit >= bar (and non-zero probability), sorted. */
 function candidatesFrom(logits: Float32Array, bar: number, max: number, inv: number): number {
   let count = 0;
@@ -163,8 +186,11 @@ function candidatesFrom(logits: Float32Array, bar: number, max: number, inv: num
   return count;
 }
 
-/** The k most likely tokens, sorted: a running bar rises as a buffer of 2k candidates is compacted to its best k. */
-function topKCandidates(logits: Float32Array, k: number, max: number, inv: number): number {
+/**
+ * The k most likely tokens, sorted, and the row's largest logit: a running bar rises as a buffer of 2k candidates is
+ * cut to its best k (quickselect), so most of the row costs one comparison — and no separate pass for the maximum.
+ */
+function topKCandidates(logits: Float32Array, k: number, inv: number): { count: number; max: number } {
   const cap = Math.max(2 * k, 256);
   ensureCandidates(cap);
   let bar = -Infinity;
@@ -174,16 +200,22 @@ function topKCandidates(logits: Float32Array, k: number, max: number, inv: numbe
     if (v > bar) {
       keys[count++] = keyOf(v, i);
       if (count === cap) {
-        keys.subarray(0, count).sort();
+        keepSmallest(count, k);
         count = k;
-        bar = logits[keys[k - 1] % ID_BITS]; // later ids lose ties: only strictly larger logits can enter
+        let worst = keys[0];
+        for (let j = 1; j < k; j++) if (keys[j] > worst) worst = keys[j];
+        bar = logits[worst % ID_BITS]; // later ids lose ties: only strictly larger logits can enter
       }
     }
   }
-  count = finish(logits, count, max, inv);
+  if (count > k) keepSmallest(count, k);
   count = Math.min(count, k);
+  if (count === 0) return { count: 0, max: -Infinity };
+  keys.subarray(0, count).sort();
+  const max = logits[keys[0] % ID_BITS];
+  count = finish(logits, count, max, inv);
   while (count > 0 && weights[count - 1] === 0) count -= 1;
-  return count;
+  return { count, max };
 }
 
 /** Sum of exp((l - max) / T) over the whole row: the softmax normaliser (in units of the best token's weight). */
@@ -194,21 +226,55 @@ function normaliser(logits: Float32Array, max: number, inv: number): number {
 }
 
 /**
- * The smallest prefix of the sorted distribution whose mass reaches topP (of the whole row's). Within the top-k
- * candidates when there are (`topKCount`); otherwise candidates above a falling bar — exact, because every token below the bar is less
- * likely than every candidate, so once the candidates' mass reaches topP the nucleus lies within them.
+ * One pass for top-p without top-k: the row's maximum, the softmax normaliser (rescaled whenever the maximum rises —
+ * the "online softmax") and the candidates within `drop` logits of the running maximum (a superset of those within
+ * `drop` of the final one, cut after sorting). Returns the normaliser; the candidates are sorted, weighted, cut.
  */
-function nucleus(logits: Float32Array, topP: number, max: number, inv: number, topKCount: number | undefined): number {
-  const target = topP * normaliser(logits, max, inv);
-  let count = topKCount ?? 0;
-  if (topKCount === undefined) {
-    const step = Math.log(100) / inv; // each round lowers the bar by a factor of 100 in probability
+function scanNucleus(logits: Float32Array, inv: number, drop: number): { z: number; max: number; count: number } {
+  let max = -Infinity;
+  let z = 0;
+  let bar = -Infinity;
+  let count = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i];
+    if (v > max) {
+      z *= expNonPositive((max - v) * inv);
+      max = v;
+      bar = v - drop;
+    }
+    z += expNonPositive((v - max) * inv);
+    if (v >= bar) {
+      if (count === keys.length) ensureCandidates(count + 1);
+      keys[count++] = keyOf(v, i);
+    }
+  }
+  keys.subarray(0, count).sort();
+  const last = keyOf(max - drop, ID_BITS - 1); // keys beyond it have logits below the final bar
+  let keep = 0;
+  while (keep < count && keys[keep] <= last) keep += 1;
+  count = finish(logits, keep, max, inv);
+  while (count > 0 && weights[count - 1] === 0) count -= 1;
+  return { z, max, count };
+}
+
+/**
+ * The smallest prefix of the sorted distribution whose mass reaches topP (of the whole row's). Within the top-k
+ * candidates when there are (`topKCount`); otherwise candidates above a falling bar — exact, because every token below
+ * the bar is less likely than every candidate, so once the candidates' mass reaches topP the nucleus lies within them.
+ */
+function nucleus(logits: Float32Array, topP: number, inv: number, within: { count: number; max: number } | undefined): number {
+  const step = Math.log(100) / inv; // each round lowers the bar by a factor of 100 in probability
+  const first = within ? { ...within, z: normaliser(logits, within.max, inv) } : scanNucleus(logits, inv, step);
+  const target = topP * first.z;
+  let count = first.count;
+  if (!within) {
+    const max = first.max;
     for (let bar = max - step; ; bar -= step) {
-      const open = !(bar > -Infinity) || bar < max - 800 / inv; // below exp's range: take every token
-      count = candidatesFrom(logits, open ? -Infinity : bar, max, inv);
       let mass = 0;
       for (let i = 0; i < count; i++) mass += weights[i];
+      const open = !(bar > -Infinity) || bar < max - 800 / inv; // below exp's range: every token was taken
       if (mass >= target || open) break;
+      count = candidatesFrom(logits, bar - step < max - 800 / inv ? -Infinity : bar - step, max, inv);
     }
   }
   let cumulative = 0;
@@ -263,15 +329,27 @@ function drawFull(logits: Float32Array, max: number, inv: number, rng: Rng): num
 
 /** Picks the next token; reads `logits` only, allocates nothing per call once the buffers have grown. */
 export function sampleToken(logits: Float32Array, params: ValidSamplingParams, rng: Rng): number {
-  const best = argmax(logits);
-  if (params.temperature === 0) return best;
-  const max = logits[best];
-  if (!(max > -Infinity)) return best; // every token masked: nothing to draw from
-  const inv = 1 / params.temperature;
-  const { topK, topP, minP } = params;
-  if (topK === 0 && topP >= 1 && minP <= 0) return drawFull(logits, max, inv, rng);
-  let count: number | undefined = topK > 0 ? topKCandidates(logits, topK, max, inv) : undefined;
-  if (topP < 1) count = nucleus(logits, topP, max, inv, count);
+  if (logits.length > ID_BITS) throw new Error(`vocabulary of ${logits.length} tokens: the sampler packs ids in 21 bits`);
+  const { temperature, topK, topP, minP } = params;
+  if (temperature === 0) return argmax(logits);
+  const inv = 1 / temperature;
+  let count: number | undefined;
+  let max: number;
+  if (topK > 0) {
+    const top = topKCandidates(logits, topK, inv); // finds the maximum on the way
+    if (top.count === 0) return 0; // every token masked: nothing to draw from (argmax's answer)
+    max = top.max;
+    count = topP < 1 ? nucleus(logits, topP, inv, top) : top.count;
+  } else if (topP < 1) {
+    count = nucleus(logits, topP, inv, undefined);
+    if (count === 0) return argmax(logits);
+    max = logits[ids[0]];
+  } else {
+    const best = argmax(logits);
+    max = logits[best];
+    if (!(max > -Infinity)) return best;
+    if (minP <= 0) return drawFull(logits, max, inv, rng);
+  }
   if (minP > 0) count = minPCut(logits, minP, max, inv, count);
-  return count === undefined || count === 0 ? best : draw(count, rng);
+  return count ? draw(count, rng) : argmax(logits);
 }
