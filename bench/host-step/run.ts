@@ -19,9 +19,8 @@ import { FinishReason } from '../../src/common/gen/worker';
 import { loadTokenizer } from '../../src/chat/tokenizer';
 import { IncrementalDetokenizer } from '../../src/worker/engine/detokenize';
 import { Sequence } from '../../src/worker/engine/sequence';
-import { rawLogprobs, topN } from '../../src/worker/sampling/logprobs';
-import { newTokenHistory, processingRow, processLogits } from '../../src/worker/sampling/processors';
-import { expNonPositive } from '../../src/worker/sampling/sampler';
+import { expNonPositive, newTokenHistory, processingRow, processLogits, rawLogprobs, topN } from '../../src/worker/sampling/logits';
+
 import { StopStringMatcher } from '../../src/worker/sampling/stopping';
 import { loadGenerationRuntime, tokenInfoSource } from '../../src/worker/loader/load';
 import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';

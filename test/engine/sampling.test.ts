@@ -1,7 +1,6 @@
 import { layerFromGenerationConfig, resolveSamplingParams, WORKER_DEFAULTS, type ValidSamplingParams } from '../../src/worker/sampling/params';
-import { applyPresenceFrequency, applyRepetitionPenalty, newTokenHistory, processLogits, recordToken } from '../../src/worker/sampling/processors';
-import { argmax, Rng, sampleToken, softmaxInto } from '../../src/worker/sampling/sampler';
-import { rawLogprobs, topN } from '../../src/worker/sampling/logprobs';
+import { applyPresenceFrequency, applyRepetitionPenalty, argmax, newTokenHistory, processLogits, rawLogprobs, recordToken, softmaxInto, topN } from '../../src/worker/sampling/logits';
+import { Rng, sampleToken } from '../../src/worker/sampling/sampler';
 import { referenceSampleToken } from '../support/reference-sampler';
 
 const V = 8;

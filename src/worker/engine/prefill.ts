@@ -8,7 +8,7 @@
  *    with logprobs needs every position): on a 50k vocabulary that is most of a short prompt's prefill work.
  * Each finished sequence is handed to `deliver` with the logits row of its last prompt position.
  */
-import { rawLogprobs } from '../sampling/logprobs';
+import { rawLogprobs } from '../sampling/logits';
 import type { KvLocation } from './kv-cache';
 import type { ChunkLogprob, Sequence } from './sequence';
 import type { DecoderSession } from './session';

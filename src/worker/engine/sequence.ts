@@ -4,8 +4,7 @@
  * sequence's grammar constraint, if any, whose mask `prepareConstraints` computes while the forward pass runs).
  */
 import { FinishReason } from '../../common/gen/worker';
-import { changesLogits, newTokenHistory, processingRow, processLogits, recordToken, type TokenHistory } from '../sampling/processors';
-import { rawLogprobs } from '../sampling/logprobs';
+import { changesLogits, newTokenHistory, processingRow, processLogits, rawLogprobs, recordToken, type TokenHistory } from '../sampling/logits';
 import { Rng, randomSeed, sampleToken } from '../sampling/sampler';
 import { StopStringMatcher } from '../sampling/stopping';
 import type { ValidSamplingParams } from '../sampling/params';

@@ -1,6 +1,7 @@
 /**
- * Token selection from one row of (processed) logits: greedy at temperature 0, otherwise softmax(logits / T), then
- * top-k, top-p (nucleus) and min-p truncation, then one draw from a seedable PRNG over what is left, renormalised.
+ * Token selection from one row of (processed, see logits.ts) logits: greedy at temperature 0, otherwise
+ * softmax(logits / T), then top-k, top-p (nucleus) and min-p truncation, then one draw from a seedable PRNG over what
+ * is left, renormalised.
  *
  * Cost per row (vocabulary V, the step's host work on every row, every token): greedy is one pass (argmax); top-k and
  * min-p alone never exponentiate the vocabulary (candidates are picked by logit, exp only over them); top-p and plain
@@ -8,6 +9,7 @@
  * packed float64 keys, natively). The distribution is exactly softmax's with the same truncation rules as before.
  */
 import { randomInt } from 'node:crypto';
+import { argmax, expNonPositive } from './logits';
 import type { ValidSamplingParams } from './params';
 
 /**
@@ -56,56 +58,6 @@ function rotl(x: number, k: number): number {
 /** A fresh random seed for requests that did not ask for one. */
 export function randomSeed(): number {
   return randomInt(0, 2 ** 47);
-}
-
-// exp(x) for x <= 0: x = (k / 64)·ln 2 + r with |r| <= ln2 / 128, exp(r) by a degree-5 polynomial, 2^(-k/64) from two
-// tables. Relative error < 3e-14 against Math.exp (identical once rounded to float32), ~2.3× faster in V8.
-const STEPS = 64;
-const FRACTION = Float64Array.from({ length: STEPS }, (_, j) => 2 ** (-j / STEPS)); // 2^(-j/64)
-const WHOLE = Float64Array.from({ length: 1076 }, (_, e) => 2 ** -e); // 2^-e
-const TO_STEPS = STEPS / Math.LN2;
-const STEP_HI = 0.010830424696223417; // ln2 / 64, split so that k·STEP_HI is exact
-const STEP_LO = Math.LN2 / STEPS - STEP_HI;
-const ROUND = 6755399441055744; // 1.5·2^52: adding and subtracting rounds to the nearest integer
-
-/** exp(x) for x <= 0 (0 below -745, like Math.exp; NaN gives 0). */
-export function expNonPositive(x: number): number {
-  if (!(x > -708)) return x < -745.2 || x !== x ? 0 : Math.exp(x);
-  const kk = x * TO_STEPS + ROUND - ROUND; // nearest integer, <= 0
-  const r = x - kk * STEP_HI - kk * STEP_LO;
-  const r2 = r * r;
-  const p = 1 + r + r2 * (0.5 + r * (1 / 6)) + r2 * r2 * (1 / 24 + r * (1 / 120));
-  const k = -kk;
-  return p * WHOLE[k >> 6] * FRACTION[k & 63];
-}
-
-/** Index of the largest value (the lowest index wins a tie). One pass, no allocation. */
-export function argmax(logits: Float32Array): number {
-  const n = logits.length;
-  let best = 0;
-  let bestValue = logits[0];
-  for (let i = 1; i < n; i++) {
-    const v = logits[i];
-    if (v > bestValue) {
-      bestValue = v;
-      best = i;
-    }
-  }
-  return best;
-}
-
-/** Softmax of logits / temperature into `probs` (same length). */
-export function softmaxInto(logits: Float32Array, temperature: number, probs: Float32Array): void {
-  const max = logits[argmax(logits)];
-  const inv = 1 / temperature;
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = expNonPositive((logits[i] - max) * inv);
-    probs[i] = e;
-    sum += e;
-  }
-  const norm = 1 / sum;
-  for (let i = 0; i < probs.length; i++) probs[i] *= norm;
 }
 
 /**
@@ -186,6 +138,14 @@ function candidatesFrom(logits: Float32Array, bar: number, max: number, inv: num
   return count;
 }
 
+/** Keeps the best k of `count` keys; returns the logit of the worst kept (later ids lose its ties: only larger enter). */
+function cutToBest(logits: Float32Array, count: number, k: number): number {
+  keepSmallest(count, k);
+  let worst = keys[0];
+  for (let j = 1; j < k; j++) if (keys[j] > worst) worst = keys[j];
+  return logits[worst % ID_BITS];
+}
+
 /**
  * The k most likely tokens, sorted, and the row's largest logit: a running bar rises as a buffer of 2k candidates is
  * cut to its best k (quickselect), so most of the row costs one comparison — and no separate pass for the maximum.
@@ -200,11 +160,8 @@ function topKCandidates(logits: Float32Array, k: number, inv: number): { count: 
     if (v > bar) {
       keys[count++] = keyOf(v, i);
       if (count === cap) {
-        keepSmallest(count, k);
         count = k;
-        let worst = keys[0];
-        for (let j = 1; j < k; j++) if (keys[j] > worst) worst = keys[j];
-        bar = logits[worst % ID_BITS]; // later ids lose ties: only strictly larger logits can enter
+        bar = cutToBest(logits, cap, k);
       }
     }
   }
