@@ -60,10 +60,18 @@ function lmRows(count: number): Float32Array[] {
 
 let sink = 0;
 
+/** The floor: the plainest argmax loop. */
 function argmaxFloor(row: Float32Array): number {
+  const n = row.length;
   let best = 0;
-  let v = row[0];
-  for (let i = 1; i < row.length; i++) if (row[i] > v) v = row[(best = i)];
+  let bestValue = row[0];
+  for (let i = 1; i < n; i++) {
+    const v = row[i];
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
   return best;
 }
 
