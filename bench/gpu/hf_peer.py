@@ -3,7 +3,9 @@ on the same GPU, the same model (built from our config.json + model.safetensors)
 
   python3 hf_peer.py '{"model": DIR, "dtype": "float32", "batches": [1, 8], "promptLen": 64, "newTokens": 128}'
 
-Prints one JSON line per batch size: ttft_ms, prefill_tok_s, decode_tok_s, tokens (row 0).
+Prints two JSON lines per batch size (mode "generate", then mode "loop"): ttft_ms, prefill_tok_s, decode_tok_s, tokens
+(row 0). "loop" is the model's own forward pass in a greedy loop over its KV cache, as FastChat's generate_stream
+drives it (no generate() machinery) — the faster of the two is the peer's figure.
 TF32 is off (as for fleetchat: NVIDIA_TF32_OVERRIDE=0 and torch's own switches).
 """
 import json
@@ -37,6 +39,24 @@ def timed_generate(model, ids, new_tokens):
     return time.perf_counter() - t0, out
 
 
+def timed_loop(model, ids, new_tokens):
+    """Greedy decoding as FastChat's generate_stream does it: one forward pass per token over the model's cache."""
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    out = model(input_ids=ids, use_cache=True)
+    past = out.past_key_values
+    token = out.logits[:, -1, :].argmax(dim=-1, keepdim=True)
+    tokens = [token]
+    for _ in range(new_tokens - 1):
+        out = model(input_ids=token, past_key_values=past, use_cache=True)
+        past = out.past_key_values
+        token = out.logits[:, -1, :].argmax(dim=-1, keepdim=True)
+        tokens.append(token)
+    generated = torch.cat(tokens, dim=1)
+    torch.cuda.synchronize()
+    return time.perf_counter() - t0, generated
+
+
 def main():
     args = json.loads(sys.argv[1])
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -52,13 +72,21 @@ def main():
             timed_generate(model, ids, 4)  # warm-up at this batch size
             ttft, _ = timed_generate(model, ids, 1)
             total, out = timed_generate(model, ids, new_tokens)
-            decode_s = max(total - ttft, 1e-9)
-            print(json.dumps({
-                "kind": "result", "batch": batch, "promptLen": length, "newTokens": new_tokens,
-                "ttft_ms": ttft * 1000, "prefill_tok_s": batch * length / ttft,
-                "decode_tok_s": batch * (new_tokens - 1) / decode_s,
-                "tokens": [out[0, length:].tolist()],
-            }), flush=True)
+            report("generate", batch, length, new_tokens, ttft, total, out[0, length:].tolist())
+            timed_loop(model, ids, 4)  # warm-up
+            ttft, _ = timed_loop(model, ids, 1)
+            total, out = timed_loop(model, ids, new_tokens)
+            report("loop", batch, length, new_tokens, ttft, total, out[0].tolist())
+
+
+def report(mode, batch, length, new_tokens, ttft, total, row0):
+    decode_s = max(total - ttft, 1e-9)
+    print(json.dumps({
+        "kind": "result", "mode": mode, "batch": batch, "promptLen": length, "newTokens": new_tokens,
+        "ttft_ms": ttft * 1000, "prefill_tok_s": batch * length / ttft,
+        "decode_tok_s": batch * (new_tokens - 1) / decode_s,
+        "tokens": [row0],
+    }), flush=True)
 
 
 if __name__ == "__main__":

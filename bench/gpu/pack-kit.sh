@@ -48,6 +48,12 @@ scripts/build-ort-device "$stage/kit/ort_device.node" >/dev/null
 echo "pack-kit: compressing the base"
 tar -C "$stage" -cf - kit | xz -6 -T2 > "$out/base.tar.xz"
 
+if [ -f "$out/provider.tar.xz" ]; then
+  echo "pack-kit: keeping $out/provider.tar.xz (delete it to rebuild)"
+  (cd "$out" && sha256sum base.tar.xz provider.tar.xz > SHA256SUMS)
+  ls -la "$out"
+  exit 0
+fi
 mkdir -p "$wheels"
 if [ ! -f "$wheels/$wheel" ] || ! echo "$sha  $wheels/$wheel" | sha256sum -c --status; then
   python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
