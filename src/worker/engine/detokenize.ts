@@ -13,6 +13,26 @@ export interface TextDecoderLike {
   appendText?(id: number): string | undefined;
 }
 
+/**
+ * `appendText` for a byte-level vocabulary (a tokenizer whose decoder is ByteLevel alone): a non-special token's text
+ * when its bytes are whole UTF-8 characters (its text, encoded again, gives back its bytes), cached per token.
+ */
+export function wholeCharacterTexts(info: (id: number) => { text: string; bytes: Uint8Array }, special: ReadonlySet<number>): (id: number) => string | undefined {
+  const cache = new Map<number, string | null>();
+  const utf8 = new TextEncoder();
+  return (id) => {
+    let text = cache.get(id);
+    if (text === undefined) {
+      const { text: alone, bytes } = info(id);
+      const encoded = utf8.encode(alone);
+      const whole = !special.has(id) && !alone.includes(REPLACEMENT) && encoded.length === bytes.length && encoded.every((b, i) => b === bytes[i]);
+      text = whole ? alone : null;
+      if (cache.size < 200_000) cache.set(id, text);
+    }
+    return text ?? undefined;
+  };
+}
+
 const CONTEXT_TOKENS = 5;
 const REPLACEMENT = '\uFFFD';
 

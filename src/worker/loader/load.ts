@@ -10,6 +10,7 @@ import { loadTokenizer, type LoadedTokenizer } from '../../chat/tokenizer';
 import { ModelInfo, ModelKind } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
 import { Scheduler, type EngineObserver } from '../engine/scheduler';
+import { wholeCharacterTexts } from '../engine/detokenize';
 import type { TokenInfoSource } from '../engine/sequence';
 import { openThreadedDecoderSession } from '../engine/session-thread';
 import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
@@ -67,30 +68,13 @@ export function tokenInfoSource(tokenizer: LoadedTokenizer, encoding: VocabEncod
     }
     return entry;
   };
-  // Byte-level vocabularies: a token's text appends as it is when its bytes are whole characters (see appendText).
-  const appendCache = new Map<number, string | null>();
-  const appendText = (id: number): string | undefined => {
-    let text = appendCache.get(id);
-    if (text === undefined) {
-      const entry = info(id);
-      const whole = !tokenizer.specialTokenIds.has(id) && !entry.text.includes('\uFFFD') && sameBytes(utf8.encode(entry.text), entry.bytes);
-      text = whole ? entry.text : null;
-      if (appendCache.size < 200_000) appendCache.set(id, text);
-    }
-    return text ?? undefined;
-  };
   return {
     // The tokenizer's own method, not a wrapper: the engine's detokenizer calls it for tokens appendText does not cover.
     decode: tokenizer.decode.bind(tokenizer),
     tokenInfo: info,
-    ...(appendable ? { appendText } : {}),
+    // Byte-level vocabularies: a token's text appends as it is when its bytes are whole characters.
+    ...(appendable ? { appendText: wholeCharacterTexts(info, tokenizer.specialTokenIds) } : {}),
   };
-}
-
-const utf8 = new TextEncoder();
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The vocabulary for xgrammar: raw token strings, "" for special tokens (never allowed by a grammar). */
