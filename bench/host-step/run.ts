@@ -126,7 +126,7 @@ async function rowPart(modelDir: string): Promise<Record<string, number>> {
   for (const [name, layer] of MODES) {
     const params = resolveSamplingParams([{ seed: 7, ignoreEos: true, ...layer }], VOCAB);
     let seq: Sequence | undefined;
-    const fresh = (): Sequence => new Sequence({ id: 1, promptIds: [464, 3290, 286, 262, 1748], params, maxNewTokens: 1 << 30, eosTokenIds: [50256], vocab: VOCAB, tokenizer: source, onChunk: (c) => { if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) seq = undefined; } });
+    const fresh = (): Sequence => new Sequence({ id: 1, promptIds: [464, 3290, 286, 262, 1748], params, maxNewTokens: 1 << 30, eosTokenIds: [50256], tokenizer: source, onChunk: (c) => { if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) seq = undefined; } });
     const us = timeUs(rows, ROW_STEPS, (row) => (seq ??= fresh()).acceptLogits(row));
     out[`row_us_${name.replace(/[^a-z0-9]+/g, '_').replace(/_$/, '')}`] = +us.toFixed(1);
     table.push({ mode: name, 'µs per row': +us.toFixed(1), 'vs argmax floor': +(us / floor).toFixed(2) });

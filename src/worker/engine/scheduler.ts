@@ -175,7 +175,6 @@ export class Scheduler {
       params: request.params,
       maxNewTokens: maxTokens ?? contextLength - promptLen,
       eosTokenIds: this.options.eosTokenIds,
-      vocab: this.options.vocab,
       tokenizer: this.options.tokenizer,
       constraint: request.constraint,
       onChunk: request.onChunk,

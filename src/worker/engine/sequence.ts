@@ -47,7 +47,6 @@ export interface SequenceInit {
   /** Most new tokens allowed (max_tokens, or what the context leaves). */
   maxNewTokens: number;
   eosTokenIds: number[];
-  vocab: number;
   tokenizer: TokenInfoSource;
   /** Grammar-constrained decoding: the tokens must follow this constraint; generation ends when it is complete. */
   constraint?: TokenConstraint;

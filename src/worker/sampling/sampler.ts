@@ -9,6 +9,7 @@
  * packed float64 keys, natively). The distribution is exactly softmax's with the same truncation rules as before.
  */
 import { randomInt } from 'node:crypto';
+import { FleetError } from '../../common/errors';
 import { argmax, expNonPositive } from './logits';
 import type { ValidSamplingParams } from './params';
 
@@ -286,7 +287,7 @@ function drawFull(logits: Float32Array, max: number, inv: number, rng: Rng): num
 
 /** Picks the next token; reads `logits` only, allocates nothing per call once the buffers have grown. */
 export function sampleToken(logits: Float32Array, params: ValidSamplingParams, rng: Rng): number {
-  if (logits.length > ID_BITS) throw new Error(`vocabulary of ${logits.length} tokens: the sampler packs ids in 21 bits`);
+  if (logits.length > ID_BITS) throw new FleetError('internal', `vocabulary of ${logits.length} tokens: the sampler packs token ids in 21 bits`);
   const { temperature, topK, topP, minP } = params;
   if (temperature === 0) return argmax(logits);
   const inv = 1 / temperature;
