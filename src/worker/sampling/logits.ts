@@ -135,40 +135,46 @@ export interface RawLogprobs {
 
 /** log Σ exp(l): one pass, the sum rescaled whenever the maximum rises (online softmax). */
 export function logSumExp(logits: Float32Array): number {
+  return scanRow(logits, 0).lse;
+}
+
+/** The n largest entries, best first, ties to the lower id (n small: one pass against the n-th best's value). */
+export function topN(logits: Float32Array, n: number): number[] {
+  return scanRow(logits, n).ids;
+}
+
+export function rawLogprobs(raw: Float32Array, n: number): RawLogprobs {
+  const { lse, ids } = scanRow(raw, n);
+  return { lse, top: ids.map((tokenId) => ({ tokenId, logprob: raw[tokenId] - lse })) };
+}
+
+/** One pass over a row: its log-sum-exp and its n best ids (best first, ties to the lower id). */
+function scanRow(row: Float32Array, n: number): { lse: number; ids: number[] } {
+  const ids: number[] = [];
+  let bar = n > 0 ? -Infinity : Infinity; // the n-th best so far once n are held (nothing enters when n = 0)
   let max = -Infinity;
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i];
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i];
     if (v > max) {
       sum *= expNonPositive(max - v);
       max = v;
     }
     sum += expNonPositive(v - max);
+    if (v > bar || (ids.length < n && v === v)) bar = insertTop(row, ids, i, n);
   }
-  return max > -Infinity ? max + Math.log(sum) : max;
+  return { lse: max > -Infinity ? max + Math.log(sum) : max, ids };
 }
 
-/** The n largest entries, best first, ties to the lower id (n small: one pass against the n-th best's value). */
-export function topN(logits: Float32Array, n: number): number[] {
-  const ids: number[] = [];
-  if (n <= 0) return ids;
-  let bar = -Infinity; // the n-th best so far, once n are held
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i];
-    if (ids.length === n && !(v > bar)) continue;
-    let j = ids.length < n ? ids.length : n - 1;
-    if (ids.length < n) ids.push(i);
-    while (j > 0 && logits[ids[j - 1]] < v) {
-      ids[j] = ids[j - 1];
-      j -= 1;
-    }
-    ids[j] = i;
-    if (ids.length === n) bar = logits[ids[n - 1]];
+/** Inserts id i into the sorted top list (at most n); returns the new bar (the n-th best's value, or -Infinity). */
+function insertTop(row: Float32Array, ids: number[], i: number, n: number): number {
+  const v = row[i];
+  let j = ids.length < n ? ids.length : n - 1;
+  if (ids.length < n) ids.push(i);
+  while (j > 0 && row[ids[j - 1]] < v) {
+    ids[j] = ids[j - 1];
+    j -= 1;
   }
-  return ids;
-}
-
-export function rawLogprobs(raw: Float32Array, n: number): RawLogprobs {
-  const lse = logSumExp(raw);
-  return { lse, top: topN(raw, n).map((tokenId) => ({ tokenId, logprob: raw[tokenId] - lse })) };
+  ids[j] = i;
+  return ids.length === n ? row[ids[n - 1]] : -Infinity;
 }
