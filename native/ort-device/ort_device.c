@@ -27,6 +27,9 @@
  *       slots [slot, slot + batch) of buffer i bound as pastNames[i] and presentNames[i] (the same memory: the
  *       graph's GroupQueryAttention appends in place); feeds are host memory (copied up by onnxruntime as needed)
  *   freePool(pool)
+ *   argmaxRows(logits Float32Array, rows, perRow, vocab) -> Int32Array
+ *       each row's greedy token: the index of the largest logit at its last position (the first if tied; a NaN
+ *       never wins, a NaN first logit does), the same answer as the engine's JavaScript argmax, several times faster
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -34,6 +37,9 @@
 #include <string.h>
 #include <node_api.h>
 #include "ort_api.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static const OrtApi *g_api;
 static OrtEnv *g_env;
@@ -1207,6 +1213,69 @@ fail:
   return result;
 }
 
+/* The index of the largest of x[0..n): the first if tied; NaNs never win, except a NaN at 0 (as the engine's JS
+ * argmax: a strict `>` scan from x[0]). Two passes: the maximum (4 lanes at a time), then its first position. */
+static int32_t argmax_f32(const float *x, size_t n) {
+  if (n == 0 || x[0] != x[0]) return 0;
+  float best = x[0];
+  size_t i = 1;
+#if defined(__x86_64__)
+  {
+    __m128 m = _mm_set1_ps(best);
+    /* maxps(a, b) returns b when a is NaN: NaNs are skipped */
+    for (; i + 4 <= n; i += 4) m = _mm_max_ps(_mm_loadu_ps(x + i), m);
+    float lanes[4];
+    _mm_storeu_ps(lanes, m);
+    for (int k = 0; k < 4; k++)
+      if (lanes[k] > best) best = lanes[k];
+  }
+#endif
+  for (; i < n; i++)
+    if (x[i] > best) best = x[i];
+  size_t j = 0;
+#if defined(__x86_64__)
+  {
+    const __m128 b = _mm_set1_ps(best);
+    for (; j + 4 <= n; j += 4) {
+      const int mask = _mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(x + j), b));
+      if (mask) return (int32_t)(j + (size_t)__builtin_ctz((unsigned)mask));
+    }
+  }
+#endif
+  for (; j < n; j++)
+    if (x[j] == best) return (int32_t)j;
+  return 0;
+}
+
+static napi_value js_argmax_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], out = NULL, ab;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  int64_t rows = 0, per_row = 0, vocab = 0;
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "argmaxRows(logits Float32Array, rows, perRow, vocab)");
+    return NULL;
+  }
+  NAPI(env, napi_get_value_int64(env, argv[1], &rows));
+  NAPI(env, napi_get_value_int64(env, argv[2], &per_row));
+  NAPI(env, napi_get_value_int64(env, argv[3], &vocab));
+  if (rows < 0 || per_row < 1 || vocab < 1 || (uint64_t)rows * (uint64_t)per_row * (uint64_t)vocab > length) {
+    napi_throw_range_error(env, NULL, "argmaxRows: rows x perRow x vocab exceeds the logits");
+    return NULL;
+  }
+  int32_t *dst = NULL;
+  NAPI(env, napi_create_arraybuffer(env, (size_t)rows * 4, (void **)&dst, &ab));
+  const float *x = (const float *)data;
+  for (int64_t r = 0; r < rows; r++) dst[r] = argmax_f32(x + ((size_t)r * per_row + (size_t)(per_row - 1)) * (size_t)vocab, (size_t)vocab);
+  NAPI(env, napi_create_typedarray(env, napi_int32_array, (size_t)rows, ab, 0, &out));
+  return out;
+fail:
+  return NULL;
+}
+
 static napi_value js_free_pool(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -1230,6 +1299,7 @@ NAPI_MODULE_INIT() {
       {"poolMove", NULL, js_pool_move, NULL, NULL, NULL, napi_default, NULL},
       {"runPool", NULL, js_run_pool, NULL, NULL, NULL, napi_default, NULL},
       {"freePool", NULL, js_free_pool, NULL, NULL, NULL, napi_default, NULL},
+      {"argmaxRows", NULL, js_argmax_rows, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -46,6 +46,8 @@ export interface FusedForwardOutput {
   logits: Float32Array; // [batch, logitsPerRow, vocab]
   vocab: number;
   logitsPerRow: number;
+  /** Each row's argmax at its last position, where the session thread computed it natively (see greedyTokens). */
+  greedy?: Int32Array;
 }
 
 export class FusedKvPool {

@@ -144,7 +144,7 @@ export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: St
   const v = out.vocab;
   seqs.forEach((seq, row) => {
     slots.setLength(seq, slots.lengthOf(seq) + 1);
-    if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v));
+    if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v), undefined, out.greedy?.[row]);
   });
   return b;
 }

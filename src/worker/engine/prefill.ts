@@ -23,7 +23,8 @@ export interface PrefillLimits {
   trimsLogits?: boolean;
 }
 
-export type Deliver = (seq: Sequence, lastRow: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>) => void;
+/** `greedy`: the row's argmax, when the session thread computed it natively (a greedy sequence then skips its own). */
+export type Deliver = (seq: Sequence, lastRow: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>, greedy?: number) => void;
 /** `prefillTokens`: prompt tokens the pass computed (prefill passes only; padding excluded). */
 export type StepObserver = (batch: number, seconds: number, prefillTokens?: number) => void;
 

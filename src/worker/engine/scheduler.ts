@@ -302,17 +302,17 @@ export class Scheduler {
     return admitted;
   }
 
-  private readonly deliverFn = (seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void => this.deliver(seq, row, promptLogprobs);
+  private readonly deliverFn = (seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>, greedy?: number): void => this.deliver(seq, row, promptLogprobs, greedy);
   private readonly observeFn = (batch: number, seconds: number, prefillTokens?: number): void => {
     this.options.observer?.onStep?.(batch, seconds);
     if (prefillTokens) this.options.observer?.onPrefillTokens?.(prefillTokens);
   };
 
   /** A sequence's logits row from a step: it picks its next token; metrics see first and inter-token times. */
-  private deliver(seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
+  private deliver(seq: Sequence, row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>, greedy?: number): void {
     const first = seq.outputIds.length === 0;
     const previous = seq.lastTokenAtMs;
-    seq.acceptLogits(row, promptLogprobs);
+    seq.acceptLogits(row, promptLogprobs, greedy);
     this.generatedTokens += 1;
     this.options.observer?.onTokens?.(1);
     if (first && seq.firstTokenAtMs !== undefined) this.options.observer?.onFirstToken?.((seq.firstTokenAtMs - seq.enqueuedAtMs) / 1000);

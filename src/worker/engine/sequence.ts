@@ -120,16 +120,18 @@ export class Sequence {
 
   /**
    * Samples from this sequence's logits row and emits the resulting chunk. `row` is a view into the
-   * forward pass's output and is not modified.
+   * forward pass's output and is not modified. `greedy`, the row's argmax when the session thread computed it
+   * natively, is taken as is by a greedy sequence whose logits nothing changes (no penalty, bias or grammar).
    */
-  acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>): void {
+  acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>, greedy?: number): void {
     let logits = row;
     if (this.processes) {
       logits = processingRow(row);
       processLogits(logits, this.params, this.history);
       this.constraint?.apply(logits);
     }
-    const token = sampleToken(logits, this.params, this.rng);
+    // `greedy` is the raw row's argmax (computed natively): the answer of a greedy draw on an unprocessed row.
+    const token = greedy !== undefined && !this.processes && this.params.temperature === 0 ? greedy : sampleToken(logits, this.params, this.rng);
     const now = performance.now();
     this.firstTokenAtMs ??= now;
     this.lastTokenAtMs = now;

@@ -59,8 +59,8 @@ export type ToSessionThread = OpenMessage | ForwardMessage | FusedForwardMessage
 
 export type FromSessionThread =
   | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean }
-  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number }
-  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number }
+  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; greedy?: Int32Array }
+  | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number; greedy?: Int32Array }
   | { kind: 'assembled'; id: number; kv: number; pastLen: number }
   | { kind: 'poolBound'; id: number }
   | { kind: 'error'; id: number; message: string; code?: string; errorKind?: string }

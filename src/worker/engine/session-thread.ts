@@ -79,7 +79,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
     if (result.kind !== 'result') throw new FleetError('internal', 'unexpected reply from the session thread');
     const totalLen = input.pastLen + input.seqLen;
     const present: KvTensors = result.presentKv !== undefined ? { deviceKv: result.presentKv } : result.present.map((d) => tensor(d, [input.batch, kv.kvHeads, totalLen, kv.headDim]));
-    return { logits: result.logits, vocab: result.vocab, logitsPerRow: result.logitsPerRow, present };
+    return { logits: result.logits, vocab: result.vocab, logitsPerRow: result.logitsPerRow, present, greedy: result.greedy };
   };
 
   const assembleKv = async (rows: KvLocation[]): Promise<{ tensors: KvTensors; pastLen: number }> => {
@@ -123,7 +123,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
             thread.postMessage(message, transferables([message.inputIds, message.seqlensK]));
           });
           if (reply.kind !== 'fusedResult') throw new FleetError('internal', 'unexpected reply from the session thread');
-          return { logits: reply.logits, vocab: reply.vocab, logitsPerRow: reply.logitsPerRow };
+          return { logits: reply.logits, vocab: reply.vocab, logitsPerRow: reply.logitsPerRow, greedy: reply.greedy };
         },
       }
     : undefined;

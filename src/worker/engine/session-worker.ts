@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { openDevicePoolSession } from './device-kv-pool';
 import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
-import { openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
+import { greedyTokens, openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
 import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-protocol';
 
@@ -97,7 +97,8 @@ async function handle(message: ToSessionThread): Promise<void> {
       if (!session?.fused) throw new FleetError('internal', 'the session is not a fused graph');
       const out = await session.fused.forward(message);
       const logits = owned(out.logits);
-      post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow }, transferables([logits]));
+      const greedy = greedyTokens(logits, out.logitsPerRow, out.vocab);
+      post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, greedy }, transferables(greedy ? [logits, greedy] : [logits]));
     } catch (err) {
       postError(message.id, err, 'generation_failed');
     }
@@ -107,7 +108,8 @@ async function handle(message: ToSessionThread): Promise<void> {
     try {
       const out = native.forward({ ...message, pastKv: message.pastKv ?? null });
       const logits = owned(out.logits);
-      post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present: [], presentKv: out.presentKv }, transferables([logits]));
+      const greedy = greedyTokens(logits, out.logitsPerRow, out.vocab);
+      post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present: [], presentKv: out.presentKv, greedy }, transferables(greedy ? [logits, greedy] : [logits]));
     } catch (err) {
       postError(message.id, err, 'generation_failed');
     }
@@ -123,7 +125,8 @@ async function handle(message: ToSessionThread): Promise<void> {
     const out = await session.forward({ ...message, past });
     const logits = owned(out.logits);
     const present = hostKv(out.present).map((t) => owned(t.data as Float32Array | Uint16Array));
-    post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present }, transferables([logits, ...present]));
+    const greedy = greedyTokens(logits, out.logitsPerRow, out.vocab);
+    post({ kind: 'result', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, present, greedy }, transferables(greedy ? [logits, greedy, ...present] : [logits, ...present]));
   } catch (err) {
     postError(message.id, err, 'generation_failed');
   }

@@ -75,6 +75,8 @@ export interface ForwardOutput {
   /** Positions with logits per row: seqLen, or the last keepLogits of them when the graph trims. */
   logitsPerRow: number;
   present: KvTensors; // per KvSpec.presentNames, [batch, kvHeads, pastLen + seqLen, headDim]
+  /** Each row's argmax at its last position, where the session thread computed it natively (see greedyTokens). */
+  greedy?: Int32Array;
 }
 
 /**

@@ -122,6 +122,6 @@ export async function decodeStep(session: DecoderSession, batch: RunningBatch, d
   batch.seqs.forEach((seq, row) => {
     const kv = seq.kv as NonNullable<Sequence['kv']>;
     seq.kv = { tensors: out.present, row, padded: p + 1, length: kv.length + 1 };
-    if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v)); // logits: [b, 1, vocab]
+    if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v), undefined, out.greedy?.[row]); // logits: [b, 1, vocab]
   });
 }
