@@ -18,6 +18,7 @@
  * `fused-graph` is the fused fp16 graph with its decode steps captured and replayed as CUDA graphs (--cuda-graph).
  *
  *   BENCH_DTYPES (fp32,fp16: the standard graph)  BENCH_GRAPHS (standard,fused,fused-graph)  BENCH_HF_HALF (float16,bfloat16)
+ *   BENCH_STANDARD_FP16 (1; 0 = the standard graph in fp32 only: the fp16 conversion takes minutes on a 1B model)
  *   BENCH_CHILD_TIMEOUT_S (900: a variant still running then is killed and reported failed)
  *   BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
  *   BENCH_PYTHON (python3)  BENCH_OUT (a directory for the raw JSON lines)
@@ -36,6 +37,7 @@ const BATCHES = list(env.BENCH_BATCHES, '1,8,32,64').map(Number);
 const CPU_BATCHES = list(env.BENCH_CPU_BATCHES, '1,8').map(Number);
 const DTYPES = list(env.BENCH_DTYPES, 'fp32,fp16');
 const GRAPHS = list(env.BENCH_GRAPHS, 'standard,fused,fused-graph');
+const STANDARD_FP16 = env.BENCH_STANDARD_FP16 !== '0';
 const CHILD_TIMEOUT_MS = 1000 * Number(env.BENCH_CHILD_TIMEOUT_S ?? 900);
 const HF_HALF = list(env.BENCH_HF_HALF, 'float16,bfloat16');
 const HOST_KV = list(env.BENCH_HOST_KV, '114m');
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
         failed(rows, name, 'generate the model', dtype, err);
         continue;
       }
-      if (GRAPHS.includes('standard') && (dtype !== 'fp16' || (await ensureFp16(dir)))) await measureOurs(name, dir, dtype, rows, equality);
+      if (GRAPHS.includes('standard') && (dtype !== 'fp16' || (STANDARD_FP16 && (await ensureFp16(dir))))) await measureOurs(name, dir, dtype, rows, equality);
       for (const hfDtype of dtype === 'fp16' ? HF_HALF : ['float32']) {
         const label = dtype === 'fp16' ? hfDtype.replace('float', 'fp').replace('bfloat16', 'bf16') : 'fp32';
         try {
