@@ -198,6 +198,7 @@ describe('sampler fast paths draw what the straightforward sampler draws', () =>
   it('greedy is the first maximum, and a fully masked row still yields a token', () => {
     const row = new Float32Array(VOCAB).fill(-Infinity);
     expect(sampleToken(row, params({ temperature: 1, topP: 0.5 }), new Rng(1))).toBe(0);
+    expect(sampleToken(row, params({ temperature: 1 }), new Rng(1))).toBe(0);
     row[7] = 3;
     row[9] = 3;
     expect(sampleToken(row, params({ temperature: 0 }), new Rng(1))).toBe(7);

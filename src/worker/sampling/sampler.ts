@@ -71,6 +71,8 @@ let keys = new Float64Array(1024);
 let ids = new Int32Array(1024);
 let weights = new Float64Array(1024);
 let fullWeights = new Float64Array(0);
+let segmentStart = new Int32Array(0);
+let segmentMax = new Float64Array(0);
 const bitsF32 = new Float32Array(1);
 const bitsU32 = new Uint32Array(bitsF32.buffer);
 
@@ -264,23 +266,46 @@ function draw(count: number, rng: Rng): number {
   return ids[count - 1];
 }
 
-/** A draw from the whole softmax (no truncation): one pass of exp into a reusable row, then a walk in id order. */
-function drawFull(logits: Float32Array, max: number, inv: number, rng: Rng): number {
+/**
+ * A draw from the whole softmax (no truncation) in one pass over the row: each token's weight is stored relative to
+ * the running maximum (online softmax) — a new maximum opens a segment, whose weights the walk rescales by one factor
+ * — then a walk in id order.
+ */
+function drawFull(logits: Float32Array, inv: number, rng: Rng): number {
   const n = logits.length;
-  if (fullWeights.length < n) fullWeights = new Float64Array(n);
+  if (fullWeights.length < n) {
+    fullWeights = new Float64Array(n);
+    segmentStart = new Int32Array(n);
+    segmentMax = new Float64Array(n);
+  }
   const w = fullWeights;
+  let max = -Infinity;
   let sum = 0;
+  let segments = 0;
   for (let i = 0; i < n; i++) {
-    const e = expNonPositive((logits[i] - max) * inv);
+    const v = logits[i];
+    if (v > max) {
+      sum *= expNonPositive((max - v) * inv);
+      max = v;
+      segmentStart[segments] = i;
+      segmentMax[segments++] = v;
+    }
+    const e = expNonPositive((v - max) * inv);
     w[i] = e;
     sum += e;
   }
+  if (segments === 0) return 0; // every token masked: nothing to draw from (argmax's answer)
   let u = rng.next() * sum;
   let last = 0;
-  for (let i = 0; i < n; i++) {
-    if (w[i] > 0) last = i;
-    u -= w[i];
-    if (u < 0) return i;
+  for (let s = 0, i = 0; s < segments; s++) {
+    const end = s + 1 < segments ? segmentStart[s + 1] : n;
+    const scale = expNonPositive((segmentMax[s] - max) * inv);
+    for (; i < end; i++) {
+      const weight = w[i] * scale;
+      if (weight > 0) last = i;
+      u -= weight;
+      if (u < 0) return i;
+    }
   }
   return last; // rounding left a sliver: the last token with mass
 }
@@ -302,11 +327,12 @@ export function sampleToken(logits: Float32Array, params: ValidSamplingParams, r
     count = nucleus(logits, topP, inv, undefined);
     if (count === 0) return argmax(logits);
     max = logits[ids[0]];
+  } else if (minP <= 0) {
+    return drawFull(logits, inv, rng);
   } else {
     const best = argmax(logits);
     max = logits[best];
     if (!(max > -Infinity)) return best;
-    if (minP <= 0) return drawFull(logits, max, inv, rng);
   }
   if (minP > 0) count = minPCut(logits, minP, max, inv, count);
   return count ? draw(count, rng) : argmax(logits);
