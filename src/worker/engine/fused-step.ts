@@ -1,9 +1,10 @@
 /**
  * The scheduler's two steps for a fused graph (GroupQueryAttention over an in-place KV pool; see fused-kv-pool.ts
  * and kv-slots.ts), the counterparts of step.ts:
- *   fusedPrefillStep: each admitted prompt takes the next free slot and is prefilled into it, alone (batch 1), in
- *                     chunks of the prefill budget; no padding. A prompt that extends a cached prefix (prefix-cache.ts)
- *                     gets those positions copied into its slot and prefills only the rest
+ *   fusedPrefillStep: admitted prompts that fit a pass take the next free slots (sorted by length) and are prefilled
+ *                     together, one right-padded pass per group over its contiguous slots; a long prompt, or one
+ *                     that wants prompt logprobs, goes alone (batch 1) in chunks; one that extends a cached prefix
+ *                     (prefix-cache.ts) gets those positions copied into its slot and prefills only the rest, alone
  *   fusedDecodeStep:  one pass over slots 0 .. n-1, every row with its own length (seqlens_k): rows of different
  *                     lengths share the step, and each pass appends one position per row in place
  */
@@ -106,19 +107,104 @@ async function prefillOne(kv: FusedKv, seq: Sequence, chunk: number, deliver: De
   if (lastRow) deliver(seq, lastRow, lps);
 }
 
-/** Prefills the admitted sequences, each into a slot of its own. */
+/**
+ * Splits prompts sorted by length into groups that share one pass: the padded tokens (rows × longest) within the
+ * attention budget, and the logits kept (rows × (longest - shortest + 1) × vocab, see prefillGroup) within the
+ * logits budget.
+ */
+export function planFusedGroups(sorted: readonly number[], maxTokens: number, maxLogits: number, vocab: number): number[][] {
+  const groups: number[][] = [];
+  let group: number[] = [];
+  for (const length of sorted) {
+    const rows = group.length + 1;
+    const keep = length - (group[0] ?? length) + 1;
+    if (group.length > 0 && (rows * length > maxTokens || rows * keep * vocab > maxLogits)) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(length);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/**
+ * One pass over the group's contiguous slots [slot, slot + k) (fresh, acquired in this order): rows right-padded to
+ * the longest prompt S, seqlens_k = each row's own length - 1, total_sequence_length = S. GroupQueryAttention
+ * writes every row's S positions (padding included) at 0 .. S-1, but a row attends only to its first seqlens_k + 1
+ * positions and the next decode step writes position `length`, so padding beyond a row's length is never read.
+ * The graph keeps the logits of the last N padded positions; N = S - shortest + 1 covers every row's last real
+ * position (length - 1), read per row.
+ */
+async function prefillGroup(kv: FusedKv, group: readonly Sequence[], deliver: Deliver, observe: StepObserver): Promise<void> {
+  const { passes, slots } = kv;
+  const lengths = group.map((seq) => seq.promptIds.length);
+  const longest = Math.max(...lengths);
+  const keep = longest - Math.min(...lengths) + 1;
+  const inputIds = new BigInt64Array(group.length * longest); // padding: token 0, never read
+  group.forEach((seq, row) => seq.promptIds.forEach((t, i) => (inputIds[row * longest + i] = BigInt(t))));
+  const started = performance.now();
+  const out = await passes.forward({
+    slots: slots.slots,
+    capacity: slots.capacity,
+    slot: slots.slotOf(group[0]),
+    batch: group.length,
+    seqLen: longest,
+    inputIds,
+    seqlensK: Int32Array.from(lengths, (l) => l - 1),
+    totalLength: longest,
+    keepLogits: keep,
+    moves: takeMoves(kv),
+  });
+  observe(group.length, (performance.now() - started) / 1000, lengths.reduce((a, b) => a + b, 0));
+  const { vocab: v, logitsPerRow: l } = out;
+  group.forEach((seq, row) => {
+    slots.setLength(seq, lengths[row]);
+    const at = row * l + (l - 1) - (longest - lengths[row]); // the row's last real position among the kept ones
+    if (!seq.cancelled) deliver(seq, out.logits.subarray(at * v, (at + 1) * v));
+  });
+}
+
+/**
+ * Prefills the admitted sequences. Prompts that fit a pass and start from nothing (no cached prefix, no prompt
+ * logprobs) are sorted by length, take the next free slots in that order (so each group's slots are contiguous) and
+ * are prefilled in groups, one pass each (prefillGroup); the others go alone, in chunks (prefillOne).
+ */
 export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver): Promise<void> {
   await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
+  const chunk = fusedChunkTokens(limits, kv.spec.kvHeads, kv.slots.capacity);
+  const together: Sequence[] = [];
   for (const seq of admitted) {
     if (seq.cancelled) {
       seq.abort(FinishReason.FINISH_REASON_CANCELLED);
       continue;
     }
-    kv.slots.acquire(seq);
-    if (kv.prefixes && canReusePrefix(seq)) loadPrefix(kv, seq, kv.prefixes);
+    const echo = wantsPromptLogprobs(seq);
+    if (!echo && seq.promptIds.length <= chunk) {
+      if (!kv.prefixes) {
+        together.push(seq);
+        continue;
+      }
+      kv.slots.acquire(seq);
+      if (loadPrefix(kv, seq, kv.prefixes) === 0) {
+        kv.slots.release(seq); // the last slot: freed with no move, taken again below in length order
+        together.push(seq);
+        continue;
+      }
+    } else {
+      kv.slots.acquire(seq);
+      if (kv.prefixes && canReusePrefix(seq)) loadPrefix(kv, seq, kv.prefixes);
+    }
     // Only the last position's logits come back unless echo wants every one (then the logits budget limits a chunk too).
-    const chunk = fusedChunkTokens(limits, kv.spec.kvHeads, kv.slots.capacity);
-    await prefillOne(kv, seq, wantsPromptLogprobs(seq) ? Math.min(chunk, chunkTokens(limits)) : chunk, deliver, observe);
+    await prefillOne(kv, seq, echo ? Math.min(chunk, chunkTokens(limits)) : chunk, deliver, observe);
+  }
+  together.sort((a, b) => a.promptIds.length - b.promptIds.length);
+  let next = 0;
+  for (const sizes of planFusedGroups(together.map((s) => s.promptIds.length), chunk, limits.maxLogits, limits.vocab)) {
+    const group = together.slice(next, next + sizes.length);
+    next += sizes.length;
+    for (const seq of group) kv.slots.acquire(seq);
+    await prefillGroup(kv, group, deliver, observe);
   }
 }
 
