@@ -2,7 +2,10 @@
  * A fused graph's KV pool owned by the native addon (device-kv-pool.ts: cudaMalloc'd on a GPU), run here on the CPU
  * EP: the same addon calls, sub-range binding, in-place GroupQueryAttention and slot moves carried by the passes as
  * on CUDA. Greedy output must equal the existing fused path (host pool in SharedArrayBuffers) token for token, alone
- * and batched with rows joining and leaving; the fp16 graph runs through the same pool in half precision.
+ * and batched with rows joining and leaving; the fp16 graph runs through the same pool in half precision. Prompts of
+ * different lengths admitted together are prefilled in one right-padded pass (fused-step.ts prefillGroup) on both
+ * pools and give each prompt's tokens alone (a row whose cache kept its padding, or whose first token came from the
+ * padded end, would not).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -38,10 +41,12 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
   let device: GenerationRuntime;
   let half: GenerationRuntime;
   let buckets: GenerationRuntime;
+  const prefillPasses: number[] = []; // prompt tokens of each prefill pass, of every runtime
   beforeAll(async () => {
     execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' });
     const dir = await generatedModel('tiny-fused-fp16', { preset: 'tiny', graph: 'fused', weightFormats: ['fp32', 'fp16'] });
-    const base = { dir, source: 'tiny', modelNames: ['tiny'], threads: 1, maxConcurrency: 4, maxQueue: 64, maxPrefillTokens: 4096, prefixCacheBytes: 8 << 20, logger: silentLogger() };
+    const observer = { onPrefillTokens: (n: number) => prefillPasses.push(n) };
+    const base = { dir, source: 'tiny', modelNames: ['tiny'], threads: 1, maxConcurrency: 4, maxQueue: 64, maxPrefillTokens: 4096, prefixCacheBytes: 8 << 20, logger: silentLogger(), observer };
     host = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: false });
     device = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: true });
     half = await loadGenerationRuntime({ ...base, weights: 'fp16', nativeKv: true });
@@ -80,5 +85,16 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
     const fp32 = await Promise.all(PROMPTS.map((p, i) => greedy(host, p, LENGTHS[i])));
     const same = fp32.flat().filter((t, k) => t === alone.flat()[k]).length;
     process.stdout.write(`fp16 vs fp32 greedy agreement on the tiny model: ${same}/${fp32.flat().length} tokens\n`);
+  }, 120_000);
+
+  it('prefills prompts of different lengths admitted together in one right-padded pass, each row as alone (host pool, device pool, fp16)', async () => {
+    const four = PROMPTS.slice(0, 4); // 4, 7, 1 and 9 tokens: one slot each
+    for (const rt of [host, device, half]) {
+      const alone: number[][] = [];
+      for (let i = 0; i < four.length; i++) alone.push(await greedy(rt, four[i], LENGTHS[i]));
+      prefillPasses.length = 0;
+      expect(await Promise.all(four.map((p, i) => greedy(rt, p, LENGTHS[i])))).toEqual(alone);
+      expect(prefillPasses).toEqual([four.reduce((n, p) => n + rt.prompts.fromText(p).ids.length, 0)]);
+    }
   }, 120_000);
 });
