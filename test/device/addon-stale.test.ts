@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetError } from '../../src/common/errors';
-import { loadOrtDeviceAddon } from '../../src/worker/engine/native-session';
+import { greedyTokens, loadOrtDeviceAddon } from '../../src/worker/engine/native-session';
 
 it('refuses an addon build that lacks functions, naming them and scripts/build-ort-device', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stale-addon-'));
@@ -26,6 +26,21 @@ it('refuses an addon build that lacks functions, naming them and scripts/build-o
     expect(message).toContain(stale);
     expect(message).toMatch(/no assemble, runBound, freeKv, releaseSession, memInfo/);
     expect(message).toContain('scripts/build-ort-device');
+  } finally {
+    if (previous === undefined) delete process.env.FLEETCHAT_ORT_DEVICE_ADDON;
+    else process.env.FLEETCHAT_ORT_DEVICE_ADDON = previous;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('leaves greedy tokens to the sampler (no error) when the addon build is too old for argmaxRows', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stale-addon-'));
+  const stale = join(dir, 'ort_device.js');
+  writeFileSync(stale, 'module.exports = { load() { return ""; }, createSession() {}, run() {} };');
+  const previous = process.env.FLEETCHAT_ORT_DEVICE_ADDON;
+  process.env.FLEETCHAT_ORT_DEVICE_ADDON = stale;
+  try {
+    expect(greedyTokens(new Float32Array([0, 3, 1]), 1, 3)).toBeUndefined();
   } finally {
     if (previous === undefined) delete process.env.FLEETCHAT_ORT_DEVICE_ADDON;
     else process.env.FLEETCHAT_ORT_DEVICE_ADDON = previous;

@@ -224,7 +224,22 @@ export function openNativeBoundRunner(path: string, threads: number, profilePref
  * vocabulary of 50k), or undefined where the addon is not built. `logits`: [rows, logitsPerRow, vocab].
  */
 export function greedyTokens(logits: Float32Array, logitsPerRow: number, vocab: number): Int32Array | undefined {
-  if (!addon && !ortDeviceAddonBuilt()) return undefined;
+  const lib = argmaxAddon();
+  if (!lib) return undefined;
   const rows = Math.floor(logits.length / Math.max(1, logitsPerRow * vocab));
-  return loadOrtDeviceAddon().argmaxRows(logits, rows, logitsPerRow, vocab);
+  return lib.argmaxRows(logits, rows, logitsPerRow, vocab);
+}
+
+let argmaxUnavailable = false;
+
+/** The addon for greedyTokens, or undefined (then the sampler's own argmax runs): not built, or a build too old to load. */
+function argmaxAddon(): OrtDeviceAddon | undefined {
+  if (addon) return addon;
+  if (argmaxUnavailable || !ortDeviceAddonBuilt()) return undefined;
+  try {
+    return loadOrtDeviceAddon();
+  } catch {
+    argmaxUnavailable = true; // paths that need the addon itself report why when they load it
+    return undefined;
+  }
 }
