@@ -10,6 +10,9 @@ export const KEEPALIVE_CLIENT_OPTIONS: ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
   'grpc.enable_retries': 0,
+  // No channelz (grpc-js's introspection service, which fleetchat does not serve): no per-call and per-message
+  // counters and timestamps.
+  'grpc.enable_channelz': 0,
 };
 
 export const insecure = credentials.createInsecure;

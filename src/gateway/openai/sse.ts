@@ -31,6 +31,9 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...headers,
     });
+    // The headers and the first events (role, first token) leave in one write: one segment, one wake-up of the client.
+    this.res.cork();
+    process.nextTick(() => this.res.uncork());
     this.res.flushHeaders();
   }
 
