@@ -1,9 +1,9 @@
 /**
  * Where the added milliseconds go, hop by hop (`BENCH_HOPS=1 npm run bench:adapter`): the gateway and the adapter
- * worker run at debug level and log, per request, when it passed each boundary (src/common/hop-timings.ts: wall-clock
- * ms, comparable between processes on one machine); the bench's client adds when it sent the request and when the
- * first token arrived. Each segment's p50 / p90 over the requests, and the upstream's own time as the adapter saw it
- * next to the direct path's TTFT.
+ * worker run at debug level and log, per request, when it passed each boundary (`hopClockMs` in src/common/log.ts:
+ * the monotonic clock, one for every process of a machine); the bench's client adds when it sent the request and when
+ * the first token arrived. Each segment's p50 / p90 over the requests; the upstream's own time as the adapter saw it
+ * is printed next to the direct path's (request → headers → first token).
  */
 import type { ChildProcess } from 'node:child_process';
 import { percentile, round } from '../support/stats';

@@ -12,14 +12,17 @@
  * added milliseconds go, hop by hop (bench/adapter/hops.ts).
  *
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
- *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table)
+ *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
+ *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway serve the
+ *   same requests in the same run, interleaved — before / after a change under the same load)
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
 import { createClient, deadlineIn } from '../../src/common/grpc/client';
-import { wallMs } from '../../src/common/hop-timings';
+import { hopClockMs as clockMs } from '../../src/common/log';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { startLlamaServer } from '../../test/support/llama-server';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
@@ -31,6 +34,8 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const HOPS = process.env.BENCH_HOPS === '1';
+/** Another checkout of fleetchat (e.g. an older commit): its adapter and gateway run beside this tree's, same requests. */
+const BASELINE = process.env.BENCH_BASELINE;
 const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -40,6 +45,8 @@ interface Sample {
   id: string;
   sentAt: number;
   firstAt: number;
+  /** When the response headers arrived (HTTP paths). */
+  headersAt?: number;
   /** Content deltas (one token each on llama.cpp) and the whole request's time. */
   tokens: number;
   totalMs: number;
@@ -48,9 +55,10 @@ interface Sample {
 /** One streaming chat completion over node:http (keep-alive): time to the first content delta, deltas, decode time. */
 function streamOnce(url: string, model: string): Promise<Sample> {
   const body = JSON.stringify({ model, messages: MESSAGES, max_tokens: TOKENS, temperature: 0, logit_bias: { 0: -100, 2: -100 }, stream: true });
-  const started = wallMs();
+  const started = clockMs();
   return new Promise((resolve, reject) => {
     const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const headersAt = clockMs();
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`${url}: HTTP ${res.statusCode}`));
@@ -70,13 +78,13 @@ function streamOnce(url: string, model: string): Promise<Sample> {
           if (!event.startsWith('data: {')) continue;
           const chunk = JSON.parse(event.slice(6)) as { id?: string; choices?: Array<{ delta?: { content?: string } }> };
           if (chunk.choices?.some((c) => (c.delta?.content ?? '') !== '')) {
-            if (first < 0) first = wallMs();
+            if (first < 0) first = clockMs();
             id ||= chunk.id ?? '';
             tokens += 1;
           }
         }
       });
-      res.on('end', () => resolve({ ttftMs: first - started, id, sentAt: started, firstAt: first, tokens, totalMs: wallMs() - started }));
+      res.on('end', () => resolve({ ttftMs: first - started, id, sentAt: started, firstAt: first, headersAt, tokens, totalMs: clockMs() - started }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -97,6 +105,15 @@ function summary(name: string, samples: Sample[]): Record<string, string | numbe
   };
 }
 
+/** One fleetchat front end (adapter worker + gateway) started from a source tree, with its request paths. */
+interface FrontEnd {
+  label: string;
+  gateway: string;
+  model: string;
+  grpcOnce(): Promise<Sample>;
+  close(): void;
+}
+
 async function main(): Promise<void> {
   const gguf = fetchSmolLM2Gguf();
   if (!gguf) throw new Error('SmolLM2 GGUF not available: run npm run fetch:smollm2');
@@ -104,64 +121,84 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const hops = new HopLog();
   const loadBefore = loadavg();
-  const start = async (args: string[], ready: RegExp, traced = false): Promise<RegExpMatchArray> => {
-    const child = spawnCli([...args, '--log-level', traced && HOPS ? 'debug' : 'info']);
+  const start = async (args: string[], ready: RegExp, traced = false, root?: string): Promise<RegExpMatchArray> => {
+    const logArgs = [...args, '--log-level', traced && HOPS ? 'debug' : 'info'];
+    const child = root
+      ? spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'src/cli/main.ts'), ...logArgs], { cwd: root, env: { ...process.env, FLEETCHAT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawnCli(logArgs);
     children.push(child);
     if (traced && HOPS) hops.attach(child);
     return waitForOutput(child, ready, 120_000);
   };
   try {
     const controller = (await start(['controller', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"/))[1];
-    const worker = (await start(['worker', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--model-names', 'bench', '--controller', controller, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/, true))[1];
-    const grpc = createClient(WorkerClient, worker);
-    const chat = { model: 'bench', chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, temperature: 0, logitBias: { 0: -100, 2: -100 } } };
-    // One streamed Generate straight to the adapter worker: time to the first text, text chunks (one per token).
     let grpcIds = 0;
-    const grpcOnce = (): Promise<Sample> => new Promise((resolve, reject) => {
-      const id = `bench-grpc-${++grpcIds}`;
-      const started = wallMs();
-      let first = -1;
-      let tokens = 0;
-      const call = grpc.generate(GenerateRequest.fromPartial({ ...chat, requestId: id }), { deadline: deadlineIn(600_000) });
-      call.on('data', (c: GenerateResponse) => {
-        if (c.text === '') return;
-        if (first < 0) first = wallMs();
-        tokens += 1;
+    // An adapter worker and a gateway from `root` (default: this tree), the worker serving `model`.
+    const frontEnd = async (label: string, model: string, root?: string): Promise<FrontEnd> => {
+      const worker = (await start(['worker', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--model-names', model, '--controller', controller, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"worker ready"/, !root, root))[1];
+      const gateway = (await start(['gateway', '--controller', controller, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, !root, root))[1];
+      const grpc = createClient(WorkerClient, worker);
+      const chat = { model, chat: { messages: MESSAGES.map((m) => ({ ...m, name: '', toolCallId: '', toolCallsJson: '' })), addGenerationPrompt: true, toolsJson: '', convTemplate: '' }, params: { maxTokens: TOKENS, temperature: 0, logitBias: { 0: -100, 2: -100 } } };
+      // One streamed Generate straight to the adapter worker: time to the first text, text chunks (one per token).
+      const grpcOnce = (): Promise<Sample> => new Promise((resolve, reject) => {
+        const id = `bench-grpc-${++grpcIds}`;
+        const started = clockMs();
+        let first = -1;
+        let tokens = 0;
+        const call = grpc.generate(GenerateRequest.fromPartial({ ...chat, requestId: id }), { deadline: deadlineIn(600_000) });
+        call.on('data', (c: GenerateResponse) => {
+          if (c.text === '') return;
+          if (first < 0) first = clockMs();
+          tokens += 1;
+        });
+        call.on('error', reject);
+        call.on('end', () => resolve({ ttftMs: first - started, id, sentAt: started, firstAt: first, tokens, totalMs: clockMs() - started }));
       });
-      call.on('error', reject);
-      call.on('end', () => resolve({ ttftMs: first - started, id, sentAt: started, firstAt: first, tokens, totalMs: wallMs() - started }));
-    });
-    const gateway = (await start(['gateway', '--controller', controller, '--listen', '127.0.0.1:0', '--db', ':memory:'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, true))[1];
+      return { label, gateway, model, grpcOnce, close: () => grpc.close() };
+    };
+    const fronts = [await frontEnd('', 'bench')];
+    if (BASELINE) fronts.push(await frontEnd(' [baseline]', 'bench-baseline', BASELINE));
     await new Promise((r) => setTimeout(r, 1000));
-    // Warm both paths (llama.cpp keeps the prompt's KV from the previous request: both paths get the same reuse).
-    for (let i = 0; i < WARMUP; i++) {
-      await streamOnce(engine.url, 'smollm2');
-      await streamOnce(gateway, 'bench');
-      await grpcOnce();
+    // Every path: the direct one first, then per front end through the gateway and over gRPC to the adapter.
+    const paths: Array<{ name: string; once: () => Promise<Sample>; samples: Sample[] }> = [{ name: 'llama.cpp server (direct)', once: () => streamOnce(engine.url, 'smollm2'), samples: [] }];
+    for (const f of fronts) {
+      paths.push({ name: `gateway -> adapter -> llama.cpp${f.label}`, once: () => streamOnce(f.gateway, f.model), samples: [] });
+      paths.push({ name: `gRPC -> adapter -> llama.cpp${f.label}`, once: f.grpcOnce, samples: [] });
     }
-    const direct: Sample[] = [];
-    const viaFleetchat: Sample[] = [];
-    const viaAdapter: Sample[] = [];
-    const paths = [() => streamOnce(engine.url, 'smollm2').then((s) => direct.push(s)), () => streamOnce(gateway, 'bench').then((s) => viaFleetchat.push(s)), () => grpcOnce().then((s) => viaAdapter.push(s))];
+    // Warm every path (llama.cpp keeps the prompt's KV from the previous request: every path gets the same reuse).
+    for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.once();
     for (let i = 0; i < REQUESTS; i++) {
       // Rotate which path goes first, so none always follows another.
-      for (let k = 0; k < paths.length; k++) await paths[(i + k) % paths.length]();
+      for (let k = 0; k < paths.length; k++) {
+        const p = paths[(i + k) % paths.length];
+        p.samples.push(await p.once());
+      }
     }
-    grpc.close();
-    const a = summary('llama.cpp server (direct)', direct);
-    const b = summary('gateway -> adapter -> llama.cpp', viaFleetchat);
-    const c = summary('gRPC -> adapter -> llama.cpp', viaAdapter);
+    for (const f of fronts) f.close();
+    const direct = paths[0].samples;
+    const viaFleetchat = paths[1].samples;
+    const viaAdapter = paths[2].samples;
+    const rows = paths.map((p) => summary(p.name, p.samples));
+    const [a, b, c] = rows;
     const paired = (xs: Sample[]): number => round(percentile(xs.map((s, i) => s.ttftMs - direct[i].ttftMs), 50), 2);
     const loadAfter = loadavg();
     console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, alternating; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`);
-    console.table([a, b, c]);
+    console.table(rows.map((r, i) => ({ ...r, added_p50_ms: i === 0 ? 0 : round(Number(r.ttft_p50_ms) - Number(a.ttft_p50_ms), 2), added_paired_p50_ms: i === 0 ? 0 : paired(paths[i].samples) })));
     if (HOPS) {
       console.log('where the time goes (gateway -> adapter -> llama.cpp), per request:');
       console.table(hopTable(hops, viaFleetchat, false));
+      const directSegment = (xs: number[]): string => `p50 ${round(percentile(xs, 50), 3)} ms, p90 ${round(percentile(xs, 90), 3)} ms`;
+      console.log(`for comparison, the direct path: request -> headers ${directSegment(direct.map((s) => (s.headersAt ?? s.sentAt) - s.sentAt))}; headers -> first token ${directSegment(direct.map((s) => s.firstAt - (s.headersAt ?? s.sentAt)))}`);
       console.log('where the time goes (gRPC -> adapter -> llama.cpp), per request:');
       console.table(hopTable(hops, viaAdapter, true));
     }
     const added = (xs: Sample[], p: number): number => round(percentile(xs.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
+    const baseline = BASELINE ? {
+      baseline_ttft_added_ms_p50: added(paths[3].samples, 50),
+      baseline_ttft_added_ms_paired_p50: paired(paths[3].samples),
+      baseline_ttft_added_by_adapter_ms_p50: added(paths[4].samples, 50),
+      baseline_ttft_added_by_adapter_ms_paired_p50: paired(paths[4].samples),
+    } : {};
     console.log(JSON.stringify({
       engine: 'llama-cpp-python 0.3.16 server',
       model: 'SmolLM2-135M-Instruct.Q4_1.gguf',
@@ -182,6 +219,7 @@ async function main(): Promise<void> {
       ttft_added_by_adapter_ms_p50: added(viaAdapter, 50),
       ttft_added_by_adapter_ms_p90: added(viaAdapter, 90),
       ttft_added_by_adapter_ms_paired_p50: paired(viaAdapter),
+      ...baseline,
       direct_tok_s: a.tok_s,
       fleetchat_tok_s: b.tok_s,
       throughput_ratio: round(Number(b.tok_s) / Number(a.tok_s), 3),

@@ -31,3 +31,20 @@ export function createLogger(options: LogOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * Hop timings: at debug level the gateway and the adapter worker log when a request passed each boundary of its path
+ * (`hops: {…}`: gateway handler → worker call → adapter → upstream → first chunk back → relayed → SSE sent), on this
+ * clock, so lines from different processes on one machine line up (`BENCH_HOPS=1 npm run bench:adapter` reads them).
+ * CLOCK_MONOTONIC in ms since boot (fractional), one clock for every process of a machine — not
+ * `performance.timeOrigin + performance.now()`, whose origin can be off by milliseconds in a process that was
+ * descheduled while reading its two clocks at startup (seen here under load: hops of −7 ms).
+ */
+export function hopClockMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** A hop timestamp as logged (microseconds). */
+export function hopStamp(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FinishReason } from '../../common/gen/worker';
-import { stamp, wallMs } from '../../common/hop-timings';
+import { hopClockMs, hopStamp } from '../../common/log';
 import type { GatewayContext } from '../context';
 import { chatGenerateRequests, checkGenerationModel, fanOut, finishReasonOf } from '../generation/fan-out';
 import { chatLogprobs } from './logprobs';
@@ -48,7 +48,7 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
 async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { id: string; created: number }, reply: FastifyReply): Promise<void> {
   const sse = new SseWriter(reply.raw);
   const started = performance.now();
-  const handlerAt = wallMs();
+  const handlerAt = ctx.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
   const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
   const roleSent = new Array<boolean>(valid.n).fill(false);
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
@@ -68,7 +68,7 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
       }
       if (first) {
         ctx.metrics.firstToken('chat', (performance.now() - started) / 1000);
-        if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ requestId: ids.id, hops: { handler: stamp(handlerAt), sent: stamp(wallMs()) } }, 'first chunk sent');
+        if (handlerAt > 0) ctx.logger.debug({ requestId: ids.id, hops: { handler: hopStamp(handlerAt), sent: hopStamp(hopClockMs()) } }, 'first chunk sent');
       }
     },
   });

@@ -8,8 +8,8 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
 import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
-import { stamp, wallMs } from '../../common/hop-timings';
-import type { Logger } from '../../common/log';
+
+import { hopClockMs, hopStamp, type Logger } from '../../common/log';
 import { routeKeysOf, type RouteReason } from '../../common/prefix-routing';
 import type { ControllerView, PickedWorker } from './controller-view';
 
@@ -70,16 +70,17 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     tried.push(target.workerId);
     const release = deps.view.acquire(target.workerId);
     let streamed = false;
-    const calledAt = wallMs();
+    const calledAt = deps.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
     const c = target.client.generate(request, { deadline });
     call = c;
     if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
-      if (!streamed && deps.logger.isLevelEnabled('debug')) {
-        deps.logger.debug({ requestId: request.requestId, worker: target.address, hops: { workerCalled: stamp(calledAt), workerFirstChunk: stamp(wallMs()) } }, 'first chunk from worker');
-      }
+      const first = !streamed;
+      const arrivedAt = first && calledAt > 0 ? hopClockMs() : 0;
       streamed = true;
       sink.onChunk(chunk);
+      // Logged after the chunk went on (the log line is not on the path it measures).
+      if (arrivedAt > 0) deps.logger.debug({ requestId: request.requestId, worker: target.address, hops: { workerCalled: hopStamp(calledAt), workerFirstChunk: hopStamp(arrivedAt) } }, 'first chunk from worker');
     });
     let settled = false;
     // The worker's status ends the call even when 'end' never comes: grpc-js emits 'end' only once a paused stream's

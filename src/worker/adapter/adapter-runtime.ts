@@ -5,9 +5,9 @@
  */
 import type { EngineObserver } from '../engine/scheduler';
 import { FleetError } from '../../common/errors';
-import { stamp, wallMs } from '../../common/hop-timings';
+
 import { FinishReason, GenerateResponse, ModelKind, type CountTokensRequest, type CountTokensResponse, type GenerateRequest, type ModelInfo, type SamplingParams, type ToolCallDelta } from '../../common/gen/worker';
-import type { Logger } from '../../common/log';
+import { hopClockMs, hopStamp, type Logger } from '../../common/log';
 import type { ExternalRuntime, ExternalSink, WorkerLoad } from '../runtime';
 import { countUpstreamTokens } from './count-tokens';
 import type { Dialect } from './dialects';
@@ -87,9 +87,10 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     let usage: UpstreamChunk['usage'];
     const announced = new Set<number>();
     try {
-      const calledAt = wallMs();
+      const traced = receivedAt > 0;
+      const calledAt = traced ? hopClockMs() : 0;
       const stream = await upstream.stream(body.endpoint, body.body, ac.signal);
-      const answeredAt = wallMs();
+      const answeredAt = traced ? hopClockMs() : 0;
       monitor.noteAlive();
       for await (const chunk of stream) {
         if (chunk.usage) usage = chunk.usage;
@@ -99,14 +100,14 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
           const toolCalls = choice.delta?.tool_calls ? toolDeltas(choice.delta.tool_calls, announced) : [];
           if (text !== '' || toolCalls.length > 0) {
             // The chunk goes out first; the bookkeeping of the first token after it.
-            const parsedAt = pieces === 0 ? wallMs() : 0;
+            const parsedAt = traced && pieces === 0 ? hopClockMs() : 0;
             sink.chunk(GenerateResponse.fromPartial({ text, toolCalls, matchedStopTokenId: -1 }));
             pieces += 1;
             if (pieces === 1) {
               firstAt = performance.now();
               options.observer?.onFirstToken?.((firstAt - start) / 1000);
-              if (logger.isLevelEnabled('debug')) {
-                logger.debug({ requestId: request.requestId, hops: { received: stamp(receivedAt), upstreamCalled: stamp(calledAt), upstreamAnswered: stamp(answeredAt), upstreamFirstChunk: stamp(parsedAt), relayed: stamp(wallMs()) } }, 'adapter first token');
+              if (traced) {
+                logger.debug({ requestId: request.requestId, hops: { received: hopStamp(receivedAt), upstreamCalled: hopStamp(calledAt), upstreamAnswered: hopStamp(answeredAt), upstreamFirstChunk: hopStamp(parsedAt), relayed: hopStamp(hopClockMs()) } }, 'adapter first token');
               }
             }
           }
@@ -147,7 +148,8 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
       if (inflight.size >= options.maxConcurrency + options.maxQueue) {
         throw new FleetError('overloaded', `worker has ${inflight.size} requests in flight to ${upstream.label}; at most ${options.maxConcurrency + options.maxQueue}`, { retryAfterS: 1 });
       }
-      const receivedAt = wallMs();
+      // Hop timestamps (src/common/log.ts) only when they are logged.
+      const receivedAt = logger.isLevelEnabled('debug') ? hopClockMs() : 0;
       const call = toUpstreamCall(withDefaults(request, options.defaults), options.upstreamModel, dialect);
       const ac = new AbortController();
       inflight.add(ac);
