@@ -172,7 +172,8 @@ async function prefillGroup(kv: FusedKv, group: readonly Sequence[], deliver: De
  */
 export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits: PrefillLimits, deliver: Deliver, observe: StepObserver): Promise<void> {
   await prepareConstraints(admitted); // grammar masks for the first token (constrained sequences only)
-  const chunk = fusedChunkTokens(limits, kv.spec.kvHeads, kv.slots.capacity);
+  // The score-buffer bound is the CPU kernel's; the addon's device pool (flash attention on CUDA) allocates none.
+  const chunk = kv.pool ? fusedChunkTokens(limits, kv.spec.kvHeads, kv.slots.capacity) : limits.maxTokens;
   const together: Sequence[] = [];
   for (const seq of admitted) {
     if (seq.cancelled) {
