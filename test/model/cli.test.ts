@@ -55,6 +55,6 @@ describe('fleetchat model', () => {
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--preset', 'huge'])).rejects.toThrow(/expected one of tiny, small, 100m/);
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--layers', 'two'])).rejects.toThrow(/expected an integer/);
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--heads', '4', '--kv-heads', '3'])).rejects.toThrow(/multiple of numKvHeads/);
-    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--weights', 'fp32,int3'])).rejects.toThrow(/weight formats must be some of fp32, int8, int4, got 'fp32,int3'/);
+    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--weights', 'fp32,int3'])).rejects.toThrow(/weight formats must be some of fp32, int8, int4, fp16, got 'fp32,int3'/);
   });
 });
