@@ -376,6 +376,35 @@ fail:
   return NULL;
 }
 
+/* Copies a host or device logits tensor into a JS typed array (float32, or uint16 for float16); dims as an array. */
+static int logits_to_js(napi_env env, OrtValue *v, napi_value *typed, napi_value *jdims) {
+  OrtTensorTypeAndShapeInfo *tsi = NULL;
+  int type = 0;
+  size_t nd = 0, count = 1;
+  int64_t dims[8];
+  void *src = NULL, *dst = NULL;
+  napi_value ab;
+  if (!ok(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(v, &tsi))) return 0;
+  ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
+  ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+  if (nd > 8) nd = 8;
+  ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
+  FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+  for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
+  if (!ok(env, ST(I_GetTensorMutableData, OrtValue *, void **)(v, &src))) return 0;
+  const size_t es = elem_size(type);
+  if (napi_create_arraybuffer(env, count * es, &dst, &ab) != napi_ok) return 0;
+  if (count) memcpy(dst, src, count * es);
+  if (napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, typed) != napi_ok) return 0;
+  if (napi_create_array_with_length(env, nd, jdims) != napi_ok) return 0;
+  for (size_t d = 0; d < nd; d++) {
+    napi_value x;
+    napi_create_int64(env, dims[d], &x);
+    napi_set_element(env, *jdims, d, x);
+  }
+  return 1;
+}
+
 /* ---- run(session, feeds, pastNames, past, logitsName, presentNames) ---- */
 static napi_value js_run(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -469,30 +498,12 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
   }
   /* logits: copy into a JS typed array */
   {
-    OrtTensorTypeAndShapeInfo *tsi = NULL;
-    int type = 0;
-    size_t nd = 0, count = 1;
-    int64_t dims[8];
-    void *src = NULL;
-    CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(outs[0], &tsi));
-    ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
-    ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
-    if (nd > 8) nd = 8;
-    ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
-    FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
-    for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
-    CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(outs[0], &src));
-    size_t es = elem_size(type);
-    void *dst = NULL;
-    napi_value ab, typed, jdims;
-    NAPI(env, napi_create_arraybuffer(env, count * es, &dst, &ab));
-    if (count) memcpy(dst, src, count * es);
-    NAPI(env, napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, &typed));
-    NAPI(env, napi_create_array_with_length(env, nd, &jdims));
-    for (size_t d = 0; d < nd; d++) {
-      napi_value v;
-      napi_create_int64(env, dims[d], &v);
-      napi_set_element(env, jdims, d, v);
+    napi_value typed, jdims;
+    if (!logits_to_js(env, outs[0], &typed, &jdims)) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (!pending) napi_throw_error(env, NULL, "run: cannot copy the logits");
+      goto fail;
     }
     NAPI(env, napi_create_array_with_length(env, 3, &result));
     napi_set_element(env, result, 0, typed);
@@ -630,29 +641,12 @@ static napi_value js_run_bound(napi_env env, napi_callback_info info) {
     goto fail;
   }
   {
-    OrtTensorTypeAndShapeInfo *tsi = NULL;
-    int type = 0;
-    size_t nd = 0, count = 1;
-    int64_t dims[8];
-    void *src = NULL, *dst = NULL;
-    napi_value ab, typed, jdims;
-    CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(outs[0], &tsi));
-    ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
-    ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
-    if (nd > 8) nd = 8;
-    ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
-    FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
-    for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
-    CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(outs[0], &src));
-    size_t es = elem_size(type);
-    NAPI(env, napi_create_arraybuffer(env, count * es, &dst, &ab));
-    if (count) memcpy(dst, src, count * es);
-    NAPI(env, napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, &typed));
-    NAPI(env, napi_create_array_with_length(env, nd, &jdims));
-    for (size_t d = 0; d < nd; d++) {
-      napi_value v;
-      napi_create_int64(env, dims[d], &v);
-      napi_set_element(env, jdims, d, v);
+    napi_value typed, jdims;
+    if (!logits_to_js(env, outs[0], &typed, &jdims)) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (!pending) napi_throw_error(env, NULL, "runBound: cannot copy the logits");
+      goto fail;
     }
     NAPI(env, napi_create_array_with_length(env, 2, &result));
     napi_set_element(env, result, 0, typed);
@@ -927,34 +921,6 @@ static napi_value js_pool_move(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Copies a host or device logits tensor into a JS typed array (float32, or uint16 for float16); dims as an array. */
-static int logits_to_js(napi_env env, OrtValue *v, napi_value *typed, napi_value *jdims) {
-  OrtTensorTypeAndShapeInfo *tsi = NULL;
-  int type = 0;
-  size_t nd = 0, count = 1;
-  int64_t dims[8];
-  void *src = NULL, *dst = NULL;
-  napi_value ab;
-  if (!ok(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(v, &tsi))) return 0;
-  ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
-  ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
-  if (nd > 8) nd = 8;
-  ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, dims, nd);
-  FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
-  for (size_t d = 0; d < nd; d++) count *= (size_t)dims[d];
-  if (!ok(env, ST(I_GetTensorMutableData, OrtValue *, void **)(v, &src))) return 0;
-  const size_t es = elem_size(type);
-  if (napi_create_arraybuffer(env, count * es, &dst, &ab) != napi_ok) return 0;
-  if (count) memcpy(dst, src, count * es);
-  if (napi_create_typedarray(env, type == ORT_FLOAT16 ? napi_uint16_array : napi_float32_array, count, ab, 0, typed) != napi_ok) return 0;
-  if (napi_create_array_with_length(env, nd, jdims) != napi_ok) return 0;
-  for (size_t d = 0; d < nd; d++) {
-    napi_value x;
-    napi_create_int64(env, dims[d], &x);
-    napi_set_element(env, *jdims, d, x);
-  }
-  return 1;
-}
 
 /* The static buffers of a decode bucket (graphBatch rows): created on first use, fixed for the session's life. */
 static struct Bucket *bucket_for(napi_env env, Session *s, int64_t batch, int64_t vocab) {

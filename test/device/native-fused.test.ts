@@ -10,28 +10,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
-import { FinishReason } from '../../src/common/gen/worker';
 import { CPU_DEVICE } from '../../src/worker/device/execution-provider';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams } from '../../src/worker/sampling/params';
+import { greedyTokens as greedy } from '../support/greedy';
 import { generatedModel } from '../support/models';
-
-function greedy(rt: GenerationRuntime, prompt: string, maxTokens: number): Promise<number[]> {
-  return new Promise((resolve) => {
-    const p = rt.prompts.fromText(prompt);
-    const ids: number[] = [];
-    rt.engine.submit({
-      promptIds: p.ids,
-      promptText: p.text,
-      params: resolveSamplingParams([...rt.samplingLayers, { temperature: 0, maxTokens, ignoreEos: true }], rt.info.vocabSize),
-      onChunk: (c) => {
-        ids.push(...c.tokenIds);
-        if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) resolve(ids);
-      },
-    });
-  });
-}
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please', 'Hi', 'Numbers: 1 2 3'];
 const LENGTHS = [9, 14, 5, 20, 3, 11]; // rows leave at different steps: the last slot's holder moves into the freed one

@@ -6,27 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log';
-import { FinishReason } from '../../src/common/gen/worker';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams } from '../../src/worker/sampling/params';
+import { greedyTokens as greedy } from '../support/greedy';
 import { tinyModel } from '../support/models';
-
-function greedy(rt: GenerationRuntime, prompt: string, maxTokens: number): Promise<number[]> {
-  return new Promise((resolve) => {
-    const p = rt.prompts.fromText(prompt);
-    const ids: number[] = [];
-    rt.engine.submit({
-      promptIds: p.ids,
-      promptText: p.text,
-      params: resolveSamplingParams([...rt.samplingLayers, { temperature: 0, maxTokens, ignoreEos: true }], rt.info.vocabSize),
-      onChunk: (c) => {
-        ids.push(...c.tokenIds);
-        if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) resolve(ids);
-      },
-    });
-  });
-}
 
 describe('KV cache kept by the native addon (CPU EP)', () => {
   let host: GenerationRuntime;
