@@ -405,6 +405,25 @@ static int logits_to_js(napi_env env, OrtValue *v, napi_value *typed, napi_value
   return 1;
 }
 
+/* `result` = a new array of `length` whose first two elements are the logits (logits_to_js) and their dims. */
+static int logits_result(napi_env env, OrtValue *v, size_t length, const char *what, napi_value *result) {
+  napi_value typed, jdims;
+  if (!logits_to_js(env, v, &typed, &jdims)) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "%s: cannot copy the logits", what);
+      napi_throw_error(env, NULL, msg);
+    }
+    return 0;
+  }
+  if (napi_create_array_with_length(env, length, result) != napi_ok) return 0;
+  napi_set_element(env, *result, 0, typed);
+  napi_set_element(env, *result, 1, jdims);
+  return 1;
+}
+
 /* ---- run(session, feeds, pastNames, past, logitsName, presentNames) ---- */
 static napi_value js_run(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -496,19 +515,7 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "unexpected number of bound outputs");
     goto fail;
   }
-  /* logits: copy into a JS typed array */
-  {
-    napi_value typed, jdims;
-    if (!logits_to_js(env, outs[0], &typed, &jdims)) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (!pending) napi_throw_error(env, NULL, "run: cannot copy the logits");
-      goto fail;
-    }
-    NAPI(env, napi_create_array_with_length(env, 3, &result));
-    napi_set_element(env, result, 0, typed);
-    napi_set_element(env, result, 1, jdims);
-  }
+  if (!logits_result(env, outs[0], 3, "run", &result)) goto fail; /* [logits, dims, ...] */
   FN(I_ReleaseValue, void, OrtValue *)(outs[0]);
   outs[0] = NULL;
   /* present: stays where it was computed, owned by a new KV set */
@@ -640,18 +647,7 @@ static napi_value js_run_bound(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "unexpected number of bound outputs");
     goto fail;
   }
-  {
-    napi_value typed, jdims;
-    if (!logits_to_js(env, outs[0], &typed, &jdims)) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (!pending) napi_throw_error(env, NULL, "runBound: cannot copy the logits");
-      goto fail;
-    }
-    NAPI(env, napi_create_array_with_length(env, 2, &result));
-    napi_set_element(env, result, 0, typed);
-    napi_set_element(env, result, 1, jdims);
-  }
+  if (!logits_result(env, outs[0], 2, "runBound", &result)) goto fail; /* [logits, dims, ...] */
 fail:
   free(name);
   if (outs) {
@@ -1150,18 +1146,7 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "runPool: unexpected number of bound outputs");
     goto fail;
   }
-  {
-    napi_value typed, jdims;
-    if (!logits_to_js(env, outs[0], &typed, &jdims)) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (!pending) napi_throw_error(env, NULL, "runPool: cannot copy the logits");
-      goto fail;
-    }
-    NAPI(env, napi_create_array_with_length(env, 2, &result));
-    napi_set_element(env, result, 0, typed);
-    napi_set_element(env, result, 1, jdims);
-  }
+  if (!logits_result(env, outs[0], 2, "runPool", &result)) goto fail; /* [logits, dims, ...] */
 fail:
   free(name);
   if (outs) {
