@@ -376,6 +376,23 @@ fail:
   return NULL;
 }
 
+/* After a bound pass (or its failure): the fetched outputs and their array, the binding, and the bound values. */
+static void release_pass(Session *s, OrtValue **outs, size_t n_outs, OrtAllocator *alloc, OrtValue **values, size_t n_values) {
+  if (outs) {
+    for (size_t i = 0; i < n_outs; i++)
+      if (outs[i]) FN(I_ReleaseValue, void, OrtValue *)(outs[i]);
+    if (alloc) ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
+  }
+  if (s && s->binding) {
+    FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
+    FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
+  }
+  if (values)
+    for (size_t i = 0; i < n_values; i++)
+      if (values[i]) FN(I_ReleaseValue, void, OrtValue *)(values[i]);
+  free(values);
+}
+
 /* Copies a host or device logits tensor into a JS typed array (float32, or uint16 for float16); dims as an array. */
 static int logits_to_js(napi_env env, OrtValue *v, napi_value *typed, napi_value *jdims) {
   OrtTensorTypeAndShapeInfo *tsi = NULL;
@@ -650,18 +667,7 @@ static napi_value js_run_bound(napi_env env, napi_callback_info info) {
   if (!logits_result(env, outs[0], 2, "runBound", &result)) goto fail; /* [logits, dims, ...] */
 fail:
   free(name);
-  if (outs) {
-    for (size_t i = 0; i < n_outs; i++)
-      if (outs[i]) FN(I_ReleaseValue, void, OrtValue *)(outs[i]);
-    if (alloc) ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
-  }
-  if (s && s->binding) {
-    FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
-    FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
-  }
-  for (uint32_t i = 0; i < n_feeds + n_bound; i++)
-    if (values[i]) FN(I_ReleaseValue, void, OrtValue *)(values[i]);
-  free(values);
+  release_pass(s, outs, n_outs, alloc, values, (size_t)(n_feeds + n_bound));
   return result;
 }
 
@@ -1149,18 +1155,7 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
   if (!logits_result(env, outs[0], 2, "runPool", &result)) goto fail; /* [logits, dims, ...] */
 fail:
   free(name);
-  if (outs) {
-    for (size_t i = 0; i < n_outs; i++)
-      if (outs[i]) FN(I_ReleaseValue, void, OrtValue *)(outs[i]);
-    if (alloc) ST(I_AllocatorFree, OrtAllocator *, void *)(alloc, outs);
-  }
-  if (s && s->binding) {
-    FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
-    FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
-  }
-  for (size_t i = 0; i < n_feeds + 2 * (size_t)n_past + 1; i++)
-    if (values[i]) FN(I_ReleaseValue, void, OrtValue *)(values[i]);
-  free(values);
+  release_pass(s, outs, n_outs, alloc, values, (size_t)(n_feeds + 2 * (size_t)n_past + 1));
   return result;
 }
 
