@@ -232,14 +232,18 @@ export function greedyTokens(logits: Float32Array, logitsPerRow: number, vocab: 
 
 let argmaxUnavailable = false;
 
-/** The addon for greedyTokens, or undefined (then the sampler's own argmax runs): not built, or a build too old to load. */
+/**
+ * The addon for greedyTokens, or undefined (then the sampler's own argmax runs): not built, or a build too old to load.
+ * Looked up at the first pass only (not at every pass: the lookup tests up to three paths on disk).
+ */
 function argmaxAddon(): OrtDeviceAddon | undefined {
   if (addon) return addon;
-  if (argmaxUnavailable || !ortDeviceAddonBuilt()) return undefined;
+  if (argmaxUnavailable) return undefined;
   try {
-    return loadOrtDeviceAddon();
+    if (ortDeviceAddonBuilt()) return loadOrtDeviceAddon();
   } catch {
-    argmaxUnavailable = true; // paths that need the addon itself report why when they load it
-    return undefined;
+    // paths that need the addon itself report why when they load it
   }
+  argmaxUnavailable = true;
+  return undefined;
 }
