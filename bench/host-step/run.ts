@@ -17,11 +17,10 @@ import { loadavg } from 'node:os';
 import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { loadTokenizer } from '../../src/chat/tokenizer';
-import { IncrementalDetokenizer } from '../../src/worker/engine/detokenize';
+import { IncrementalDetokenizer, StopStringMatcher } from '../../src/worker/engine/streamed-text';
 import { Sequence } from '../../src/worker/engine/sequence';
 import { expNonPositive, newTokenHistory, processingRow, processLogits, rawLogprobs, topN } from '../../src/worker/sampling/logits';
 
-import { StopStringMatcher } from '../../src/worker/sampling/stopping';
 import { loadGenerationRuntime, tokenInfoSource } from '../../src/worker/loader/load';
 import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
 import { benchModel } from '../support/models';

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { StopStringMatcher } from '../../src/worker/sampling/stopping';
-import { IncrementalDetokenizer, type TextDecoderLike } from '../../src/worker/engine/detokenize';
+import { IncrementalDetokenizer, StopStringMatcher, type TextDecoderLike } from '../../src/worker/engine/streamed-text';
 import { loadTokenizer } from '../../src/chat/tokenizer';
 import { tokenInfoSource } from '../../src/worker/loader/load';
 import { Rng } from '../../src/worker/sampling/sampler';

@@ -6,9 +6,8 @@
 import { FinishReason } from '../../common/gen/worker';
 import { changesLogits, newTokenHistory, processingRow, processLogits, rawLogprobs, recordToken, type TokenHistory } from '../sampling/logits';
 import { Rng, randomSeed, sampleToken } from '../sampling/sampler';
-import { StopStringMatcher } from '../sampling/stopping';
 import type { ValidSamplingParams } from '../sampling/params';
-import { IncrementalDetokenizer, type TextDecoderLike } from './detokenize';
+import { IncrementalDetokenizer, StopStringMatcher, type TextDecoderLike } from './streamed-text';
 import type { TokenConstraint } from './constraint';
 import type { KvLocation } from './kv-cache';
 

@@ -10,7 +10,7 @@ import { loadTokenizer, type LoadedTokenizer } from '../../chat/tokenizer';
 import { ModelInfo, ModelKind } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';
 import { Scheduler, type EngineObserver } from '../engine/scheduler';
-import { wholeCharacterTexts } from '../engine/detokenize';
+import { wholeCharacterTexts } from '../engine/streamed-text';
 import type { TokenInfoSource } from '../engine/sequence';
 import { openThreadedDecoderSession } from '../engine/session-thread';
 import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
