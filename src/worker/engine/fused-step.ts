@@ -11,12 +11,11 @@
 import { FinishReason } from '../../common/gen/worker';
 import { FleetError } from '../../common/errors';
 import { FusedKvPool, type KvMove } from './fused-kv-pool';
-import { bytesPerPosition, formatKvBytes as size } from './kv-cache';
 import { canReusePrefix, chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
 import type { PrefixCache } from './prefix-cache';
 import { KvSlots } from './kv-slots';
 import { prepareConstraints, type ChunkLogprob, type Sequence } from './sequence';
-import type { DecoderSession, FusedPasses, KvSpec } from './session';
+import { bytesPerPosition, formatKvBytes as size, type DecoderSession, type FusedPasses, type KvSpec } from './session';
 
 /**
  * GroupQueryAttention's score buffer spans the slot capacity: heads × chunk × capacity floats per pass. Prompts are

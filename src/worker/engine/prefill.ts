@@ -9,9 +9,8 @@
  * Each finished sequence is handed to `deliver` with the logits row of its last prompt position.
  */
 import { rawLogprobs } from '../sampling/logits';
-import type { KvLocation } from './kv-cache';
 import type { ChunkLogprob, Sequence } from './sequence';
-import type { DecoderSession } from './session';
+import type { DecoderSession, KvLocation } from './session';
 
 export interface PrefillLimits {
   /** Padded prompt tokens per forward pass. */

@@ -11,10 +11,9 @@ import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
 import type { ValidSamplingParams } from '../sampling/params';
 import type { TokenConstraint } from './constraint';
-import { bytesPerPosition, formatKvBytes as size } from './kv-cache';
 import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
-import { isDeviceKv, type DecoderSession } from './session';
+import { bytesPerPosition, formatKvBytes as size, isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
 import { bindFusedPool, fusedDecodeStep, fusedKv, fusedPrefillStep, keepFusedPrefix, type FusedKv } from './fused-step';
 

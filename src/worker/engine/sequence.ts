@@ -9,7 +9,7 @@ import { Rng, randomSeed, sampleToken } from '../sampling/sampler';
 import type { ValidSamplingParams } from '../sampling/params';
 import { IncrementalDetokenizer, StopStringMatcher, type TextDecoderLike } from './streamed-text';
 import type { TokenConstraint } from './constraint';
-import type { KvLocation } from './kv-cache';
+import type { KvLocation } from './session';
 
 export interface TokenInfoSource extends TextDecoderLike {
   /** The token's text (as decoded alone) and its exact bytes. */

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
-import { assembleBatchKv, type KvLocation } from './kv-cache';
 import { addonCandidates } from './native-session';
-import { graphTrimsLogits, isDeviceKv, type DecoderSession, type ForwardInput, type FusedPasses, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
+import { assembleBatchKv, graphTrimsLogits, isDeviceKv, type DecoderSession, type KvLocation, type ForwardInput, type FusedPasses, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
 import { owned, transferables, type FromSessionThread, type ToSessionThread } from './session-protocol';
 
 function entryFile(): { file: string; execArgv: string[] } {
