@@ -11,7 +11,7 @@
 import { FinishReason } from '../../common/gen/worker';
 import { FleetError } from '../../common/errors';
 import { FusedKvPool, type KvMove } from './fused-kv-pool';
-import { canReusePrefix, chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './prefill';
+import { canReusePrefix, chunkTokens, promptLogprobs, wantsPromptLogprobs, type Deliver, type PrefillLimits, type StepObserver } from './step';
 import type { PrefixCache } from './prefix-cache';
 import { KvSlots } from './kv-slots';
 import { prepareConstraints, type ChunkLogprob, type Sequence } from './sequence';
