@@ -10,7 +10,7 @@ import { openDevicePoolSession } from './device-kv-pool';
 import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
 import { greedyTokens, openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
-import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-protocol';
+import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-thread';
 
 let session: DecoderSession | undefined;
 let native: NativeSession | undefined;
