@@ -1,7 +1,7 @@
 /** `fleetchat controller`: the worker registry and dispatcher as a gRPC server. */
 import { addressOption, durationOption, enumOption, intOption, stringOption, type ConfigOf } from '../common/config';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
-import { prefixRoutingFrom, prefixRoutingOptions } from '../common/prefix-routing';
+import { prefixRoutingFrom, prefixRoutingOptions } from '../common/dispatch';
 import { ControllerService } from '../common/gen/controller';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';

@@ -12,8 +12,7 @@ import {
   type WatchWorkersRequest,
   type WorkerEvent,
 } from '../common/gen/controller';
-import { modelTotals } from '../common/dispatch';
-import { checkRouteKeys, PrefixIndex, routeRequest, type PrefixRoutingOptions, type RouteReason } from '../common/prefix-routing';
+import { checkRouteKeys, modelTotals, PrefixIndex, routeRequest, type PrefixRoutingOptions, type RouteReason } from '../common/dispatch';
 import { toServiceError } from '../common/grpc/status';
 import { peerIdentity } from '../common/grpc/credentials';
 import { describeIdentity } from '../common/grpc/identity';

@@ -4,7 +4,7 @@ import { addressOption, durationOption, enumOption, intOption, listOption, strin
 import type { RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
-import { prefixRoutingFrom, prefixRoutingOptions } from '../common/prefix-routing';
+import { prefixRoutingFrom, prefixRoutingOptions } from '../common/dispatch';
 import { createRegistry } from '../common/metrics';
 import { requestLimitOptions, requestLimitsOf } from '../common/request-limits';
 import type { GatewayContext } from './context';

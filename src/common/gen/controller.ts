@@ -199,7 +199,7 @@ export interface GetWorkerAddressRequest {
   excludeWorkerIds: string[];
   /**
    * Prefix-aware routing (optional): the chained hashes of the request's prompt blocks, in order, and the hash of
-   * its conversation anchor (see src/common/prefix-routing.ts). The controller prefers the worker it last sent the
+   * its conversation anchor (see src/common/dispatch.ts). The controller prefers the worker it last sent the
    * longest matching prefix to, else the anchor's rendezvous-hash worker, unless that worker is overloaded beyond
    * its bound. At most 2048 keys of at most 64 characters each.
    */

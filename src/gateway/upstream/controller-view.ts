@@ -8,8 +8,7 @@
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
 import { WorkerClient } from '../../common/gen/worker';
-import { chooseCandidate, modelTotals, type DispatchMethodName, type ModelTotals } from '../../common/dispatch';
-import { PrefixIndex, routeRequest, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/prefix-routing';
+import { chooseCandidate, modelTotals, PrefixIndex, routeRequest, type DispatchMethodName, type ModelTotals, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
 import { PLAINTEXT, type ClusterSecurity } from '../../common/grpc/credentials';
 import type { Logger } from '../../common/log';
@@ -44,7 +43,7 @@ export class ControllerView {
   private retryMs = 200;
   private connectedOnce: Promise<void>;
   private markConnected: () => void = () => undefined;
-  /** Where this replica sent which prompt prefixes (prefix routing; per replica, see prefix-routing.ts). */
+  /** Where this replica sent which prompt prefixes (prefix routing; per replica, see common/dispatch.ts). */
   private readonly prefixes: PrefixIndex | undefined;
 
   private readonly dispatch: GatewayDispatch;
@@ -92,7 +91,7 @@ export class ControllerView {
    * A worker for `model`: chosen locally from the live view (no extra hop), or by the controller when the view
    * is not synced, has no worker for the model, or dispatch is set to `controller`.
    * With prefix routing on and `keys` given, the worker holding the request's longest known prefix is preferred
-   * (src/common/prefix-routing.ts); the controller gets the keys too.
+   * (src/common/dispatch.ts); the controller gets the keys too.
    * Rejects with a FleetError (not_found, unavailable, ...).
    */
   async pick(model: string, exclude: string[], keys?: RouteKeys): Promise<PickedWorker> {

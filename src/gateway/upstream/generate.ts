@@ -1,6 +1,6 @@
 /**
  * Opening a generation stream on some worker: the view picks the worker (locally, or by asking the controller; by
- * the request's prefix keys when prefix routing is on, see common/prefix-routing.ts); a worker that fails before the
+ * the request's prefix keys when prefix routing is on, see common/dispatch.ts); a worker that fails before the
  * first chunk (unreachable, crashed, queue full) is excluded and another is tried; after the first chunk,
  * errors reach the caller as they are. Cancelling the returned handle cancels the worker call.
  */
@@ -10,7 +10,7 @@ import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker'
 import { deadlineIn } from '../../common/grpc/client';
 
 import { hopClockMs, hopStamp, type Logger } from '../../common/log';
-import { routeKeysOf, type RouteReason } from '../../common/prefix-routing';
+import { routeKeysOf, type RouteReason } from '../../common/dispatch';
 import type { ControllerView, PickedWorker } from './controller-view';
 
 export interface GenerationSink {
