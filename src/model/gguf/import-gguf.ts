@@ -115,7 +115,7 @@ export async function importGguf(options: ImportGgufOptions): Promise<ImportGguf
     let int4: ImportGgufResult['int4'];
     for (const weightFormat of formats) {
       const graph = options.graph ?? 'standard';
-      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat, ...(graph === 'fused' ? { graph } : {}) }) };
+      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat, ...(graph !== 'standard' ? { graph } : {}) }) };
       const spec = buildDecoder(model.config, weights, { graph, weightFormat, metadata, accuracyLevel: options.accuracyLevel });
       if (weightFormat === 'int4') {
         const q4 = useGgufQ4Blocks(spec, file, model, weights);

@@ -36,9 +36,12 @@ import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames } from './llama-weigh
 /** Input names that tell a fused graph from a standard one. */
 export const SEQLENS_INPUT = 'seqlens_k';
 export const TOTAL_LENGTH_INPUT = 'total_sequence_length';
-/** The graph kinds the generator and importers write. */
-export type GraphKind = 'standard' | 'fused';
-export const GRAPH_KINDS: readonly GraphKind[] = ['standard', 'fused'];
+/**
+ * The graph kinds the generator and importers write: `fused-mha` is the fused graph for float32 on CUDA, where
+ * GroupQueryAttention has no float kernel (see fused-mha-decoder-graph.ts).
+ */
+export type GraphKind = 'standard' | 'fused' | 'fused-mha';
+export const GRAPH_KINDS: readonly GraphKind[] = ['standard', 'fused', 'fused-mha'];
 const MS = 'com.microsoft';
 
 /** cos / sin of position × inverse frequency, [maxPositions, headDim / 2] (rotate-half layout, as GQA reads them). */
@@ -58,7 +61,7 @@ export function rotaryCaches(headDim: number, ropeTheta: number, maxPositions: n
 }
 
 /** The token embedding: a plain Gather (float32), or GatherBlockQuantized over blockwise int8 / int4 rows. */
-function embedding(g: GraphBuilder, c: ValidLlamaConfig, weights: WeightSource, inputIds: string, quant: QuantOptions | undefined, float: FloatType): { hidden: string; embed: string } {
+export function embedding(g: GraphBuilder, c: ValidLlamaConfig, weights: WeightSource, inputIds: string, quant: QuantOptions | undefined, float: FloatType): { hidden: string; embed: string } {
   const { vocabSize: v, hiddenSize: h } = c;
   if (quant === undefined || h % quant.blockSize !== 0) {
     const embed = floatInitializer(g, EMBED_WEIGHT, float, [v, h], () => getWeight(weights, EMBED_WEIGHT, [v, h]).data);
@@ -82,12 +85,16 @@ function embedding(g: GraphBuilder, c: ValidLlamaConfig, weights: WeightSource, 
   return { hidden, embed: '' };
 }
 
-interface FusedContext {
+/** What every block of a fused graph reads: the config, the weights and their format. */
+export interface FusedBlockContext {
   c: ValidLlamaConfig;
   weights: WeightSource;
   quant: QuantOptions | undefined;
   /** float16 for `--weights fp16`: weights, activations and the KV cache in half precision. */
   float: FloatType;
+}
+
+interface FusedContext extends FusedBlockContext {
   seqlens: string;
   total: string;
   cos: string;
@@ -95,7 +102,7 @@ interface FusedContext {
 }
 
 /** q|k|v in one projection, [batch, seq, (heads + 2 kvHeads) × headDim] — GroupQueryAttention's packed input. */
-function packedQkv(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
+export function packedQkv(g: GraphBuilder, ctx: FusedBlockContext, layer: number, xn: string): string {
   const { c, weights } = ctx;
   const n = layerWeightNames(layer);
   const outs = [c.numHeads * c.headDim, c.numKvHeads * c.headDim, c.numKvHeads * c.headDim];
@@ -123,7 +130,7 @@ function attention(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string
   return projection(g, ctx.weights, context, wo, ctx.quant, ctx.float);
 }
 
-function mlp(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): string {
+function mlp(g: GraphBuilder, ctx: FusedBlockContext, layer: number, xn: string): string {
   const { c } = ctx;
   const n = layerWeightNames(layer);
   const i = c.intermediateSize;
@@ -135,7 +142,7 @@ function mlp(g: GraphBuilder, ctx: FusedContext, layer: number, xn: string): str
 }
 
 /** RMSNorm of (x + skip): returns the normed value and the sum (the next residual). */
-function skipNorm(g: GraphBuilder, ctx: FusedContext, x: string, skip: string, weight: string): { normed: string; sum: string } {
+function skipNorm(g: GraphBuilder, ctx: FusedBlockContext, x: string, skip: string, weight: string): { normed: string; sum: string } {
   const base = `${g.prefix}/SkipSimplifiedLayerNorm`;
   const [normed, , , sum] = g.node('SkipSimplifiedLayerNormalization', [x, skip, weight], {
     domain: MS,
@@ -143,6 +150,41 @@ function skipNorm(g: GraphBuilder, ctx: FusedContext, x: string, skip: string, w
     outputs: [`${base}/output_0`, `${base}/mean`, `${base}/inv_std_var`, `${base}/input_skip_sum`],
   });
   return { normed, sum };
+}
+
+/**
+ * The decoder layers of a fused graph after the embedding, then the final norm and the lm_head: RMSNorms fused with
+ * the residual adds, the MLP, and `attention` (which returns the o_proj output of layer `layer` for its normed input).
+ */
+export function fusedLayers(g: GraphBuilder, ctx: FusedBlockContext, io: { hidden: string; embed: string; keepLogits: string }, attention: (layer: number, xn: string) => string): string {
+  const { c, weights, quant, float } = ctx;
+  const { hidden, embed, keepLogits } = io;
+  let residual = hidden;
+  let pending: string | undefined; // the previous block's output, not yet added to the residual
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    const n = layerWeightNames(layer);
+    g.prefix = `/model/layers.${layer}/input_layernorm`;
+    const inNorm = vectorWeight(g, weights, n.inputNorm, c.hiddenSize, float);
+    let attnIn: string;
+    if (pending === undefined) {
+      attnIn = g.op('SimplifiedLayerNormalization', [residual, inNorm], { axis: intAttr(-1), epsilon: floatAttr(c.rmsNormEps), stash_type: intAttr(1) });
+    } else {
+      const s = skipNorm(g, ctx, pending, residual, inNorm);
+      attnIn = s.normed;
+      residual = s.sum;
+    }
+    g.prefix = `/model/layers.${layer}/attn`;
+    const attnOut = attention(layer, attnIn);
+    g.prefix = `/model/layers.${layer}/post_attention_layernorm`;
+    const post = skipNorm(g, ctx, attnOut, residual, vectorWeight(g, weights, n.postNorm, c.hiddenSize, float));
+    residual = post.sum;
+    g.prefix = `/model/layers.${layer}/mlp`;
+    pending = mlp(g, ctx, layer, post.normed);
+  }
+  g.prefix = '/model/norm';
+  const final = skipNorm(g, ctx, pending ?? residual, residual, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize, float));
+  g.prefix = '/lm_head';
+  return lmHead(g, c, weights, { hidden: lastPositions(g, final.normed, keepLogits), embed, quant, float });
 }
 
 export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: WeightSource, options: DecoderBuildOptions = {}): OnnxModelSpec {
@@ -180,31 +222,6 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
     cos: floatInitializer(g, 'rope.cos_cache', float, [c.maxPositionEmbeddings, half], () => tables.cos),
     sin: floatInitializer(g, 'rope.sin_cache', float, [c.maxPositionEmbeddings, half], () => tables.sin),
   };
-  let residual = hidden;
-  let pending: string | undefined; // the previous block's output, not yet added to the residual
-  for (let layer = 0; layer < c.numLayers; layer++) {
-    const n = layerWeightNames(layer);
-    g.prefix = `/model/layers.${layer}/input_layernorm`;
-    const inNorm = vectorWeight(g, weights, n.inputNorm, c.hiddenSize, float);
-    let attnIn: string;
-    if (pending === undefined) {
-      attnIn = g.op('SimplifiedLayerNormalization', [residual, inNorm], { axis: intAttr(-1), epsilon: floatAttr(c.rmsNormEps), stash_type: intAttr(1) });
-    } else {
-      const s = skipNorm(g, ctx, pending, residual, inNorm);
-      attnIn = s.normed;
-      residual = s.sum;
-    }
-    g.prefix = `/model/layers.${layer}/attn`;
-    const attnOut = attention(g, ctx, layer, attnIn);
-    g.prefix = `/model/layers.${layer}/post_attention_layernorm`;
-    const post = skipNorm(g, ctx, attnOut, residual, vectorWeight(g, weights, n.postNorm, c.hiddenSize, float));
-    residual = post.sum;
-    g.prefix = `/model/layers.${layer}/mlp`;
-    pending = mlp(g, ctx, layer, post.normed);
-  }
-  g.prefix = '/model/norm';
-  const final = skipNorm(g, ctx, pending ?? residual, residual, vectorWeight(g, weights, FINAL_NORM_WEIGHT, c.hiddenSize, float));
-  g.prefix = '/lm_head';
-  lmHead(g, c, weights, { hidden: lastPositions(g, final.normed, keepLogits), embed, quant, float });
+  fusedLayers(g, ctx, { hidden, embed, keepLogits }, (layer, xn) => attention(g, ctx, layer, xn));
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

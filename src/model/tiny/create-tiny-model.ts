@@ -114,7 +114,7 @@ export async function createTinyModel(options: TinyModelOptions): Promise<TinyMo
   let onnxBytes = 0;
   for (const weightFormat of checkedFormats(options.weightFormats)) {
     const graph = options.graph ?? 'standard';
-    const spec = buildDecoder(config, weights, { graph, weightFormat, logitsToKeepInput: options.logitsToKeepInput, metadata: { generator: JSON.stringify({ ...generator, weightFormat, ...(graph === 'fused' ? { graph } : {}) }) } });
+    const spec = buildDecoder(config, weights, { graph, weightFormat, logitsToKeepInput: options.logitsToKeepInput, metadata: { generator: JSON.stringify({ ...generator, weightFormat, ...(graph !== 'standard' ? { graph } : {}) }) } });
     const onnx = writeOnnxModel(join(dir, 'onnx', onnxFileName(weightFormat)), spec, { externalData: options.externalData });
     onnxBytes += onnx.modelBytes + onnx.externalBytes;
   }
