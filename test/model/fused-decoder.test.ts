@@ -1,7 +1,9 @@
 /**
  * The fused decoder graph (GroupQueryAttention with rotary inside and an in-place KV pool, Skip/SimplifiedLayer-
  * Normalization, MatMulNBits, GatherBlockQuantized) against the float64 reference: prompts, chunked prompts,
- * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs.
+ * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs. The
+ * fused-mha graph (float32 on CUDA: ONNX Attention over a cache written in place by TensorScatter) passes the same
+ * float32 checks, and prefills prompts of different lengths in one right-padded pass.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildFusedLlamaDecoder } from '../../src/model/llama/fused-decoder-graph';
+import { buildFusedMhaLlamaDecoder } from '../../src/model/llama/fused-mha-decoder-graph';
 import { toHfLlamaConfig, validateLlamaConfig, type ValidLlamaConfig } from '../../src/model/llama/llama-config';
 import { llamaWeightShapes } from '../../src/model/llama/llama-weights';
 import { writeOnnxModel } from '../../src/model/onnx/model-writer';
@@ -40,11 +43,13 @@ function configOf(bias: boolean): ValidLlamaConfig {
 
 /** A model directory: the fused graph, and the weights the reference should read as model.safetensors. */
 type RunnerKind = 'onnxruntime-node' | 'addon';
+type FusedKind = 'fused' | 'fused-mha';
 
-async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource; runner?: RunnerKind }): Promise<{ release: () => Promise<void>; passes: FusedPasses; reference: ReferenceLlama }> {
+async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource; runner?: RunnerKind; graph?: FusedKind }): Promise<{ release: () => Promise<void>; passes: FusedPasses; reference: ReferenceLlama }> {
   const dir = join(tmp, name);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  writeOnnxModel(join(dir, 'onnx', 'model.onnx'), buildFusedLlamaDecoder(config, weights, { weightFormat: format, accuracyLevel: 0 }));
+  const build = reference.graph === 'fused-mha' ? buildFusedMhaLlamaDecoder : buildFusedLlamaDecoder;
+  writeOnnxModel(join(dir, 'onnx', 'model.onnx'), build(config, weights, { weightFormat: format, accuracyLevel: 0 }));
   writeSafetensors(join(dir, 'model.safetensors'), llamaWeightShapes(reference.config), reference.weights);
   writeJson(dir, 'config.json', toHfLlamaConfig(reference.config, { bosTokenId: 0, eosTokenId: 1 }));
   const path = join(dir, 'onnx', 'model.onnx');
@@ -75,10 +80,11 @@ describe('fused decoder graph', () => {
   // The addon (native/ort-device) binds the pool as input and output through the C API; onnxruntime-node is the fallback.
   beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
 
-  it.each(['onnxruntime-node', 'addon'] as const)('fp32 (with q/k/v biases) through %s: prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async (runner) => {
+  const graphsAndRunners = (['fused', 'fused-mha'] as const).flatMap((graph) => (['onnxruntime-node', 'addon'] as const).map((runner) => [graph, runner] as const));
+  it.each(graphsAndRunners)('%s fp32 (with q/k/v biases) through %s: prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async (graph, runner) => {
     const config = configOf(true);
     const weights = new RandomLlamaWeights(config, 5);
-    const m = await fusedModel(`fp32-${runner}`, config, weights, 'fp32', { config, weights, runner });
+    const m = await fusedModel(`${graph}-fp32-${runner}`, config, weights, 'fp32', { config, weights, runner, graph });
     const expected = m.reference.forward(PROMPT);
     const whole = await prefill(m.passes, 1, PROMPT);
     PROMPT.forEach((_, t) => expect(relativeError(row(whole, t), expected[t])).toBeLessThan(1e-4));
@@ -102,6 +108,32 @@ describe('fused decoder graph', () => {
       seqlensK: Int32Array.of(PROMPT.length + 1), totalLength: PROMPT.length + 2, keepLogits: 1, moves: [[2, 0, PROMPT.length + 1]],
     });
     expect(relativeError(moved.logits, m.reference.forward([...PROMPT, next[2], 3])[PROMPT.length + 1])).toBeLessThan(1e-4);
+    await m.release();
+  });
+
+  it.each(['onnxruntime-node', 'addon'] as const)('fused-mha through %s: prompts of different lengths right-padded into one pass, then a decode step over them, equal the float64 reference', async (runner) => {
+    const config = configOf(false);
+    const weights = new RandomLlamaWeights(config, 9);
+    const m = await fusedModel(`fused-mha-group-${runner}`, config, weights, 'fp32', { config, weights, runner, graph: 'fused-mha' });
+    const prompts = [OTHER, PROMPT.slice(0, 6), PROMPT]; // 3, 6 and 10 tokens in slots 0..2, padded with token 0
+    const longest = PROMPT.length;
+    const ids = new BigInt64Array(prompts.length * longest);
+    prompts.forEach((p, r) => p.forEach((t, i) => (ids[r * longest + i] = BigInt(t))));
+    const group = await m.passes.forward({
+      slots: SLOTS, capacity: CAPACITY, slot: 0, batch: 3, seqLen: longest, inputIds: ids,
+      seqlensK: Int32Array.from(prompts, (p) => p.length - 1), totalLength: longest, keepLogits: 0, moves: [],
+    });
+    prompts.forEach((p, r) => {
+      const expected = m.reference.forward(p);
+      p.forEach((_, t) => expect(relativeError(row(group.logits, r * longest + t), expected[t])).toBeLessThan(1e-4));
+    });
+    // The padding each shorter row wrote beyond its length is overwritten by its next position, never read.
+    const next = [11, 22, 33];
+    const step = await m.passes.forward({
+      slots: SLOTS, capacity: CAPACITY, slot: 0, batch: 3, seqLen: 1, inputIds: BigInt64Array.from(next, BigInt),
+      seqlensK: Int32Array.from(prompts, (p) => p.length), totalLength: longest + 1, keepLogits: 1, moves: [],
+    });
+    prompts.forEach((p, r) => expect(relativeError(row(step.logits, r), m.reference.forward([...p, next[r]])[p.length])).toBeLessThan(1e-4));
     await m.release();
   });
 
