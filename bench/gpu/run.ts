@@ -16,8 +16,11 @@
  *
  *   BENCH_MODELS (114m,1b)  BENCH_BATCHES (1,8,32,64)  BENCH_PROMPT_TOKENS (64)  BENCH_NEW_TOKENS (128)
  * `fused-graph` is the fused fp16 graph with its decode steps captured and replayed as CUDA graphs (--cuda-graph).
+ * `fused-mha` is the fused graph for float32 (--graph fused-mha: ONNX Attention over a KV pool written in place by
+ * TensorScatter; GroupQueryAttention has no float32 CUDA kernel), `fused-mha-graph` the same with --cuda-graph; both
+ * are compared with transformers fp32 and with fleetchat's standard fp32 graph (agree %).
  *
- *   BENCH_DTYPES (fp32,fp16: the standard graph)  BENCH_GRAPHS (standard,fused,fused-graph)  BENCH_HF_HALF (float16,bfloat16)
+ *   BENCH_DTYPES (fp32,fp16: the standard graph)  BENCH_GRAPHS (standard,fused,fused-graph,fused-mha,fused-mha-graph)  BENCH_HF_HALF (float16,bfloat16)
  *   BENCH_STANDARD_FP16 (1; 0 = the standard graph in fp32 only: the fp16 conversion takes minutes on a 1B model)
  *   BENCH_CHILD_TIMEOUT_S (900: a variant still running then is killed and reported failed)
  *   BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
@@ -36,7 +39,7 @@ const MODELS = list(env.BENCH_MODELS, '114m,1b');
 const BATCHES = list(env.BENCH_BATCHES, '1,8,32,64').map(Number);
 const CPU_BATCHES = list(env.BENCH_CPU_BATCHES, '1,8').map(Number);
 const DTYPES = list(env.BENCH_DTYPES, 'fp32,fp16');
-const GRAPHS = list(env.BENCH_GRAPHS, 'standard,fused,fused-graph');
+const GRAPHS = list(env.BENCH_GRAPHS, 'standard,fused,fused-graph,fused-mha,fused-mha-graph');
 const STANDARD_FP16 = env.BENCH_STANDARD_FP16 !== '0';
 const CHILD_TIMEOUT_MS = 1000 * Number(env.BENCH_CHILD_TIMEOUT_S ?? 900);
 const HF_HALF = list(env.BENCH_HF_HALF, 'float16,bfloat16');
@@ -116,6 +119,16 @@ async function ensureFusedModel(name: string): Promise<string> {
   mkdirSync(CACHE, { recursive: true });
   const { file, execArgv } = sibling('create-model');
   await runLines(process.execPath, [...execArgv, file, JSON.stringify({ ...SHAPES[name], graph: 'fused', weightFormats: ['fp16'], safetensors: false, outDir: dir })], `create ${name} fused fp16`);
+  return dir;
+}
+
+/** The same weights as the float32 fused graph for CUDA (--graph fused-mha): onnx/model.onnx, no safetensors. */
+async function ensureFusedMhaModel(name: string): Promise<string> {
+  const dir = join(CACHE, `${name}-fused-mha-fp32-v3`);
+  if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
+  mkdirSync(CACHE, { recursive: true });
+  const { file, execArgv } = sibling('create-model');
+  await runLines(process.execPath, [...execArgv, file, JSON.stringify({ ...SHAPES[name], graph: 'fused-mha', weightFormats: ['fp32'], safetensors: false, outDir: dir })], `create ${name} fused-mha fp32`);
   return dir;
 }
 
@@ -206,6 +219,28 @@ async function measureOurs(name: string, dir: string, dtype: string, rows: Row[]
 
 const FUSED_PATH = 'fleetchat cuda fused (GQA, KV in place)';
 const FUSED_GRAPH_PATH = 'fleetchat cuda fused + CUDA graphs';
+const FUSED_MHA_PATH = 'fleetchat cuda fused-mha (fp32)';
+const FUSED_MHA_GRAPH_PATH = 'fleetchat cuda fused-mha + CUDA graphs';
+
+/** The float32 fused graph's figures at every batch size, with its ratio to transformers fp32 and to the standard graph. */
+function fusedMhaSummary(model: string, find: (model: string, path: string, dtype: string, batch: number) => Row | undefined, agree: (x: Row) => number | undefined): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const [path, key] of [[FUSED_MHA_PATH, 'fused_mha_fp32'], [FUSED_MHA_GRAPH_PATH, 'fused_mha_graph_fp32']] as const) {
+    for (const b of BATCHES) {
+      const row = find(model, path, 'fp32', b);
+      if (!row) continue;
+      const hf = Math.max(...[HF_GENERATE, HF_LOOP].map((p) => find(model, p, 'fp32', b)?.r.decode_tok_s ?? 0));
+      const standard = find(model, 'fleetchat cuda (KV on GPU)', 'fp32', b)?.r.decode_tok_s;
+      out[`${key}_decode_tok_s_b${b}`] = row.r.decode_tok_s;
+      out[`${key}_forward_ms_b${b}`] = row.r.forward_ms;
+      out[`${key}_step_ms_b${b}`] = row.r.step_ms;
+      out[`${key}_agree_b${b}`] = agree(row);
+      out[`${key}_ratio_vs_hf_fp32_b${b}`] = hf > 0 ? row.r.decode_tok_s / hf : undefined;
+      out[`${key}_ratio_vs_standard_b${b}`] = standard ? row.r.decode_tok_s / standard : undefined;
+    }
+  }
+  return out;
+}
 
 /** The fused fp16 graph's figures at every batch size, with its ratio to transformers in half precision. */
 function fusedSummary(model: string, find: (model: string, path: string, dtype: string, batch: number) => Row | undefined, agree: (x: Row) => number | undefined): Record<string, number | undefined> {
@@ -283,6 +318,18 @@ async function main(): Promise<void> {
       }
     }
   }
+  for (const [graph, path, cudaGraph] of [['fused-mha', FUSED_MHA_PATH, false], ['fused-mha-graph', FUSED_MHA_GRAPH_PATH, true]] as const) {
+    if (!GRAPHS.includes(graph)) continue;
+    for (const name of MODELS) {
+      try {
+        const dir = await ensureFusedMhaModel(name);
+        const rs = await engine(`${name} fp32 ${graph} cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: 'fp32', cudaGraph });
+        rs.forEach((r) => rows.push({ model: name, path, dtype: 'fp32', r }));
+      } catch (err) {
+        failed(rows, name, path, 'fp32', err);
+      }
+    }
+  }
   process.stdout.write(`\nbench:gpu — ${gpu}; prompt ${PROMPT} tokens, ${NEW} new tokens per row, greedy\n`);
   // Agreement with fleetchat fp32 on the GPU (standard graph, TF32 off: equal to the CPU's), else the CPU path.
   const reference = (model: string, batch: number): Result | undefined =>
@@ -316,6 +363,7 @@ async function main(): Promise<void> {
     fp16_decode_tok_s_b32: pick(main1b, 'fleetchat cuda (KV on GPU)', 'fp16', 32), hf_fp16_decode_tok_s_b32: hfBest('fp16', 32),
     hf_bf16_decode_tok_s_b32: hfBest('bf16', 32),
     ...fusedSummary(main1b, find, agree),
+    ...fusedMhaSummary(main1b, find, agree),
     greedy_equal_cpu_gpu: equality,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);

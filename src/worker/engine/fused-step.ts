@@ -260,11 +260,20 @@ export function fusedKv(session: DecoderSession, passes: FusedPasses, options: F
 }
 
 /**
+ * A budget-limited slot capacity is rounded down to a multiple of this: onnxruntime's CUDA memory-efficient attention
+ * (the fused-mha graph's float32 kernel) takes a mask only over a key length that is a multiple of 4, and silently
+ * runs its slower unfused kernel otherwise.
+ */
+const SLOT_CAPACITY_MULTIPLE = 8;
+
+/**
  * Positions per slot of a fused model's KV pool: the context length, or less when the KV budget cannot hold
- * --max-concurrency slots of it (the pool's pages become resident as sequences grow, so the budget bounds the worst case).
+ * --max-concurrency slots of it (the pool's pages become resident as sequences grow, so the budget bounds the worst
+ * case; then a multiple of SLOT_CAPACITY_MULTIPLE).
  */
 export function fusedSlotCapacity(session: DecoderSession, options: FusedPoolOptions): number {
-  const perSlot = Math.floor(options.maxKvBytes / (options.maxConcurrency * bytesPerPosition(session.kv)));
+  let perSlot = Math.floor(options.maxKvBytes / (options.maxConcurrency * bytesPerPosition(session.kv)));
+  if (perSlot >= SLOT_CAPACITY_MULTIPLE) perSlot -= perSlot % SLOT_CAPACITY_MULTIPLE;
   const capacity = Math.min(options.contextLength, perSlot);
   if (capacity < 2) {
     throw new FleetError('invalid_request', `the KV budget (${size(options.maxKvBytes)}) cannot hold ${options.maxConcurrency} sequences of this fused model; raise --kv-cache-mib or lower --max-concurrency`, { code: 'kv_budget' });
