@@ -51,14 +51,22 @@ interface MhaContext extends FusedBlockContext {
   sin: string;
 }
 
-/** Positions, write indices, key lengths and the causal mask of a pass, from seqlens_k and the shapes. */
+/**
+ * Positions, write indices, key lengths and the causal mask of a pass, from seqlens_k and the shapes. Values that come
+ * from shapes (sequence length, capacity) live in host memory on the CUDA EP and enter device data only through
+ * Range (whose limits it reads on the host): an elementwise op mixing the two would need a copy node, and a graph with
+ * copy nodes cannot be captured as a CUDA graph (--cuda-graph).
+ */
 function passPositions(g: GraphBuilder, inputIds: string, seqlens: string): Pick<MhaContext, 'positionIds' | 'writeIndices' | 'nonpad' | 'mask'> {
   const zero = g.int64s([0], []);
   const one = g.int64s([1], []);
   const seq = g.op('Gather', [g.op('Shape', [inputIds]), one], { axis: intAttr(0) });
-  const nonpad = g.op('Add', [g.op('Cast', [seqlens], { to: intAttr(TensorProto_DataType.INT64) }), one]);
-  const writeIndices = g.op('Max', [g.op('Sub', [nonpad, seq]), zero]);
-  const positionIds = g.op('Add', [g.op('Unsqueeze', [writeIndices, g.int64s([1])]), g.op('Range', [zero, seq, one])]);
+  const offsets = g.op('Range', [zero, seq, one]); // 0 .. seq-1, on the device
+  const last = g.op('ReduceMax', [offsets], { keepdims: intAttr(0) }); // seq - 1, on the device
+  const lengths = g.op('Cast', [seqlens], { to: intAttr(TensorProto_DataType.INT64) }); // each row's length - 1
+  const nonpad = g.op('Add', [lengths, one]);
+  const writeIndices = g.op('Max', [g.op('Sub', [lengths, last]), zero]);
+  const positionIds = g.op('Add', [g.op('Unsqueeze', [writeIndices, g.int64s([1])]), offsets]);
   const capacity = g.op('Gather', [g.op('Shape', [pastKeyName(0)]), g.int64s([2], [])], { axis: intAttr(0) });
   const keys = g.op('Range', [zero, capacity, one]);
   const mask = g.op('LessOrEqual', [keys, g.op('Unsqueeze', [positionIds, g.int64s([1, 3])])]);
