@@ -14,7 +14,8 @@
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
  *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway serve the
- *   same requests in the same run, interleaved — before / after a change under the same load)
+ *   same requests in the same run, interleaved — before / after a change under the same load), BENCH_PROFILE (a
+ *   directory: this tree's gateway and adapter worker write V8 CPU profiles there when they exit)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -36,6 +37,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const HOPS = process.env.BENCH_HOPS === '1';
 /** Another checkout of fleetchat (e.g. an older commit): its adapter and gateway run beside this tree's, same requests. */
 const BASELINE = process.env.BENCH_BASELINE;
+/** A directory: the gateway and the adapter worker write V8 CPU profiles there (`--cpu-prof`) when they exit. */
+const PROFILE = process.env.BENCH_PROFILE;
 const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
     const logArgs = [...args, '--log-level', traced && HOPS ? 'debug' : 'info'];
     const child = root
       ? spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'src/cli/main.ts'), ...logArgs], { cwd: root, env: { ...process.env, FLEETCHAT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawnCli(logArgs);
+      : spawnCli(logArgs, {}, traced && PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE, '--cpu-prof-interval', '100'] : []);
     children.push(child);
     if (traced && HOPS) hops.attach(child);
     return waitForOutput(child, ready, 120_000);

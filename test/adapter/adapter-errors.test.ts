@@ -61,6 +61,18 @@ describe('adapter error mapping (fake upstream)', () => {
     expect(upstream.generationSockets.size).toBe(2);
   });
 
+  it('keeps the connection when the upstream ends its response after [DONE] (llama-cpp-python), after the call closed', async () => {
+    // grpc-js reports every closed call as cancelled; a cancel after the answer must not abort the upstream request
+    // whose terminator is still on its way (that closed the connection: a new TCP connection per request).
+    upstream.mode = { kind: 'stream', words: ['Hello', ' there'], endAfterMs: 150 };
+    upstream.generationSockets.clear();
+    for (let i = 0; i < 3; i++) {
+      expect(await run(client, { model: 'hosted', chat: chat(`Late ${i}`) })).toBe('Hello there');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(upstream.generationSockets.size).toBe(1);
+  });
+
   it('passes tools to the upstream and relays its tool calls to the openai client, streamed and not', async () => {
     upstream.mode = { kind: 'tools', calls: [{ name: 'get_weather', arguments: '{"city": "Paris"}' }, { name: 'get_time', arguments: '{}' }], pieceChars: 4 };
     const openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'none', maxRetries: 0 });

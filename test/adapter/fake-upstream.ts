@@ -9,7 +9,11 @@ export interface FakeUpstream {
   url: string;
   /** What /v1/chat/completions answers next: a stream of words, or an HTTP error. */
   mode:
-    | { kind: 'stream'; words: string[] }
+    /**
+     * `endAfterMs`: the response's chunked terminator comes that long after `data: [DONE]` (llama-cpp-python's
+     * server ends its response only after cleaning up), not in the same write.
+     */
+    | { kind: 'stream'; words: string[]; endAfterMs?: number }
     | { kind: 'error'; status: number; retryAfter?: string; message: string }
     /** Tool calls as OpenAI streams them: id and name first, then the arguments in pieces of `pieceChars`. */
     | { kind: 'tools'; calls: Array<{ name: string; arguments: string }>; pieceChars: number };
@@ -70,7 +74,12 @@ export async function startFakeUpstream(model = 'fake-model'): Promise<FakeUpstr
       for (const w of mode.words) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
       res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
       res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: mode.words.length } })}\n\n`);
-      res.end('data: [DONE]\n\n');
+      if (mode.endAfterMs === undefined) {
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.write('data: [DONE]\n\n');
+      setTimeout(() => res.end(), mode.endAfterMs);
       return;
     }
     res.writeHead(404).end();

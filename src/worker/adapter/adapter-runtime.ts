@@ -153,8 +153,26 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
       const call = toUpstreamCall(withDefaults(request, options.defaults), options.upstreamModel, dialect);
       const ac = new AbortController();
       inflight.add(ac);
-      void relay(request, call, ac, sink, receivedAt).finally(() => finished(ac));
-      return { cancel: () => ac.abort() };
+      // grpc-js reports every closed call as cancelled, answered or not. Once the answer is complete there is nothing
+      // upstream to stop, and aborting would destroy the upstream request whose response terminator may still be on
+      // its way (llama-cpp-python ends its response a little after `[DONE]`): the kept-alive connection would close
+      // and the next request would open a new one.
+      let answered = false;
+      const tracked: ExternalSink = {
+        chunk: (response) => sink.chunk(response),
+        end: () => {
+          answered = true;
+          sink.end();
+        },
+        fail: (err) => {
+          answered = true;
+          sink.fail(err);
+        },
+      };
+      void relay(request, call, ac, tracked, receivedAt).finally(() => finished(ac));
+      return { cancel: () => {
+        if (!answered) ac.abort();
+      } };
     },
     countTokens: (request: CountTokensRequest): Promise<CountTokensResponse> => countUpstreamTokens(upstream, dialect, options.upstreamModel, request, options.info.contextLength),
     healthy: () => monitor.healthy(),
