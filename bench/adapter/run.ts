@@ -15,7 +15,9 @@
  *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway serve the
  *   same requests in the same run, interleaved — before / after a change under the same load), BENCH_PROFILE (a
- *   directory: this tree's gateway and adapter worker write V8 CPU profiles there when they exit)
+ *   directory: this tree's gateway and adapter worker write V8 CPU profiles there when they exit), BENCH_FLOOR_ROUNDS
+ *   (default 100; 0 skips it): after the paths, the same four one-way deliveries the front end adds (HTTP in, gRPC in,
+ *   gRPC back, SSE back) between two bare Node.js processes — the floor under ttft_added_ms on this machine)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -28,6 +30,7 @@ import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { startLlamaServer } from '../../test/support/llama-server';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { percentile, round } from '../support/stats';
+import { measureHopFloor } from './floor';
 import { HopLog, hopTable } from './hops';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
@@ -39,6 +42,8 @@ const HOPS = process.env.BENCH_HOPS === '1';
 const BASELINE = process.env.BENCH_BASELINE;
 /** A directory: the gateway and the adapter worker write V8 CPU profiles there (`--cpu-prof`) when they exit. */
 const PROFILE = process.env.BENCH_PROFILE;
+/** Rounds of the bare-hop floor (bench/adapter/floor.ts) measured after the paths; 0 skips it. */
+const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 100);
 const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -178,6 +183,7 @@ async function main(): Promise<void> {
       }
     }
     for (const f of fronts) f.close();
+    const floor = FLOOR_ROUNDS > 0 ? await measureHopFloor(FLOOR_ROUNDS) : undefined;
     const direct = paths[0].samples;
     const viaFleetchat = paths[1].samples;
     const viaAdapter = paths[2].samples;
@@ -194,6 +200,9 @@ async function main(): Promise<void> {
       console.log(`for comparison, the direct path: request -> headers ${directSegment(direct.map((s) => (s.headersAt ?? s.sentAt) - s.sentAt))}; headers -> first token ${directSegment(direct.map((s) => s.firstAt - (s.headersAt ?? s.sentAt)))}`);
       console.log('where the time goes (gRPC -> adapter -> llama.cpp), per request:');
       console.table(hopTable(hops, viaAdapter, true));
+    }
+    if (floor) {
+      console.log(`floor: the four deliveries the front end adds, between bare Node.js processes (no fleetchat code), p50: HTTP request in ${floor.httpIn} ms, grpc-js call in ${floor.grpcIn} ms, grpc-js message back ${floor.grpcBack} ms, SSE event back ${floor.sseBack} ms; sum ${floor.total} ms`);
     }
     const added = (xs: Sample[], p: number): number => round(percentile(xs.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
     const baseline = BASELINE ? {
@@ -223,6 +232,7 @@ async function main(): Promise<void> {
       ttft_added_by_adapter_ms_p90: added(viaAdapter, 90),
       ttft_added_by_adapter_ms_paired_p50: paired(viaAdapter),
       ...baseline,
+      ...(floor ? { hop_floor_ms_p50: floor.total, ttft_added_above_floor_ms_paired_p50: round(paired(viaFleetchat) - floor.total, 2) } : {}),
       direct_tok_s: a.tok_s,
       fleetchat_tok_s: b.tok_s,
       throughput_ratio: round(Number(b.tok_s) / Number(a.tok_s), 3),
