@@ -64,7 +64,9 @@ function grpcOnce(client: WorkerClient): Promise<Stamps> {
 
 /** `rounds` requests per protocol, alternating, `gapMs` idle before each; the server answers `engineMs` after. */
 export async function measureHopFloor(rounds: number, gapMs = 30, engineMs = 15): Promise<HopFloor> {
-  const peer = fork(join(__dirname, 'floor-peer.ts'), [String(engineMs)], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // From source (npm run bench:adapter) or compiled (dist/bench).
+  const fromSource = __filename.endsWith('.ts');
+  const peer = fork(join(__dirname, fromSource ? 'floor-peer.ts' : 'floor-peer.js'), [String(engineMs)], { execArgv: fromSource ? ['-r', '@swc-node/register'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const addresses = await new Promise<{ http: string; grpc: string }>((resolve, reject) => {
       peer.once('message', (m) => resolve(m as { http: string; grpc: string }));
