@@ -68,6 +68,7 @@ enum {
   I_GetTensorElementType = 60,
   I_GetDimensionsCount = 61,
   I_GetDimensions = 62,
+  I_GetTensorShapeElementCount = 64,
   I_GetTensorTypeAndShape = 65,
   I_CreateMemoryInfo = 68,
   I_CreateCpuMemoryInfo = 69,

@@ -128,7 +128,7 @@ typedef struct {
   struct Bucket {
     int64_t batch, vocab;
     OrtRunOptions *run;
-    void *ids, *seqlens, *logits; /* fixed addresses: device memory on CUDA, host memory on the CPU */
+    void *ids, *seqlens, *logits, *greedy; /* fixed addresses: device memory on CUDA, host memory on the CPU */
   } buckets[16];
   int n_buckets;
 } Session;
@@ -942,10 +942,10 @@ static struct Bucket *bucket_for(napi_env env, Session *s, int64_t batch, int64_
   memset(b, 0, sizeof *b);
   b->batch = batch;
   b->vocab = vocab;
-  const size_t sizes[3] = {(size_t)batch * 8, (size_t)batch * 4, (size_t)batch * vocab * 4};
-  void **bufs[3] = {&b->ids, &b->seqlens, &b->logits};
-  const char *what[3] = {"cudaMalloc (graph bucket input_ids)", "cudaMalloc (graph bucket seqlens_k)", "cudaMalloc (graph bucket logits)"};
-  for (int i = 0; i < 3; i++) {
+  const size_t sizes[4] = {(size_t)batch * 8, (size_t)batch * 4, (size_t)batch * vocab * 4, (size_t)batch * 8};
+  void **bufs[4] = {&b->ids, &b->seqlens, &b->logits, &b->greedy};
+  const char *what[4] = {"cudaMalloc (graph bucket input_ids)", "cudaMalloc (graph bucket seqlens_k)", "cudaMalloc (graph bucket logits)", "cudaMalloc (graph bucket greedy tokens)"};
+  for (int i = 0; i < 4; i++) {
     if (s->on_cuda) {
       if (!cuda_ok(env, g_cuda.malloc(bufs[i], sizes[i]), what[i])) goto fail;
     } else if (!(*bufs[i] = calloc(1, sizes[i]))) {
@@ -962,7 +962,7 @@ static struct Bucket *bucket_for(napi_env env, Session *s, int64_t batch, int64_
   s->n_buckets++;
   return b;
 fail:
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 4; i++) {
     if (!*bufs[i]) continue;
     if (s->on_cuda) g_cuda.free(*bufs[i]);
     else free(*bufs[i]);
@@ -976,8 +976,8 @@ fail:
 static void buckets_release(Session *s) {
   for (int i = 0; i < s->n_buckets; i++) {
     struct Bucket *b = &s->buckets[i];
-    void *bufs[3] = {b->ids, b->seqlens, b->logits};
-    for (int k = 0; k < 3; k++) {
+    void *bufs[4] = {b->ids, b->seqlens, b->logits, b->greedy};
+    for (int k = 0; k < 4; k++) {
       if (!bufs[k]) continue;
       if (s->on_cuda) g_cuda.free(bufs[k]);
       else free(bufs[k]);
@@ -1005,24 +1005,121 @@ static int bucket_upload(napi_env env, Session *s, void *dst, size_t cap, const 
   return 1;
 }
 
-/* ---- runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName, graphBatch?, vocab?) ---- */
+/* Copies rows of a [rows, perRow, vocab] float32 logits tensor at `src` (device memory on CUDA, host memory on the
+ * CPU) into a new Float32Array: every row when `want` is NULL, else rows want[0..n_want) in that order (each checked
+ * against `rows`). `dims` = [rows copied, perRow, vocab]. The caller has synchronised the device. */
+static int rows_to_js(napi_env env, int on_cuda, const void *src, int64_t rows, int64_t per_row, int64_t vocab, const int32_t *want, size_t n_want, napi_value *typed, napi_value *jdims) {
+  const size_t row_bytes = (size_t)per_row * (size_t)vocab * 4;
+  const size_t n = want ? n_want : (size_t)rows;
+  void *dst = NULL;
+  napi_value ab, x;
+  for (size_t k = 0; want && k < n_want; k++) {
+    if (want[k] < 0 || want[k] >= rows) {
+      napi_throw_range_error(env, NULL, "runPool: a logits row outside the pass");
+      return 0;
+    }
+  }
+  if (napi_create_arraybuffer(env, n * row_bytes, &dst, &ab) != napi_ok) return 0;
+  if (on_cuda && !want) {
+    if (n && !cuda_ok(env, g_cuda.memcpy2d(dst, n * row_bytes, src, n * row_bytes, n * row_bytes, 1, 2 /* device to host */), "cudaMemcpy2D (logits)")) return 0;
+  } else if (on_cuda) {
+    for (size_t k = 0; k < n; k++) {
+      const char *from = (const char *)src + (size_t)want[k] * row_bytes;
+      if (!cuda_ok(env, g_cuda.memcpy2d((char *)dst + k * row_bytes, row_bytes, from, row_bytes, row_bytes, 1, 2 /* device to host */), "cudaMemcpy2D (logits row)")) return 0;
+    }
+  } else {
+    for (size_t k = 0; k < n; k++) memcpy((char *)dst + k * row_bytes, (const char *)src + (size_t)(want ? want[k] : (int64_t)k) * row_bytes, row_bytes);
+  }
+  if (napi_create_typedarray(env, napi_float32_array, n * (size_t)per_row * (size_t)vocab, ab, 0, typed) != napi_ok) return 0;
+  if (napi_create_array_with_length(env, 3, jdims) != napi_ok) return 0;
+  const int64_t d[3] = {(int64_t)n, per_row, vocab};
+  for (int i = 0; i < 3; i++) {
+    napi_create_int64(env, d[i], &x);
+    napi_set_element(env, *jdims, (uint32_t)i, x);
+  }
+  return 1;
+}
+
+/* The first `count` int64 token ids at `src` (device or host memory) as a new Int32Array. */
+static int tokens_to_js(napi_env env, int on_cuda, const void *src, size_t count, napi_value *typed) {
+  int64_t stack[256];
+  int64_t *tmp = count <= 256 ? stack : malloc(count * 8);
+  int32_t *dst = NULL;
+  napi_value ab;
+  int done = 0;
+  if (!tmp) {
+    napi_throw_error(env, NULL, "runPool: out of host memory for the greedy tokens");
+    return 0;
+  }
+  if (on_cuda) {
+    if (count && !cuda_ok(env, g_cuda.memcpy2d(tmp, count * 8, src, count * 8, count * 8, 1, 2 /* device to host */), "cudaMemcpy2D (greedy tokens)")) goto out;
+  } else if (count) {
+    memcpy(tmp, src, count * 8);
+  }
+  if (napi_create_arraybuffer(env, count * 4, (void **)&dst, &ab) != napi_ok) goto out;
+  for (size_t i = 0; i < count; i++) dst[i] = (int32_t)tmp[i];
+  done = napi_create_typedarray(env, napi_int32_array, count, ab, 0, typed) == napi_ok;
+out:
+  if (tmp != stack) free(tmp);
+  return done;
+}
+
+/* An optional Int32Array argument: 1 and its data and length when given (an empty one included), 0 when absent. */
+static int int32_arg(napi_env env, napi_value v, const int32_t **data, size_t *length) {
+  static const int32_t none = 0;
+  napi_valuetype t = napi_undefined;
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *p = NULL;
+  *data = NULL;
+  *length = 0;
+  if (!v || napi_typeof(env, v, &t) != napi_ok || t == napi_undefined || t == napi_null) return 0;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    *length = 0;
+    return 0;
+  }
+  *data = p ? (const int32_t *)p : &none; /* an empty array may have no data */
+  return 1;
+}
+
+/* ---- runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName, graphBatch?, vocab?, greedyName?, logitRows?)
+ *        -> [logits, logitsDims, greedy Int32Array | undefined] ----
+ * greedyName: the graph's argmax output (int64 [batch, keep]); its tokens come back as an Int32Array.
+ * logitRows: the rows whose logits come back (an Int32Array of row indices, in that order); the others stay on the
+ * device. Absent: every row. */
 static napi_value js_run_pool(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10], result = NULL;
+  size_t argc = 12;
+  napi_value argv[12] = {0}, result = NULL;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Session *s = (Session *)external(env, argv[0]);
   KvPool *p = (KvPool *)external(env, argv[1]);
   uint32_t n_feeds = 0, n_past = 0, n_present = 0;
   int64_t slot = -1, batch = 0, graph_batch = 0, vocab = 0;
   struct Bucket *bk = NULL;
+  char *greedy_name = NULL;
+  size_t n_want = 0;
+  const int32_t *want = NULL;
+  if (argc > 11) int32_arg(env, argv[11], &want, &n_want);
   if (argc > 8) napi_get_value_int64(env, argv[8], &graph_batch);
   if (argc > 9) napi_get_value_int64(env, argv[9], &vocab);
+  if (argc > 10) {
+    napi_valuetype t = napi_undefined;
+    napi_typeof(env, argv[10], &t);
+    if (t == napi_string) greedy_name = string_arg(env, argv[10]);
+    if (greedy_name && !greedy_name[0]) {
+      free(greedy_name);
+      greedy_name = NULL;
+    }
+  }
   napi_get_array_length(env, argv[2], &n_feeds);
   napi_get_array_length(env, argv[3], &n_past);
   napi_get_array_length(env, argv[4], &n_present);
   napi_get_value_int64(env, argv[5], &slot);
   napi_get_value_int64(env, argv[6], &batch);
-  OrtValue **values = calloc(n_feeds + 2 * (size_t)n_past + 1, sizeof(OrtValue *));
+  /* feeds, past and present views, the logits and the greedy tokens */
+  const size_t n_values = n_feeds + 2 * (size_t)n_past + 2;
+  OrtValue **values = calloc(n_values, sizeof(OrtValue *));
   OrtValue **outs = NULL;
   size_t n_outs = 0;
   char *name = NULL;
@@ -1039,6 +1136,10 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "runPool: slots outside the pool");
     goto fail;
   }
+  if (want && !greedy_name) {
+    napi_throw_error(env, NULL, "runPool: logitRows needs the graph's greedy output (the other rows' tokens come from it)");
+    goto fail;
+  }
   if (graph_batch > 0) {
     /* a decode pass over a static bucket: every input and output at a fixed address, rows batch..graphBatch-1 padding
        (free slots, length 0), replayed as one CUDA graph per bucket on a CUDA session */
@@ -1050,15 +1151,27 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
     if (!bk) goto fail;
   }
   const int64_t rows = bk ? graph_batch : batch;
+  OrtValue **logits_value = &values[n_values - 2], **greedy_value = &values[n_values - 1];
   FN(I_ClearBoundInputs, void, OrtIoBinding *)(s->binding);
   FN(I_ClearBoundOutputs, void, OrtIoBinding *)(s->binding);
   name = string_arg(env, argv[7]);
+  /* bound in this order: logits, greedy tokens, presents (GetBoundOutputValues keeps it) */
   if (bk) {
     const int64_t ldims[3] = {graph_batch, 1, vocab};
-    CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->dev_info, bk->logits, (size_t)graph_batch * vocab * 4, ldims, 3, ORT_FLOAT, &values[n_feeds + 2 * (size_t)n_past]));
-    CHECK(env, ST(I_BindOutput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, values[n_feeds + 2 * (size_t)n_past]));
+    CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->dev_info, bk->logits, (size_t)graph_batch * vocab * 4, ldims, 3, ORT_FLOAT, logits_value));
+    CHECK(env, ST(I_BindOutput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, name, *logits_value));
   } else {
-    CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, s->cpu_info));
+    /* logits wanted for some rows only stay on the device, and those rows are copied down after the pass */
+    CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, name, want ? s->dev_info : s->cpu_info));
+  }
+  if (greedy_name) {
+    if (bk) {
+      const int64_t gdims[2] = {graph_batch, 1};
+      CHECK(env, ST(I_CreateTensorWithDataAsOrtValue, const OrtMemoryInfo *, void *, size_t, const int64_t *, size_t, int, OrtValue **)(s->dev_info, bk->greedy, (size_t)graph_batch * 8, gdims, 2, ORT_INT64, greedy_value));
+      CHECK(env, ST(I_BindOutput, OrtIoBinding *, const char *, const OrtValue *)(s->binding, greedy_name, *greedy_value));
+    } else {
+      CHECK(env, ST(I_BindOutputToDevice, OrtIoBinding *, const char *, const OrtMemoryInfo *)(s->binding, greedy_name, s->cpu_info));
+    }
   }
   free(name);
   name = NULL;
@@ -1121,41 +1234,67 @@ static napi_value js_run_pool(napi_env env, napi_callback_info info) {
     }
   }
   CHECK(env, ST(I_RunWithBinding, OrtSession *, const OrtRunOptions *, const OrtIoBinding *)(s->session, bk ? bk->run : s->run_skip, s->binding));
-  if (bk) {
-    /* the bucket's logits: the first `batch` rows come down */
-    void *dst = NULL;
-    napi_value ab, typed, jdims, v;
-    const size_t bytes = (size_t)batch * vocab * 4;
-    if (s->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (graph pass)")) goto fail;
-    NAPI(env, napi_create_arraybuffer(env, bytes, &dst, &ab));
-    if (s->on_cuda) {
-      if (!cuda_ok(env, g_cuda.memcpy2d(dst, bytes, bk->logits, bytes, bytes, 1, 2 /* device to host */), "cudaMemcpy2D (graph logits)")) goto fail;
+  if (s->on_cuda && !cuda_ok(env, g_cuda.sync(), "cudaDeviceSynchronize (pass)")) goto fail;
+  {
+    napi_value typed, jdims, greedy;
+    napi_get_undefined(env, &greedy);
+    if (bk) {
+      /* the bucket's outputs: the first `batch` rows come down (of the logits, the wanted ones) */
+      if (!rows_to_js(env, s->on_cuda, bk->logits, batch, 1, vocab, want, n_want, &typed, &jdims)) goto fail;
+      if (greedy_name && !tokens_to_js(env, s->on_cuda, bk->greedy, (size_t)batch, &greedy)) goto fail;
     } else {
-      memcpy(dst, bk->logits, bytes);
+      const size_t expect = 1 + (greedy_name ? 1 : 0) + (size_t)n_present;
+      CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
+      CHECK(env, ST(I_GetBoundOutputValues, const OrtIoBinding *, OrtAllocator *, OrtValue ***, size_t *)(s->binding, alloc, &outs, &n_outs));
+      if (n_outs != expect) {
+        napi_throw_error(env, NULL, "runPool: unexpected number of bound outputs");
+        goto fail;
+      }
+      if (want) {
+        OrtTensorTypeAndShapeInfo *tsi = NULL;
+        int type = 0;
+        size_t nd = 0;
+        int64_t d[3] = {0, 0, 0};
+        void *src = NULL;
+        CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(outs[0], &tsi));
+        ST(I_GetTensorElementType, const OrtTensorTypeAndShapeInfo *, int *)(tsi, &type);
+        ST(I_GetDimensionsCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &nd);
+        if (nd == 3) ST(I_GetDimensions, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(tsi, d, 3);
+        FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+        if (type != ORT_FLOAT || nd != 3) {
+          napi_throw_error(env, NULL, "runPool: logitRows needs float32 logits [batch, positions, vocab]");
+          goto fail;
+        }
+        CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(outs[0], &src));
+        if (!rows_to_js(env, s->on_cuda, src, d[0], d[1], d[2], want, n_want, &typed, &jdims)) goto fail;
+      } else if (!logits_to_js(env, outs[0], &typed, &jdims)) {
+        goto fail;
+      }
+      if (greedy_name) {
+        OrtTensorTypeAndShapeInfo *tsi = NULL;
+        size_t count = 0;
+        void *src = NULL;
+        CHECK(env, ST(I_GetTensorTypeAndShape, const OrtValue *, OrtTensorTypeAndShapeInfo **)(outs[1], &tsi));
+        ST(I_GetTensorShapeElementCount, const OrtTensorTypeAndShapeInfo *, size_t *)(tsi, &count);
+        FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(tsi);
+        CHECK(env, ST(I_GetTensorMutableData, OrtValue *, void **)(outs[1], &src));
+        if (!tokens_to_js(env, 0, src, count, &greedy)) goto fail;
+      }
     }
-    NAPI(env, napi_create_typedarray(env, napi_float32_array, (size_t)batch * vocab, ab, 0, &typed));
-    NAPI(env, napi_create_array_with_length(env, 3, &jdims));
-    napi_create_int64(env, batch, &v);
-    napi_set_element(env, jdims, 0, v);
-    napi_create_int64(env, 1, &v);
-    napi_set_element(env, jdims, 1, v);
-    napi_create_int64(env, vocab, &v);
-    napi_set_element(env, jdims, 2, v);
-    NAPI(env, napi_create_array_with_length(env, 2, &result));
+    NAPI(env, napi_create_array_with_length(env, 3, &result));
     napi_set_element(env, result, 0, typed);
     napi_set_element(env, result, 1, jdims);
-    goto fail; /* the common cleanup (result is set) */
+    napi_set_element(env, result, 2, greedy);
   }
-  CHECK(env, ST(I_GetAllocatorWithDefaultOptions, OrtAllocator **)(&alloc));
-  CHECK(env, ST(I_GetBoundOutputValues, const OrtIoBinding *, OrtAllocator *, OrtValue ***, size_t *)(s->binding, alloc, &outs, &n_outs));
-  if (n_outs != 1 + (size_t)n_present) {
-    napi_throw_error(env, NULL, "runPool: unexpected number of bound outputs");
-    goto fail;
-  }
-  if (!logits_result(env, outs[0], 2, "runPool", &result)) goto fail; /* [logits, dims, ...] */
 fail:
+  {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) result = NULL;
+  }
   free(name);
-  release_pass(s, outs, n_outs, alloc, values, (size_t)(n_feeds + 2 * (size_t)n_past + 1));
+  free(greedy_name);
+  release_pass(s, outs, n_outs, alloc, values, n_values);
   return result;
 }
 

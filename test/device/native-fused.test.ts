@@ -5,7 +5,8 @@
  * and batched with rows joining and leaving; the fp16 graph runs through the same pool in half precision. Prompts of
  * different lengths admitted together are prefilled in one right-padded pass (fused-step.ts prefillGroup) on both
  * pools and give each prompt's tokens alone (a row whose cache kept its padding, or whose first token came from the
- * padded end, would not).
+ * padded end, would not). The graph's own argmax (greedy_tokens) lets a decode step leave the logits of greedy rows
+ * in device memory: only the rows that sample, process or report logprobs download theirs.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,7 +14,10 @@ import { silentLogger } from '../../src/common/log';
 import { CPU_DEVICE } from '../../src/worker/device/execution-provider';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { greedyTokens as greedy } from '../support/greedy';
+import { openDevicePoolSession } from '../../src/worker/engine/device-kv-pool';
+import type { FusedForwardInput } from '../../src/worker/engine/fused-kv-pool';
+import type { SamplingLayer } from '../../src/worker/sampling/params';
+import { completion, greedyTokens as greedy } from '../support/greedy';
 import { generatedModel } from '../support/models';
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please', 'Hi', 'Numbers: 1 2 3'];
@@ -24,10 +28,11 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
   let device: GenerationRuntime;
   let half: GenerationRuntime;
   let buckets: GenerationRuntime;
+  let dir: string;
   const prefillPasses: number[] = []; // prompt tokens of each prefill pass, of every runtime
   beforeAll(async () => {
     execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' });
-    const dir = await generatedModel('tiny-fused-fp16', { preset: 'tiny', graph: 'fused', weightFormats: ['fp32', 'fp16'] });
+    dir = await generatedModel('tiny-fused-fp16', { preset: 'tiny', graph: 'fused', weightFormats: ['fp32', 'fp16'] });
     const observer = { onPrefillTokens: (n: number) => prefillPasses.push(n) };
     const base = { dir, source: 'tiny', modelNames: ['tiny'], threads: 1, maxConcurrency: 4, maxQueue: 64, maxPrefillTokens: 4096, prefixCacheBytes: 8 << 20, logger: silentLogger(), observer };
     host = await loadGenerationRuntime({ ...base, weights: 'fp32', nativeKv: false });
@@ -78,6 +83,48 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
       prefillPasses.length = 0;
       expect(await Promise.all(four.map((p, i) => greedy(rt, p, LENGTHS[i])))).toEqual(alone);
       expect(prefillPasses).toEqual([four.reduce((n, p) => n + rt.prompts.fromText(p).ids.length, 0)]);
+    }
+  }, 120_000);
+
+  it('a decode step downloads only the logits rows that need them; the other rows take the graph\'s greedy tokens', async () => {
+    const session = openDevicePoolSession(join(dir, 'onnx', 'model.onnx'), { device: 'cpu', deviceId: 0, threads: 1, allowTf32: false });
+    try {
+      const passes = session.fused;
+      expect(passes?.greedyOnDevice).toBe(true);
+      if (!passes) return;
+      const pass = (input: Partial<FusedForwardInput>): ReturnType<typeof passes.forward> =>
+        passes.forward({ slots: 2, capacity: 32, slot: 0, batch: 2, seqLen: 1, inputIds: BigInt64Array.of(5n, 9n), seqlensK: Int32Array.of(3, 3), totalLength: 4, keepLogits: 1, moves: [], ...input });
+      await pass({ seqLen: 3, inputIds: BigInt64Array.of(1n, 2n, 3n, 4n, 5n, 6n), seqlensK: Int32Array.of(2, 2), totalLength: 3 });
+      // The same decode step three times (it rewrites position 3 with the same keys and values): every row, row 1, none.
+      const all = await pass({});
+      const one = await pass({ logitRows: Int32Array.of(1) });
+      const none = await pass({ logitRows: new Int32Array(0) });
+      const v = all.vocab;
+      expect(all.logits).toHaveLength(2 * v);
+      expect(all.logitRows).toBeUndefined();
+      expect(one.logitRows).toEqual(Int32Array.of(1));
+      expect(one.logits).toEqual(all.logits.subarray(v, 2 * v));
+      expect(none.logits).toHaveLength(0);
+      const argmax = (row: Float32Array): number => row.indexOf(Math.max(...row));
+      const expected = [argmax(all.logits.subarray(0, v)), argmax(all.logits.subarray(v))];
+      for (const out of [all, one, none]) expect([...(out.greedy ?? [])]).toEqual(expected);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('gives the same tokens and logprobs in a batch mixing greedy, sampled, logprob and penalised rows (host pool, device pool, buckets)', async () => {
+    const layers: SamplingLayer[] = [{ temperature: 0 }, { temperature: 0.8, seed: 7 }, { temperature: 0, topLogprobs: 2 }, { temperature: 0, repetitionPenalty: 1.3 }];
+    const run = (rt: GenerationRuntime): ReturnType<typeof completion>[] => layers.map((layer, i) => completion(rt, PROMPTS[i], LENGTHS[i], layer));
+    const expected = await Promise.all(run(host));
+    expect(expected[2].logprobs).toHaveLength(LENGTHS[2]);
+    for (const rt of [device, buckets]) {
+      const got = await Promise.all(run(rt));
+      expect(got.map((g) => g.ids)).toEqual(expected.map((e) => e.ids));
+      got[2].logprobs.forEach((lp, k) => {
+        expect(lp.tokenId).toBe(expected[2].logprobs[k].tokenId);
+        expect(lp.logprob).toBeCloseTo(expected[2].logprobs[k].logprob, 4);
+      });
     }
   }, 120_000);
 });

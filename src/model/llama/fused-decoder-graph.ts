@@ -15,8 +15,10 @@
  *           past_key_values.N.key|value [batch_size, kvHeads, max_cache_length, headDim] float32 (float16 with
  *           `weightFormat: 'fp16'`: weights, activations and cache in half precision, as onnxruntime's CUDA
  *           GroupQueryAttention requires)
- *   outputs logits [batch_size, num_logits, vocab] float32 (cast inside fp16 graphs), present.N.key|value (same
- *           shape as past: the same buffer).
+ *   outputs logits [batch_size, num_logits, vocab] float32 (cast inside fp16 graphs),
+ *           greedy_tokens [batch_size, num_logits] int64 (ArgMax of the logits: a greedy decode step on a GPU reads
+ *           these ids and leaves the logits on the device),
+ *           present.N.key|value (same shape as past: the same buffer).
  * Each row's tokens sit at cache slots 0 .. length-1 (right padding); positions follow from seqlens_k. A pass is a
  * prompt (sequence_length = total_sequence_length, any batch, rows right-padded), a continuation of one row's
  * prompt over its cache (batch 1), or a decode step (sequence_length 1, rows of any lengths).
@@ -36,6 +38,8 @@ import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames } from './llama-weigh
 /** Input names that tell a fused graph from a standard one. */
 export const SEQLENS_INPUT = 'seqlens_k';
 export const TOTAL_LENGTH_INPUT = 'total_sequence_length';
+/** Each position's argmax over the vocabulary (first of ties, as ONNX's ArgMax with select_last_index 0). */
+export const GREEDY_OUTPUT = 'greedy_tokens';
 /**
  * The graph kinds the generator and importers write: `fused-mha` is the fused graph for float32 on CUDA, where
  * GroupQueryAttention has no float kernel (see fused-mha-decoder-graph.ts).
@@ -203,6 +207,7 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
     g.input(pastValueName(layer), float, kvDims);
   }
   g.output('logits', 'float32', ['batch_size', 'num_logits', c.vocabSize]);
+  g.output(GREEDY_OUTPUT, 'int64', ['batch_size', 'num_logits']);
   for (let layer = 0; layer < c.numLayers; layer++) {
     g.output(presentKeyName(layer), float, kvDims);
     g.output(presentValueName(layer), float, kvDims);
@@ -222,6 +227,7 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
     cos: floatInitializer(g, 'rope.cos_cache', float, [c.maxPositionEmbeddings, half], () => tables.cos),
     sin: floatInitializer(g, 'rope.sin_cache', float, [c.maxPositionEmbeddings, half], () => tables.sin),
   };
-  fusedLayers(g, ctx, { hidden, embed, keepLogits }, (layer, xn) => attention(g, ctx, layer, xn));
+  const logits = fusedLayers(g, ctx, { hidden, embed, keepLogits }, (layer, xn) => attention(g, ctx, layer, xn));
+  g.op('ArgMax', [logits], { axis: intAttr(-1), keepdims: intAttr(0) }, GREEDY_OUTPUT);
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

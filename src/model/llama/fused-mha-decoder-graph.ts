@@ -34,13 +34,12 @@ import { TensorProto_DataType } from '../onnx/onnx';
 import type { WeightSource } from '../weights/weight-source';
 import { checkWeightsPresent, DecoderBuildOptions, pastKeyName, pastValueName, presentKeyName, presentValueName, PRODUCER_NAME } from './decoder-graph';
 import { floatInitializer, projection } from './decoder-layer';
-import { embedding, fusedLayers, packedQkv, rotaryCaches, SEQLENS_INPUT, TOTAL_LENGTH_INPUT, type FusedBlockContext } from './fused-decoder-graph';
+import { embedding, fusedLayers, GREEDY_OUTPUT, packedQkv, rotaryCaches, SEQLENS_INPUT, TOTAL_LENGTH_INPUT, type FusedBlockContext } from './fused-decoder-graph';
 import { ValidLlamaConfig } from './llama-config';
 import { layerWeightNames } from './llama-weights';
 
 /** ONNX Attention with nonpad_kv_seqlen and TensorScatter are opset 24. */
 export const FUSED_MHA_OPSET = 24;
-const GREEDY_OUTPUT = 'greedy_tokens';
 
 interface MhaContext extends FusedBlockContext {
   positionIds: string; // [batch, seq] int64

@@ -18,6 +18,8 @@ import type { KvSpec } from './session';
 /** Inputs of a fused graph that the standard one lacks. */
 export const SEQLENS_INPUT = 'seqlens_k';
 export const TOTAL_LENGTH_INPUT = 'total_sequence_length';
+/** A fused graph's per-position argmax (int64 [batch, num_logits]); graphs written before it lack it. */
+export const GREEDY_OUTPUT = 'greedy_tokens';
 
 export function isFusedGraph(inputNames: readonly string[]): boolean {
   return inputNames.includes(SEQLENS_INPUT) && inputNames.includes(TOTAL_LENGTH_INPUT);
@@ -40,14 +42,22 @@ export interface FusedForwardInput {
   keepLogits: number; // 0 = every position
   /** Applied in order before the pass. */
   moves: KvMove[];
+  /**
+   * The rows whose logits the engine needs (sampling, penalties, grammar, logprobs); the others take the graph's
+   * greedy token and their logits never leave the device. Honoured only by passes with FusedPasses.greedyOnDevice;
+   * absent: every row.
+   */
+  logitRows?: Int32Array;
 }
 
 export interface FusedForwardOutput {
   logits: Float32Array; // [batch, logitsPerRow, vocab]
   vocab: number;
   logitsPerRow: number;
-  /** Each row's argmax at its last position, where the session thread computed it natively (see greedyTokens). */
+  /** Each row's argmax at its last position: from the graph (greedy_tokens) or computed natively (see greedyTokens). */
   greedy?: Int32Array;
+  /** Set when only some rows' logits came back: `logits` holds rows logitRows[0], logitRows[1], ... in that order. */
+  logitRows?: Int32Array;
 }
 
 export class FusedKvPool {

@@ -223,16 +223,32 @@ export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: St
     seqlensK[row] = length; // after this step: length + 1 positions, minus 1
     longest = Math.max(longest, length + 1);
   });
+  // With the graph's greedy tokens on the device, only the rows that sample, process or report logprobs download theirs.
+  const logitRows = passes.greedyOnDevice ? Int32Array.from(seqs.flatMap((seq, row) => (seq.needsLogits ? [row] : []))) : undefined;
   const started = performance.now();
-  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: takeMoves(kv) });
+  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: takeMoves(kv), logitRows });
   const [out] = await Promise.all([pass, prepareConstraints(seqs)]);
   observe(b, (performance.now() - started) / 1000);
+  const at = logitsIndex(b, out.logitRows); // row -> its row in out.logits (-1: none came back)
   const v = out.vocab;
   seqs.forEach((seq, row) => {
     slots.setLength(seq, slots.lengthOf(seq) + 1);
-    if (!seq.cancelled) deliver(seq, out.logits.subarray(row * v, (row + 1) * v), undefined, out.greedy?.[row]);
+    const k = at[row];
+    if (!seq.cancelled) deliver(seq, k < 0 ? NO_LOGITS : out.logits.subarray(k * v, (k + 1) * v), undefined, out.greedy?.[row]);
   });
   return b;
+}
+
+const NO_LOGITS = new Float32Array(0);
+
+/** Where each of `batch` rows finds its logits in a pass's output: row r at `logitRows.indexOf(r)`, or every row in order. */
+function logitsIndex(batch: number, logitRows: Int32Array | undefined): Int32Array {
+  if (!logitRows) return Int32Array.from({ length: batch }, (_, row) => row);
+  const at = new Int32Array(batch).fill(-1);
+  logitRows.forEach((row, k) => {
+    at[row] = k;
+  });
+  return at;
 }
 
 /** The engine options that size a fused pool. */

@@ -30,8 +30,12 @@ interface OrtDeviceAddon {
   argmaxRows(logits: Float32Array, rows: number, perRow: number, vocab: number): Int32Array;
   createPool(session: Opaque, buffers: number, slots: number, kvHeads: number, capacity: number, headDim: number, type: number): Opaque;
   poolMove(pool: Opaque, from: number, to: number, length: number): void;
-  /** graphBatch > 0: a decode pass over a static bucket of that many rows (padding rows free slots), its inputs and logits at fixed addresses: a CUDA graph per bucket on a cudaGraph session. */
-  runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string, graphBatch: number, vocab: number): [Float32Array | Uint16Array, number[]];
+  /**
+   * graphBatch > 0: a decode pass over a static bucket of that many rows (padding rows free slots), its inputs and
+   * outputs at fixed addresses: a CUDA graph per bucket on a cudaGraph session. greedyName: the graph's argmax output,
+   * whose tokens come back (third element). logitRows (needs greedyName): the rows whose logits come down, in order.
+   */
+  runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string, graphBatch: number, vocab: number, greedyName?: string, logitRows?: Int32Array): [Float32Array | Uint16Array, number[], Int32Array | undefined];
   freePool(pool: Opaque): void;
 }
 

@@ -3,6 +3,7 @@
  * emits. `acceptLogits` consumes the model's logits row for this sequence and decides the next token (applying the
  * sequence's grammar constraint, if any, whose mask `prepareConstraints` computes while the forward pass runs).
  */
+import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
 import { changesLogits, newTokenHistory, processingRow, processLogits, rawLogprobs, recordToken, type TokenHistory } from '../sampling/logits';
 import { Rng, randomSeed, sampleToken } from '../sampling/sampler';
@@ -112,6 +113,14 @@ export class Sequence {
     return this.finish;
   }
 
+  /**
+   * The next token needs this sequence's logits row: it samples, some processor changes the row, or it reports
+   * logprobs. Otherwise the row's argmax (the graph's or the addon's greedy token) is the answer.
+   */
+  get needsLogits(): boolean {
+    return this.processes || this.params.temperature !== 0 || this.params.topLogprobs !== undefined;
+  }
+
   /** The last token fed back into the model at the next decode step. */
   get lastToken(): number {
     return this.outputIds[this.outputIds.length - 1];
@@ -120,9 +129,11 @@ export class Sequence {
   /**
    * Samples from this sequence's logits row and emits the resulting chunk. `row` is a view into the
    * forward pass's output and is not modified. `greedy`, the row's argmax when the session thread computed it
-   * natively, is taken as is by a greedy sequence whose logits nothing changes (no penalty, bias or grammar).
+   * natively, is taken as is by a greedy sequence whose logits nothing changes (no penalty, bias or grammar); such a
+   * sequence (needsLogits false) may get an empty row when the logits stayed on the device.
    */
   acceptLogits(row: Float32Array, promptLogprobs?: Array<ChunkLogprob | null>, greedy?: number): void {
+    if (row.length === 0 && (greedy === undefined || this.needsLogits)) throw new FleetError('internal', `sequence ${this.id} got neither its logits nor a greedy token it can use`);
     let logits = row;
     if (this.processes) {
       logits = processingRow(row);

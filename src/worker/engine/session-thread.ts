@@ -71,8 +71,8 @@ export interface ReleaseMessage {
 export type ToSessionThread = OpenMessage | ForwardMessage | FusedForwardMessage | BindPoolMessage | AssembleMessage | ReleaseMessage;
 
 export type FromSessionThread =
-  | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean }
-  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; greedy?: Int32Array }
+  | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean; greedyOnDevice: boolean }
+  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; greedy?: Int32Array; logitRows?: Int32Array }
   | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number; greedy?: Int32Array }
   | { kind: 'assembled'; id: number; kv: number; pastLen: number }
   | { kind: 'poolBound'; id: number }
@@ -122,7 +122,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
 
   // CUDA keeps the KV cache on the GPU when the native addon is built; without it, onnxruntime-node's CUDA EP.
   const nativeKv = options.nativeKv ?? (options.device?.kind === 'cuda' && addonCandidates().some((p) => existsSync(p)));
-  const opened = await new Promise<{ kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean }>((resolve, reject) => {
+  const opened = await new Promise<{ kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean; greedyOnDevice: boolean }>((resolve, reject) => {
     const onMessage = (m: FromSessionThread): void => {
       thread.off('message', onMessage);
       if (m.kind === 'opened') resolve(m);
@@ -199,14 +199,15 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
         forward: async (input) => {
           if (failure) throw failure;
           const id = nextId++;
-          const message: ToSessionThread = { ...input, kind: 'forwardFused', id, inputIds: owned(input.inputIds), seqlensK: owned(input.seqlensK) };
+          const message: ToSessionThread = { ...input, kind: 'forwardFused', id, inputIds: owned(input.inputIds), seqlensK: owned(input.seqlensK), logitRows: input.logitRows && owned(input.logitRows) };
           const reply = await new Promise<FromSessionThread>((resolve, reject) => {
             pending.set(id, { resolve, reject });
             thread.postMessage(message, transferables([message.inputIds, message.seqlensK]));
           });
           if (reply.kind !== 'fusedResult') throw new FleetError('internal', 'unexpected reply from the session thread');
-          return { logits: reply.logits, vocab: reply.vocab, logitsPerRow: reply.logitsPerRow, greedy: reply.greedy };
+          return { logits: reply.logits, vocab: reply.vocab, logitsPerRow: reply.logitsPerRow, greedy: reply.greedy, logitRows: reply.logitRows };
         },
+        greedyOnDevice: opened.greedyOnDevice,
       }
     : undefined;
 

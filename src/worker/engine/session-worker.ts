@@ -29,7 +29,7 @@ async function open(message: OpenMessage): Promise<void> {
   if (message.nativeKv) {
     native = openNativeSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false });
     if (!isFusedGraph(native.inputNames)) {
-      post({ kind: 'opened', kv: native.kv, inputNames: [...native.inputNames], kvOnDevice: true, fused: false });
+      post({ kind: 'opened', kv: native.kv, inputNames: [...native.inputNames], kvOnDevice: true, fused: false, greedyOnDevice: false });
       return;
     }
     // A fused graph: its in-place KV pool lives here too, in device memory (CUDA) or the addon's host memory (CPU EP).
@@ -38,7 +38,7 @@ async function open(message: OpenMessage): Promise<void> {
     // cudaGraph on a CPU device (tests): the same static buckets, without graphs.
     const cudaGraph = device?.cudaGraph === true;
     session = openDevicePoolSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false, cudaGraph });
-    post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: true, fused: true });
+    post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: true, fused: true, greedyOnDevice: session.fused?.greedyOnDevice === true });
     return;
   }
   session = await openDecoderSession(message.path, { threads: message.threads, device });
@@ -55,7 +55,7 @@ async function open(message: OpenMessage): Promise<void> {
     await ortNode.release();
     session = { ...ortNode, fused: fusedPasses(bound.run, ortNode.kv), release: () => Promise.resolve(bound.release()) };
   }
-  post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: session.fused !== undefined });
+  post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: session.fused !== undefined, greedyOnDevice: false });
 }
 
 async function handle(message: ToSessionThread): Promise<void> {
@@ -97,8 +97,9 @@ async function handle(message: ToSessionThread): Promise<void> {
       if (!session?.fused) throw new FleetError('internal', 'the session is not a fused graph');
       const out = await session.fused.forward(message);
       const logits = owned(out.logits);
-      const greedy = greedyTokens(logits, out.logitsPerRow, out.vocab);
-      post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, greedy }, transferables(greedy ? [logits, greedy] : [logits]));
+      // The graph's own tokens, or the addon's argmax over the rows (all of them: logitRows is set only with the graph's).
+      const greedy = out.greedy ?? greedyTokens(logits, out.logitsPerRow, out.vocab);
+      post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, greedy, logitRows: out.logitRows }, transferables(greedy ? [logits, greedy] : [logits]));
     } catch (err) {
       postError(message.id, err, 'generation_failed');
     }

@@ -136,6 +136,11 @@ export interface FusedPasses {
    */
   bind(pool: FusedKvPool): Promise<void>;
   forward(input: FusedForwardInput): Promise<FusedForwardOutput>;
+  /**
+   * The passes hand back every row's greedy token computed by the graph on the device (greedy_tokens), so a decode
+   * step may ask for some rows' logits only (FusedForwardInput.logitRows): a greedy batch downloads ids, not logits.
+   */
+  greedyOnDevice?: boolean;
 }
 
 export interface DecoderSession {
