@@ -3,7 +3,9 @@
  * src/model/llama/fused-mha-decoder-graph.ts) through the engine, on the CPU EP: with its KV pool in the native addon
  * (device-kv-pool.ts, the CUDA path's code), with --cuda-graph's static decode buckets (padding rows over free slots),
  * and with the engine's host pool (prefix reuse included). Greedy tokens must equal the standard float32 graph's of the same weights, alone and
- * batched with rows joining, leaving and moving slots, and prompts of different lengths prefilled in one padded pass.
+ * batched with rows joining, leaving and moving slots, and prompts of different lengths prefilled in one padded pass;
+ * with the graph's greedy_tokens a decode step downloads only the logits rows that sampling or logprobs need, and a
+ * batch mixing such rows gives the host pool's tokens and logprobs.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,7 +13,8 @@ import { silentLogger } from '../../src/common/log';
 import { CPU_DEVICE } from '../../src/worker/device/execution-provider';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { greedyTokens as greedy } from '../support/greedy';
+import type { SamplingLayer } from '../../src/worker/sampling/params';
+import { completion, greedyTokens as greedy } from '../support/greedy';
 import { generatedModel, tinyModel } from '../support/models';
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please', 'Hi', 'Numbers: 1 2 3'];
@@ -46,5 +49,23 @@ describe('fused-mha graph (float32 for CUDA) through the engine on the CPU EP', 
     // Three at once (a bucket of 4 with one padding row over the free slot); a slot reused after others left.
     expect(await Promise.all([0, 4, 5].map((i) => greedy(rt, PROMPTS[i], LENGTHS[i])))).toEqual([0, 4, 5].map((i) => expected[i]));
     expect(await greedy(rt, PROMPTS[1], LENGTHS[1])).toEqual(expected[1]);
+  }, 120_000);
+
+  it('the graph\'s greedy_tokens: a batch mixing greedy, sampled, logprob and penalised rows gives the host pool\'s tokens and logprobs on the device pool and the buckets', async () => {
+    const layers: SamplingLayer[] = [{ temperature: 0 }, { temperature: 0.8, seed: 7 }, { temperature: 0, topLogprobs: 2 }, { temperature: 0, repetitionPenalty: 1.3 }];
+    const run = (rt: GenerationRuntime): ReturnType<typeof completion>[] => layers.map((layer, i) => completion(rt, PROMPTS[i], LENGTHS[i], layer));
+    const host = runtimes['host pool'];
+    if (!host) throw new Error('host pool did not load');
+    const expectedRuns = await Promise.all(run(host));
+    expect(expectedRuns[2].logprobs).toHaveLength(LENGTHS[2]);
+    for (const rt of [runtimes['device pool'], runtimes['cuda-graph buckets']]) {
+      if (!rt) throw new Error('a runtime did not load');
+      const got = await Promise.all(run(rt));
+      expect(got.map((g) => g.ids)).toEqual(expectedRuns.map((e) => e.ids));
+      got[2].logprobs.forEach((lp, k) => {
+        expect(lp.tokenId).toBe(expectedRuns[2].logprobs[k].tokenId);
+        expect(lp.logprob).toBeCloseTo(expectedRuns[2].logprobs[k].logprob, 4);
+      });
+    }
   }, 120_000);
 });
