@@ -16,7 +16,7 @@
  *           `weightFormat: 'fp16'`: weights, activations and cache in half precision, as onnxruntime's CUDA
  *           GroupQueryAttention requires)
  *   outputs logits [batch_size, num_logits, vocab] float32 (cast inside fp16 graphs),
- *           greedy_tokens [batch_size, num_logits] int64 (ArgMax of the logits: a greedy decode step on a GPU reads
+ *           greedy_tokens [batch_size, num_logits] int64 (argmax of the logits: a greedy decode step on a GPU reads
  *           these ids and leaves the logits on the device),
  *           present.N.key|value (same shape as past: the same buffer).
  * Each row's tokens sit at cache slots 0 .. length-1 (right padding); positions follow from seqlens_k. A pass is a
@@ -38,7 +38,7 @@ import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerWeightNames } from './llama-weigh
 /** Input names that tell a fused graph from a standard one. */
 export const SEQLENS_INPUT = 'seqlens_k';
 export const TOTAL_LENGTH_INPUT = 'total_sequence_length';
-/** Each position's argmax over the vocabulary (first of ties, as ONNX's ArgMax with select_last_index 0). */
+/** Each position's argmax over the vocabulary (see greedyOutput). */
 export const GREEDY_OUTPUT = 'greedy_tokens';
 /**
  * The graph kinds the generator and importers write: `fused-mha` is the fused graph for float32 on CUDA, where
@@ -191,6 +191,15 @@ export function fusedLayers(g: GraphBuilder, ctx: FusedBlockContext, io: { hidde
   return lmHead(g, c, weights, { hidden: lastPositions(g, final.normed, keepLogits), embed, quant, float });
 }
 
+/**
+ * greedy_tokens: each position's argmax over the vocabulary as the index of TopK(k = 1) — not ArgMax, whose CUDA kernel
+ * reduces through cuDNN, a library the GPU runtime installs only on request. Ties: the lower index (TopK's rule).
+ */
+export function greedyOutput(g: GraphBuilder, logits: string): void {
+  const [, index] = g.node('TopK', [logits, g.int64s([1])], { attrs: { axis: intAttr(-1), largest: intAttr(1), sorted: intAttr(1) }, outputs: 2 });
+  g.op('Squeeze', [index, g.int64s([-1])], undefined, GREEDY_OUTPUT);
+}
+
 export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: WeightSource, options: DecoderBuildOptions = {}): OnnxModelSpec {
   checkWeightsPresent(config, weights);
   const c = config;
@@ -228,6 +237,6 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
     sin: floatInitializer(g, 'rope.sin_cache', float, [c.maxPositionEmbeddings, half], () => tables.sin),
   };
   const logits = fusedLayers(g, ctx, { hidden, embed, keepLogits }, (layer, xn) => attention(g, ctx, layer, xn));
-  g.op('ArgMax', [logits], { axis: intAttr(-1), keepdims: intAttr(0) }, GREEDY_OUTPUT);
+  greedyOutput(g, logits);
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

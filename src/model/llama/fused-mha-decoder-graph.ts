@@ -34,7 +34,7 @@ import { TensorProto_DataType } from '../onnx/onnx';
 import type { WeightSource } from '../weights/weight-source';
 import { checkWeightsPresent, DecoderBuildOptions, pastKeyName, pastValueName, presentKeyName, presentValueName, PRODUCER_NAME } from './decoder-graph';
 import { floatInitializer, projection } from './decoder-layer';
-import { embedding, fusedLayers, GREEDY_OUTPUT, packedQkv, rotaryCaches, SEQLENS_INPUT, TOTAL_LENGTH_INPUT, type FusedBlockContext } from './fused-decoder-graph';
+import { embedding, fusedLayers, GREEDY_OUTPUT, greedyOutput, packedQkv, rotaryCaches, SEQLENS_INPUT, TOTAL_LENGTH_INPUT, type FusedBlockContext } from './fused-decoder-graph';
 import { ValidLlamaConfig } from './llama-config';
 import { layerWeightNames } from './llama-weights';
 
@@ -146,6 +146,6 @@ export function buildFusedMhaLlamaDecoder(config: ValidLlamaConfig, weights: Wei
     sin: floatInitializer(g, 'rope.sin_cache', 'float32', [c.maxPositionEmbeddings, half], () => tables.sin),
   };
   const logits = fusedLayers(g, ctx, { hidden, embed, keepLogits }, (layer, xn) => attention(g, ctx, layer, xn));
-  g.op('ArgMax', [logits], { axis: intAttr(-1), keepdims: intAttr(0) }, GREEDY_OUTPUT);
+  greedyOutput(g, logits);
   return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
 }

@@ -20,7 +20,7 @@ import { RandomLlamaWeights } from './random-llama-weights';
 import { loadTokenizerFiles } from './tokenizer-files';
 
 /** Bumped whenever the generator would write different bytes for the same options. */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 export interface TinyModelOptions extends Partial<TinyShape> {
   outDir: string;
