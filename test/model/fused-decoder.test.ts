@@ -3,9 +3,9 @@
  * Normalization, MatMulNBits, GatherBlockQuantized) against the float64 reference: prompts, chunked prompts,
  * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs. The
  * fused-mha graph (float32 on CUDA: ONNX Attention over a cache written in place by TensorScatter) passes the same
- * float32 checks, and prefills prompts of different lengths in one right-padded pass.
+ * float32 checks, prefills prompts of different lengths in one right-padded pass, and writes its cache in place.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,43 @@ describe('fused decoder graph', () => {
     });
     prompts.forEach((p, r) => expect(relativeError(row(step.logits, r), m.reference.forward([...p, next[r]])[p.length])).toBeLessThan(1e-4));
     await m.release();
+  });
+
+  it('fused-mha: TensorScatter writes the cache in place when past and present are the same memory (onnxruntime\'s warning shows only when they are not)', () => {
+    const config = configOf(false);
+    const dir = join(tmp, 'fused-mha-inplace');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'model.onnx');
+    writeOnnxModel(path, buildFusedMhaLlamaDecoder(config, new RandomLlamaWeights(config, 3)));
+    // A child process (onnxruntime writes its log to the process's stderr): one pass with present.* bound over the
+    // past buffers, as the worker binds them, or left to onnxruntime.
+    const child = `
+      const ort = require('onnxruntime-node');
+      (async () => {
+        const s = await ort.InferenceSession.create(process.argv[1], { logSeverityLevel: 2, intraOpNumThreads: 1 });
+        const pasts = s.inputNames.filter((n) => n.startsWith('past_key_values.'));
+        const feeds = {
+          input_ids: new ort.Tensor('int64', BigInt64Array.of(5n, 6n), [1, 2]),
+          seqlens_k: new ort.Tensor('int32', Int32Array.of(1), [1]),
+          total_sequence_length: new ort.Tensor('int32', Int32Array.of(2), []),
+          num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+        };
+        const fetches = { logits: null };
+        for (const n of pasts) {
+          feeds[n] = new ort.Tensor('float32', new Float32Array(16 * 64), [1, 1, 16, 64]);
+          if (process.argv[2] === 'bound') fetches[n.replace('past_key_values.', 'present.')] = feeds[n];
+        }
+        const out = await s.run(feeds, fetches);
+        const written = feeds[pasts[0]].data.slice(0, 2 * 64).some((x) => x !== 0);
+        process.stdout.write(JSON.stringify({ logits: out.logits.dims, written }));
+      })();`;
+    const run = (mode: string): { stdout: string; stderr: string } => spawnSync(process.execPath, ['-e', child, path, mode], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
+    const bound = run('bound');
+    expect(JSON.parse(bound.stdout)).toEqual({ logits: [1, 1, 500], written: true });
+    expect(bound.stderr).not.toMatch(/TensorScatter: in-place optimization not activated/);
+    const unbound = run('unbound');
+    expect(JSON.parse(unbound.stdout)).toEqual({ logits: [1, 1, 500], written: false });
+    expect(unbound.stderr).toMatch(/TensorScatter: in-place optimization not activated/);
   });
 
   it('fp16 (half-precision weights, activations and KV cache; float32 logits cast inside the graph) runs on the CPU EP close to the reference', async () => {
