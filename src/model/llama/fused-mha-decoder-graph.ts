@@ -61,7 +61,9 @@ function passPositions(g: GraphBuilder, inputIds: string, seqlens: string): Pick
   const one = g.int64s([1], []);
   const seq = g.op('Gather', [g.op('Shape', [inputIds]), one], { axis: intAttr(0) });
   const offsets = g.op('Range', [zero, seq, one]); // 0 .. seq-1, on the device
-  const last = g.op('ReduceMax', [offsets], { keepdims: intAttr(0) }); // seq - 1, on the device
+  // seq - 1 on the device: the last offset (a Gather; not ReduceMax, whose CUDA kernel reduces through cuDNN, which the
+  // GPU runtime installs only on request)
+  const last = g.op('Gather', [offsets, g.int64s([-1], [])], { axis: intAttr(0) });
   const lengths = g.op('Cast', [seqlens], { to: intAttr(TensorProto_DataType.INT64) }); // each row's length - 1
   const nonpad = g.op('Add', [lengths, one]);
   const writeIndices = g.op('Max', [g.op('Sub', [lengths, last]), zero]);
