@@ -14,7 +14,9 @@
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
  *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway serve the
- *   same requests in the same run, interleaved — before / after a change under the same load), BENCH_PROFILE (a
+ *   same requests in the same run, interleaved — before / after a change under the same load; BENCH_BASELINE_BUILT=1
+ *   runs it compiled from its dist/, as the container image does: `npm run build && BENCH_BASELINE=$PWD
+ *   BENCH_BASELINE_BUILT=1` compares this tree from source and compiled), BENCH_PROFILE (a
  *   directory: this tree's gateway and adapter worker write V8 CPU profiles there when they exit), BENCH_FLOOR_ROUNDS
  *   (default 100; 0 skips it): after the paths, the same four one-way deliveries the front end adds (HTTP in, gRPC in,
  *   gRPC back, SSE back) between two bare Node.js processes — the floor under ttft_added_ms on this machine)
@@ -40,6 +42,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const HOPS = process.env.BENCH_HOPS === '1';
 /** Another checkout of fleetchat (e.g. an older commit): its adapter and gateway run beside this tree's, same requests. */
 const BASELINE = process.env.BENCH_BASELINE;
+/** 1: the baseline runs compiled (`dist/src/cli/main.js` of BENCH_BASELINE, as the container image does), not from source. */
+const BASELINE_BUILT = process.env.BENCH_BASELINE_BUILT === '1';
 /** A directory: the gateway and the adapter worker write V8 CPU profiles there (`--cpu-prof`) when they exit. */
 const PROFILE = process.env.BENCH_PROFILE;
 /** Rounds of the bare-hop floor (bench/adapter/floor.ts) measured after the paths; 0 skips it. */
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
   const start = async (args: string[], ready: RegExp, traced = false, root?: string): Promise<RegExpMatchArray> => {
     const logArgs = [...args, '--log-level', traced && HOPS ? 'debug' : 'info'];
     const child = root
-      ? spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'src/cli/main.ts'), ...logArgs], { cwd: root, env: { ...process.env, FLEETCHAT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(process.execPath, [...(BASELINE_BUILT ? [join(root, 'dist/src/cli/main.js')] : ['-r', '@swc-node/register', join(root, 'src/cli/main.ts')]), ...logArgs], { cwd: root, env: { ...process.env, FLEETCHAT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawnCli(logArgs, {}, traced && PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE, '--cpu-prof-interval', '100'] : []);
     children.push(child);
     if (traced && HOPS) hops.attach(child);
