@@ -29,6 +29,8 @@ interface Args {
   weights?: WeightVariant;
   /** Fused graphs on CUDA: decode steps replayed as CUDA graphs (the worker's --cuda-graph). */
   cudaGraph?: boolean;
+  /** The KV budget in MiB (the worker's --kv-cache-mib; default the GPU's memory): a fused pool's slot capacity follows it. */
+  kvMib?: number;
 }
 
 interface RowResult {
@@ -76,10 +78,10 @@ async function main(): Promise<void> {
   });
   const rt = await loadGenerationRuntime({
     dir: args.model, source: args.model, modelNames: ['bench'], threads: args.threads ?? 4, device, nativeKv: args.nativeKv, weights: args.weights ?? 'auto',
-    maxConcurrency: maxBatch, maxQueue: 4 * maxBatch, maxPrefillTokens: maxBatch * args.promptLen + 1, observer: { onStep: (batch, seconds) => steps.push({ batch, seconds }) }, logger: createLogger({ level: 'info', stream: capture }),
+    maxConcurrency: maxBatch, maxQueue: 4 * maxBatch, maxKvBytes: args.kvMib ? args.kvMib * 2 ** 20 : undefined, maxPrefillTokens: maxBatch * args.promptLen + 1, observer: { onStep: (batch, seconds) => steps.push({ batch, seconds }) }, logger: createLogger({ level: 'info', stream: capture }),
   });
   const vocab = rt.info.vocabSize;
-  const info = { device: describeDevice(device), kvOnDevice };
+  const info = { device: describeDevice(device), kvOnDevice, kvSlotCapacity: rt.engine.kvSlotCapacity };
   process.stdout.write(`${JSON.stringify({ kind: 'info', ...info })}\n`);
   for (const batch of args.batches) {
     // Warm-up at this batch size (kernel selection, arena growth), then the measured run.

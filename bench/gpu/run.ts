@@ -25,6 +25,9 @@
  *   BENCH_CHILD_TIMEOUT_S (900: a variant still running then is killed and reported failed)
  *   BENCH_CPU_BATCHES (1,8)  BENCH_HOST_KV (114m: the onnxruntime-node CUDA EP path too)
  *   BENCH_PYTHON (python3)  BENCH_OUT (a directory for the raw JSON lines)
+ *   BENCH_KV_MIB (fleetchat's KV budget on the GPU, --kv-cache-mib; default the GPU's memory less the weights): a
+ *   fused pool's slot capacity is budget / (max batch × bytes per position), at most the context length — fused-mha's
+ *   step time should not follow it (its attention kernel reads each row's valid keys only)
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -48,6 +51,7 @@ const PROMPT = Number(env.BENCH_PROMPT_TOKENS ?? 64);
 const NEW = Number(env.BENCH_NEW_TOKENS ?? 128);
 const PYTHON = env.BENCH_PYTHON ?? 'python3';
 const OUT = env.BENCH_OUT ?? '';
+const KV_MIB = Number(env.BENCH_KV_MIB ?? 0);
 const CACHE = join(homedir(), '.cache', 'fleetchat', 'bench-gpu');
 
 const SHAPES: Record<string, Record<string, unknown>> = {
@@ -145,7 +149,7 @@ async function ensureFp16(dir: string): Promise<boolean> {
 
 async function engine(label: string, args: Record<string, unknown>): Promise<Result[]> {
   const { file, execArgv } = sibling('engine-bench');
-  const lines = await runLines(process.execPath, [...execArgv, file, JSON.stringify({ promptLen: PROMPT, newTokens: NEW, threads: 8, ...args })], label);
+  const lines = await runLines(process.execPath, [...execArgv, file, JSON.stringify({ promptLen: PROMPT, newTokens: NEW, threads: 8, ...(KV_MIB > 0 ? { kvMib: KV_MIB } : {}), ...args })], label);
   const info = lines.find((l) => l.kind === 'info');
   process.stderr.write(`  ${label}: ${JSON.stringify(info)}\n`);
   return lines.filter((l) => l.kind === 'result') as unknown as Result[];
