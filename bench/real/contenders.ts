@@ -5,6 +5,7 @@
  *   llama.cpp: node-llama-cpp 3.21.1 in a child process (llamacpp-client.ts), one context sequence per prompt.
  */
 import { silentLogger } from '../../src/common/log';
+import type { AttentionKernel } from '../../src/worker/engine/native-session';
 import type { WeightVariant } from '../../src/worker/loader/files';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
@@ -22,8 +23,9 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export async function openFleetchat(dir: string, weights: WeightVariant, threads: number): Promise<Engine> {
-  const rt: GenerationRuntime = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads, weights, maxConcurrency: 8, maxQueue: 16, maxPrefillTokens: 1 << 20, logger: silentLogger() });
+/** `fusedAttention`: a fused graph's GroupQueryAttention kernel (default: the worker's choice, the addon's at one thread). */
+export async function openFleetchat(dir: string, weights: WeightVariant, threads: number, fusedAttention?: AttentionKernel): Promise<Engine> {
+  const rt: GenerationRuntime = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads, weights, maxConcurrency: 8, maxQueue: 16, maxPrefillTokens: 1 << 20, logger: silentLogger(), fusedAttention });
   return {
     single: (ids, tokens) => greedyRun(rt, ids, tokens),
     batch: async (prompts, tokens) => {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:fused-profile`: where a fused decode step's time goes, at 100 and 2,000 cached positions.
  * SmolLM2-135M-Instruct imported with `--graph fused` (int4 = the GGUF's Q4_1 blocks; BENCH_WEIGHTS=int8 for the
- * other), one stream (batch 1), BENCH_THREADS (default 1, as bench:real). For each context it measures
+ * other), one stream (batch 1), BENCH_THREADS (default 1, as bench:real), BENCH_ATTENTION (GroupQueryAttention's
+ * kernel: `fleetchat`, the addon's and the worker's default, or `onnxruntime`). For each context it measures
  *   - engine step: the worker's engine (session thread, messages, sampling) — what a user sees per token;
  *   - runBound pass: the same pass through the addon's runBound in this thread (onnxruntime + binding, no engine),
  *     over a slot of the engine's capacity;
@@ -16,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { silentLogger } from '../../src/common/log';
-import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
+import { openNativeBoundRunner, type AttentionKernel } from '../../src/worker/engine/native-session';
 import { FusedKvPool, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
 import { discoverKv, fusedPasses, type KvSpec } from '../../src/worker/engine/session';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
@@ -27,6 +28,7 @@ import { importedModel } from './imported-model';
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const WEIGHTS = process.env.BENCH_WEIGHTS === 'int8' ? 'int8' : 'int4';
 const CONTEXTS = [100, 2000];
+const ATTENTION: AttentionKernel = process.env.BENCH_ATTENTION === 'onnxruntime' ? 'onnxruntime' : 'fleetchat';
 const STEPS = 24;
 const WARMUP = 4;
 /** The engine's slot capacity for SmolLM2 (its context length). */
@@ -76,7 +78,7 @@ function summarise(events: ProfileEvent[]): { byOp: Map<string, number>; runMs: 
 async function profiled(path: string, kv: KvSpec, context: number): Promise<{ byOp: Map<string, number>; runMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetchat-profile-'));
   try {
-    const native = openNativeBoundRunner(path, THREADS, join(dir, 'fused'));
+    const native = openNativeBoundRunner(path, THREADS, join(dir, 'fused'), ATTENTION);
     try {
       await passes(native.run, kv, context, ENGINE_CAPACITY);
     } finally {
@@ -105,8 +107,8 @@ async function main(): Promise<void> {
   await meta.release();
 
   // The engine and the addon alone take turns at each context (3 rounds), so that load changes hit both alike.
-  const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger() });
-  const native = openNativeBoundRunner(path, THREADS);
+  const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION });
+  const native = openNativeBoundRunner(path, THREADS, undefined, ATTENTION);
   const engineSamples: number[][] = CONTEXTS.map(() => []);
   const boundSamples: number[][] = CONTEXTS.map(() => []);
   try {
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
 
   const ops = [...new Set(profiles.flatMap((p) => [...p.byOp.keys()]))].sort((a, b) => (profiles[1].byOp.get(b) ?? 0) - (profiles[1].byOp.get(a) ?? 0));
   const kernels = profiles.map((p) => [...p.byOp.values()].reduce((a, b) => a + b, 0));
-  console.log(`bench:fused-profile — SmolLM2-135M-Instruct fused ${WEIGHTS}, batch 1, ${THREADS} thread(s), ms per decode step`);
+  console.log(`bench:fused-profile — SmolLM2-135M-Instruct fused ${WEIGHTS}, batch 1, ${THREADS} thread(s), ${ATTENTION}'s attention kernel, ms per decode step`);
   const rows: Array<[string, number[]]> = [
     ['engine step (session thread, sampling)', engineMs],
     ['runBound pass (addon, this thread)', boundMs],
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
   for (const [name, v] of rows) console.log(`| ${name} | ${v.map((x) => r2(x).toFixed(2)).join(' | ')} | ${r2(v[1] - v[0]).toFixed(2)} |`);
   const gqa = profiles.map((p) => p.byOp.get('GroupQueryAttention') ?? 0);
   console.log(JSON.stringify({
-    weights: WEIGHTS, threads: THREADS,
+    weights: WEIGHTS, threads: THREADS, attention: ATTENTION,
     engine_step_ms_ctx100: r2(engineMs[0]), engine_step_ms_ctx2000: r2(engineMs[1]), engine_ratio: r2(engineMs[1] / engineMs[0]),
     bound_pass_ms_ctx100: r2(boundMs[0]), bound_pass_ms_ctx2000: r2(boundMs[1]),
     kernels_ms_ctx100: r2(kernels[0]), kernels_ms_ctx2000: r2(kernels[1]),

@@ -11,13 +11,17 @@
  *                  the per-prompt ratios of the headline graph against llama.cpp, measured back to back;
  *   batched8:      8 prompts submitted at once, aggregate generated tokens / wall time (prefill included);
  *   step vs context: the decode step at 100 and 2,000 cached tokens (context-steps.ts), for llama.cpp (its own F16
- *                  cache: attention's own cost, for reference) and the int4 graphs.
+ *                  cache: attention's own cost, for reference) and the int4 graphs, the contenders taking turns run
+ *                  by run (BENCH_RUNS rounds, medians).
  *
  * The JSON's headline fleetchat numbers are those of the int4 graph of BENCH_HEADLINE_GRAPH (default fused), which
  * computes with the GGUF's own Q4_1 blocks like llama.cpp; the other contenders' are listed with suffixes.
  *
- *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, standard-int4, fused-int8, standard-int8, fp32; default
- *   all), BENCH_THREADS (default 1: on a shared 2-core machine llama.cpp's 2-thread barriers collapse whenever another
+ * The fused graphs' GroupQueryAttention runs on the ort_device addon's CPU kernel (native/ort-device/gqa_cpu.c, the
+ * worker's default for them); `fused-int4-ort-attention` is the same graph on onnxruntime's own kernel.
+ *
+ *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, fused-int4-ort-attention, standard-int4, fused-int8,
+ *   standard-int8, fp32; default all), BENCH_THREADS (default 1: on a shared 2-core machine llama.cpp's 2-thread barriers collapse whenever another
  *   process takes a core), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 2)
  */
 import { statSync, readFileSync } from 'node:fs';
@@ -37,7 +41,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const SINGLE_PROMPTS = 4;
 const CONTEXTS = [100, 2000];
 const HEADLINE: GraphKind = process.env.BENCH_HEADLINE_GRAPH === 'standard' ? 'standard' : 'fused';
-const KEYS = ['llamacpp', 'fused-int4', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
+const KEYS = ['llamacpp', 'fused-int4', 'fused-int4-ort-attention', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
 type Key = (typeof KEYS)[number];
 const SELECTED = new Set((process.env.BENCH_CONTENDERS ?? KEYS.join(',')).split(',').map((k) => k.trim()) as Key[]);
 
@@ -112,9 +116,16 @@ async function measure(contenders: Contender[], prompts: number[][]): Promise<Re
       }
       console.error(`bench:real: run ${r + 1}/${RUNS} done`);
     }
-    for (const [i, c] of contenders.entries()) {
-      if (c.contexts) results[i].contextStepMs = await engines[i].contextSteps(prompts, CONTEXTS, RUNS);
+    // Step vs context: the contenders take turns here too (one run each per round, the order rotating); medians.
+    const steps: number[][][] = contenders.map(() => CONTEXTS.map(() => []));
+    for (let r = 0; r < RUNS; r++) {
+      for (let k = 0; k < engines.length; k++) {
+        const i = (k + r) % engines.length;
+        if (!contenders[i].contexts) continue;
+        (await engines[i].contextSteps(prompts, CONTEXTS, 1)).forEach((ms, j) => steps[i][j].push(ms));
+      }
     }
+    for (const [i, c] of contenders.entries()) if (c.contexts) results[i].contextStepMs = steps[i].map(median);
     return results;
   } finally {
     for (const e of engines) await e.close();
@@ -138,6 +149,7 @@ async function main(): Promise<void> {
   const all: Contender[] = [
     { key: 'llamacpp', name: 'llama.cpp (node-llama-cpp 3.21.1)', weights: 'Q4_1 GGUF', mb: mb(gguf), contexts: true, open: () => openLlamaCpp(gguf, THREADS, prompts.length) },
     { key: 'fused-int4', name: 'fleetchat fused', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS) },
+    { key: 'fused-int4-ort-attention', name: "fleetchat fused, onnxruntime's attention", weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS, 'onnxruntime') },
     { key: 'standard-int4', name: 'fleetchat standard', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(dir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(dir, 'q4', THREADS) },
     { key: 'fused-int8', name: 'fleetchat fused', weights: 'int8', mb: mb(join(fusedDir, 'onnx/model_int8.onnx')), contexts: false, open: () => openFleetchat(fusedDir, 'int8', THREADS) },
     { key: 'standard-int8', name: 'fleetchat standard', weights: 'int8', mb: mb(join(dir, 'onnx/model_int8.onnx')), contexts: false, open: () => openFleetchat(dir, 'int8', THREADS) },
@@ -172,6 +184,8 @@ async function main(): Promise<void> {
     llamacpp_step_ms_ctx100: ctx('llamacpp', 0), llamacpp_step_ms_ctx2000: ctx('llamacpp', 1), llamacpp_step_ratio_2000_100: ratio(ctx('llamacpp', 1) ?? NaN, ctx('llamacpp', 0) ?? NaN),
     [`decode_tok_s_${otherName}`]: n(dec(other)), [`batched8_tok_s_${otherName}`]: n(bat(other)),
     [`step_ms_ctx100_${otherName}`]: ctx(other, 0), [`step_ms_ctx2000_${otherName}`]: ctx(other, 1),
+    decode_tok_s_ort_attention: n(dec('fused-int4-ort-attention')), step_ms_ctx100_ort_attention: ctx('fused-int4-ort-attention', 0), step_ms_ctx2000_ort_attention: ctx('fused-int4-ort-attention', 1),
+    step_ratio_2000_100_ort_attention: ratio(ctx('fused-int4-ort-attention', 1) ?? NaN, ctx('fused-int4-ort-attention', 0) ?? NaN),
     decode_tok_s_int8_fused: n(dec('fused-int8')), decode_tok_s_int8_standard: n(dec('standard-int8')), decode_tok_s_fp32: n(dec('fp32')),
     batched8_tok_s_int8_fused: n(bat('fused-int8')), batched8_ratio_int8_fused: ratio(bat('fused-int8'), bat('llamacpp')), batched8_tok_s_int8_standard: n(bat('standard-int8')), batched8_tok_s_fp32: n(bat('fp32')),
     import: JSON.parse(readFileSync(join(dir, 'import.json'), 'utf8')).int4 as unknown,

@@ -19,6 +19,7 @@ typedef struct OrtTypeInfo OrtTypeInfo;
 typedef struct OrtTensorTypeAndShapeInfo OrtTensorTypeAndShapeInfo;
 typedef struct OrtCUDAProviderOptionsV2 OrtCUDAProviderOptionsV2;
 typedef struct OrtRunOptions OrtRunOptions;
+typedef struct OrtCustomOpDomain OrtCustomOpDomain;
 
 typedef struct OrtAllocator {
   uint32_t version;
@@ -46,6 +47,7 @@ enum {
 
 /* Ordinals in OrtApi. */
 enum {
+  I_CreateStatus = 0,
   I_GetErrorMessage = 2,
   I_CreateEnv = 3,
   I_CreateSession = 7,
@@ -55,6 +57,9 @@ enum {
   I_SetSessionGraphOptimizationLevel = 23,
   I_SetIntraOpNumThreads = 24,
   I_SetInterOpNumThreads = 25,
+  I_CreateCustomOpDomain = 26,
+  I_CustomOpDomain_Add = 27,
+  I_AddCustomOpDomain = 28,
   I_SessionGetInputCount = 30,
   I_SessionGetOutputCount = 31,
   I_SessionGetInputTypeInfo = 33,
@@ -74,6 +79,10 @@ enum {
   I_CreateCpuMemoryInfo = 69,
   I_AllocatorFree = 76,
   I_GetAllocatorWithDefaultOptions = 78,
+  I_KernelInfoGetAttribute_float = 85,
+  I_KernelInfoGetAttribute_int64 = 86,
+  I_KernelContext_GetInput = 90,
+  I_KernelContext_GetOutput = 91,
   I_ReleaseEnv = 92,
   I_ReleaseStatus = 93,
   I_ReleaseMemoryInfo = 94,
@@ -83,6 +92,7 @@ enum {
   I_ReleaseTypeInfo = 98,
   I_ReleaseTensorTypeAndShapeInfo = 99,
   I_ReleaseSessionOptions = 100,
+  I_ReleaseCustomOpDomain = 101,
   I_CreateAllocator = 131,
   I_ReleaseAllocator = 132,
   I_RunWithBinding = 133,

@@ -10,8 +10,11 @@
  *
  * JS API (all synchronous: call it from a worker thread):
  *   load(libonnxruntimePath) -> version string
- *   createSession(modelPath, device "cpu"|"cuda", deviceId, threads, allowTf32)
+ *   createSession(modelPath, device "cpu"|"cuda", deviceId, threads, allowTf32, profilePrefix?, cudaGraph?, attention?)
  *       -> { session, inputs: [{name, type, dims}], outputs: [name] }
+ *       attention "fleetchat" (CPU only): GroupQueryAttention nodes run on gqa_cpu.c's kernel (each KV head read once
+ *       per query row for all the query heads sharing it) instead of onnxruntime's; "onnxruntime" or absent: theirs
+ *   attentionKernels() -> ["onnxruntime", "fleetchat"]   the values createSession's `attention` takes
  *   run(session, feeds [[name, type, dims, TypedArray]], pastNames, past|null, logitsName, presentNames)
  *       -> [logits TypedArray, logitsDims, present]
  *   assemble(session, rows [[kv, row, padded, length]], pastLen) -> kv   (rows left-padded to pastLen)
@@ -37,6 +40,7 @@
 #include <string.h>
 #include <node_api.h>
 #include "ort_api.h"
+#include "gqa_cpu.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -226,10 +230,10 @@ fail:
   return NULL;
 }
 
-/* ---- createSession(path, device, deviceId, threads, allowTf32, profilePrefix?, cudaGraph?) ---- */
+/* ---- createSession(path, device, deviceId, threads, allowTf32, profilePrefix?, cudaGraph?, attention?) ---- */
 static napi_value js_create_session(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7], result = NULL;
+  size_t argc = 8;
+  napi_value argv[8], result = NULL;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char *path = string_arg(env, argv[0]);
   char *device = string_arg(env, argv[1]);
@@ -268,6 +272,21 @@ static napi_value js_create_session(napi_env env, napi_callback_info info) {
       OrtStatus *st = ST(I_EnableProfiling, OrtSessionOptions *, const char *)(so, prefix);
       free(prefix);
       CHECK(env, st);
+    }
+  }
+  {
+    /* attention "fleetchat": GroupQueryAttention nodes of a CPU session run on gqa_cpu.c's kernel */
+    napi_valuetype t = napi_undefined;
+    if (argc > 7) napi_typeof(env, argv[7], &t);
+    if (t == napi_string) {
+      char *kernel = string_arg(env, argv[7]);
+      const int ours = strcmp(kernel, "fleetchat") == 0, known = ours || strcmp(kernel, "onnxruntime") == 0;
+      free(kernel);
+      if (!known || (ours && s->on_cuda)) {
+        napi_throw_error(env, "INVALID_ARGUMENT", "createSession: attention is \"onnxruntime\" or (on the CPU) \"fleetchat\"");
+        goto fail;
+      }
+      if (ours) CHECK(env, gqa_cpu_register(g_api, so));
     }
   }
   if (s->on_cuda) {
@@ -1370,6 +1389,16 @@ static napi_value js_free_pool(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_attention_kernels(napi_env env, napi_callback_info info) {
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_string_utf8(env, "onnxruntime", NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_string_utf8(env, "fleetchat", NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, 1, v);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
@@ -1385,6 +1414,7 @@ NAPI_MODULE_INIT() {
       {"runPool", NULL, js_run_pool, NULL, NULL, NULL, napi_default, NULL},
       {"freePool", NULL, js_free_pool, NULL, NULL, NULL, napi_default, NULL},
       {"argmaxRows", NULL, js_argmax_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionKernels", NULL, js_attention_kernels, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

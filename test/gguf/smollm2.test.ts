@@ -8,17 +8,20 @@
  *     llama.cpp's choice is never more than a near-tie (0.5 logits) below ours — the documented effect of the
  *     activation rounding, nothing else;
  *   - the fused graphs (--graph fused) of the same GGUF: fp32 with the same tokens as llama.cpp on the F32 copy,
- *     int8 / int4 within the same near-tie bounds on the Q4_1 file;
+ *     int8 / int4 within the same near-tie bounds on the Q4_1 file — through onnxruntime-node and through the worker's CPU
+ *     path (the ort_device addon with its own GroupQueryAttention kernel, native/ort-device/gqa_cpu.c);
  *   - int8 (re-quantised weights) and int4 (the GGUF's own Q4_1 blocks, the Q8_0 embedding / lm_head as 8-bit blocks),
  *     both with activations rounded to 8 bits by MatMulNBits accuracy level 4 as llama.cpp rounds them, pass the same
  *     check.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHfLlamaConfig, type ValidLlamaConfig } from '../../src/model/llama/llama-config';
 import { argmax, logitsAt, openDecoder, runSequence, runStep } from '../model/decoder-session';
 import { LlamaCpp } from '../../bench/real/llamacpp-client';
 import { ortNodeRunner } from '../../src/worker/engine/fused-kv-pool';
+import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
 import { discoverKv, fusedPasses, type FusedPasses } from '../../src/worker/engine/session';
 import { chatPrompt, describeWithSmolLM2, importedSmolLM2, smolLM2F32Gguf } from './support/smollm2';
 
@@ -71,12 +74,21 @@ async function fusedLogits(passes: FusedPasses, tokens: number[]): Promise<(i: n
   return (i) => out.logits.subarray(i * out.vocab, (i + 1) * out.vocab);
 }
 
-async function openFused(dir: string, file: string): Promise<{ passes: FusedPasses; release: () => Promise<void> }> {
+/** onnxruntime-node, or the worker's CPU path: the addon with its own GroupQueryAttention kernel (gqa_cpu.c). */
+type FusedRunner = 'onnxruntime-node' | 'addon, fleetchat attention';
+const FUSED_RUNNERS: FusedRunner[] = ['onnxruntime-node', 'addon, fleetchat attention'];
+
+async function openFused(dir: string, file: string, runner: FusedRunner = 'onnxruntime-node'): Promise<{ passes: FusedPasses; release: () => Promise<void> }> {
   const session = await openDecoder(dir, { intraOpNumThreads: 1 }, file);
-  return { passes: fusedPasses(ortNodeRunner(session), discoverKv(session, file)), release: () => session.release() };
+  const kv = discoverKv(session, file);
+  if (runner === 'onnxruntime-node') return { passes: fusedPasses(ortNodeRunner(session), kv), release: () => session.release() };
+  await session.release();
+  const native = openNativeBoundRunner(join(dir, 'onnx', file), 1, undefined, 'fleetchat');
+  return { passes: fusedPasses(native.run, kv), release: () => Promise.resolve(native.release()) };
 }
 
 describeWithSmolLM2('SmolLM2-135M-Instruct imported from GGUF vs llama.cpp', (gguf) => {
+  beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
   let dir: string;
   let importReport: Record<string, unknown>;
   let config: ValidLlamaConfig;
@@ -133,25 +145,29 @@ describeWithSmolLM2('SmolLM2-135M-Instruct imported from GGUF vs llama.cpp', (gg
     } finally {
       await session.release();
     }
-    // The fused graph (--graph fused) of the same import: the same tokens.
-    const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, 'model.onnx');
-    try {
-      for (const [n, prompt] of prompts.entries()) {
-        const theirs = paths[n];
-        const at = await fusedLogits(fused.passes, [...prompt, ...theirs]);
-        expect(theirs.map((_, i) => argmax(at(prompt.length - 1 + i)))).toEqual(theirs);
-        if (theirs.length < STEPS) expect(EOG.has(argmax(at(prompt.length + theirs.length - 1)))).toBe(true);
+    // The fused graph (--graph fused) of the same import, through onnxruntime-node and the worker's addon path: the same tokens.
+    for (const runner of FUSED_RUNNERS) {
+      const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, 'model.onnx', runner);
+      try {
+        for (const [n, prompt] of prompts.entries()) {
+          const theirs = paths[n];
+          const at = await fusedLogits(fused.passes, [...prompt, ...theirs]);
+          expect(theirs.map((_, i) => argmax(at(prompt.length - 1 + i)))).toEqual(theirs);
+          if (theirs.length < STEPS) expect(EOG.has(argmax(at(prompt.length + theirs.length - 1)))).toBe(true);
+        }
+      } finally {
+        await fused.release();
       }
-    } finally {
-      await fused.release();
     }
   });
 
   it.each([
-    ['int8', 'model_int8.onnx'],
-    ['int4', 'model_q4.onnx'],
-  ])('fused %s vs llama.cpp on the original Q4_1 file: differences are near-ties only', async (_label, file) => {
-    const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, file);
+    ['int8', 'model_int8.onnx', 'onnxruntime-node'],
+    ['int4', 'model_q4.onnx', 'onnxruntime-node'],
+    ['int8', 'model_int8.onnx', 'addon, fleetchat attention'],
+    ['int4', 'model_q4.onnx', 'addon, fleetchat attention'],
+  ] as const)('fused %s (%s, through %s) vs llama.cpp on the original Q4_1 file: differences are near-ties only', async (_label, file, runner) => {
+    const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, file, runner);
     try {
       let agree = 0;
       let steps = 0;

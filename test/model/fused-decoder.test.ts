@@ -1,7 +1,8 @@
 /**
  * The fused decoder graph (GroupQueryAttention with rotary inside and an in-place KV pool, Skip/SimplifiedLayer-
  * Normalization, MatMulNBits, GatherBlockQuantized) against the float64 reference: prompts, chunked prompts,
- * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs. The
+ * decode steps of rows with different lengths sharing a pass, and the cache written only where it belongs — through
+ * onnxruntime-node, the addon, and the addon with its own GroupQueryAttention kernel (native/ort-device/gqa_cpu.c). The
  * fused-mha graph (float32 on CUDA: ONNX Attention over a cache written in place by TensorScatter) passes the same
  * float32 checks, prefills prompts of different lengths in one right-padded pass, and writes its cache in place.
  */
@@ -21,7 +22,7 @@ import { RandomLlamaWeights } from '../../src/model/tiny/random-llama-weights';
 import { writeSafetensors } from '../../src/model/weights/safetensors';
 import { MemoryWeightSource, type WeightSource, type WeightTensor } from '../../src/model/weights/weight-source';
 import { ortNodeRunner, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
-import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
+import { fusedAttentionKernel, openNativeBoundRunner } from '../../src/worker/engine/native-session';
 import { discoverKv, fusedPasses, type FusedPasses } from '../../src/worker/engine/session';
 import { ReferenceLlama } from '../support/reference-llama';
 import { argmax, relativeError } from './decoder-session';
@@ -42,7 +43,8 @@ function configOf(bias: boolean): ValidLlamaConfig {
 }
 
 /** A model directory: the fused graph, and the weights the reference should read as model.safetensors. */
-type RunnerKind = 'onnxruntime-node' | 'addon';
+/** The addon with `fleetchat` attention: GroupQueryAttention on its own CPU kernel (native/ort-device/gqa_cpu.c). */
+type RunnerKind = 'onnxruntime-node' | 'addon' | 'addon, fleetchat attention';
 type FusedKind = 'fused' | 'fused-mha';
 
 async function fusedModel(name: string, config: ValidLlamaConfig, weights: WeightSource, format: 'fp32' | 'int8' | 'int4', reference: { config: ValidLlamaConfig; weights: WeightSource; runner?: RunnerKind; graph?: FusedKind }): Promise<{ release: () => Promise<void>; passes: FusedPasses; reference: ReferenceLlama }> {
@@ -54,7 +56,7 @@ async function fusedModel(name: string, config: ValidLlamaConfig, weights: Weigh
   writeJson(dir, 'config.json', toHfLlamaConfig(reference.config, { bosTokenId: 0, eosTokenId: 1 }));
   const path = join(dir, 'onnx', 'model.onnx');
   const session = await ort.InferenceSession.create(path, { logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
-  const native = reference.runner === 'addon' ? openNativeBoundRunner(path, 1) : undefined;
+  const native = reference.runner === undefined || reference.runner === 'onnxruntime-node' ? undefined : openNativeBoundRunner(path, 1, undefined, reference.runner === 'addon' ? 'onnxruntime' : 'fleetchat');
   const run: BoundRunner = native?.run ?? ortNodeRunner(session);
   const release = async (): Promise<void> => {
     native?.release();
@@ -80,11 +82,14 @@ describe('fused decoder graph', () => {
   // The addon (native/ort-device) binds the pool as input and output through the C API; onnxruntime-node is the fallback.
   beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
 
-  const graphsAndRunners = (['fused', 'fused-mha'] as const).flatMap((graph) => (['onnxruntime-node', 'addon'] as const).map((runner) => [graph, runner] as const));
+  const graphsAndRunners = [
+    ...(['onnxruntime-node', 'addon', 'addon, fleetchat attention'] as const).map((runner) => ['fused', runner] as const),
+    ...(['onnxruntime-node', 'addon'] as const).map((runner) => ['fused-mha', runner] as const),
+  ];
   it.each(graphsAndRunners)('%s fp32 (with q/k/v biases) through %s: prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async (graph, runner) => {
     const config = configOf(true);
     const weights = new RandomLlamaWeights(config, 5);
-    const m = await fusedModel(`${graph}-fp32-${runner}`, config, weights, 'fp32', { config, weights, runner, graph });
+    const m = await fusedModel(`${graph}-fp32-${runner.replace(/\W+/g, '-')}`, config, weights, 'fp32', { config, weights, runner, graph });
     const expected = m.reference.forward(PROMPT);
     const whole = await prefill(m.passes, 1, PROMPT);
     PROMPT.forEach((_, t) => expect(relativeError(row(whole, t), expected[t])).toBeLessThan(1e-4));
@@ -172,6 +177,19 @@ describe('fused decoder graph', () => {
     const unbound = run('unbound');
     expect(JSON.parse(unbound.stdout)).toEqual({ logits: [1, 1, 500], written: false });
     expect(unbound.stderr).toMatch(/TensorScatter: in-place optimization not activated/);
+  });
+
+  it("the worker runs a float32 graph's attention on one thread on the addon's kernel, on more threads or a float16 graph (which the addon's kernel refuses) on onnxruntime's; FLEETCHAT_FUSED_ATTENTION overrides", () => {
+    expect(fusedAttentionKernel('float32', 1, {})).toBe('fleetchat');
+    expect(fusedAttentionKernel('float32', 4, {})).toBe('onnxruntime');
+    expect(fusedAttentionKernel('float16', 1, {})).toBe('onnxruntime');
+    expect(fusedAttentionKernel('float32', 1, { FLEETCHAT_FUSED_ATTENTION: 'onnxruntime' })).toBe('onnxruntime');
+    expect(fusedAttentionKernel('float32', 4, { FLEETCHAT_FUSED_ATTENTION: 'fleetchat' })).toBe('fleetchat');
+    expect(fusedAttentionKernel('float16', 1, { FLEETCHAT_FUSED_ATTENTION: 'fleetchat' })).toBe('onnxruntime');
+    const path = join(tmp, 'fp16-refused.onnx');
+    const config = configOf(false);
+    writeOnnxModel(path, buildFusedLlamaDecoder(config, new RandomLlamaWeights(config, 6), { weightFormat: 'fp16' }));
+    expect(() => openNativeBoundRunner(path, 1, undefined, 'fleetchat')).toThrow(/cannot create a cpu session/);
   });
 
   it('fp16 (half-precision weights, activations and KV cache; float32 logits cast inside the graph) runs on the CPU EP close to the reference', async () => {

@@ -20,7 +20,8 @@ type Feed = [name: string, type: number, dims: number[], data: ArrayBufferView];
 
 interface OrtDeviceAddon {
   load(libonnxruntime: string): string;
-  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean, profilePrefix?: string, cudaGraph?: boolean): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
+  /** attention 'fleetchat' (CPU only): GroupQueryAttention nodes run on the addon's own kernel (native/ort-device/gqa_cpu.c). */
+  createSession(path: string, device: 'cpu' | 'cuda', deviceId: number, threads: number, allowTf32: boolean, profilePrefix?: string, cudaGraph?: boolean, attention?: AttentionKernel): { session: Opaque; inputs: Array<{ name: string; type: number; dims: number[] }>; outputs: string[] };
   run(session: Opaque, feeds: Feed[], pastNames: string[], past: Opaque | null, logitsName: string, presentNames: string[]): [Float32Array | Uint16Array, number[], Opaque];
   assemble(session: Opaque, rows: Array<[Opaque, number, number, number]>, pastLen: number): Opaque;
   runBound(session: Opaque, feeds: BoundTensor[], outputs: BoundTensor[], logitsName: string): [Float32Array | Uint16Array, number[]];
@@ -37,6 +38,25 @@ interface OrtDeviceAddon {
    */
   runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string, graphBatch: number, vocab: number, greedyName?: string, logitRows?: Int32Array): [Float32Array | Uint16Array, number[], Int32Array | undefined];
   freePool(pool: Opaque): void;
+  /** The values createSession's `attention` takes. */
+  attentionKernels(): AttentionKernel[];
+}
+
+/**
+ * Which kernel runs a fused graph's GroupQueryAttention on the CPU: onnxruntime's, or the addon's (gqa_cpu.c: each
+ * KV head's cache read once per query row for all the query heads that share it, where onnxruntime's reads it once
+ * per query head).
+ */
+export type AttentionKernel = 'onnxruntime' | 'fleetchat';
+
+/**
+ * The attention kernel for a fused graph on the addon's CPU session: the addon's for a float32 cache on one thread
+ * (its kernel is float32 only and single-threaded, where onnxruntime's spreads the heads over the intra-op threads),
+ * onnxruntime's otherwise; FLEETCHAT_FUSED_ATTENTION=onnxruntime|fleetchat overrides the choice (not for float16).
+ */
+export function fusedAttentionKernel(cacheType: string, threads: number, env: NodeJS.ProcessEnv = process.env): AttentionKernel {
+  if (cacheType !== 'float32' || env.FLEETCHAT_FUSED_ATTENTION === 'onnxruntime') return 'onnxruntime';
+  return threads === 1 || env.FLEETCHAT_FUSED_ATTENTION === 'fleetchat' ? 'fleetchat' : 'onnxruntime';
 }
 
 export type { Opaque as AddonHandle, OrtDeviceAddon };
@@ -63,7 +83,7 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
 let addon: OrtDeviceAddon | undefined;
 
 /** Every function the TypeScript side calls: a build older than the C source lacks some (caught at load, by name). */
-const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo', 'createPool', 'poolMove', 'runPool', 'freePool', 'argmaxRows'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
+const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo', 'createPool', 'poolMove', 'runPool', 'freePool', 'argmaxRows', 'attentionKernels'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
 
 function isComplete(loaded: Partial<OrtDeviceAddon>): loaded is OrtDeviceAddon {
   return ADDON_FUNCTIONS.every((name) => typeof loaded[name] === 'function');
@@ -204,12 +224,12 @@ export function ortDeviceAddonBuilt(): boolean {
  * A CPU session of the addon that runs a fused graph with its KV pool bound as both input and output (runBound):
  * nothing but the logits is copied per pass, where onnxruntime-node hands every fetched output back as a copy.
  */
-export function openNativeBoundRunner(path: string, threads: number, profilePrefix?: string): { run: BoundRunner; release: () => void } {
+export function openNativeBoundRunner(path: string, threads: number, profilePrefix?: string, attention: AttentionKernel = 'onnxruntime'): { run: BoundRunner; release: () => void } {
   const lib = loadOrtDeviceAddon();
   let created: ReturnType<OrtDeviceAddon['createSession']>;
   try {
     // profilePrefix: onnxruntime's profiler on, its JSON written as <prefix>_<time>.json at release (bench:fused-profile).
-    created = lib.createSession(path, 'cpu', 0, threads, false, profilePrefix);
+    created = lib.createSession(path, 'cpu', 0, threads, false, profilePrefix, false, attention);
   } catch (err) {
     throw new FleetError('invalid_request', `cannot create a cpu session for ${path}: ${(err as Error).message}`, { code: 'corrupt_graph', cause: err });
   }

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
 import type { ResolvedDevice } from '../device/execution-provider';
 import type { FusedForwardInput } from './fused-kv-pool';
-import { addonCandidates } from './native-session';
+import { addonCandidates, type AttentionKernel } from './native-session';
 import { assembleBatchKv, graphTrimsLogits, isDeviceKv, type DecoderSession, type KvLocation, type ForwardInput, type FusedPasses, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
 
 /* Messages between the engine (main thread) and the session thread that runs onnxruntime. */
@@ -23,6 +23,8 @@ export interface OpenMessage {
   device?: ResolvedDevice;
   /** Keep the KV cache in device memory through the native addon (see native-session.ts). */
   nativeKv: boolean;
+  /** A fused graph's GroupQueryAttention kernel on the CPU (see fusedAttentionKernel); default: fusedAttentionKernel's choice. */
+  fusedAttention?: AttentionKernel;
 }
 
 export interface ForwardMessage {
@@ -130,7 +132,7 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
       else reject(new FleetError('internal', `unexpected message ${m.kind} from the session thread`));
     };
     thread.on('message', onMessage);
-    thread.postMessage({ kind: 'open', path, threads: options.threads, device: options.device, nativeKv } satisfies ToSessionThread);
+    thread.postMessage({ kind: 'open', path, threads: options.threads, device: options.device, nativeKv, fusedAttention: options.fusedAttention } satisfies ToSessionThread);
   }).catch(async (err: unknown) => {
     await thread.terminate();
     throw err;

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { openDevicePoolSession } from './device-kv-pool';
 import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
-import { greedyTokens, openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
+import { fusedAttentionKernel, greedyTokens, openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
 import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-thread';
 
@@ -51,7 +51,7 @@ async function open(message: OpenMessage): Promise<void> {
   if (session.fused && ortDeviceAddonBuilt() && process.env.FLEETCHAT_FUSED_RUNNER !== 'onnxruntime-node') {
     // The addon's runBound copies only the logits per pass (onnxruntime-node copies every bound output back).
     const ortNode = session;
-    const bound = openNativeBoundRunner(message.path, message.threads);
+    const bound = openNativeBoundRunner(message.path, message.threads, undefined, message.fusedAttention ?? fusedAttentionKernel(ortNode.kv.dtype, message.threads));
     await ortNode.release();
     session = { ...ortNode, fused: fusedPasses(bound.run, ortNode.kv), release: () => Promise.resolve(bound.release()) };
   }

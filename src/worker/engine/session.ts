@@ -13,6 +13,7 @@ import { FleetError } from '../../common/errors';
 import { executionProvidersFor, type ResolvedDevice } from '../device/execution-provider';
 import { float16ToFloat32 } from './float16';
 import { FusedKvPool, isFusedGraph, ortNodeRunner, runFused, type BoundRunner, type FusedForwardInput, type FusedForwardOutput } from './fused-kv-pool';
+import type { AttentionKernel } from './native-session';
 import { spinWaitConfig } from './spin-wait';
 
 export type KvDtype = 'float32' | 'float16';
@@ -97,6 +98,8 @@ export interface SessionOptions {
    * addon is built, off otherwise; tests turn it on for the CPU.
    */
   nativeKv?: boolean;
+  /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache on one thread). */
+  fusedAttention?: AttentionKernel;
 }
 
 /** One forward pass over a batch: B rows, S new tokens each, P past positions (left-padded). */

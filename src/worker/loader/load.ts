@@ -12,6 +12,7 @@ import type { Logger } from '../../common/log';
 import { Scheduler, type EngineObserver } from '../engine/scheduler';
 import { wholeCharacterTexts } from '../engine/streamed-text';
 import type { TokenInfoSource } from '../engine/sequence';
+import type { AttentionKernel } from '../engine/native-session';
 import { openThreadedDecoderSession } from '../engine/session-thread';
 import { describeDevice, type ResolvedDevice } from '../device/execution-provider';
 import { graphBytes, gpuKvBudgetBytes } from '../device/kv-budget';
@@ -41,6 +42,8 @@ export interface GenerationLoadOptions {
   device?: ResolvedDevice;
   /** KV cache in device memory through the native addon (default: on for CUDA when it is built). */
   nativeKv?: boolean;
+  /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache on one thread; bench:real compares both). */
+  fusedAttention?: AttentionKernel;
   weights: WeightVariant;
   maxConcurrency: number;
   maxQueue: number;
@@ -100,7 +103,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
   const tool = selectToolFormat({ override: options.toolParser, modelPath: options.source, modelNames, selection });
   options.logger.info({ toolParser: tool.format.name, reason: tool.reason }, 'tool-call parser selected');
   const onnxPath = findOnnxFile(options.dir, options.weights);
-  const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d, nativeKv: options.nativeKv }), options.logger);
+  const { session, device } = await openOnDevice(options.device, (d) => openThreadedDecoderSession(onnxPath, { threads: options.threads, device: d, nativeKv: options.nativeKv, fusedAttention: options.fusedAttention }), options.logger);
   const eos = [...new Set([...config.eosTokenIds, ...tokenizer.eosTokenIds])];
   const encoding = vocabEncodingOf(tokenizerJson);
   const tokens = tokenInfoSource(tokenizer, encoding, tokenizerJson.decoder?.type === 'ByteLevel');

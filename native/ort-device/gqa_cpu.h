@@ -1,0 +1,9 @@
+/* fleetchat's CPU kernel for com.microsoft GroupQueryAttention (gqa_cpu.c). */
+#ifndef FLEETCHAT_GQA_CPU_H
+#define FLEETCHAT_GQA_CPU_H
+#include "ort_api.h"
+
+/* Registers the kernel on `so` (a CPU session's options): its GroupQueryAttention nodes then run on it. */
+OrtStatus *gqa_cpu_register(const OrtApi *api, OrtSessionOptions *so);
+
+#endif
