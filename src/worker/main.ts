@@ -43,7 +43,7 @@ export const workerOptions = {
   threads: intOption({ flag: '--threads', description: 'onnxruntime intra-op threads', default: availableParallelism(), min: 1 }),
   device: stringOption({ flag: '--device', placeholder: `<${DEVICE_CHOICES}>`, description: 'where the model runs: auto = CUDA when a GPU and the GPU runtime are present, else the CPU', default: 'cpu' }),
   allowTf32: boolOption({ flag: '--allow-tf32', description: 'let CUDA use TF32 matrix math (faster fp32, but greedy tokens may differ from the CPU)', default: false }),
-  cudaGraph: boolOption({ flag: '--cuda-graph', description: 'fused graphs on CUDA: capture each decode batch size (bucketed 1, 2, 4, ... with padding rows) as a CUDA graph and replay it (experimental)', default: false }),
+  cudaGraph: boolOption({ flag: '--cuda-graph', description: 'fused graphs on CUDA: capture each decode batch size (bucketed 1, 2, 4, ... with padding rows) as a CUDA graph and replay it (--no-cuda-graph: launch every kernel each step)', default: true }),
   weights: enumOption({ flag: '--weights', description: 'which ONNX weights to load', default: 'auto', choices: WEIGHT_VARIANTS }),
   cacheDir: stringOption({ flag: '--cache-dir', description: 'model cache (hub downloads, generated models)', default: join(homedir(), '.cache', 'fleetchat') }),
   hfEndpoint: stringOption({ flag: '--hf-endpoint', description: 'Hugging Face hub URL', default: 'https://huggingface.co' }),
