@@ -63,8 +63,14 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[args["dtype"]]
     model = AutoModelForCausalLM.from_pretrained(args["model"], dtype=dtype, attn_implementation="sdpa").to("cuda").eval()
+    # Tied embeddings (SmolLM2): model.safetensors has no lm_head.weight; the head must be the embedding itself,
+    # whatever this transformers version does with the missing key.
+    tied = bool(getattr(model.config, "tie_word_embeddings", False))
+    embed = model.get_input_embeddings().weight
+    if tied and model.lm_head.weight.data_ptr() != embed.data_ptr():
+        model.lm_head.weight = embed
     vocab = model.config.vocab_size
-    print(json.dumps({"kind": "info", "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__, "dtype": args["dtype"]}), flush=True)
+    print(json.dumps({"kind": "info", "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__, "dtype": args["dtype"], "tied_embeddings": tied}), flush=True)
     length, new_tokens = args["promptLen"], args["newTokens"]
     with torch.inference_mode():
         for batch in args["batches"]:

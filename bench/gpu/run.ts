@@ -1,7 +1,7 @@
 /**
  * `npm run bench:gpu`: fleetchat's engine on an NVIDIA GPU against Hugging Face transformers `generate` (PyTorch,
  * sdpa — the engine behind FastChat's model_worker) on the same GPU, the same generated LLaMA models (~114M and
- * ~1B), the same prompts and lengths, greedy; fp32 with TF32 off, then fp16. Also the CPU path, for greedy-token
+ * ~1B; SmolLM2-135M from its GGUF), the same prompts and lengths, greedy; fp32 with TF32 off, then fp16. Also the CPU path, for greedy-token
  * equality CPU vs GPU. Prints a table, then one JSON line last:
  *   {gpu, decode_tok_s_b1, decode_tok_s_b32, hf_decode_tok_s_b1, hf_decode_tok_s_b32, ratio_b32, greedy_equal_cpu_gpu, ...}
  * On a machine without a GPU it says so and exits 0 (CI).
@@ -14,7 +14,9 @@
  * and the share of its greedy tokens equal to fleetchat fp32's on the same prompts (agree %: fp16 may differ).
  * A variant that fails prints its error in its row; the run goes on.
  *
- *   BENCH_MODELS (114m,1b)  BENCH_BATCHES (1,8,32,64)  BENCH_PROMPT_TOKENS (64)  BENCH_NEW_TOKENS (128)
+ *   BENCH_MODELS (114m,1b; also smollm2: SmolLM2-135M-Instruct imported from BENCH_SMOLLM2_GGUF, default the file
+ *   `npm run fetch:smollm2` writes — standard fp32 + model.safetensors for transformers, fused fp16, fused-mha fp32)
+ *   BENCH_BATCHES (1,8,32,64)  BENCH_PROMPT_TOKENS (64)  BENCH_NEW_TOKENS (128)
  * `fused-graph` is the fused fp16 graph with its decode steps captured and replayed as CUDA graphs (--cuda-graph).
  * `fused-mha` is the fused graph for float32 (--graph fused-mha: ONNX Attention over a KV pool written in place by
  * TensorScatter; GroupQueryAttention has no float32 CUDA kernel), `fused-mha-graph` the same with --cuda-graph; both
@@ -32,7 +34,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { listGpus } from '../../src/worker/device/gpus';
 import { workersBench } from './workers';
 
@@ -107,33 +109,39 @@ function runLines(cmd: string, args: string[], label: string, extraEnv: NodeJS.P
   });
 }
 
-async function ensureModel(name: string): Promise<string> {
-  const dir = join(CACHE, `${name}-v3`);
-  if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
+/** BENCH_SMOLLM2_GGUF: SmolLM2-135M-Instruct's GGUF (`npm run fetch:smollm2`), imported on this machine. */
+const SMOLLM2_GGUF = env.BENCH_SMOLLM2_GGUF ? resolve(env.BENCH_SMOLLM2_GGUF) : join(homedir(), '.cache', 'fleetchat', 'smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+
+/** A model directory (cached under CACHE): generated from SHAPES, or imported from the GGUF for `smollm2`. */
+async function ensureDir(name: string, suffix: string, file: string, options: Record<string, unknown>, label: string): Promise<string> {
+  const dir = join(CACHE, `${name}${suffix}`);
+  if (existsSync(join(dir, 'onnx', file))) return dir;
   mkdirSync(CACHE, { recursive: true });
-  const { file, execArgv } = sibling('create-model');
-  await runLines(process.execPath, [...execArgv, file, JSON.stringify({ ...SHAPES[name], outDir: dir })], `create ${name}`);
+  if (name === 'smollm2') {
+    if (!existsSync(SMOLLM2_GGUF)) throw new Error(`smollm2: no GGUF at ${SMOLLM2_GGUF} (set BENCH_SMOLLM2_GGUF, or run npm run fetch:smollm2)`);
+    const { file: script, execArgv } = sibling('import-model');
+    await runLines(process.execPath, [...execArgv, script, JSON.stringify({ file: SMOLLM2_GGUF, outDir: dir, ...options })], `import ${label}`);
+    return dir;
+  }
+  if (SHAPES[name] === undefined) throw new Error(`unknown model '${name}' (BENCH_MODELS: ${[...Object.keys(SHAPES), 'smollm2'].join(', ')})`);
+  const { file: script, execArgv } = sibling('create-model');
+  await runLines(process.execPath, [...execArgv, script, JSON.stringify({ ...SHAPES[name], ...options, outDir: dir })], `create ${label}`);
   return dir;
+}
+
+/** The standard fp32 graph and model.safetensors (config.json + LlamaForCausalLM names: what hf_peer.py loads). */
+function ensureModel(name: string): Promise<string> {
+  return ensureDir(name, '-v3', 'model.onnx', name === 'smollm2' ? { safetensors: true } : {}, name);
 }
 
 /** The same weights (same shape and seed) as a fused graph in fp16 only: onnx/model_fp16.onnx, no safetensors. */
-async function ensureFusedModel(name: string): Promise<string> {
-  const dir = join(CACHE, `${name}-fused-fp16-v3`);
-  if (existsSync(join(dir, 'onnx', 'model_fp16.onnx'))) return dir;
-  mkdirSync(CACHE, { recursive: true });
-  const { file, execArgv } = sibling('create-model');
-  await runLines(process.execPath, [...execArgv, file, JSON.stringify({ ...SHAPES[name], graph: 'fused', weightFormats: ['fp16'], safetensors: false, outDir: dir })], `create ${name} fused fp16`);
-  return dir;
+function ensureFusedModel(name: string): Promise<string> {
+  return ensureDir(name, '-fused-fp16-v3', 'model_fp16.onnx', { graph: 'fused', weightFormats: ['fp16'], safetensors: false }, `${name} fused fp16`);
 }
 
 /** The same weights as the float32 fused graph for CUDA (--graph fused-mha): onnx/model.onnx, no safetensors. */
-async function ensureFusedMhaModel(name: string): Promise<string> {
-  const dir = join(CACHE, `${name}-fused-mha-fp32-v3`);
-  if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
-  mkdirSync(CACHE, { recursive: true });
-  const { file, execArgv } = sibling('create-model');
-  await runLines(process.execPath, [...execArgv, file, JSON.stringify({ ...SHAPES[name], graph: 'fused-mha', weightFormats: ['fp32'], safetensors: false, outDir: dir })], `create ${name} fused-mha fp32`);
-  return dir;
+function ensureFusedMhaModel(name: string): Promise<string> {
+  return ensureDir(name, '-fused-mha-fp32-v3', 'model.onnx', { graph: 'fused-mha', weightFormats: ['fp32'], safetensors: false }, `${name} fused-mha fp32`);
 }
 
 async function ensureFp16(dir: string): Promise<boolean> {

@@ -3,8 +3,9 @@
  * config.json, generation_config.json, tokenizer.json rebuilt from the GGUF vocabulary, tokenizer_config.json with
  * the GGUF's chat template, special_tokens_map.json, and one ONNX decoder per weight format (fp32: dequantised
  * float32 weights; int8: the dequantised weights re-quantised to MatMulNBits blocks of 32; int4: the GGUF's own
- * 4-bit blocks where the layer is Q4_0 / Q4_1 / Q4_K, 8-bit blocks where it has more bits; see exact-q4-graph.ts). The directory is
- * built next to `outDir` and renamed into place, so no reader ever sees half a model.
+ * 4-bit blocks where the layer is Q4_0 / Q4_1 / Q4_K, 8-bit blocks where it has more bits; see exact-q4-graph.ts), and on
+ * request model.safetensors (the dequantised float32 weights under Hugging Face names; no lm_head.weight where the
+ * embeddings are tied — transformers ties it from config.json). The directory is built next to `outDir` and renamed into place, so no reader ever sees half a model.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -13,10 +14,11 @@ import type { Logger } from '../../common/log';
 import { buildDecoder } from '../llama/build-decoder';
 import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig } from '../llama/llama-config';
-import { parameterCount } from '../llama/llama-weights';
+import { llamaWeightShapes, parameterCount } from '../llama/llama-weights';
 import { writeOnnxModel } from '../onnx/model-writer';
 import { onnxFileName, WeightFormat, WEIGHT_FORMATS } from '../quant/nbits-linear';
 import { generationConfig, writeJson } from '../tiny/hf-files';
+import { writeSafetensors } from '../weights/safetensors';
 import { GgufFile, openGguf } from './gguf-file';
 import { readGgufLlama } from './gguf-llama';
 import { GgufWeightSource } from './gguf-weight-source';
@@ -40,6 +42,8 @@ export interface ImportGgufOptions {
   overwrite?: boolean;
   /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
   graph?: GraphKind;
+  /** Also write model.safetensors: the dequantised float32 weights, for transformers (default false). */
+  safetensors?: boolean;
   logger?: Logger;
 }
 
@@ -58,6 +62,8 @@ export interface ImportGgufResult {
    */
   int4?: { exact: number; widened: number };
   onnxBytes: number;
+  /** model.safetensors' size (0 when not asked for). */
+  safetensorsBytes: number;
   elapsedMs: number;
 }
 
@@ -124,12 +130,13 @@ export async function importGguf(options: ImportGgufOptions): Promise<ImportGguf
       const written = writeOnnxModel(join(staging, 'onnx', onnxFileName(weightFormat)), spec);
       onnxBytes += written.modelBytes + written.externalBytes;
     }
+    const safetensorsBytes = options.safetensors === true ? writeSafetensors(join(staging, 'model.safetensors'), llamaWeightShapes(model.config), weights) : 0;
     if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
     mkdirSync(dirname(outDir), { recursive: true });
     renameSync(staging, outDir);
     return {
       dir: outDir, architecture: model.arch.name, name, config: model.config, parameterCount: parameterCount(model.config),
-      tensorTypes: countTypes(file), weightFormats: formats, int4, onnxBytes, elapsedMs: Date.now() - started,
+      tensorTypes: countTypes(file), weightFormats: formats, int4, onnxBytes, safetensorsBytes, elapsedMs: Date.now() - started,
     };
   } finally {
     file.close();
