@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
 import type { ResolvedDevice } from '../device/execution-provider';
 import type { FusedForwardInput } from './fused-kv-pool';
-import { addonCandidates, type AttentionKernel } from './native-session';
+import { addonCandidates, type AttentionKernel, type NativeForward } from './native-session';
 import { assembleBatchKv, graphTrimsLogits, isDeviceKv, type DecoderSession, type KvLocation, type ForwardInput, type FusedPasses, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
 
 /* Messages between the engine (main thread) and the session thread that runs onnxruntime. */
@@ -27,20 +27,14 @@ export interface OpenMessage {
   fusedAttention?: AttentionKernel;
 }
 
-export interface ForwardMessage {
+/** A standard graph's pass: the addon's (NativeForward) with the past as host data when the cache is not on the device. */
+export interface ForwardMessage extends Omit<NativeForward, 'pastKv'> {
   kind: 'forward';
   id: number;
-  batch: number;
-  seqLen: number;
-  pastLen: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-  positionIds: BigInt64Array;
   /** KV data per past input (moved, not copied), or null for an empty past. */
   past: Array<Float32Array | Uint16Array> | null;
   /** With a device-resident cache: the id of the past KV set (consumed by this pass), or null. */
   pastKv?: number | null;
-  keepLogits?: number;
 }
 
 /** Device-resident KV sets into one left-padded batch (consumes the sources, frees every other set). */
