@@ -10,13 +10,13 @@
  * pass over the values), with AVX2/FMA dot products, axpys and exp where the CPU has them.
  *
  * Semantics are onnxruntime's for the subset the fused graphs use: packed q|k|v input ([batch, seq, (heads +
- * 2 kvHeads) × headDim]), a past/present cache of fixed capacity [batch, kvHeads, capacity, headDim] (the same
+ * 2 kvHeads) × headDim]) or separate query / key / value inputs, a past/present cache of fixed capacity [batch, kvHeads, capacity, headDim] (the same
  * memory when the caller binds it so; copied first otherwise), rotary embedding inside (cos/sin tables
  * [positions, rotaryDim / 2], rotary dim = head dim, interleaved or not), float32. Per row b: total = seqlens_k[b] + 1
  * positions after this pass; a first prompt (sequence length > 1 and equal to total_sequence_length) starts at
  * position 0, any other pass at total - sequence length; the new keys and values are written at those positions and
  * query row s attends causally to positions 0 .. past + s (never past total). Anything else (local window, softcap,
- * smooth softmax, separate key/value inputs, float16) is refused with an error naming it.
+ * smooth softmax, float16) is refused when the session is created, with an error naming it.
  */
 #include <math.h>
 #include <stdint.h>
@@ -326,11 +326,11 @@ static OrtStatus *output(const OrtApi *api, OrtKernelContext *ctx, size_t i, con
 static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
   const Kernel *k = (const Kernel *)handle;
   const OrtApi *api = k->api;
-  View q, pk, pv, sl, tl, cs = {0}, sn = {0};
+  View q, kin = {0}, vin = {0}, pk, pv, sl, tl, cs = {0}, sn = {0};
   OrtStatus *st;
   const OrtValue *key = NULL;
   if ((st = FN(I_KernelContext_GetInput, OrtStatus *, const OrtKernelContext *, size_t, const OrtValue **)(ctx, IN_KEY, &key))) return st;
-  if (key) return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): separate key/value inputs are not supported%s", "");
+  if (key && ((st = view(api, key, &kin)) || (st = input(api, ctx, IN_VALUE, &vin, "value")))) return st;
   if ((st = input(api, ctx, IN_QUERY, &q, "query")) || (st = input(api, ctx, IN_PAST_KEY, &pk, "past_key")) ||
       (st = input(api, ctx, IN_PAST_VALUE, &pv, "past_value")) || (st = input(api, ctx, IN_SEQLENS, &sl, "seqlens_k")) ||
       (st = input(api, ctx, IN_TOTAL, &tl, "total_sequence_length")))
@@ -338,10 +338,15 @@ static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
   if (k->rotary && ((st = input(api, ctx, IN_COS, &cs, "cos_cache")) || (st = input(api, ctx, IN_SIN, &sn, "sin_cache")))) return st;
   const int64_t heads = k->heads, kvh = k->kv_heads, group = heads / kvh;
   if (q.rank != 3 || pk.rank != 4 || pv.rank != 4) return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "query must be [batch, seq, hidden] and the caches [batch, kvHeads, capacity, headDim]");
-  const int64_t batch = q.dims[0], seq = q.dims[1], packed = q.dims[2];
+  const int64_t batch = q.dims[0], seq = q.dims[1];
   const int64_t d = pk.dims[3], cap = pk.dims[2];
-  if (packed != (heads + 2 * kvh) * d || pk.dims[0] != batch || pk.dims[1] != kvh || memcmp(pk.dims, pv.dims, sizeof pk.dims) != 0)
-    return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "packed q|k|v width, batch or cache shapes disagree");
+  /* rows of q, k and v: one packed q|k|v row, or separate query / key / value inputs */
+  const int64_t q_stride = q.dims[2], kv_stride = key ? kvh * d : q.dims[2];
+  const float *k_base = key ? kin.data : q.data + heads * d, *v_base = key ? vin.data : q.data + (heads + kvh) * d;
+  const int shapes_ok = key ? q_stride == heads * d && kin.rank == 3 && vin.rank == 3 && kin.dims[0] == batch && kin.dims[1] == seq && kin.dims[2] == kv_stride && memcmp(kin.dims, vin.dims, sizeof kin.dims) == 0
+                            : q_stride == (heads + 2 * kvh) * d;
+  if (!shapes_ok || pk.dims[0] != batch || pk.dims[1] != kvh || memcmp(pk.dims, pv.dims, sizeof pk.dims) != 0)
+    return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "q / k / v widths, batch or cache shapes disagree");
   if (k->rotary && (cs.rank != 2 || cs.dims[1] * 2 != d || memcmp(cs.dims, sn.dims, sizeof cs.dims) != 0))
     return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "cos/sin caches must be [positions, headDim / 2] (partial rotary is not supported)");
   const int32_t *seqlens = (const int32_t *)sl.data;
@@ -364,14 +369,13 @@ static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
       free(scratch);
       return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "seqlens_k and the sequence length do not fit the cache");
     }
-    const float *qkv = q.data + (size_t)b * seq * packed;
     /* the new keys (rotated) and values into the cache at past .. past + seq - 1 */
     for (int64_t s = 0; s < seq; s++) {
       const int64_t pos = past + s;
-      const float *row = qkv + s * packed;
+      const size_t r = (size_t)b * seq + s;
       for (int64_t j = 0; j < kvh; j++) {
         float *kd = ck + (((size_t)b * kvh + j) * cap + pos) * d, *vd = cv + (((size_t)b * kvh + j) * cap + pos) * d;
-        const float *ks = row + (heads + j) * d, *vs = row + (heads + kvh + j) * d;
+        const float *ks = k_base + r * kv_stride + j * d, *vs = v_base + r * kv_stride + j * d;
         if (k->rotary) {
           const int64_t p = pos < cs.dims[0] ? pos : cs.dims[0] - 1;
           rotate(kd, ks, (int)d, cs.data + p * (d / 2), sn.data + p * (d / 2), k->interleaved, 1.f);
@@ -385,7 +389,7 @@ static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
       const int64_t pos = past + s;
       int64_t len = pos + 1 < total ? pos + 1 : total;
       if (len < 1) len = 1;
-      const float *row = qkv + s * packed;
+      const float *row = q.data + ((size_t)b * seq + s) * q_stride;
       for (int64_t j = 0; j < kvh; j++) {
         const float *kc = ck + ((size_t)b * kvh + j) * cap * d, *vc = cv + ((size_t)b * kvh + j) * cap * d;
         for (int64_t g = 0; g < group; g++) {

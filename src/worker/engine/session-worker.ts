@@ -51,11 +51,26 @@ async function open(message: OpenMessage): Promise<void> {
   if (session.fused && ortDeviceAddonBuilt() && process.env.FLEETCHAT_FUSED_RUNNER !== 'onnxruntime-node') {
     // The addon's runBound copies only the logits per pass (onnxruntime-node copies every bound output back).
     const ortNode = session;
-    const bound = openNativeBoundRunner(message.path, message.threads, undefined, message.fusedAttention ?? fusedAttentionKernel(ortNode.kv.dtype, message.threads));
+    const bound = openBoundRunner(message, ortNode.kv.dtype);
     await ortNode.release();
     session = { ...ortNode, fused: fusedPasses(bound.run, ortNode.kv), release: () => Promise.resolve(bound.release()) };
   }
   post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: session.fused !== undefined, greedyOnDevice: false });
+}
+
+/**
+ * The addon's runBound session for a fused graph, its attention on the kernel fusedAttentionKernel picks; a graph
+ * whose GroupQueryAttention the addon's kernel refuses (a local window, softcap, ...) falls back to onnxruntime's
+ * unless the caller asked for the addon's by name.
+ */
+function openBoundRunner(message: OpenMessage, cacheType: string): ReturnType<typeof openNativeBoundRunner> {
+  const kernel = message.fusedAttention ?? fusedAttentionKernel(cacheType, message.threads);
+  try {
+    return openNativeBoundRunner(message.path, message.threads, undefined, kernel);
+  } catch (err) {
+    if (kernel !== 'fleetchat' || message.fusedAttention !== undefined) throw err;
+    return openNativeBoundRunner(message.path, message.threads, undefined, 'onnxruntime');
+  }
 }
 
 async function handle(message: ToSessionThread): Promise<void> {
