@@ -318,27 +318,22 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const [graph, path, cudaGraph] of [['fused', FUSED_PATH, false], ['fused-graph', FUSED_GRAPH_PATH, true]] as const) {
+  // The fused graphs: GroupQueryAttention in fp16, ONNX Attention (fused-mha) in fp32; each with and without CUDA graphs.
+  const fusedVariants = [
+    { graph: 'fused', path: FUSED_PATH, cudaGraph: false, dtype: 'fp16', ensure: ensureFusedModel },
+    { graph: 'fused-graph', path: FUSED_GRAPH_PATH, cudaGraph: true, dtype: 'fp16', ensure: ensureFusedModel },
+    { graph: 'fused-mha', path: FUSED_MHA_PATH, cudaGraph: false, dtype: 'fp32', ensure: ensureFusedMhaModel },
+    { graph: 'fused-mha-graph', path: FUSED_MHA_GRAPH_PATH, cudaGraph: true, dtype: 'fp32', ensure: ensureFusedMhaModel },
+  ] as const;
+  for (const { graph, path, cudaGraph, dtype, ensure } of fusedVariants) {
     if (!GRAPHS.includes(graph)) continue;
     for (const name of MODELS) {
       try {
-        const dir = await ensureFusedModel(name);
-        const fused = await engine(`${name} fp16 ${graph} cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: 'fp16', cudaGraph });
-        fused.forEach((r) => rows.push({ model: name, path, dtype: 'fp16', r }));
+        const dir = await ensure(name);
+        const rs = await engine(`${name} ${dtype} ${graph} cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: dtype, cudaGraph });
+        rs.forEach((r) => rows.push({ model: name, path, dtype, r }));
       } catch (err) {
-        failed(rows, name, path, 'fp16', err);
-      }
-    }
-  }
-  for (const [graph, path, cudaGraph] of [['fused-mha', FUSED_MHA_PATH, false], ['fused-mha-graph', FUSED_MHA_GRAPH_PATH, true]] as const) {
-    if (!GRAPHS.includes(graph)) continue;
-    for (const name of MODELS) {
-      try {
-        const dir = await ensureFusedMhaModel(name);
-        const rs = await engine(`${name} fp32 ${graph} cuda`, { model: dir, device: 'cuda', batches: BATCHES, weights: 'fp32', cudaGraph });
-        rs.forEach((r) => rows.push({ model: name, path, dtype: 'fp32', r }));
-      } catch (err) {
-        failed(rows, name, path, 'fp32', err);
+        failed(rows, name, path, dtype, err);
       }
     }
   }
