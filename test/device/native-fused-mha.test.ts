@@ -13,8 +13,7 @@ import { silentLogger } from '../../src/common/log';
 import { CPU_DEVICE } from '../../src/worker/device/execution-provider';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import type { SamplingLayer } from '../../src/worker/sampling/params';
-import { completion, greedyTokens as greedy } from '../support/greedy';
+import { expectMixedBatchLike, greedyTokens as greedy } from '../support/greedy';
 import { generatedModel, tinyModel } from '../support/models';
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please', 'Hi', 'Numbers: 1 2 3'];
@@ -52,20 +51,10 @@ describe('fused-mha graph (float32 for CUDA) through the engine on the CPU EP', 
   }, 120_000);
 
   it('the graph\'s greedy_tokens: a batch mixing greedy, sampled, logprob and penalised rows gives the host pool\'s tokens and logprobs on the device pool and the buckets', async () => {
-    const layers: SamplingLayer[] = [{ temperature: 0 }, { temperature: 0.8, seed: 7 }, { temperature: 0, topLogprobs: 2 }, { temperature: 0, repetitionPenalty: 1.3 }];
-    const run = (rt: GenerationRuntime): ReturnType<typeof completion>[] => layers.map((layer, i) => completion(rt, PROMPTS[i], LENGTHS[i], layer));
     const host = runtimes['host pool'];
-    if (!host) throw new Error('host pool did not load');
-    const expectedRuns = await Promise.all(run(host));
-    expect(expectedRuns[2].logprobs).toHaveLength(LENGTHS[2]);
-    for (const rt of [runtimes['device pool'], runtimes['cuda-graph buckets']]) {
-      if (!rt) throw new Error('a runtime did not load');
-      const got = await Promise.all(run(rt));
-      expect(got.map((g) => g.ids)).toEqual(expectedRuns.map((e) => e.ids));
-      got[2].logprobs.forEach((lp, k) => {
-        expect(lp.tokenId).toBe(expectedRuns[2].logprobs[k].tokenId);
-        expect(lp.logprob).toBeCloseTo(expectedRuns[2].logprobs[k].logprob, 4);
-      });
-    }
+    const device = runtimes['device pool'];
+    const buckets = runtimes['cuda-graph buckets'];
+    if (!host || !device || !buckets) throw new Error('a runtime did not load');
+    await expectMixedBatchLike(host, [device, buckets], PROMPTS, LENGTHS);
   }, 120_000);
 });

@@ -16,8 +16,7 @@ import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { openDevicePoolSession } from '../../src/worker/engine/device-kv-pool';
 import type { FusedForwardInput } from '../../src/worker/engine/fused-kv-pool';
-import type { SamplingLayer } from '../../src/worker/sampling/params';
-import { completion, greedyTokens as greedy } from '../support/greedy';
+import { expectMixedBatchLike, greedyTokens as greedy } from '../support/greedy';
 import { generatedModel } from '../support/models';
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please', 'Hi', 'Numbers: 1 2 3'];
@@ -114,17 +113,6 @@ describe('fused graph with its KV pool in the native addon (CPU EP)', () => {
   });
 
   it('gives the same tokens and logprobs in a batch mixing greedy, sampled, logprob and penalised rows (host pool, device pool, buckets)', async () => {
-    const layers: SamplingLayer[] = [{ temperature: 0 }, { temperature: 0.8, seed: 7 }, { temperature: 0, topLogprobs: 2 }, { temperature: 0, repetitionPenalty: 1.3 }];
-    const run = (rt: GenerationRuntime): ReturnType<typeof completion>[] => layers.map((layer, i) => completion(rt, PROMPTS[i], LENGTHS[i], layer));
-    const expected = await Promise.all(run(host));
-    expect(expected[2].logprobs).toHaveLength(LENGTHS[2]);
-    for (const rt of [device, buckets]) {
-      const got = await Promise.all(run(rt));
-      expect(got.map((g) => g.ids)).toEqual(expected.map((e) => e.ids));
-      got[2].logprobs.forEach((lp, k) => {
-        expect(lp.tokenId).toBe(expected[2].logprobs[k].tokenId);
-        expect(lp.logprob).toBeCloseTo(expected[2].logprobs[k].logprob, 4);
-      });
-    }
+    await expectMixedBatchLike(host, [device, buckets], PROMPTS, LENGTHS);
   }, 120_000);
 });
