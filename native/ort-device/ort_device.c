@@ -26,9 +26,12 @@
  *       a fused graph's KV pool: `buffers` zeroed [slots, kvHeads, capacity, headDim] buffers of `type`, in CUDA
  *       memory (cudaMalloc) on a CUDA session, host memory on a CPU one
  *   poolMove(pool, from, to, length)   positions 0..length-1 of every head of slot `from` copied into slot `to`
- *   runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName) -> [logits, logitsDims]
+ *   runPool(session, pool, feeds, pastNames, presentNames, slot, batch, logitsName, graphBatch?, vocab?, greedyName?,
+ *           logitRows?) -> [logits, logitsDims, greedy Int32Array | undefined]
  *       slots [slot, slot + batch) of buffer i bound as pastNames[i] and presentNames[i] (the same memory: the
- *       graph's GroupQueryAttention appends in place); feeds are host memory (copied up by onnxruntime as needed)
+ *       graph's GroupQueryAttention appends in place); feeds are host memory (copied up by onnxruntime as needed);
+ *       graphBatch > 0: a static decode bucket (a CUDA graph on a cudaGraph session); greedyName: the graph's argmax
+ *       output, returned; logitRows: only these rows' logits come down (the rest stay on the device)
  *   freePool(pool)
  *   argmaxRows(logits Float32Array, rows, perRow, vocab) -> Int32Array
  *       each row's greedy token: the index of the largest logit at its last position (the first if tied; a NaN
