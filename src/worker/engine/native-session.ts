@@ -38,7 +38,7 @@ interface OrtDeviceAddon {
    */
   runPool(session: Opaque, pool: Opaque, feeds: BoundTensor[], pastNames: string[], presentNames: string[], slot: number, batch: number, logitsName: string, graphBatch: number, vocab: number, greedyName?: string, logitRows?: Int32Array): [Float32Array | Uint16Array, number[], Int32Array | undefined];
   freePool(pool: Opaque): void;
-  /** The values createSession's `attention` takes. */
+  /** The values createSession's `attention` takes; not called: its presence marks a build with gqa_cpu.c (ADDON_FUNCTIONS). */
   attentionKernels(): AttentionKernel[];
 }
 
@@ -82,7 +82,7 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
 
 let addon: OrtDeviceAddon | undefined;
 
-/** Every function the TypeScript side calls: a build older than the C source lacks some (caught at load, by name). */
+/** Every function the TypeScript side calls, and attentionKernels (the kernel's marker): a build older than the C source lacks some (caught at load, by name). */
 const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo', 'createPool', 'poolMove', 'runPool', 'freePool', 'argmaxRows', 'attentionKernels'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
 
 function isComplete(loaded: Partial<OrtDeviceAddon>): loaded is OrtDeviceAddon {
