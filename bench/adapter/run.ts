@@ -4,7 +4,8 @@
  * llama.cpp's OpenAI-compatible server and (b) through gateway -> controller-picked adapter worker
  * (`fleetchat worker --engine openai`) -> the same server, one request at a time, alternating paths, in one run.
  * Every fleetchat component runs in its own process, as deployed. A third path, gRPC straight to the adapter
- * worker, splits what the adapter adds from what the gateway adds. Prints time to first token and tokens/s (tokens
+ * worker, splits what the adapter adds from what the gateway adds; a fourth, `fleetchat up --engine openai` (controller,
+ * adapter worker and gateway in one process, BENCH_UP=0 skips it), measures the single-process form. Prints time to first token and tokens/s (tokens
  * over whole request time) per path, then one JSON line last: {ttft_added_ms_p50 (p50 via fleetchat - p50 direct),
  * ttft_added_ms_paired_p50 (median of the per-round differences: less sensitive to drift on a busy machine),
  * ttft_added_by_adapter_ms_p50 (the gRPC -> adapter path against direct), throughput_ratio, load average, ...}.
@@ -23,7 +24,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
 import { createClient, deadlineIn } from '../../src/common/grpc/client';
@@ -48,6 +50,8 @@ const BASELINE_BUILT = process.env.BENCH_BASELINE_BUILT === '1';
 const PROFILE = process.env.BENCH_PROFILE;
 /** Rounds of the bare-hop floor (bench/adapter/floor.ts) measured after the paths; 0 skips it. */
 const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 100);
+/** 0 skips the `fleetchat up` path (gateway, controller and adapter worker in one process). */
+const UP = process.env.BENCH_UP !== '0';
 const MESSAGES = [{ role: 'user', content: 'Write a long story about a lighthouse keeper.' }];
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -133,6 +137,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const hops = new HopLog();
   const loadBefore = loadavg();
+  const upDir = mkdtempSync(join(tmpdir(), 'bench-adapter-up-'));
   const start = async (args: string[], ready: RegExp, traced = false, root?: string): Promise<RegExpMatchArray> => {
     const logArgs = [...args, '--log-level', traced && HOPS ? 'debug' : 'info'];
     const child = root
@@ -170,6 +175,8 @@ async function main(): Promise<void> {
     };
     const fronts = [await frontEnd('', 'bench')];
     if (BASELINE) fronts.push(await frontEnd(' [baseline]', 'bench-baseline', BASELINE));
+    // `fleetchat up --engine openai`: controller, adapter worker and gateway in one process (the issue's local form).
+    const up = UP ? (await start(['up', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--upstream-names', 'bench-up', '--port', '0', '--grpc-port', '-1', '--cache-dir', upDir], /fleetchat is up: (http:\/\/127\.0\.0\.1:\d+)/, true))[1] : undefined;
     await new Promise((r) => setTimeout(r, 1000));
     // Every path: the direct one first, then per front end through the gateway and over gRPC to the adapter.
     const paths: Array<{ name: string; once: () => Promise<Sample>; samples: Sample[] }> = [{ name: 'llama.cpp server (direct)', once: () => streamOnce(engine.url, 'smollm2'), samples: [] }];
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
       paths.push({ name: `gateway -> adapter -> llama.cpp${f.label}`, once: () => streamOnce(f.gateway, f.model), samples: [] });
       paths.push({ name: `gRPC -> adapter -> llama.cpp${f.label}`, once: f.grpcOnce, samples: [] });
     }
+    if (up) paths.push({ name: 'fleetchat up (one process) -> llama.cpp', once: () => streamOnce(up, 'bench-up'), samples: [] });
     // Warm every path (llama.cpp keeps the prompt's KV from the previous request: every path gets the same reuse).
     for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.once();
     for (let i = 0; i < REQUESTS; i++) {
@@ -204,11 +212,18 @@ async function main(): Promise<void> {
       console.log(`for comparison, the direct path: request -> headers ${directSegment(direct.map((s) => (s.headersAt ?? s.sentAt) - s.sentAt))}; headers -> first token ${directSegment(direct.map((s) => s.firstAt - (s.headersAt ?? s.sentAt)))}`);
       console.log('where the time goes (gRPC -> adapter -> llama.cpp), per request:');
       console.table(hopTable(hops, viaAdapter, true));
+      const upPath = paths.find((p) => p.name.startsWith('fleetchat up'));
+      if (upPath) {
+        console.log('where the time goes (fleetchat up, one process -> llama.cpp), per request:');
+        console.table(hopTable(hops, upPath.samples, false));
+      }
     }
     if (floor) {
       console.log(`floor: the four deliveries the front end adds, between bare Node.js processes (no fleetchat code), p50: HTTP request in ${floor.httpIn} ms, grpc-js call in ${floor.grpcIn} ms, grpc-js message back ${floor.grpcBack} ms, SSE event back ${floor.sseBack} ms; sum ${floor.total} ms`);
     }
     const added = (xs: Sample[], p: number): number => round(percentile(xs.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
+    const upSamples = paths.find((p) => p.name.startsWith('fleetchat up'))?.samples;
+    const upFields = upSamples ? { ttft_up_ms_p50: round(percentile(upSamples.map((s) => s.ttftMs), 50), 2), ttft_added_up_ms_p50: added(upSamples, 50), ttft_added_up_ms_paired_p50: paired(upSamples) } : {};
     const baseline = BASELINE ? {
       baseline_ttft_added_ms_p50: added(paths[3].samples, 50),
       baseline_ttft_added_ms_paired_p50: paired(paths[3].samples),
@@ -236,6 +251,7 @@ async function main(): Promise<void> {
       ttft_added_by_adapter_ms_p90: added(viaAdapter, 90),
       ttft_added_by_adapter_ms_paired_p50: paired(viaAdapter),
       ...baseline,
+      ...upFields,
       ...(floor ? { hop_floor_ms_p50: floor.total, ttft_added_above_floor_ms_paired_p50: round(paired(viaFleetchat) - floor.total, 2) } : {}),
       direct_tok_s: a.tok_s,
       fleetchat_tok_s: b.tok_s,
@@ -248,6 +264,7 @@ async function main(): Promise<void> {
       c.kill('SIGTERM');
     })));
     await engine.kill();
+    rmSync(upDir, { recursive: true, force: true });
   }
 }
 
