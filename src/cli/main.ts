@@ -5,8 +5,8 @@ import { FleetError } from '../common/errors';
 import { buildProgram } from './program';
 
 async function main(): Promise<void> {
-  const program = buildProgram().exitOverride();
   try {
+    const program = (await buildProgram(process.argv.slice(2))).exitOverride();
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {

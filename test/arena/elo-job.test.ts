@@ -130,7 +130,7 @@ describe('jobs elo', () => {
       return true;
     });
     try {
-      await buildProgram().exitOverride().parseAsync(
+      await (await buildProgram()).exitOverride().parseAsync(
         ['jobs', 'elo', '--battles', SAMPLE, '--out', out, '--anchor', 'koala-13b=1200', '--bootstrap', '10', '--seed', '7', '--log-level', 'silent'],
         { from: 'user' },
       );

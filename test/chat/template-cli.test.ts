@@ -15,7 +15,7 @@ async function runCli(args: string[]): Promise<string> {
     return true;
   });
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'fleetchat', ...args]);
+    await (await buildProgram()).exitOverride().parseAsync(['node', 'fleetchat', ...args]);
   } finally {
     spy.mockRestore();
   }

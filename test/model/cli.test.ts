@@ -14,7 +14,7 @@ async function run(args: string[]): Promise<string> {
     chunks.push(String(chunk));
     return true;
   });
-  const program = buildProgram();
+  const program = await buildProgram();
   const quiet = (c: Command): void => {
     c.exitOverride().configureOutput({ writeErr: () => undefined });
     c.commands.forEach(quiet);
