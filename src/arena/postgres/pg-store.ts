@@ -10,11 +10,11 @@ import pg from 'pg';
 import { FleetError } from '../../common/errors';
 import { parseBattleRecord, type BattleLogRecord, type ValidBattleRecord } from '../battle-log';
 import type {
-  ArenaBattle, ArenaConversation, ArenaCounts, ArenaMessage, ArenaStore, BattleVote, ExportOptions, Feedback, ImportReport,
+  ArenaBattle, ArenaConversation, ArenaCounts, ArenaStore, BattleVote, ExportOptions, Feedback, ImportReport,
   NewAnswer, NewBattle, NewBattleVote, NewConversation, NewFeedback, NewUserTurn,
 } from '../store';
 import {
-  exportRecord, recordKey, toBattle, toBattleVote, toConversation, toFeedback, toVoteRow,
+  exportRecord, toBattle, toBattleVote, toConversation, toFeedback, toVoteRow,
   type BattleRow, type ConversationRow, type ExportRow,
 } from '../store-rows';
 import {
@@ -24,9 +24,9 @@ import type { MigrationResult } from '../sqlite/migrations';
 import {
   validFeedbackKind, validId, validJudgeId, validLanguage, validModelName, validOptionalJudgeId, validTstampS, validWinner,
 } from '../validate';
-import { toBattleLogRecord } from '../battle-log';
 import { migratePostgres } from './migrations';
 import { redactUrl, toPgError } from './pg-errors';
+import { battleParams, conversationParams, importRecord, insertVote, lockBattle, lockConversation, save } from './pg-rows';
 import { SQL } from './pg-sql';
 
 export interface PostgresArenaStoreOptions {
@@ -303,56 +303,4 @@ export class PostgresArenaStore implements ArenaStore {
       client.release(broken);
     }
   }
-}
-
-function conversationParams(r: ConversationRow): unknown[] {
-  return [r.id, r.model, r.battle_id, r.side, r.judge_id, r.session_id, r.messages_json, r.created_at_ms, r.updated_at_ms];
-}
-
-function battleParams(r: BattleRow): unknown[] {
-  return [r.id, r.question_id, r.model_a, r.model_b, r.anony, r.conversation_a_id, r.conversation_b_id, r.judge_id, r.session_id, r.created_at_ms, r.revealed_at_ms];
-}
-
-async function lockBattle(c: Client, id: string): Promise<BattleRow> {
-  const row = (await c.query<BattleRow>(SQL.lockBattle, [id])).rows[0];
-  if (row === undefined) throw new FleetError('not_found', `battle ${id} does not exist`, { param: 'battleId' });
-  return row;
-}
-
-async function lockConversation(c: Client, id: string | null): Promise<ArenaConversation | undefined> {
-  if (id === null) return undefined;
-  const row = (await c.query<ConversationRow>(SQL.lockConversation, [id])).rows[0];
-  return row === undefined ? undefined : toConversation(row);
-}
-
-async function save(c: Client, conversation: ArenaConversation, messages: ArenaMessage[], nowMs: number): Promise<ArenaConversation> {
-  await c.query(SQL.updateMessages, [JSON.stringify(messages), nowMs, conversation.id]);
-  return { ...conversation, messages, updatedAtMs: nowMs };
-}
-
-/** Inserts a vote row; undefined when a vote with the same content is already stored. */
-async function insertVote(c: Client, battleId: string, record: ValidBattleRecord): Promise<number | undefined> {
-  const r = toVoteRow(battleId, record);
-  const { rows } = await c.query<{ id: number }>(SQL.insertVote, [
-    r.battle_id, r.winner, r.turn, r.judge_id, r.language, r.tstamp_s, r.conversation_a_json, r.conversation_b_json, r.extra_json, r.record_key,
-  ]);
-  return rows[0]?.id;
-}
-
-/** Stores one imported record; false when the same record is already stored. */
-async function importRecord(c: Client, record: ValidBattleRecord): Promise<boolean> {
-  if ((await c.query(SQL.voteByKey, [recordKey(toBattleLogRecord(record))])).rows.length > 0) return false;
-  const anony = record.anony ? 1 : 0;
-  const existing = record.questionId === undefined
-    ? undefined
-    : (await c.query<{ id: string }>(SQL.findImportedBattle, [record.questionId, record.modelA, record.modelB, anony])).rows[0];
-  let battleId = existing?.id;
-  if (battleId === undefined) {
-    battleId = randomUUID();
-    await c.query(SQL.insertBattle, battleParams({
-      id: battleId, question_id: record.questionId ?? null, model_a: record.modelA, model_b: record.modelB, anony,
-      conversation_a_id: null, conversation_b_id: null, judge_id: null, session_id: null, created_at_ms: Math.round(record.tstampS * 1000), revealed_at_ms: null,
-    }));
-  }
-  return (await insertVote(c, battleId, record)) !== undefined;
 }
