@@ -10,13 +10,20 @@
  * pass over the values), with AVX2/FMA dot products, axpys and exp where the CPU has them.
  *
  * Semantics are onnxruntime's for the subset the fused graphs use: packed q|k|v input ([batch, seq, (heads +
- * 2 kvHeads) × headDim]) or separate query / key / value inputs, a past/present cache of fixed capacity [batch, kvHeads, capacity, headDim] (the same
- * memory when the caller binds it so; copied first otherwise), rotary embedding inside (cos/sin tables
- * [positions, rotaryDim / 2], rotary dim = head dim, interleaved or not), float32. Per row b: total = seqlens_k[b] + 1
- * positions after this pass; a first prompt (sequence length > 1 and equal to total_sequence_length) starts at
- * position 0, any other pass at total - sequence length; the new keys and values are written at those positions and
- * query row s attends causally to positions 0 .. past + s (never past total). Anything else (local window, softcap,
- * smooth softmax, float16) is refused when the session is created, with an error naming it.
+ * 2 kvHeads) × headDim]) or separate query / key / value inputs, a past/present cache of fixed capacity [batch,
+ * kvHeads, capacity, headDim] (the same memory when the caller binds it so; copied first otherwise), rotary embedding
+ * inside (cos/sin tables [positions, rotaryDim / 2], rotary dim = head dim, interleaved or not), float32 queries.
+ * Per row b: total = seqlens_k[b] + 1 positions after this pass; a first prompt (sequence length > 1 and equal to
+ * total_sequence_length) starts at position 0, any other pass at total - sequence length; the new keys and values
+ * are written at those positions and query row s attends causally to positions 0 .. past + s (never past total).
+ * Anything else (local window, softcap, smooth softmax, float16 queries) is refused when the session is created,
+ * with an error naming it.
+ *
+ * The cache may be float32 or float16 with float32 queries (two overloads of the op, see g_ops): a float16 cache
+ * halves the bytes each step streams (llama.cpp's default F16 cache), its keys and values rounded once when written
+ * and converted back to float32 as they are read (F16C where the CPU has it). onnxruntime's own GroupQueryAttention
+ * ties the cache type to the query type, so such a graph (`--kv-cache fp16`) runs only on this kernel. The vector
+ * loops are in gqa_simd.c.
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,9 +32,7 @@
 #include <string.h>
 #include "ort_api.h"
 #include "gqa_cpu.h"
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "gqa_simd.h"
 
 typedef struct OrtKernelInfo OrtKernelInfo;
 typedef struct OrtKernelContext OrtKernelContext;
@@ -98,181 +103,6 @@ static float attr_float(const OrtApi *api, const OrtKernelInfo *info, const char
   return v;
 }
 
-/* ---- vector helpers: AVX2/FMA where the CPU has them, plain C otherwise ---- */
-static int g_avx2 = -1;
-
-static float dot_c(const float *a, const float *b, int n) {
-  float s = 0.f;
-  for (int i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-static void axpy_c(float *y, float a, const float *x, int n) {
-  for (int i = 0; i < n; i++) y[i] += a * x[i];
-}
-/* x[i] = exp(x[i] - max), returns the sum */
-static float exp_sum_c(float *x, int n, float max) {
-  float s = 0.f;
-  for (int i = 0; i < n; i++) s += (x[i] = expf(x[i] - max));
-  return s;
-}
-
-#if defined(__x86_64__)
-#define AVX2 __attribute__((target("avx2,fma")))
-AVX2 static float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-AVX2 static float dot_avx2(const float *a, const float *b, int n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  float s = hsum8(_mm256_add_ps(s0, s1));
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-/* out[0..3] = a · k[0..3] where the four keys follow each other (stride n); n a multiple of 8 */
-AVX2 static void dot4_avx2(float *out, const float *a, const float *k, int n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  for (int i = 0; i < n; i += 8) {
-    const __m256 q = _mm256_loadu_ps(a + i);
-    s0 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + i), s0);
-    s1 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + n + i), s1);
-    s2 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + 2 * n + i), s2);
-    s3 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + 3 * n + i), s3);
-  }
-  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
-  _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
-}
-/* out[0..63] = sum over t < len of p[t] · v[t][0..63] (head dim 64: the accumulator stays in registers) */
-AVX2 static void pv64_avx2(float *out, const float *p, const float *v, int64_t len) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  for (int64_t t = 0; t < len; t++) {
-    const __m256 w = _mm256_broadcast_ss(p + t);
-    const float *r = v + t * 64;
-    a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
-    a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
-    a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
-    a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
-    a4 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 32), a4);
-    a5 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 40), a5);
-    a6 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 48), a6);
-    a7 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 56), a7);
-  }
-  _mm256_storeu_ps(out, a0);
-  _mm256_storeu_ps(out + 8, a1);
-  _mm256_storeu_ps(out + 16, a2);
-  _mm256_storeu_ps(out + 24, a3);
-  _mm256_storeu_ps(out + 32, a4);
-  _mm256_storeu_ps(out + 40, a5);
-  _mm256_storeu_ps(out + 48, a6);
-  _mm256_storeu_ps(out + 56, a7);
-}
-AVX2 static void axpy_avx2(float *y, float a, const float *x, int n) {
-  const __m256 av = _mm256_set1_ps(a);
-  int i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-  for (; i < n; i++) y[i] += a * x[i];
-}
-/* exp for x <= 0 (Cephes' expf polynomial, ~1 ulp), 8 lanes */
-AVX2 static __m256 exp8(__m256 x) {
-  x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
-  __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-  y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.f)));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-AVX2 static float exp_sum_avx2(float *x, int n, float max) {
-  const __m256 m = _mm256_set1_ps(max);
-  __m256 s = _mm256_setzero_ps();
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
-    _mm256_storeu_ps(x + i, e);
-    s = _mm256_add_ps(s, e);
-  }
-  float sum = hsum8(s);
-  for (; i < n; i++) sum += (x[i] = expf(x[i] - max));
-  return sum;
-}
-#endif
-
-static int use_avx2(void) {
-  if (g_avx2 < 0) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    g_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && getenv("FLEETCHAT_GQA_SCALAR") == NULL;
-#else
-    g_avx2 = 0;
-#endif
-  }
-  return g_avx2;
-}
-static float dot(const float *a, const float *b, int n) {
-#if defined(__x86_64__)
-  if (g_avx2) return dot_avx2(a, b, n);
-#endif
-  return dot_c(a, b, n);
-}
-static void axpy(float *y, float a, const float *x, int n) {
-#if defined(__x86_64__)
-  if (g_avx2) {
-    axpy_avx2(y, a, x, n);
-    return;
-  }
-#endif
-  axpy_c(y, a, x, n);
-}
-static float exp_sum(float *x, int n, float max) {
-#if defined(__x86_64__)
-  if (g_avx2) return exp_sum_avx2(x, n, max);
-#endif
-  return exp_sum_c(x, n, max);
-}
-
-/* scores[g * len + t] = q_g · k_t for the `group` query vectors and keys 0 .. len - 1 */
-static void scores_of(float *scores, const float *qs, int64_t group, const float *kc, int64_t len, int64_t d) {
-  int64_t t = 0;
-#if defined(__x86_64__)
-  if (g_avx2 && d % 8 == 0) {
-    float four[4];
-    for (; t + 4 <= len; t += 4)
-      for (int64_t g = 0; g < group; g++) {
-        dot4_avx2(four, qs + g * d, kc + t * d, (int)d);
-        memcpy(scores + g * len + t, four, sizeof four);
-      }
-  }
-#endif
-  for (; t < len; t++)
-    for (int64_t g = 0; g < group; g++) scores[g * len + t] = dot(qs + g * d, kc + t * d, (int)d);
-}
-
-/* acc[g * d ..] = sum over t of p_g[t] · v_t (unnormalised) */
-static void weighted_values(float *acc, const float *scores, int64_t group, const float *vc, int64_t len, int64_t d) {
-#if defined(__x86_64__)
-  if (g_avx2 && d == 64) {
-    for (int64_t g = 0; g < group; g++) pv64_avx2(acc + g * d, scores + g * len, vc, len);
-    return;
-  }
-#endif
-  memset(acc, 0, group * d * sizeof(float));
-  for (int64_t t = 0; t < len; t++)
-    for (int64_t g = 0; g < group; g++) axpy(acc + g * d, scores[g * len + t], vc + t * d, (int)d);
-}
-
 /* out = x rotated by position `pos` (cos/sin rows of half = d / 2 values), times `mul` */
 static void rotate(float *out, const float *x, int d, const float *cos, const float *sin, int interleaved, float mul) {
   const int half = d / 2;
@@ -285,16 +115,18 @@ static void rotate(float *out, const float *x, int d, const float *cos, const fl
 }
 
 typedef struct {
-  const float *data;
+  const float *data; /* float32, or float16 bits where type is ORT_FLOAT16 (the caches) */
   int64_t dims[4];
   size_t rank;
+  int type;
 } View;
 
 static OrtStatus *view(const OrtApi *api, const OrtValue *v, View *out) {
   OrtTensorTypeAndShapeInfo *info = NULL;
   OrtStatus *st = FN(I_GetTensorTypeAndShape, OrtStatus *, const OrtValue *, OrtTensorTypeAndShapeInfo **)(v, &info);
   if (st) return st;
-  st = FN(I_GetDimensionsCount, OrtStatus *, const OrtTensorTypeAndShapeInfo *, size_t *)(info, &out->rank);
+  st = FN(I_GetTensorElementType, OrtStatus *, const OrtTensorTypeAndShapeInfo *, int *)(info, &out->type);
+  if (!st) st = FN(I_GetDimensionsCount, OrtStatus *, const OrtTensorTypeAndShapeInfo *, size_t *)(info, &out->rank);
   if (!st && out->rank > 4) st = fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): an input of rank > 4%s", "");
   if (!st) st = FN(I_GetDimensions, OrtStatus *, const OrtTensorTypeAndShapeInfo *, int64_t *, size_t)(info, out->dims, out->rank);
   FN(I_ReleaseTensorTypeAndShapeInfo, void, OrtTensorTypeAndShapeInfo *)(info);
@@ -313,14 +145,83 @@ static OrtStatus *input(const OrtApi *api, OrtKernelContext *ctx, size_t i, View
   return view(api, v, out);
 }
 
-static OrtStatus *output(const OrtApi *api, OrtKernelContext *ctx, size_t i, const int64_t *dims, size_t rank, float **out) {
+static OrtStatus *output(const OrtApi *api, OrtKernelContext *ctx, size_t i, const int64_t *dims, size_t rank, void **out) {
   OrtValue *v = NULL;
   OrtStatus *st = FN(I_KernelContext_GetOutput, OrtStatus *, OrtKernelContext *, size_t, const int64_t *, size_t, OrtValue **)(ctx, i, dims, rank, &v);
   if (st) return st;
-  void *data = NULL;
-  st = FN(I_GetTensorMutableData, OrtStatus *, OrtValue *, void **)(v, &data);
-  *out = (float *)data;
-  return st;
+  return FN(I_GetTensorMutableData, OrtStatus *, OrtValue *, void **)(v, out);
+}
+
+/* What one pass of the kernel reads besides the cache: the inputs' layout and the cache's element type. */
+typedef struct {
+  const Kernel *k;
+  const View *q, *cos, *sin;
+  int64_t q_stride, kv_stride;
+  const float *k_base, *v_base;
+  int64_t d, cap, seq;
+  int half; /* the cache holds float16 */
+  float scale;
+} Pass;
+
+static const float *table_row(const View *t, int64_t pos, int64_t d) {
+  const int64_t p = pos < t->dims[0] ? pos : t->dims[0] - 1;
+  return t->data + p * (d / 2);
+}
+
+/* Row b's new keys (rotated) and values into its cache (kb / vb: [kvHeads, capacity, headDim]) at past .. past + seq - 1. */
+static void append_kv(const Pass *p, int64_t b, int64_t past, char *kb, char *vb, float *tmp) {
+  const int64_t d = p->d, kvh = p->k->kv_heads;
+  const size_t es = p->half ? sizeof(uint16_t) : sizeof(float);
+  for (int64_t s = 0; s < p->seq; s++) {
+    const int64_t pos = past + s;
+    const size_t r = (size_t)b * p->seq + s;
+    for (int64_t j = 0; j < kvh; j++) {
+      const size_t at = ((size_t)j * p->cap + pos) * d * es;
+      const float *ks = p->k_base + r * p->kv_stride + j * d, *vs = p->v_base + r * p->kv_stride + j * d;
+      float *kd = p->half ? tmp : (float *)(kb + at);
+      if (p->k->rotary) rotate(kd, ks, (int)d, table_row(p->cos, pos, d), table_row(p->sin, pos, d), p->k->interleaved, 1.f);
+      else memcpy(kd, ks, d * sizeof(float));
+      if (p->half) {
+        gqa_to_half((uint16_t *)(kb + at), kd, d);
+        gqa_to_half((uint16_t *)(vb + at), vs, d);
+      } else {
+        memcpy(vb + at, vs, d * sizeof(float));
+      }
+    }
+  }
+}
+
+/* Query row s of row b over positions 0 .. min(past + s, total - 1) of its cache: the attention output of every head. */
+static void attend(const Pass *p, int64_t b, int64_t s, int64_t past, int64_t total, const char *kb, const char *vb, float *o, float *scratch) {
+  const int64_t d = p->d, kvh = p->k->kv_heads, group = p->k->heads / kvh, pos = past + s;
+  const size_t es = p->half ? sizeof(uint16_t) : sizeof(float);
+  int64_t len = pos + 1 < total ? pos + 1 : total;
+  if (len < 1) len = 1;
+  float *qs = scratch, *acc = scratch + group * d, *scores = acc + group * d, *tmp = scores + group * p->cap;
+  const float *row = p->q->data + ((size_t)b * p->seq + s) * p->q_stride;
+  for (int64_t j = 0; j < kvh; j++) {
+    const char *kc = kb + (size_t)j * p->cap * d * es, *vc = vb + (size_t)j * p->cap * d * es;
+    for (int64_t g = 0; g < group; g++) {
+      const float *qh = row + (j * group + g) * d;
+      if (p->k->rotary) rotate(qs + g * d, qh, (int)d, table_row(p->cos, pos, d), table_row(p->sin, pos, d), p->k->interleaved, p->scale);
+      else
+        for (int64_t i = 0; i < d; i++) qs[g * d + i] = qh[i] * p->scale;
+    }
+    /* scores of every query head of the group, each cached key read once (four keys at a time) */
+    gqa_scores(scores, qs, group, kc, p->half, len, d, tmp);
+    float inv[64];
+    float *invp = group <= 64 ? inv : malloc(group * sizeof(float));
+    for (int64_t g = 0; g < group; g++) {
+      float *sc = scores + g * len, mx = sc[0];
+      for (int64_t t = 1; t < len; t++) mx = sc[t] > mx ? sc[t] : mx;
+      invp[g] = 1.f / gqa_exp_sum(sc, (int)len, mx);
+    }
+    /* P·V: with head dim 64 per query head, its accumulator in registers (the group's values stay in cache) */
+    gqa_weighted_values(acc, scores, group, vc, p->half, len, d, tmp);
+    for (int64_t g = 0; g < group; g++)
+      for (int64_t i = 0; i < d; i++) o[j * group * d + g * d + i] = acc[g * d + i] * invp[g];
+    if (invp != inv) free(invp);
+  }
 }
 
 static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
@@ -349,75 +250,33 @@ static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
     return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "q / k / v widths, batch or cache shapes disagree");
   if (k->rotary && (cs.rank != 2 || cs.dims[1] * 2 != d || memcmp(cs.dims, sn.dims, sizeof cs.dims) != 0))
     return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "cos/sin caches must be [positions, headDim / 2] (partial rotary is not supported)");
+  if (q.type != ORT_FLOAT || pk.type != pv.type || (pk.type != ORT_FLOAT && pk.type != ORT_FLOAT16))
+    return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "float32 queries over a float32 or float16 cache (past key and value alike) only");
+  const int half = pk.type == ORT_FLOAT16;
+  const size_t es = half ? sizeof(uint16_t) : sizeof(float);
   const int32_t *seqlens = (const int32_t *)sl.data;
   const int32_t total_all = ((const int32_t *)tl.data)[0];
   const int64_t out_dims[3] = {batch, seq, heads * d};
-  float *out, *ck, *cv;
+  void *out, *ck, *cv;
   if ((st = output(api, ctx, 0, out_dims, 3, &out)) || (st = output(api, ctx, 1, pk.dims, 4, &ck)) || (st = output(api, ctx, 2, pv.dims, 4, &cv))) return st;
-  const size_t cache_floats = (size_t)batch * kvh * cap * d;
-  if (ck != pk.data) memcpy(ck, pk.data, cache_floats * sizeof(float));
-  if (cv != pv.data) memcpy(cv, pv.data, cache_floats * sizeof(float));
+  const size_t cache_elems = (size_t)batch * kvh * cap * d;
+  if (ck != (const void *)pk.data) memcpy(ck, pk.data, cache_elems * es);
+  if (cv != (const void *)pv.data) memcpy(cv, pv.data, cache_elems * es);
   const int first_prompt = seq > 1 && seq == total_all;
-  const float scale = k->scale != 0.f ? k->scale : 1.f / sqrtf((float)d);
-  use_avx2();
-  float *scratch = malloc(((size_t)group * (size_t)cap + (size_t)group * (size_t)d * 2) * sizeof(float));
+  gqa_simd_init();
+  /* scratch: the group's rotated, scaled queries and accumulators, their scores over the capacity, a row to convert */
+  float *scratch = malloc(((size_t)group * (size_t)cap + (size_t)group * (size_t)d * 2 + (size_t)d) * sizeof(float));
   if (!scratch) return fail(api, ORT_FAIL, "GroupQueryAttention (fleetchat): out of memory%s", "");
-  float *qs = scratch, *acc = scratch + group * d, *scores = acc + group * d;
+  const Pass pass = {k, &q, &cs, &sn, q_stride, kv_stride, k_base, v_base, d, cap, seq, half, k->scale != 0.f ? k->scale : 1.f / sqrtf((float)d)};
   for (int64_t b = 0; b < batch; b++) {
     const int64_t total = (int64_t)seqlens[b] + 1, past = first_prompt ? 0 : total - seq;
     if (past < 0 || past + seq > cap || total > cap) {
       free(scratch);
       return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "seqlens_k and the sequence length do not fit the cache");
     }
-    /* the new keys (rotated) and values into the cache at past .. past + seq - 1 */
-    for (int64_t s = 0; s < seq; s++) {
-      const int64_t pos = past + s;
-      const size_t r = (size_t)b * seq + s;
-      for (int64_t j = 0; j < kvh; j++) {
-        float *kd = ck + (((size_t)b * kvh + j) * cap + pos) * d, *vd = cv + (((size_t)b * kvh + j) * cap + pos) * d;
-        const float *ks = k_base + r * kv_stride + j * d, *vs = v_base + r * kv_stride + j * d;
-        if (k->rotary) {
-          const int64_t p = pos < cs.dims[0] ? pos : cs.dims[0] - 1;
-          rotate(kd, ks, (int)d, cs.data + p * (d / 2), sn.data + p * (d / 2), k->interleaved, 1.f);
-        } else {
-          memcpy(kd, ks, d * sizeof(float));
-        }
-        memcpy(vd, vs, d * sizeof(float));
-      }
-    }
-    for (int64_t s = 0; s < seq; s++) {
-      const int64_t pos = past + s;
-      int64_t len = pos + 1 < total ? pos + 1 : total;
-      if (len < 1) len = 1;
-      const float *row = q.data + ((size_t)b * seq + s) * q_stride;
-      for (int64_t j = 0; j < kvh; j++) {
-        const float *kc = ck + ((size_t)b * kvh + j) * cap * d, *vc = cv + ((size_t)b * kvh + j) * cap * d;
-        for (int64_t g = 0; g < group; g++) {
-          const float *qh = row + (j * group + g) * d;
-          if (k->rotary) {
-            const int64_t p = pos < cs.dims[0] ? pos : cs.dims[0] - 1;
-            rotate(qs + g * d, qh, (int)d, cs.data + p * (d / 2), sn.data + p * (d / 2), k->interleaved, scale);
-          } else {
-            for (int64_t i = 0; i < d; i++) qs[g * d + i] = qh[i] * scale;
-          }
-        }
-        /* scores of every query head of the group, each cached key read once (four keys at a time) */
-        scores_of(scores, qs, group, kc, len, d);
-        float inv[64];
-        float *invp = group <= 64 ? inv : malloc(group * sizeof(float));
-        for (int64_t g = 0; g < group; g++) {
-          float *sc = scores + g * len, mx = sc[0];
-          for (int64_t t = 1; t < len; t++) mx = sc[t] > mx ? sc[t] : mx;
-          invp[g] = 1.f / exp_sum(sc, (int)len, mx);
-        }
-        /* P·V: with head dim 64 per query head, its accumulator in registers (the group's values stay in cache) */
-        weighted_values(acc, scores, group, vc, len, d);
-        float *o = out + ((size_t)b * seq + s) * heads * d + j * group * d;
-        for (int64_t g = 0; g < group; g++)
-          for (int64_t i = 0; i < d; i++) o[g * d + i] = acc[g * d + i] * invp[g];
-        if (invp != inv) free(invp);
-      }
-    }
+    char *kb = (char *)ck + (size_t)b * kvh * cap * d * es, *vb = (char *)cv + (size_t)b * kvh * cap * d * es;
+    append_kv(&pass, b, past, kb, vb, scratch);
+    for (int64_t s = 0; s < seq; s++) attend(&pass, b, s, past, total, kb, vb, (float *)out + ((size_t)b * seq + s) * heads * d, scratch);
   }
   free(scratch);
   return NULL;
@@ -447,9 +306,14 @@ static void compute_v1(void *kernel, OrtKernelContext *context) {}
 static void destroy(void *kernel) { free(kernel); }
 static const char *op_name(const OrtCustomOp *op) { return "GroupQueryAttention"; }
 static const char *op_ep(const OrtCustomOp *op) { return "CPUExecutionProvider"; }
+/* Two overloads of the op, told apart by the cache's type: float32 queries over a float32 cache (the graphs
+ * onnxruntime's kernel also runs) or over a float16 cache (`--kv-cache fp16`: a graph only this kernel runs).
+ * onnxruntime's schema for the name accepts either, and picks the overload whose types match the node's. */
 static int in_type(const OrtCustomOp *op, size_t i) { return i == IN_SEQLENS || i == IN_TOTAL ? ORT_INT32 : ORT_FLOAT; }
+static int in_type_f16(const OrtCustomOp *op, size_t i) { return i == IN_PAST_KEY || i == IN_PAST_VALUE ? ORT_FLOAT16 : in_type(op, i); }
 static size_t in_count(const OrtCustomOp *op) { return N_INPUTS; }
 static int out_type(const OrtCustomOp *op, size_t i) { return ORT_FLOAT; }
+static int out_type_f16(const OrtCustomOp *op, size_t i) { return i == 0 ? ORT_FLOAT : ORT_FLOAT16; }
 static size_t out_count(const OrtCustomOp *op) { return 3; }
 static int in_char(const OrtCustomOp *op, size_t i) {
   return i == IN_QUERY || i == IN_SEQLENS || i == IN_TOTAL ? IO_REQUIRED : IO_OPTIONAL;
@@ -458,27 +322,29 @@ static int out_char(const OrtCustomOp *op, size_t i) { return i == 0 ? IO_REQUIR
 static int mem_type(const OrtCustomOp *op, size_t i) { return 0; }
 static int one(const OrtCustomOp *op) { return 1; }
 
-static const OrtCustomOp g_op = {
-    .version = GQA_OP_VERSION,
-    .CreateKernel = create_kernel_v1,
-    .GetName = op_name,
-    .GetExecutionProviderType = op_ep,
-    .GetInputType = in_type,
-    .GetInputTypeCount = in_count,
-    .GetOutputType = out_type,
-    .GetOutputTypeCount = out_count,
-    .KernelCompute = compute_v1,
-    .KernelDestroy = destroy,
-    .GetInputCharacteristic = in_char,
-    .GetOutputCharacteristic = out_char,
-    .GetInputMemoryType = mem_type,
-    .GetVariadicInputMinArity = one,
-    .GetVariadicInputHomogeneity = one,
-    .GetVariadicOutputMinArity = one,
-    .GetVariadicOutputHomogeneity = one,
-    .CreateKernelV2 = create_kernel,
-    .KernelComputeV2 = compute,
-};
+#define GQA_OP(IN_TYPE, OUT_TYPE)            \
+  {                                          \
+      .version = GQA_OP_VERSION,             \
+      .CreateKernel = create_kernel_v1,      \
+      .GetName = op_name,                    \
+      .GetExecutionProviderType = op_ep,     \
+      .GetInputType = IN_TYPE,               \
+      .GetInputTypeCount = in_count,         \
+      .GetOutputType = OUT_TYPE,             \
+      .GetOutputTypeCount = out_count,       \
+      .KernelCompute = compute_v1,           \
+      .KernelDestroy = destroy,              \
+      .GetInputCharacteristic = in_char,     \
+      .GetOutputCharacteristic = out_char,   \
+      .GetInputMemoryType = mem_type,        \
+      .GetVariadicInputMinArity = one,       \
+      .GetVariadicInputHomogeneity = one,    \
+      .GetVariadicOutputMinArity = one,      \
+      .GetVariadicOutputHomogeneity = one,   \
+      .CreateKernelV2 = create_kernel,       \
+      .KernelComputeV2 = compute,            \
+  }
+static const OrtCustomOp g_ops[2] = {GQA_OP(in_type, out_type), GQA_OP(in_type_f16, out_type_f16)};
 
 static OrtCustomOpDomain *g_domain;
 
@@ -487,10 +353,11 @@ OrtStatus *gqa_cpu_register(const OrtApi *api, OrtSessionOptions *so) {
     OrtCustomOpDomain *d = NULL;
     OrtStatus *st = FN(I_CreateCustomOpDomain, OrtStatus *, const char *, OrtCustomOpDomain **)("com.microsoft", &d);
     if (st) return st;
-    if ((st = FN(I_CustomOpDomain_Add, OrtStatus *, OrtCustomOpDomain *, const OrtCustomOp *)(d, &g_op))) {
-      FN(I_ReleaseCustomOpDomain, void, OrtCustomOpDomain *)(d);
-      return st;
-    }
+    for (int i = 0; i < 2; i++)
+      if ((st = FN(I_CustomOpDomain_Add, OrtStatus *, OrtCustomOpDomain *, const OrtCustomOp *)(d, &g_ops[i]))) {
+        FN(I_ReleaseCustomOpDomain, void, OrtCustomOpDomain *)(d);
+        return st;
+      }
     g_domain = d; /* kept for the process: sessions created with it refer to it */
   }
   return FN(I_AddCustomOpDomain, OrtStatus *, OrtSessionOptions *, OrtCustomOpDomain *)(so, g_domain);

@@ -15,6 +15,7 @@
  *       attention "fleetchat" (CPU only): GroupQueryAttention nodes run on gqa_cpu.c's kernel (each KV head read once
  *       per query row for all the query heads sharing it) instead of onnxruntime's; "onnxruntime" or absent: theirs
  *   attentionKernels() -> ["onnxruntime", "fleetchat"]   the values createSession's `attention` takes
+ *   attentionCacheTypes() -> ["float32", "float16"]   the KV caches "fleetchat" attention takes (always float32 queries)
  *   run(session, feeds [[name, type, dims, TypedArray]], pastNames, past|null, logitsName, presentNames)
  *       -> [logits TypedArray, logitsDims, present]
  *   assemble(session, rows [[kv, row, padded, length]], pastLen) -> kv   (rows left-padded to pastLen)
@@ -1402,6 +1403,16 @@ static napi_value js_attention_kernels(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value js_attention_cache_types(napi_env env, napi_callback_info info) {
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_string_utf8(env, "float32", NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_string_utf8(env, "float16", NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, 1, v);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
@@ -1418,6 +1429,7 @@ NAPI_MODULE_INIT() {
       {"freePool", NULL, js_free_pool, NULL, NULL, NULL, napi_default, NULL},
       {"argmaxRows", NULL, js_argmax_rows, NULL, NULL, NULL, napi_default, NULL},
       {"attentionKernels", NULL, js_attention_kernels, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionCacheTypes", NULL, js_attention_cache_types, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -40,6 +40,8 @@ interface OrtDeviceAddon {
   freePool(pool: Opaque): void;
   /** The values createSession's `attention` takes; not called: its presence marks a build with gqa_cpu.c (ADDON_FUNCTIONS). */
   attentionKernels(): AttentionKernel[];
+  /** The KV caches the addon's attention kernel takes under float32 queries; not called: marks a build whose kernel takes float16 caches. */
+  attentionCacheTypes(): Array<'float32' | 'float16'>;
 }
 
 /**
@@ -82,8 +84,8 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
 
 let addon: OrtDeviceAddon | undefined;
 
-/** Every function the TypeScript side calls, and attentionKernels (the kernel's marker): a build older than the C source lacks some (caught at load, by name). */
-const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo', 'createPool', 'poolMove', 'runPool', 'freePool', 'argmaxRows', 'attentionKernels'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
+/** Every function the TypeScript side calls, and attentionKernels / attentionCacheTypes (the kernel's markers): a build older than the C source lacks some (caught at load, by name). */
+const ADDON_FUNCTIONS = ['load', 'createSession', 'run', 'assemble', 'runBound', 'freeKv', 'releaseSession', 'memInfo', 'createPool', 'poolMove', 'runPool', 'freePool', 'argmaxRows', 'attentionKernels', 'attentionCacheTypes'] as const satisfies ReadonlyArray<keyof OrtDeviceAddon>;
 
 function isComplete(loaded: Partial<OrtDeviceAddon>): loaded is OrtDeviceAddon {
   return ADDON_FUNCTIONS.every((name) => typeof loaded[name] === 'function');

@@ -1,0 +1,167 @@
+/**
+ * The addon's GroupQueryAttention kernel (native/ort-device/gqa_cpu.c) over a float16 KV cache with float32 queries
+ * (`--kv-cache fp16`), against the same kernel over a float32 cache on the same inputs: the cache it writes is
+ * exactly the float32 one rounded to half precision, and the outputs agree within that rounding — packed and
+ * separate q/k/v, rotary (rotate-half, interleaved) and none, head dims 64 (the vector loops), 16 and 12 (the plain-C
+ * tails), a prompt and decode passes over rows at different positions, two and three rows. onnxruntime's own kernel
+ * ties the cache type to the query type (it runs such a graph only through Casts of the whole cache inserted around
+ * it); the addon's refuses float16 queries, which onnxruntime's runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { floatAttr, intAttr, type AttributeValue } from '../../src/model/onnx/attributes';
+import { float32ToFloat16 } from '../../src/model/onnx/float16';
+import { GraphBuilder } from '../../src/model/onnx/graph-builder';
+import { writeOnnxModel } from '../../src/model/onnx/model-writer';
+import { float16ToFloat32 } from '../../src/worker/engine/float16';
+import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
+import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
+
+const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-f16-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const HEADS = 6;
+const KV_HEADS = 2;
+const CAP = 24;
+const POSITIONS = 32;
+type Cache = 'float32' | 'float16';
+const ONNX_TYPE: Record<Cache, number> = { float32: 1, float16: 10 };
+
+interface Variant {
+  name: string;
+  packed: boolean;
+  d: number;
+  batch: number;
+  attrs: Record<string, AttributeValue>;
+}
+
+function gqaGraph(v: Variant, cache: Cache, query: Cache = 'float32'): string {
+  const { d } = v;
+  const g = new GraphBuilder('gqa', 17);
+  g.useDomain('com.microsoft', 1);
+  const q = g.input('query', query, ['b', 's', v.packed ? (HEADS + 2 * KV_HEADS) * d : HEADS * d]);
+  const k = v.packed ? '' : g.input('key', query, ['b', 's', KV_HEADS * d]);
+  const val = v.packed ? '' : g.input('value', query, ['b', 's', KV_HEADS * d]);
+  const pk = g.input('past_key', cache, ['b', KV_HEADS, CAP, d]);
+  const pv = g.input('past_value', cache, ['b', KV_HEADS, CAP, d]);
+  const seqlens = g.input('seqlens_k', 'int32', ['b']);
+  const total = g.input('total_sequence_length', 'int32', []);
+  const cos = g.input('cos', query, [POSITIONS, d / 2]);
+  const sin = g.input('sin', query, [POSITIONS, d / 2]);
+  g.node('GroupQueryAttention', [q, k, val, pk, pv, seqlens, total, cos, sin], { domain: 'com.microsoft', outputs: ['logits', 'present_key', 'present_value'], attrs: { num_heads: intAttr(HEADS), kv_num_heads: intAttr(KV_HEADS), ...v.attrs } });
+  g.output('logits', query, ['b', 's', HEADS * d]);
+  g.output('present_key', cache, ['b', KV_HEADS, CAP, d]);
+  g.output('present_value', cache, ['b', KV_HEADS, CAP, d]);
+  const path = join(tmp, `${v.name}-${cache}-${query}.onnx`);
+  writeOnnxModel(path, g.build('test', '1'));
+  return path;
+}
+
+let seed = 7;
+function random(n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return 2 * (seed / 2147483648 - 0.5);
+  });
+}
+
+function cosSin(d: number): [Float32Array, Float32Array] {
+  const cos = new Float32Array(POSITIONS * (d / 2));
+  const sin = new Float32Array(POSITIONS * (d / 2));
+  for (let p = 0; p < POSITIONS; p++) {
+    for (let i = 0; i < d / 2; i++) {
+      const a = p / 10000 ** ((2 * i) / d);
+      cos[p * (d / 2) + i] = Math.cos(a);
+      sin[p * (d / 2) + i] = Math.sin(a);
+    }
+  }
+  return [cos, sin];
+}
+
+interface Pass {
+  seq: number;
+  seqlens: number[];
+  total: number;
+}
+
+/** The addon's kernel over a cache of `cache` type bound in place; the outputs of every pass and the final cache. */
+async function run(path: string, v: Variant, cache: Cache, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
+  const native = openNativeBoundRunner(path, 1, undefined, 'fleetchat');
+  const size = v.batch * KV_HEADS * CAP * v.d;
+  const k = cache === 'float32' ? new Float32Array(size) : new Uint16Array(size);
+  const vv = cache === 'float32' ? new Float32Array(size) : new Uint16Array(size);
+  const [cos, sin] = cosSin(v.d);
+  const t = ONNX_TYPE[cache];
+  const outs: Float32Array[] = [];
+  try {
+    for (const [i, p] of passes.entries()) {
+      const [q, key, value] = inputs[i];
+      const dims = [v.batch, KV_HEADS, CAP, v.d];
+      const feeds: BoundTensor[] = [
+        ['query', 1, [v.batch, p.seq, q.length / v.batch / p.seq], q],
+        ['past_key', t, dims, k],
+        ['past_value', t, dims, vv],
+        ['seqlens_k', 6, [v.batch], Int32Array.from(p.seqlens)],
+        ['total_sequence_length', 6, [], Int32Array.of(p.total)],
+        ['cos', 1, [POSITIONS, v.d / 2], cos],
+        ['sin', 1, [POSITIONS, v.d / 2], sin],
+      ];
+      if (!v.packed) feeds.push(['key', 1, [v.batch, p.seq, KV_HEADS * v.d], key], ['value', 1, [v.batch, p.seq, KV_HEADS * v.d], value]);
+      const out = await native.run(feeds, [['present_key', t, dims, k], ['present_value', t, dims, vv]]);
+      outs.push(Float32Array.from(out.logits));
+    }
+  } finally {
+    native.release();
+  }
+  const asFloat = (x: Float32Array | Uint16Array): Float32Array => (x instanceof Uint16Array ? float16ToFloat32(x) : x);
+  return { outs, k: asFloat(k), vv: asFloat(vv) };
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'packed-rotary-d64', packed: true, d: 64, batch: 2, attrs: { do_rotary: intAttr(1), scale: floatAttr(0.125) } },
+  { name: 'separate-rotary-d64-three-rows', packed: false, d: 64, batch: 3, attrs: { do_rotary: intAttr(1) } },
+  { name: 'packed-interleaved-d16', packed: true, d: 16, batch: 2, attrs: { do_rotary: intAttr(1), rotary_interleaved: intAttr(1) } },
+  { name: 'separate-no-rotary-d12', packed: false, d: 12, batch: 2, attrs: {} },
+];
+
+describe("the addon's GroupQueryAttention kernel over a float16 cache", () => {
+  beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
+
+  it.each(VARIANTS.map((v) => [v.name, v] as const))('%s: the cache is the float32 one in half precision, the outputs agree within its rounding', async (_name, v) => {
+    // A 5-token prompt in every row, then decode passes; from the third pass the rows are at different positions.
+    const passes: Pass[] = [
+      { seq: 5, seqlens: Array<number>(v.batch).fill(4), total: 5 },
+      { seq: 1, seqlens: Array<number>(v.batch).fill(5), total: 6 },
+      { seq: 1, seqlens: Array.from({ length: v.batch }, (_, r) => 6 + 2 * r), total: 7 + 2 * (v.batch - 1) },
+      { seq: 1, seqlens: Array.from({ length: v.batch }, (_, r) => 7 + 2 * r), total: 8 + 2 * (v.batch - 1) },
+    ];
+    const width = v.packed ? [(HEADS + 2 * KV_HEADS) * v.d] : [HEADS * v.d, KV_HEADS * v.d, KV_HEADS * v.d];
+    const inputs = passes.map((p) => width.map((w) => random(v.batch * p.seq * w)));
+    const full = await run(gqaGraph(v, 'float32'), v, 'float32', passes, inputs);
+    const half = await run(gqaGraph(v, 'float16'), v, 'float16', passes, inputs);
+    expect(full.outs.every((out) => out.some((x) => Math.abs(x) > 1e-2))).toBe(true);
+    // Keys (rotated in float32) and values are rounded once, to nearest even, when written: bit for bit.
+    expect(Array.from(float32ToFloat16(full.k))).toEqual(Array.from(float32ToFloat16(half.k)));
+    expect(maxDiff(half.vv, float16ToFloat32(float32ToFloat16(full.vv)))).toBe(0);
+    expect(maxDiff(half.k, full.k)).toBeGreaterThan(0); // it did round (a float32 cache in disguise would not)
+    // Inputs in [-1, 1): half precision keeps ~3 decimal digits, so the attention outputs differ by ~1e-3 at most.
+    for (const [i, out] of full.outs.entries()) expect(maxDiff(half.outs[i], out)).toBeLessThan(4e-3);
+  });
+
+  it("the addon's kernel refuses float16 queries (onnxruntime's runs them)", async () => {
+    const v = VARIANTS[0];
+    const halfQueries = gqaGraph(v, 'float16', 'float16');
+    expect(() => openNativeBoundRunner(halfQueries, 1, undefined, 'fleetchat')).toThrow(/cannot create a cpu session/);
+    await (await ort.InferenceSession.create(halfQueries, { logSeverityLevel: 4 })).release(); // onnxruntime's runs it
+  });
+});
