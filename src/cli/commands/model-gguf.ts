@@ -4,11 +4,13 @@ import { addOptions, boolOption, enumOption, listOption, readConfig, stringOptio
 import { FleetError } from '../../common/errors';
 import { importGguf } from '../../model/gguf/import-gguf';
 import type { WeightFormat } from '../../model/quant/nbits-linear';
+import { kvCacheOption } from './kv-cache-option';
 
 export const importGgufOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),
   weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx, dequantised), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32), fp16 (model_fp16.onnx; with --graph fused only)', default: ['fp32'] }),
   graph: enumOption({ flag: '--graph', description: 'decoder graph: standard (opset-17 ops; loads anywhere, e.g. transformers.js), fused (onnxruntime contrib ops: GroupQueryAttention with an in-place KV cache, SkipSimplifiedLayerNormalization, MatMulNBits, GatherBlockQuantized; int4 / int8 on CPU, fp16 on CUDA) or fused-mha (float32 for CUDA, whose GroupQueryAttention has no float32 kernel: ONNX Attention over a KV cache written in place by TensorScatter, opset 24; --weights fp32 only)', default: 'standard', choices: ['standard', 'fused', 'fused-mha'] as const }),
+  kvCache: kvCacheOption,
   safetensors: boolOption({ flag: '--safetensors', description: 'also write model.safetensors (the dequantised float32 weights under Hugging Face names, for transformers)', default: false }),
   overwrite: boolOption({ flag: '--overwrite', description: 'replace a non-empty --out directory', default: false }),
   json: boolOption({ flag: '--json', description: 'print the result as one JSON line', default: false }),
@@ -22,11 +24,11 @@ export function registerImportGguf(model: Command): void {
   ).action(async (file: string, opts: Record<string, unknown>) => {
     const c = readConfig(importGgufOptions, opts);
     if (c.out === '') throw new FleetError('invalid_request', '--out <dir> is required', { param: 'out' });
-    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph, safetensors: c.safetensors });
+    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph, kvCache: c.kvCache, safetensors: c.safetensors });
     const m = r.config;
     const types = Object.entries(r.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ');
     process.stdout.write(c.json
-      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, graph: c.graph, int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, safetensors_bytes: r.safetensorsBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
+      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, graph: c.graph, kv_cache: c.kvCache, int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, safetensors_bytes: r.safetensorsBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
       : `imported ${r.name ?? file} (${r.architecture}, ${(r.parameterCount / 1e6).toFixed(1)}M parameters; ${m.numLayers} layers, hidden ${m.hiddenSize}, ` +
         `${m.numHeads} heads / ${m.numKvHeads} kv, vocab ${m.vocabSize}; tensors: ${types}) into ${r.dir}: ${r.weightFormats.join(', ')}` +
         `${r.int4 ? ` (int4: ${r.int4.exact} layers on the GGUF's 4-bit blocks, ${r.int4.widened} as 8-bit)` : ''}, ` +

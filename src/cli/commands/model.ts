@@ -11,6 +11,7 @@ import type { WeightFormat } from '../../model/quant/nbits-linear';
 import { TINY_PRESET_NAMES, TinyPresetName } from '../../model/tiny/presets';
 import { registerImportGguf } from './model-gguf';
 import { registerImportHf } from './model-hf';
+import { kvCacheOption } from './kv-cache-option';
 
 function optionalInt(flag: string, description: string, min = 1): OptionSpec<number | undefined> {
   return { ...intOption({ flag, description, default: 0, min }), default: undefined, defaultLabel: 'from the preset' };
@@ -45,6 +46,7 @@ export const createTinyOptions = {
   safetensors: boolOption({ flag: '--safetensors', description: 'also write model.safetensors (LlamaForCausalLM names)', default: true }),
   weights: listOption({ flag: '--weights', description: 'graphs to write: fp32 (onnx/model.onnx), int8 (model_int8.onnx), int4 (model_q4.onnx; MatMulNBits, block 32), fp16 (model_fp16.onnx; with --graph fused only)', default: ['fp32'] }),
   graph: enumOption({ flag: '--graph', description: 'decoder graph: standard (opset-17 ops; loads anywhere, e.g. transformers.js), fused (onnxruntime contrib ops: GroupQueryAttention with an in-place KV cache, SkipSimplifiedLayerNormalization, MatMulNBits, GatherBlockQuantized; int4 / int8 on CPU, fp16 on CUDA) or fused-mha (float32 for CUDA, whose GroupQueryAttention has no float32 kernel: ONNX Attention over a KV cache written in place by TensorScatter, opset 24; --weights fp32 only)', default: 'standard', choices: ['standard', 'fused', 'fused-mha'] as const }),
+  kvCache: kvCacheOption,
   json,
 };
 

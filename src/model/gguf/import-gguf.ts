@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { buildDecoder } from '../llama/build-decoder';
+import type { KvCacheFormat } from '../llama/decoder-graph';
 import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig } from '../llama/llama-config';
 import { llamaWeightShapes, parameterCount } from '../llama/llama-weights';
@@ -42,6 +43,8 @@ export interface ImportGgufOptions {
   overwrite?: boolean;
   /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
   graph?: GraphKind;
+  /** A fused graph's KV cache: fp32 (default) or fp16 under float32 / int8 / int4 activations (see DecoderBuildOptions.kvCache). */
+  kvCache?: KvCacheFormat;
   /** Also write model.safetensors: the dequantised float32 weights, for transformers (default false). */
   safetensors?: boolean;
   logger?: Logger;
@@ -121,8 +124,8 @@ export async function importGguf(options: ImportGgufOptions): Promise<ImportGguf
     let int4: ImportGgufResult['int4'];
     for (const weightFormat of formats) {
       const graph = options.graph ?? 'standard';
-      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat, ...(graph !== 'standard' ? { graph } : {}) }) };
-      const spec = buildDecoder(model.config, weights, { graph, weightFormat, metadata, accuracyLevel: options.accuracyLevel });
+      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-gguf', version: IMPORTER_VERSION, source: basename(options.file), weightFormat, ...(graph !== 'standard' ? { graph } : {}), ...(options.kvCache === 'fp16' ? { kvCache: 'fp16' } : {}) }) };
+      const spec = buildDecoder(model.config, weights, { graph, weightFormat, metadata, accuracyLevel: options.accuracyLevel, kvCache: options.kvCache });
       if (weightFormat === 'int4') {
         const q4 = useGgufQ4Blocks(spec, file, model, weights);
         int4 = { exact: q4.exact.length, widened: q4.widened.length };

@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FleetError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { buildDecoder } from '../llama/build-decoder';
+import type { KvCacheFormat } from '../llama/decoder-graph';
 import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, type ValidLlamaConfig } from '../llama/llama-config';
 import { parameterCount } from '../llama/llama-weights';
@@ -32,6 +33,8 @@ export interface ImportHfOptions {
   overwrite?: boolean;
   /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
   graph?: GraphKind;
+  /** A fused graph's KV cache: fp32 (default) or fp16 under float32 / int8 / int4 activations (see DecoderBuildOptions.kvCache). */
+  kvCache?: KvCacheFormat;
   logger?: Logger;
 }
 
@@ -89,8 +92,8 @@ export async function importHf(options: ImportHfOptions): Promise<ImportHfResult
     options.logger?.info({ dir: options.dir, base, loraLayers, formats }, 'importing Hugging Face checkpoint');
     let onnxBytes = 0;
     for (const weightFormat of formats) {
-      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-hf', version: HF_IMPORTER_VERSION, source: basename(resolve(options.dir)), weightFormat }) };
-      const spec = buildDecoder(hf.config, weights, { graph: options.graph, weightFormat, metadata });
+      const metadata = { generator: JSON.stringify({ generator: 'fleetchat model import-hf', version: HF_IMPORTER_VERSION, source: basename(resolve(options.dir)), weightFormat, ...(options.kvCache === 'fp16' ? { kvCache: 'fp16' } : {}) }) };
+      const spec = buildDecoder(hf.config, weights, { graph: options.graph, weightFormat, metadata, kvCache: options.kvCache });
       const written = writeOnnxModel(join(staging, 'onnx', onnxFileName(weightFormat)), spec);
       onnxBytes += written.modelBytes + written.externalBytes;
     }

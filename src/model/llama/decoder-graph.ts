@@ -34,7 +34,16 @@ export interface DecoderBuildOptions {
   metadata?: Record<string, string>;
   /** Declare the `num_logits_to_keep` input (default true); false gives the older export interface without it. */
   logitsToKeepInput?: boolean;
+  /**
+   * Fused graphs only: the KV cache's precision. fp32 (default) follows the activations; fp16 keeps a float32 (int8,
+   * int4) graph's cache in half precision, a graph only fleetchat's CPU attention kernel runs (see fused-decoder-graph.ts).
+   */
+  kvCache?: KvCacheFormat;
 }
+
+/** `--kv-cache`: the precision of a fused graph's KV cache. */
+export type KvCacheFormat = 'fp32' | 'fp16';
+export const KV_CACHE_FORMATS: readonly KvCacheFormat[] = ['fp32', 'fp16'];
 
 export function pastKeyName(layer: number): string {
   return `past_key_values.${layer}.key`;

@@ -14,7 +14,8 @@
  *           num_logits_to_keep [] int64,
  *           past_key_values.N.key|value [batch_size, kvHeads, max_cache_length, headDim] float32 (float16 with
  *           `weightFormat: 'fp16'`: weights, activations and cache in half precision, as onnxruntime's CUDA
- *           GroupQueryAttention requires)
+ *           GroupQueryAttention requires; float16 under float32 activations with `kvCache: 'fp16'`: half the bytes
+ *           per cached position, a graph that only fleetchat's CPU kernel runs — see ATTENTION_KERNEL_METADATA)
  *   outputs logits [batch_size, num_logits, vocab] float32 (cast inside fp16 graphs),
  *           greedy_tokens [batch_size, num_logits] int64 (argmax of the logits: a greedy decode step on a GPU reads
  *           these ids and leaves the logits on the device),
@@ -23,6 +24,7 @@
  * prompt (sequence_length = total_sequence_length, any batch, rows right-padded), a continuation of one row's
  * prompt over its cache (batch 1), or a decode step (sequence_length 1, rows of any lengths).
  */
+import { ATTENTION_KERNEL_METADATA, FLEETCHAT_ATTENTION } from '../../common/graph-metadata';
 import { floatAttr, intAttr } from '../onnx/attributes';
 import { GraphBuilder, OnnxModelSpec } from '../onnx/graph-builder';
 import { bytesOf } from '../onnx/tensor-types';
@@ -211,15 +213,16 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
   const keepLogits = g.input('num_logits_to_keep', 'int64', []);
   const kvDims = ['batch_size', c.numKvHeads, 'max_cache_length', c.headDim];
   const float: FloatType = options.weightFormat === 'fp16' ? 'float16' : 'float32';
+  const cache: FloatType = options.kvCache === 'fp16' ? 'float16' : float;
   for (let layer = 0; layer < c.numLayers; layer++) {
-    g.input(pastKeyName(layer), float, kvDims);
-    g.input(pastValueName(layer), float, kvDims);
+    g.input(pastKeyName(layer), cache, kvDims);
+    g.input(pastValueName(layer), cache, kvDims);
   }
   g.output('logits', 'float32', ['batch_size', 'num_logits', c.vocabSize]);
   g.output(GREEDY_OUTPUT, 'int64', ['batch_size', 'num_logits']);
   for (let layer = 0; layer < c.numLayers; layer++) {
-    g.output(presentKeyName(layer), float, kvDims);
-    g.output(presentValueName(layer), float, kvDims);
+    g.output(presentKeyName(layer), cache, kvDims);
+    g.output(presentValueName(layer), cache, kvDims);
   }
   const quant = quantOptionsFor(options.weightFormat ?? 'fp32', options.accuracyLevel);
   g.prefix = '/model/embed_tokens';
@@ -238,5 +241,6 @@ export function buildFusedLlamaDecoder(config: ValidLlamaConfig, weights: Weight
   };
   const logits = fusedLayers(g, ctx, { hidden, embed, keepLogits }, (layer, xn) => attention(g, ctx, layer, xn));
   greedyOutput(g, logits);
-  return g.build(PRODUCER_NAME, options.producerVersion ?? '0', options.metadata ?? {});
+  const ours: Record<string, string> = cache !== float ? { [ATTENTION_KERNEL_METADATA]: FLEETCHAT_ATTENTION } : {};
+  return g.build(PRODUCER_NAME, options.producerVersion ?? '0', { ...options.metadata, ...ours });
 }

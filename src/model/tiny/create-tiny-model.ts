@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FleetError } from '../../common/errors';
 import { buildDecoder } from '../llama/build-decoder';
+import type { KvCacheFormat } from '../llama/decoder-graph';
 import type { GraphKind } from '../llama/fused-decoder-graph';
 import { toHfLlamaConfig, ValidLlamaConfig, validateLlamaConfig } from '../llama/llama-config';
 import { llamaWeightShapes, parameterCount } from '../llama/llama-weights';
@@ -39,6 +40,8 @@ export interface TinyModelOptions extends Partial<TinyShape> {
   logitsToKeepInput?: boolean;
   /** standard (default): opset-17 ops; fused: onnxruntime's contrib ops with a KV cache updated in place. */
   graph?: GraphKind;
+  /** A fused graph's KV cache: fp32 (default) or fp16 under float32 / int8 / int4 activations (see DecoderBuildOptions.kvCache). */
+  kvCache?: KvCacheFormat;
 }
 
 export interface TinyModelResult {
@@ -114,7 +117,8 @@ export async function createTinyModel(options: TinyModelOptions): Promise<TinyMo
   let onnxBytes = 0;
   for (const weightFormat of checkedFormats(options.weightFormats)) {
     const graph = options.graph ?? 'standard';
-    const spec = buildDecoder(config, weights, { graph, weightFormat, logitsToKeepInput: options.logitsToKeepInput, metadata: { generator: JSON.stringify({ ...generator, weightFormat, ...(graph !== 'standard' ? { graph } : {}) }) } });
+    const kv = options.kvCache === 'fp16' ? { kvCache: 'fp16' as const } : {};
+    const spec = buildDecoder(config, weights, { graph, weightFormat, logitsToKeepInput: options.logitsToKeepInput, ...kv, metadata: { generator: JSON.stringify({ ...generator, weightFormat, ...(graph !== 'standard' ? { graph } : {}), ...kv }) } });
     const onnx = writeOnnxModel(join(dir, 'onnx', onnxFileName(weightFormat)), spec, { externalData: options.externalData });
     onnxBytes += onnx.modelBytes + onnx.externalBytes;
   }

@@ -13,7 +13,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
-import type { KvSpec } from './session';
+import type { KvData, KvSpec } from './session';
 
 /** Inputs of a fused graph that the standard one lacks. */
 export const SEQLENS_INPUT = 'seqlens_k';
@@ -60,8 +60,13 @@ export interface FusedForwardOutput {
   logitRows?: Int32Array;
 }
 
+/** Bytes of one cache element: float32, or float16 (`--kv-cache fp16`, or a graph with float16 weights). */
+export function kvElementBytes(kv: Pick<KvSpec, 'dtype'>): number {
+  return kv.dtype === 'float32' ? 4 : 2;
+}
+
 export class FusedKvPool {
-  private readonly buffers: Float32Array[];
+  private readonly buffers: KvData[];
   private readonly slotSize: number;
 
   /** `buffers`: existing memory to run over (a pool shared with another thread); default fresh ArrayBuffers. */
@@ -71,16 +76,16 @@ export class FusedKvPool {
     readonly capacity: number,
     buffers?: ArrayBufferLike[],
   ) {
-    if (kv.dtype !== 'float32') throw new FleetError('invalid_request', 'a fused graph needs a float32 KV cache', { code: 'unsupported_graph' });
     this.slotSize = kv.kvHeads * capacity * kv.headDim;
-    const floats = slots * this.slotSize;
-    if (buffers && (buffers.length !== kv.pastNames.length || buffers.some((b) => b.byteLength !== floats * 4))) throw new FleetError('internal', 'KV pool buffers do not match the pool');
-    this.buffers = kv.pastNames.map((_, i) => (buffers ? new Float32Array(buffers[i]) : new Float32Array(floats)));
+    const elements = slots * this.slotSize;
+    if (buffers && (buffers.length !== kv.pastNames.length || buffers.some((b) => b.byteLength !== elements * kvElementBytes(kv)))) throw new FleetError('internal', 'KV pool buffers do not match the pool');
+    const view = (b: ArrayBufferLike): KvData => (kv.dtype === 'float32' ? new Float32Array(b) : new Uint16Array(b));
+    this.buffers = kv.pastNames.map((_, i) => (buffers ? view(buffers[i]) : kv.dtype === 'float32' ? new Float32Array(elements) : new Uint16Array(elements)));
   }
 
   /** A pool over SharedArrayBuffers, so that the session thread can run passes over the same memory (see bind). */
   static shared(kv: KvSpec, slots: number, capacity: number): FusedKvPool {
-    const bytes = slots * kv.kvHeads * capacity * kv.headDim * 4;
+    const bytes = slots * kv.kvHeads * capacity * kv.headDim * kvElementBytes(kv);
     return new FusedKvPool(kv, slots, capacity, kv.pastNames.map(() => new SharedArrayBuffer(bytes)));
   }
 
@@ -90,7 +95,7 @@ export class FusedKvPool {
   }
 
   /** Positions 0 .. capacity-1 of one head of one slot, of past input `input` (a view, no copy). */
-  head(slot: number, input: number, head: number): Float32Array {
+  head(slot: number, input: number, head: number): KvData {
     this.checkSlots(slot, 1);
     const { headDim } = this.kv;
     const start = slot * this.slotSize + head * this.capacity * headDim;
@@ -113,7 +118,7 @@ export class FusedKvPool {
   }
 
   /** Views of slots [slot, slot + batch) of every buffer ([batch, kvHeads, capacity, headDim]), in KvSpec.pastNames order. */
-  views(slot: number, batch: number): Float32Array[] {
+  views(slot: number, batch: number): KvData[] {
     this.checkSlots(slot, batch);
     return this.buffers.map((b) => b.subarray(slot * this.slotSize, (slot + batch) * this.slotSize));
   }
@@ -124,8 +129,9 @@ export class FusedKvPool {
 }
 
 /** A named tensor over caller memory: [name, ONNX element type, dims, data]. */
-export type BoundTensor = [name: string, type: number, dims: number[], data: Float32Array | Int32Array | BigInt64Array];
+export type BoundTensor = [name: string, type: number, dims: number[], data: Float32Array | Uint16Array | Int32Array | BigInt64Array];
 const ONNX_FLOAT = 1;
+const ONNX_FLOAT16 = 10;
 const ONNX_INT32 = 6;
 const ONNX_INT64 = 7;
 
@@ -149,13 +155,13 @@ export function ortNodeRunner(session: Pick<ort.InferenceSession, 'run'>): Bound
       if (!copy) copies.set(data, (copy = data.slice()));
       return copy;
     };
-    const tensor = ([, type, dims, data]: BoundTensor): ort.Tensor => new ort.Tensor(type === ONNX_FLOAT ? 'float32' : type === ONNX_INT32 ? 'int32' : 'int64', own(data), dims);
+    const tensor = ([, type, dims, data]: BoundTensor): ort.Tensor => new ort.Tensor(type === ONNX_FLOAT ? 'float32' : type === ONNX_FLOAT16 ? 'float16' : type === ONNX_INT32 ? 'int32' : 'int64', own(data), dims);
     const inputs: Record<string, ort.Tensor> = {};
     for (const f of feeds) inputs[f[0]] = tensor(f);
     const fetches: Record<string, ort.Tensor | null> = { logits: null };
     for (const b of bound) fetches[b[0]] = tensor(b);
     const out = await session.run(inputs, fetches);
-    for (const [shared, copy] of copies) (shared as Float32Array).set(copy as Float32Array);
+    for (const [shared, copy] of copies) (shared as Float32Array).set(copy as ArrayLike<number>);
     const logits = out.logits;
     if (logits.type !== 'float32') throw new FleetError('generation_failed', `logits of type ${logits.type} are not supported`);
     return { logits: logits.data as Float32Array, dims: logits.dims };
@@ -179,10 +185,11 @@ export async function runFused(run: BoundRunner, kv: KvSpec, pool: FusedKvPool, 
   const feeds = fusedFeeds(input, pool.capacity);
   const dims = [input.batch, kv.kvHeads, pool.capacity, kv.headDim];
   const views = pool.views(input.slot, input.batch);
+  const type = kv.dtype === 'float32' ? ONNX_FLOAT : ONNX_FLOAT16;
   const bound: BoundTensor[] = [];
   kv.pastNames.forEach((name, i) => {
-    feeds.push([name, ONNX_FLOAT, dims, views[i]]);
-    bound.push([kv.presentNames[i], ONNX_FLOAT, dims, views[i]]);
+    feeds.push([name, type, dims, views[i]]);
+    bound.push([kv.presentNames[i], type, dims, views[i]]);
   });
   let out: { logits: Float32Array; dims: readonly number[] };
   try {
