@@ -133,13 +133,15 @@ export interface NativeSessionOptions {
   allowTf32: boolean;
   /** Static decode buckets replayed as CUDA graphs (fused graphs through device-kv-pool.ts; on the CPU EP the same buckets without graphs). */
   cudaGraph?: boolean;
+  /** The CPU kernel of a fused graph's GroupQueryAttention (default onnxruntime's). */
+  attention?: AttentionKernel;
 }
 
 /** An addon session and what discovery reads of it (inputs, the KV layout). */
 export function createAddonSession(lib: OrtDeviceAddon, path: string, options: NativeSessionOptions): { created: ReturnType<OrtDeviceAddon['createSession']>; kv: KvSpec; names: readonly string[] } {
   let created: ReturnType<OrtDeviceAddon['createSession']>;
   try {
-    created = lib.createSession(path, options.device, options.deviceId, options.threads, options.allowTf32, undefined, options.cudaGraph ?? false);
+    created = lib.createSession(path, options.device, options.deviceId, options.threads, options.allowTf32, undefined, options.cudaGraph ?? false, options.attention ?? 'onnxruntime');
   } catch (err) {
     const kind = options.device === 'cpu' ? 'invalid_request' : 'unavailable';
     throw new FleetError(kind, `cannot create a ${options.device} session for ${path}: ${(err as Error).message}`, { code: options.device === 'cpu' ? 'corrupt_graph' : 'device_unavailable', cause: err });
@@ -235,12 +237,14 @@ export function openNativeBoundRunner(path: string, threads: number, profilePref
   } catch (err) {
     throw new FleetError('invalid_request', `cannot create a cpu session for ${path}: ${(err as Error).message}`, { code: 'corrupt_graph', cause: err });
   }
-  return {
-    run: (feeds, bound) => {
-      const [logits, dims] = lib.runBound(created.session, feeds, bound, 'logits');
-      return Promise.resolve({ logits: logits instanceof Uint16Array ? float16ToFloat32(logits) : logits, dims });
-    },
-    release: () => lib.releaseSession(created.session),
+  return { run: boundRunner(lib, created.session), release: () => lib.releaseSession(created.session) };
+}
+
+/** runBound over an addon CPU session as a BoundRunner (logits converted to float32 when the graph's are float16). */
+export function boundRunner(lib: OrtDeviceAddon, session: Opaque): BoundRunner {
+  return (feeds, bound) => {
+    const [logits, dims] = lib.runBound(session, feeds, bound, 'logits');
+    return Promise.resolve({ logits: logits instanceof Uint16Array ? float16ToFloat32(logits) : logits, dims });
   };
 }
 

@@ -7,7 +7,9 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError } from '../../common/errors';
 import { openDevicePoolSession } from './device-kv-pool';
+import { fleetchatAttentionAddon, openFleetchatAttentionSession } from './fleetchat-attention';
 import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
+import { needsFleetchatAttention } from './graph-metadata';
 import { fusedAttentionKernel, greedyTokens, openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
 import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-thread';
@@ -26,6 +28,18 @@ function postError(id: number, err: unknown, fallbackKind: 'internal' | 'generat
 
 async function open(message: OpenMessage): Promise<void> {
   const device = message.device;
+  if (needsFleetchatAttention(message.path)) {
+    // A float16 cache under float32 activations: the addon's own attention kernel, whatever the thread count.
+    const lib = fleetchatAttentionAddon(message.path, device, message.fusedAttention);
+    if (message.nativeKv) {
+      session = openDevicePoolSession(message.path, { device: 'cpu', deviceId: 0, threads: message.threads, allowTf32: false, cudaGraph: device?.cudaGraph === true, attention: 'fleetchat' });
+      post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: true, fused: true, greedyOnDevice: session.fused?.greedyOnDevice === true });
+      return;
+    }
+    session = openFleetchatAttentionSession(lib, message.path, message.threads);
+    post({ kind: 'opened', kv: session.kv, inputNames: [...session.inputNames], kvOnDevice: false, fused: true, greedyOnDevice: false });
+    return;
+  }
   if (message.nativeKv) {
     native = openNativeSession(message.path, { device: device?.kind === 'cuda' ? 'cuda' : 'cpu', deviceId: device?.deviceId ?? 0, threads: message.threads, allowTf32: device?.allowTf32 ?? false });
     if (!isFusedGraph(native.inputNames)) {
