@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program';
+import { readOnnxMetadata } from '../../src/worker/engine/graph-metadata';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-model-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -41,6 +42,16 @@ describe('fleetchat model', () => {
     expect(existsSync(join(dir, 'model.safetensors'))).toBe(false);
     expect(existsSync(join(dir, 'onnx', 'model_q4.onnx'))).toBe(true);
     expect(existsSync(join(dir, 'onnx', 'model.onnx'))).toBe(false);
+  });
+
+  it('create-tiny --graph fused --kv-cache fp16 writes a graph marked for fleetchat\'s attention kernel', async () => {
+    const dir = join(tmp, 'f16kv');
+    await run(['model', 'create-tiny', '--out', dir, '--layers', '1', '--graph', 'fused', '--kv-cache', 'fp16', '--no-safetensors']);
+    const meta = readOnnxMetadata(join(dir, 'onnx', 'model.onnx'));
+    expect(meta.get('fleetchat.attention_kernel')).toBe('fleetchat');
+    expect(JSON.parse(meta.get('generator') ?? '{}')).toMatchObject({ graph: 'fused', kvCache: 'fp16' });
+    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--kv-cache', 'fp16'])).rejects.toThrow(/--kv-cache fp16\) needs the fused graph/);
+    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--graph', 'fused', '--kv-cache', 'fp8'])).rejects.toThrow(/expected one of fp32, fp16/);
   });
 
   it('create-encoder writes an encoder directory', async () => {
