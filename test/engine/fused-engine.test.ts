@@ -12,6 +12,7 @@ import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
 import type { EngineChunk } from '../../src/worker/engine/sequence';
+import type { SequenceHandle } from '../../src/worker/engine/scheduler';
 import { generatedModel, tinyModel } from '../support/models';
 
 interface Collected {
@@ -20,16 +21,18 @@ interface Collected {
   finish: FinishReason;
 }
 
-function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer): Promise<Collected> {
+/** One request; `onChunk` sees each chunk first (with the request's handle, to cancel it). */
+function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer, onChunk?: (c: EngineChunk, handle: SequenceHandle) => void): Promise<Collected> {
   return new Promise((resolve, reject) => {
     const p = rt.prompts.fromText(prompt);
     const out: Collected = { ids: [], chunks: [], finish: FinishReason.FINISH_REASON_UNSPECIFIED };
     try {
-      rt.engine.submit({
+      const handle: SequenceHandle = rt.engine.submit({
         promptIds: p.ids,
         promptText: p.text,
         params: resolveSamplingParams([...rt.samplingLayers, layer], rt.info.vocabSize),
         onChunk: (c) => {
+          onChunk?.(c, handle);
           out.chunks.push(c);
           out.ids.push(...c.tokenIds);
           if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
@@ -68,6 +71,46 @@ describe('engine on a fused graph', () => {
     const mixed = [...PROMPTS, ...PROMPTS, ...PROMPTS].map((p, i) => run(fused, p, { ...layer, maxTokens: 4 + (i % 5) * 3 }));
     const results = await Promise.all(mixed);
     results.forEach((r, i) => expect(r.ids).toEqual(alone[i % PROMPTS.length].slice(0, 4 + (i % 5) * 3)));
+  });
+
+  // Greedy rows decode in runs of passes chained in the session thread (fused-decode.ts): a run must end where a step
+  // would — at a stop token or string, a cancellation, a request waiting for admission — with the same tokens.
+  it('greedy runs end at stop tokens, stop strings, cancellations and new requests with the standard graph\'s tokens', async () => {
+    const layer = { temperature: 0, maxTokens: 24, ignoreEos: true };
+    const alone = await run(standard, PROMPTS[1], layer);
+    const text = alone.chunks.map((c) => c.text).join('');
+    const stopToken = { ...layer, stopTokenIds: [alone.ids[9]] };
+    const stopString = { ...layer, stop: [text.slice(Math.floor(text.length / 2), Math.floor(text.length / 2) + 3)] };
+    for (const l of [stopToken, stopString]) {
+      const [a, b] = [await run(standard, PROMPTS[1], l), await run(fused, PROMPTS[1], l)];
+      expect(b.ids).toEqual(a.ids);
+      expect(b.chunks.map((c) => c.text).join('')).toBe(a.chunks.map((c) => c.text).join(''));
+      expect(b.finish).toBe(FinishReason.FINISH_REASON_STOP);
+      expect(b.ids.length).toBeLessThan(24);
+    }
+    // Cancelled after 3 tokens: it ends there, and the slot serves the next request correctly.
+    const seen: number[] = [];
+    const cancelled = await run(fused, PROMPTS[1], layer, (c, handle) => {
+      if (c.tokenIds.length > 0 && c.finishReason === FinishReason.FINISH_REASON_UNSPECIFIED) seen.push(c.tokenIds[0]);
+      if (seen.length === 3) handle.cancel();
+    });
+    expect(cancelled.finish).toBe(FinishReason.FINISH_REASON_CANCELLED);
+    expect(cancelled.ids.length).toBeLessThan(24);
+    expect(cancelled.ids).toEqual(alone.ids.slice(0, cancelled.ids.length));
+    expect((await run(fused, PROMPTS[1], layer)).ids).toEqual(alone.ids);
+    // A request that arrives during another's run joins at the next step; both keep their tokens.
+    const other = await run(standard, PROMPTS[3], layer);
+    const order: string[] = [];
+    let joined: Promise<Collected> | undefined;
+    const first = await run(fused, PROMPTS[1], layer, (c) => {
+      order.push(c.finishReason === FinishReason.FINISH_REASON_UNSPECIFIED ? 'first' : 'first ended');
+      joined ??= run(fused, PROMPTS[3], layer, () => order.push('joined'));
+    });
+    expect(first.ids).toEqual(alone.ids);
+    expect((await joined)?.ids).toEqual(other.ids);
+    // It did not wait for the first request's run to end: its tokens came while the first one's still did.
+    expect(order.indexOf('joined')).toBeLessThan(order.indexOf('first ended'));
+    expect(order.lastIndexOf('first')).toBeGreaterThan(order.indexOf('joined'));
   });
 
   it('chunked prefill gives the same tokens and prompt logprobs', async () => {

@@ -5,8 +5,7 @@
  *                     together, one right-padded pass per group over its contiguous slots; a long prompt, or one
  *                     that wants prompt logprobs, goes alone (batch 1) in chunks; one that extends a cached prefix
  *                     (prefix-cache.ts) gets those positions copied into its slot and prefills only the rest, alone
- *   fusedDecodeStep:  one pass over slots 0 .. n-1, every row with its own length (seqlens_k): rows of different
- *                     lengths share the step, and each pass appends one position per row in place
+ *   fusedDecodeStep:  one pass over slots 0 .. n-1 (or a greedy run of them), in fused-decode.ts
  */
 import { FinishReason } from '../../common/gen/worker';
 import { FleetError } from '../../common/errors';
@@ -72,7 +71,7 @@ export function bindFusedPool(kv: FusedKv): Promise<void> {
 }
 
 /** The slot moves a device pool still has to apply (taken: they travel with the pass about to run). */
-function takeMoves(kv: FusedKv): KvMove[] {
+export function takeMoves(kv: FusedKv): KvMove[] {
   return kv.moves.splice(0, kv.moves.length);
 }
 
@@ -206,49 +205,6 @@ export async function fusedPrefillStep(kv: FusedKv, admitted: Sequence[], limits
     for (const seq of group) kv.slots.acquire(seq);
     await prefillGroup(kv, group, deliver, observe);
   }
-}
-
-/** One decode step over every slot holder: each feeds its last token and gets the next token's logits. */
-export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: StepObserver): Promise<number> {
-  const { passes, slots } = kv;
-  const seqs = [...slots.members()];
-  const b = seqs.length;
-  if (b === 0) return 0;
-  const inputIds = new BigInt64Array(b);
-  const seqlensK = new Int32Array(b);
-  let longest = 0;
-  seqs.forEach((seq, row) => {
-    const length = slots.lengthOf(seq);
-    inputIds[row] = BigInt(seq.lastToken);
-    seqlensK[row] = length; // after this step: length + 1 positions, minus 1
-    longest = Math.max(longest, length + 1);
-  });
-  // With the graph's greedy tokens on the device, only the rows that sample, process or report logprobs download theirs.
-  const logitRows = passes.greedyOnDevice ? Int32Array.from(seqs.flatMap((seq, row) => (seq.needsLogits ? [row] : []))) : undefined;
-  const started = performance.now();
-  const pass = passes.forward({ slots: slots.slots, capacity: slots.capacity, slot: 0, batch: b, seqLen: 1, inputIds, seqlensK, totalLength: longest, keepLogits: 1, moves: takeMoves(kv), logitRows });
-  const [out] = await Promise.all([pass, prepareConstraints(seqs)]);
-  observe(b, (performance.now() - started) / 1000);
-  const at = logitsIndex(b, out.logitRows); // row -> its row in out.logits (-1: none came back)
-  const v = out.vocab;
-  seqs.forEach((seq, row) => {
-    slots.setLength(seq, slots.lengthOf(seq) + 1);
-    const k = at[row];
-    if (!seq.cancelled) deliver(seq, k < 0 ? NO_LOGITS : out.logits.subarray(k * v, (k + 1) * v), undefined, out.greedy?.[row]);
-  });
-  return b;
-}
-
-const NO_LOGITS = new Float32Array(0);
-
-/** Where each of `batch` rows finds its logits in a pass's output: row r at `logitRows.indexOf(r)`, or every row in order. */
-function logitsIndex(batch: number, logitRows: Int32Array | undefined): Int32Array {
-  if (!logitRows) return Int32Array.from({ length: batch }, (_, row) => row);
-  const at = new Int32Array(batch).fill(-1);
-  logitRows.forEach((row, k) => {
-    at[row] = k;
-  });
-  return at;
 }
 
 /** The engine options that size a fused pool. */

@@ -15,7 +15,8 @@ import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } f
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
 import { bytesPerPosition, formatKvBytes as size, isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
-import { bindFusedPool, fusedDecodeStep, fusedKv, fusedPrefillStep, keepFusedPrefix, type FusedKv } from './fused-step';
+import { bindFusedPool, fusedKv, fusedPrefillStep, keepFusedPrefix, type FusedKv } from './fused-step';
+import { fusedDecodeStep } from './fused-decode';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
 const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
@@ -39,6 +40,8 @@ export interface EngineOptions {
   vocab: number;
   tokenizer: TokenInfoSource;
   observer?: EngineObserver;
+  /** A fused graph's greedy rows decode in runs of passes chained in the session thread (fused-decode.ts); default on. */
+  greedyRuns?: boolean;
 }
 
 /** Hooks for metrics. */
@@ -265,13 +268,16 @@ export class Scheduler {
     await fusedPrefillStep(fused, this.admit(), limits, this.deliverFn, this.observeFn);
     this.retire();
     const started = performance.now();
-    const b = await fusedDecodeStep(fused, this.deliverFn, this.observeFn);
-    if (b > 0) {
+    const tokens = await fusedDecodeStep(fused, this.deliverFn, this.observeFn, this.options.greedyRuns === false ? undefined : this.keepRunningFn);
+    if (tokens > 0) {
       const seconds = (performance.now() - started) / 1000;
-      this.speed = this.speed === 0 ? b / seconds : 0.8 * this.speed + 0.2 * (b / seconds);
+      this.speed = this.speed === 0 ? tokens / seconds : 0.8 * this.speed + 0.2 * (tokens / seconds);
     }
     this.retire();
   }
+
+  /** A greedy run goes on while no request waits for a free slot (else it ends, and the next step admits it). */
+  private readonly keepRunningFn = (): boolean => this.waiting.length === 0 || this.running.length >= this.options.maxConcurrency;
 
   private kvBytesFor(positions: number): number {
     return positions * bytesPerPosition(this.session.kv);

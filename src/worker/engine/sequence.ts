@@ -121,6 +121,11 @@ export class Sequence {
     return this.processes || this.params.temperature !== 0 || this.params.topLogprobs !== undefined;
   }
 
+  /** Tokens that end this sequence when drawn: EOS (unless ignore_eos) and stop_token_ids. */
+  get stopTokenIds(): number[] {
+    return [...this.eos, ...this.stopTokens];
+  }
+
   /** The last token fed back into the model at the next decode step. */
   get lastToken(): number {
     return this.outputIds[this.outputIds.length - 1];

@@ -2,7 +2,8 @@
  * The session thread, as the engine sees it: a DecoderSession whose onnxruntime session lives in a worker thread, and
  * the messages between the two (the thread's side is session-worker.ts). Inputs and KV buffers are moved
  * (transferred, not copied) to the thread and the outputs moved back, so a forward pass costs the event loop
- * only two messages.
+ * only two messages. A greedy run (FusedPasses.forwardRun) costs it one message out and one back per pass, and no
+ * pass waits for the engine.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +11,9 @@ import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FleetError, type ErrorKind } from '../../common/errors';
 import type { ResolvedDevice } from '../device/execution-provider';
-import type { FusedForwardInput } from './fused-kv-pool';
+import type { FusedForwardInput, FusedForwardOutput } from './fused-kv-pool';
 import { addonCandidates, type AttentionKernel, type NativeForward } from './native-session';
-import { assembleBatchKv, graphTrimsLogits, isDeviceKv, type DecoderSession, type KvLocation, type ForwardInput, type FusedPasses, type ForwardOutput, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
+import { assembleBatchKv, graphTrimsLogits, isDeviceKv, type DecoderSession, type KvLocation, type ForwardInput, type FusedPasses, type ForwardOutput, type GreedyChain, type KvData, type KvSpec, type KvTensors, type SessionOptions } from './session';
 
 /* Messages between the engine (main thread) and the session thread that runs onnxruntime. */
 
@@ -49,6 +50,8 @@ export interface AssembleMessage {
 export interface FusedForwardMessage extends FusedForwardInput {
   kind: 'forwardFused';
   id: number;
+  /** A greedy run of passes (see FusedPasses.forwardRun); `halt[0]` set to 1 by the engine ends it. */
+  chain?: GreedyChain & { halt: Int32Array };
 }
 
 /** The engine's KV pool for a fused graph's passes from now on (SharedArrayBuffers, one per past input). */
@@ -68,7 +71,7 @@ export type ToSessionThread = OpenMessage | ForwardMessage | FusedForwardMessage
 
 export type FromSessionThread =
   | { kind: 'opened'; kv: KvSpec; inputNames: string[]; kvOnDevice: boolean; fused: boolean; greedyOnDevice: boolean }
-  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; greedy?: Int32Array; logitRows?: Int32Array }
+  | { kind: 'fusedResult'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; greedy?: Int32Array; logitRows?: Int32Array; more?: boolean }
   | { kind: 'result'; id: number; logits: Float32Array; vocab: number; logitsPerRow: number; present: Array<Float32Array | Uint16Array>; presentKv?: number; greedy?: Int32Array }
   | { kind: 'assembled'; id: number; kv: number; pastLen: number }
   | { kind: 'poolBound'; id: number }
@@ -105,7 +108,8 @@ function toError(m: { message: string; code?: string; errorKind?: string }): Fle
 export async function openThreadedDecoderSession(path: string, options: SessionOptions): Promise<DecoderSession> {
   const { file, execArgv } = entryFile();
   const thread = new Worker(file, { execArgv });
-  const pending = new Map<number, { resolve: (m: FromSessionThread) => void; reject: (e: Error) => void }>();
+  // onPass: a greedy run's entry, which every result of the run reaches; the last (more: false) settles it.
+  const pending = new Map<number, { resolve: (m: FromSessionThread) => void; reject: (e: Error) => void; onPass?: (m: FromSessionThread & { kind: 'fusedResult' }) => void }>();
   let nextId = 1;
   let failure: Error | undefined;
   const failAll = (err: Error): void => {
@@ -136,6 +140,10 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
     if (m.kind !== 'result' && m.kind !== 'error' && m.kind !== 'assembled' && m.kind !== 'fusedResult' && m.kind !== 'poolBound') return;
     const p = pending.get(m.id);
     if (!p) return;
+    if (m.kind === 'fusedResult' && p.onPass) {
+      p.onPass(m);
+      if (m.more === true) return;
+    }
     pending.delete(m.id);
     if (m.kind === 'error') p.reject(toError(m));
     else p.resolve(m);
@@ -179,6 +187,11 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
 
   const emptyPast = (batch: number): ort.Tensor[] => kv.pastNames.map(() => tensor(kv.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0), [batch, kv.kvHeads, 0, kv.headDim]));
 
+  const fusedOutput = (m: FromSessionThread & { kind: 'fusedResult' }): FusedForwardOutput => ({ logits: m.logits, vocab: m.vocab, logitsPerRow: m.logitsPerRow, greedy: m.greedy, logitRows: m.logitRows });
+  const fusedMessage = (input: FusedForwardInput, id: number, chain?: FusedForwardMessage['chain']): FusedForwardMessage => ({ ...input, kind: 'forwardFused', id, inputIds: owned(input.inputIds), seqlensK: owned(input.seqlensK), logitRows: input.logitRows && owned(input.logitRows), chain });
+  // Set by the engine to end a greedy run (shared with the thread, which reads it between passes); one run at a time.
+  const halt = new Int32Array(new SharedArrayBuffer(4));
+
   const fused: FusedPasses | undefined = opened.fused
     ? {
         // The pool's SharedArrayBuffers are shared with the thread (not copied): passes there write what the engine reads here.
@@ -195,13 +208,35 @@ export async function openThreadedDecoderSession(path: string, options: SessionO
         forward: async (input) => {
           if (failure) throw failure;
           const id = nextId++;
-          const message: ToSessionThread = { ...input, kind: 'forwardFused', id, inputIds: owned(input.inputIds), seqlensK: owned(input.seqlensK), logitRows: input.logitRows && owned(input.logitRows) };
+          const message = fusedMessage(input, id);
           const reply = await new Promise<FromSessionThread>((resolve, reject) => {
             pending.set(id, { resolve, reject });
             thread.postMessage(message, transferables([message.inputIds, message.seqlensK]));
           });
           if (reply.kind !== 'fusedResult') throw new FleetError('internal', 'unexpected reply from the session thread');
-          return { logits: reply.logits, vocab: reply.vocab, logitsPerRow: reply.logitsPerRow, greedy: reply.greedy, logitRows: reply.logitRows };
+          return fusedOutput(reply);
+        },
+        forwardRun: async (input, chain, onPass) => {
+          if (failure) throw failure;
+          if (input.seqLen !== 1) throw new FleetError('internal', 'a greedy run chains decode passes (seqLen 1)');
+          const id = nextId++;
+          Atomics.store(halt, 0, 0);
+          const message = fusedMessage(input, id, { ...chain, halt });
+          let failed: Error | undefined;
+          await new Promise<void>((resolve, reject) => {
+            // onPass runs in the message listener: what it throws ends the run and rejects it once the last pass is in.
+            const take = (m: FromSessionThread & { kind: 'fusedResult' }): void => {
+              if (failed !== undefined) return;
+              try {
+                if (!onPass(fusedOutput(m))) Atomics.store(halt, 0, 1);
+              } catch (err) {
+                failed = err instanceof Error ? err : new Error(String(err));
+                Atomics.store(halt, 0, 1);
+              }
+            };
+            pending.set(id, { resolve: () => (failed === undefined ? resolve() : reject(failed)), reject, onPass: take });
+            thread.postMessage(message, transferables([message.inputIds, message.seqlensK]));
+          });
         },
         greedyOnDevice: opened.greedyOnDevice,
       }

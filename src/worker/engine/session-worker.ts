@@ -12,7 +12,7 @@ import { FusedKvPool, isFusedGraph } from './fused-kv-pool';
 import { needsFleetchatAttention } from './graph-metadata';
 import { fusedAttentionKernel, greedyTokens, openNativeBoundRunner, openNativeSession, ortDeviceAddonBuilt, type NativeSession } from './native-session';
 import { fusedPasses, hostKv, openDecoderSession, type DecoderSession } from './session';
-import { owned, transferables, type FromSessionThread, type OpenMessage, type ToSessionThread } from './session-thread';
+import { owned, transferables, type FromSessionThread, type FusedForwardMessage, type OpenMessage, type ToSessionThread } from './session-thread';
 
 let session: DecoderSession | undefined;
 let native: NativeSession | undefined;
@@ -87,6 +87,17 @@ function openBoundRunner(message: OpenMessage, cacheType: string): ReturnType<ty
   }
 }
 
+/**
+ * The pass after `pass` passes of a greedy run — every row feeds the greedy token it just got, one position further —
+ * or undefined: not a run, its last pass, a stop token drawn, no greedy tokens, or the engine set the halt flag.
+ */
+function chainedPass(input: FusedForwardMessage, pass: number, greedy: Int32Array | undefined): FusedForwardMessage | undefined {
+  const chain = input.chain;
+  if (!chain || !greedy || pass >= chain.steps || Atomics.load(chain.halt, 0) !== 0) return undefined;
+  if (greedy.some((token) => chain.stopTokens.includes(token))) return undefined;
+  return { ...input, inputIds: BigInt64Array.from(greedy, (t) => BigInt(t)), seqlensK: input.seqlensK.map((k) => k + 1), totalLength: input.totalLength + 1, moves: [] };
+}
+
 async function handle(message: ToSessionThread): Promise<void> {
   if (message.kind === 'open') {
     try {
@@ -124,11 +135,15 @@ async function handle(message: ToSessionThread): Promise<void> {
   if (message.kind === 'forwardFused') {
     try {
       if (!session?.fused) throw new FleetError('internal', 'the session is not a fused graph');
-      const out = await session.fused.forward(message);
-      const logits = owned(out.logits);
-      // The graph's own tokens, or the addon's argmax over the rows (all of them: logitRows is set only with the graph's).
-      const greedy = out.greedy ?? greedyTokens(logits, out.logitsPerRow, out.vocab);
-      post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, greedy, logitRows: out.logitRows }, transferables(greedy ? [logits, greedy] : [logits]));
+      // One pass, or a greedy run: pass after pass, each posted as it ends, until chainedPass says stop.
+      for (let input: FusedForwardMessage | undefined = message, pass = 1; input; pass++) {
+        const out = await session.fused.forward(input);
+        const logits = owned(out.logits);
+        // The graph's own tokens, or the addon's argmax over the rows (all of them: logitRows is set only with the graph's).
+        const greedy = out.greedy ?? greedyTokens(logits, out.logitsPerRow, out.vocab);
+        input = chainedPass(input, pass, greedy);
+        post({ kind: 'fusedResult', id: message.id, logits, vocab: out.vocab, logitsPerRow: out.logitsPerRow, greedy, logitRows: out.logitRows, more: input !== undefined }, transferables(greedy ? [logits, greedy] : [logits]));
+      }
     } catch (err) {
       postError(message.id, err, 'generation_failed');
     }

@@ -144,6 +144,22 @@ export interface FusedPasses {
    * step may ask for some rows' logits only (FusedForwardInput.logitRows): a greedy batch downloads ids, not logits.
    */
   greedyOnDevice?: boolean;
+  /**
+   * A greedy run: up to `chain.steps` decode passes (seqLen 1) without a round trip to the engine between them —
+   * after each pass the session thread feeds every row the greedy token it just got and starts the next, while
+   * `onPass` takes the results in order. The run ends after a pass in which some row drew one of `chain.stopTokens`,
+   * or soon after onPass returns false (a pass already started still reports). Resolves after the last result.
+   * Set where the session lives in its own thread (session-thread.ts).
+   */
+  forwardRun?(input: FusedForwardInput, chain: GreedyChain, onPass: (out: FusedForwardOutput) => boolean): Promise<void>;
+}
+
+/** The bounds of a greedy run (FusedPasses.forwardRun). */
+export interface GreedyChain {
+  /** Passes at most, the first included. */
+  steps: number;
+  /** Tokens that end a sequence (EOS, stop_token_ids): the run stops after a pass that drew one. */
+  stopTokens: Int32Array;
 }
 
 export interface DecoderSession {

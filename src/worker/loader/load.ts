@@ -44,6 +44,8 @@ export interface GenerationLoadOptions {
   nativeKv?: boolean;
   /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache on one thread; bench:real compares both). */
   fusedAttention?: AttentionKernel;
+  /** Greedy runs of a fused graph (see fused-decode.ts; default on; false: one round trip per pass, for the benchmarks' A/B). */
+  greedyRuns?: boolean;
   weights: WeightVariant;
   maxConcurrency: number;
   maxQueue: number;
@@ -121,6 +123,7 @@ export async function loadGenerationRuntime(options: GenerationLoadOptions): Pro
     vocab: config.vocabSize,
     tokenizer: tokens,
     observer: options.observer,
+    greedyRuns: options.greedyRuns,
   });
   const info = ModelInfo.fromPartial({
     modelNames,
