@@ -5,7 +5,8 @@
  * (`fleetchat worker --engine openai`) -> the same server, one request at a time, alternating paths, in one run.
  * Every fleetchat component runs in its own process, as deployed. A third path, gRPC straight to the adapter
  * worker, splits what the adapter adds from what the gateway adds; a fourth, `fleetchat up --engine openai` (controller,
- * adapter worker and gateway in one process, BENCH_UP=0 skips it), measures the single-process form. Prints time to first token and tokens/s (tokens
+ * adapter worker and gateway in one process; BENCH_UP=0 skips it), measures the single-process form, its gateway calling
+ * the adapter in-process (the default) and, a fifth path, over the adapter's gRPC port (`up --no-in-process`). Prints time to first token and tokens/s (tokens
  * over whole request time) per path, then one JSON line last: {ttft_added_ms_p50 (p50 via fleetchat - p50 direct),
  * ttft_added_ms_paired_p50 (median of the per-round differences: less sensitive to drift on a busy machine),
  * ttft_added_by_adapter_ms_p50 (the gRPC -> adapter path against direct), throughput_ratio, load average, ...}.
@@ -176,7 +177,9 @@ async function main(): Promise<void> {
     const fronts = [await frontEnd('', 'bench')];
     if (BASELINE) fronts.push(await frontEnd(' [baseline]', 'bench-baseline', BASELINE));
     // `fleetchat up --engine openai`: controller, adapter worker and gateway in one process (the issue's local form).
-    const up = UP ? (await start(['up', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--upstream-names', 'bench-up', '--port', '0', '--grpc-port', '-1', '--cache-dir', upDir], /fleetchat is up: (http:\/\/127\.0\.0\.1:\d+)/, true))[1] : undefined;
+    // Twice: the gateway calling the adapter in-process (the default) and over its gRPC port (--no-in-process).
+    const startUp = async (name: string, extra: string[]): Promise<string> => (await start(['up', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--upstream-names', name, '--port', '0', '--grpc-port', '-1', '--cache-dir', join(upDir, name), ...extra], /fleetchat is up: (http:\/\/127\.0\.0\.1:\d+)/, true))[1];
+    const up = UP ? { inProcess: await startUp('bench-up', []), grpc: await startUp('bench-up-grpc', ['--no-in-process']) } : undefined;
     await new Promise((r) => setTimeout(r, 1000));
     // Every path: the direct one first, then per front end through the gateway and over gRPC to the adapter.
     const paths: Array<{ name: string; once: () => Promise<Sample>; samples: Sample[] }> = [{ name: 'llama.cpp server (direct)', once: () => streamOnce(engine.url, 'smollm2'), samples: [] }];
@@ -184,7 +187,10 @@ async function main(): Promise<void> {
       paths.push({ name: `gateway -> adapter -> llama.cpp${f.label}`, once: () => streamOnce(f.gateway, f.model), samples: [] });
       paths.push({ name: `gRPC -> adapter -> llama.cpp${f.label}`, once: f.grpcOnce, samples: [] });
     }
-    if (up) paths.push({ name: 'fleetchat up (one process) -> llama.cpp', once: () => streamOnce(up, 'bench-up'), samples: [] });
+    if (up) {
+      paths.push({ name: 'fleetchat up (one process) -> llama.cpp', once: () => streamOnce(up.inProcess, 'bench-up'), samples: [] });
+      paths.push({ name: 'fleetchat up --no-in-process -> llama.cpp', once: () => streamOnce(up.grpc, 'bench-up-grpc'), samples: [] });
+    }
     // Warm every path (llama.cpp keeps the prompt's KV from the previous request: every path gets the same reuse).
     for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.once();
     for (let i = 0; i < REQUESTS; i++) {
@@ -212,9 +218,8 @@ async function main(): Promise<void> {
       console.log(`for comparison, the direct path: request -> headers ${directSegment(direct.map((s) => (s.headersAt ?? s.sentAt) - s.sentAt))}; headers -> first token ${directSegment(direct.map((s) => s.firstAt - (s.headersAt ?? s.sentAt)))}`);
       console.log('where the time goes (gRPC -> adapter -> llama.cpp), per request:');
       console.table(hopTable(hops, viaAdapter, true));
-      const upPath = paths.find((p) => p.name.startsWith('fleetchat up'));
-      if (upPath) {
-        console.log('where the time goes (fleetchat up, one process -> llama.cpp), per request:');
+      for (const upPath of paths.filter((p) => p.name.startsWith('fleetchat up'))) {
+        console.log(`where the time goes (${upPath.name}), per request:`);
         console.table(hopTable(hops, upPath.samples, false));
       }
     }
@@ -222,8 +227,12 @@ async function main(): Promise<void> {
       console.log(`floor: the four deliveries the front end adds, between bare Node.js processes (no fleetchat code), p50: HTTP request in ${floor.httpIn} ms, grpc-js call in ${floor.grpcIn} ms, grpc-js message back ${floor.grpcBack} ms, SSE event back ${floor.sseBack} ms; sum ${floor.total} ms`);
     }
     const added = (xs: Sample[], p: number): number => round(percentile(xs.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
-    const upSamples = paths.find((p) => p.name.startsWith('fleetchat up'))?.samples;
-    const upFields = upSamples ? { ttft_up_ms_p50: round(percentile(upSamples.map((s) => s.ttftMs), 50), 2), ttft_added_up_ms_p50: added(upSamples, 50), ttft_added_up_ms_paired_p50: paired(upSamples) } : {};
+    const upSamples = paths.find((p) => p.name.startsWith('fleetchat up ('))?.samples;
+    const upGrpcSamples = paths.find((p) => p.name.startsWith('fleetchat up --no-in-process'))?.samples;
+    const upFields = upSamples && upGrpcSamples ? {
+      ttft_up_ms_p50: round(percentile(upSamples.map((s) => s.ttftMs), 50), 2), ttft_added_up_ms_p50: added(upSamples, 50), ttft_added_up_ms_paired_p50: paired(upSamples),
+      ttft_added_up_grpc_ms_p50: added(upGrpcSamples, 50), ttft_added_up_grpc_ms_paired_p50: paired(upGrpcSamples),
+    } : {};
     const baseline = BASELINE ? {
       baseline_ttft_added_ms_p50: added(paths[3].samples, 50),
       baseline_ttft_added_ms_paired_p50: paired(paths[3].samples),

@@ -53,11 +53,12 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger, extraRoutes?: (app: FastifyInstance, ctx: GatewayContext) => Promise<void> | void): Promise<RunningGateway> {
+/** `inProcess`: open Generate calls in-process on the workers this process serves (`fleetchat up`; common/grpc/in-process.ts). */
+export async function startGateway(config: GatewayConfig, logger: Logger, extraRoutes?: (app: FastifyInstance, ctx: GatewayContext) => Promise<void> | void, options: { inProcess?: boolean } = {}): Promise<RunningGateway> {
   const arena = await openArena(config, logger);
   const registry = createRegistry();
   const security = loadClusterSecurity(config);
-  const view = new ControllerView(config.controller, logger, { dispatch: config.dispatch, security, routing: prefixRoutingFrom(config) });
+  const view = new ControllerView(config.controller, logger, { dispatch: config.dispatch, security, routing: prefixRoutingFrom(config), inProcess: options.inProcess });
   const metrics = createGatewayMetrics(registry, () => view.callsInFlight());
   const ctx: GatewayContext = {
     view,
@@ -65,7 +66,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, extraR
     metrics,
     requestTimeoutMs: config.requestTimeout,
     limits: requestLimitsOf(config),
-    generate: { view, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: metrics.dispatched },
+    generate: { view, logger, timeoutMs: config.requestTimeout, maxAttempts: config.workerAttempts, onRoute: metrics.dispatched, onCall: metrics.workerCall },
   };
   const httpLimits = httpLimitsOf(config);
   const rateLimiter = requestRateLimiter(httpLimits);

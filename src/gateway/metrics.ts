@@ -9,6 +9,8 @@ export interface GatewayMetrics {
   connectionRefused(): void;
   /** One worker choice for a generation, by why that worker ('' = prefix routing off); handed to dispatch as its onRoute callback. */
   dispatched: (reason: string) => void;
+  /** One worker Generate call opened, by transport (grpc, in_process). */
+  workerCall: (transport: string) => void;
 }
 
 /** `workerCalls`: the worker Generate calls this gateway has open (read at scrape time). */
@@ -20,7 +22,9 @@ export function createGatewayMetrics(registry: Registry, workerCalls: () => numb
   const tokens = new Counter({ name: 'fleetchat_gateway_completion_tokens_total', help: 'Completion tokens returned', labelNames: ['route'], registers: [registry] });
   const refusedConnections = new Counter({ name: 'fleetchat_gateway_connections_refused_total', help: 'Connections closed at once because --max-connections were open', registers: [registry] });
   const dispatches = new Counter({ name: 'fleetchat_gateway_dispatch_total', help: 'Workers chosen for generations, by reason: prefix (holds the longest known prefix), affinity (the conversation\'s rendezvous-hash worker), load (shortest queue), none (prefix routing off)', labelNames: ['reason'], registers: [registry] });
+  const calls = new Counter({ name: 'fleetchat_gateway_worker_calls_total', help: 'Worker Generate calls opened, by transport: grpc, or in_process (a worker in the same process, fleetchat up)', labelNames: ['transport'], registers: [registry] });
   return {
+    workerCall: (transport) => calls.inc({ transport }),
     connectionRefused: () => refusedConnections.inc(),
     dispatched: (reason) => dispatches.inc({ reason: reason || 'none' }),
     request: (route, status, seconds) => {

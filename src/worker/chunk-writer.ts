@@ -7,9 +7,9 @@
  * cancelled (the scheduler frees its KV cache at the next step) instead of the worker holding up to n × max_tokens of
  * text and logprobs for it.
  */
-import type { ServerWritableStream } from '@grpc/grpc-js';
 import { FleetError } from '../common/errors';
 import { GenerateResponse, type GenerateRequest } from '../common/gen/worker';
+import type { ServerStreamCall } from '../common/grpc/in-process';
 import { toServiceError } from '../common/grpc/status';
 import type { EngineChunk, TokenInfoSource } from './engine/sequence';
 import { coalesceDeltas } from './tools/stream-response';
@@ -47,6 +47,9 @@ export function toResponse(chunk: EngineChunk, tokenizer: TokenInfoSource, promp
     promptLogprobs: chunk.promptLogprobs?.map((l, i) => (l ? toLogprob(tokenizer, l.tokenId, l.logprob, l.top) : toLogprob(tokenizer, promptIds[i], 0, []))) ?? [],
   });
 }
+
+/** One Generate call's server side: a grpc-js server stream, or an in-process call (common/grpc/in-process.ts). */
+export type GenerateCall = ServerStreamCall<GenerateRequest, GenerateResponse>;
 
 /** Default of `--max-send-buffer-bytes`. */
 export const DEFAULT_MAX_SEND_BUFFER_BYTES = 16 << 20;
@@ -86,7 +89,7 @@ export class ChunkWriter {
   private closed = false;
 
   constructor(
-    private readonly call: ServerWritableStream<GenerateRequest, GenerateResponse>,
+    private readonly call: GenerateCall,
     private readonly options: ChunkWriterOptions,
   ) {
     options.buffers.streams += 1;

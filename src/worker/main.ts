@@ -6,6 +6,7 @@ import { addressOption, boolOption, durationOption, enumOption, intOption, listO
 import { FleetError } from '../common/errors';
 import { WorkerService, type SamplingParams } from '../common/gen/worker';
 import { clusterSecurityOptions, loadClusterSecurity } from '../common/grpc/credentials';
+import { inProcessGenerate } from '../common/grpc/in-process';
 import { startGrpcServer, type RunningGrpcServer } from '../common/grpc/server';
 import type { Logger } from '../common/log';
 import { createRegistry, type Registry } from '../common/metrics';
@@ -18,7 +19,7 @@ import { DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers } from './chunk-writer';
 import { createWorkerMetrics } from './metrics';
 import { startRegistration, type Registration } from './register';
 import type { ModelRuntime } from './runtime';
-import { createWorkerService, workerStatus } from './service';
+import { createWorkerService, generateHandler, workerStatus } from './service';
 import { DEVICE_CHOICES, parseDevice } from './device/device-spec';
 import { applyTf32Policy, describeDevice, resolveDevice } from './device/execution-provider';
 import { registerGpuMetrics } from './device/gpu-metrics';
@@ -97,6 +98,11 @@ export interface WorkerDeps {
   upstreamDefaults?: Partial<SamplingParams>;
   /** Extra labels (an endpoint file's entries add theirs). */
   labels?: Record<string, string>;
+  /**
+   * Also serve Generate in-process (common/grpc/in-process.ts) at the worker's address, for a gateway in the same
+   * process (`fleetchat up`); its gRPC port serves everyone else as before.
+   */
+  inProcess?: boolean;
 }
 
 async function chooseModel(config: WorkerConfig, deps: WorkerDeps, logger: Logger): Promise<ModelChoice | { dir: string; name: undefined; source: string }> {
@@ -162,12 +168,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         onHealthChange: (healthy) => healthChanged.notify(healthy),
       });
   loaded.runtime = runtime;
-  const service = createWorkerService({ runtime, logger, metrics, limits: requestLimitsOf(config), maxSendBufferBytes: config.maxSendBufferBytes, sendBuffers });
+  const serviceOptions = { runtime, logger, metrics, limits: requestLimitsOf(config), maxSendBufferBytes: config.maxSendBufferBytes, sendBuffers };
+  const service = createWorkerService(serviceOptions);
   const grpc = await startGrpcServer({ address: config.listen, services: [{ name: 'fleetchat.v1.Worker', definition: WorkerService, implementation: service }], logger, security });
   let draining = false;
   const ops = await startOpsServer({ address: config.metricsListen, registry, ready: () => !draining && (runtime.kind !== 'external' || runtime.healthy()) });
   const workerId = config.workerId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const address = advertised(config, grpc.address);
+  const inProcess = deps.inProcess ? inProcessGenerate.serve(address, generateHandler(serviceOptions)) : undefined;
   const registration = config.controller
     ? startRegistration({
         controllerAddress: config.controller,
@@ -197,7 +205,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, deps: Wo
         if (runtime.kind === 'generation') runtime.engine.abortAll();
         else runtime.abortAll();
       }
-      await grpc.shutdown(2000);
+      await Promise.all([inProcess?.close(2000), grpc.shutdown(2000)]);
       await ops.close();
       await runtime.release();
     },

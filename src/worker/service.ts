@@ -2,12 +2,11 @@
  * The `fleetchat.v1.Worker` gRPC service over a loaded model runtime: validates requests, builds prompts,
  * streams engine chunks with back-pressure, and stops generation when the client cancels.
  */
-import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { FleetError } from '../common/errors';
 import {
   EmbedResponse,
   FinishReason,
-  type GenerateResponse,
   ModelKind,
   WorkerStatus,
   type CountTokensRequest,
@@ -22,7 +21,7 @@ import {
 import { toServiceError } from '../common/grpc/status';
 import type { Logger } from '../common/log';
 import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
-import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers, toResponse } from './chunk-writer';
+import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers, toResponse, type GenerateCall } from './chunk-writer';
 import type { EngineChunk } from './engine/sequence';
 import type { SequenceHandle } from './engine/scheduler';
 import type { WorkerMetrics } from './metrics';
@@ -47,7 +46,7 @@ export interface WorkerServiceOptions {
 }
 
 /** A writer for one Generate call; `stop` cancels its generation when the caller falls too far behind. */
-function chunkWriter(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>, stop: () => void): ChunkWriter {
+function chunkWriter(options: WorkerServiceOptions, call: GenerateCall, stop: () => void): ChunkWriter {
   return new ChunkWriter(call, {
     maxPendingBytes: options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES,
     buffers: options.sendBuffers ?? new SendBuffers(),
@@ -106,7 +105,7 @@ function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt:
  * Generate on an external engine: the adapter relays the upstream's stream (n choices as n upstream requests, choice
  * i seeded with seed + i); errors end the call with a status.
  */
-function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntime, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
+function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntime, call: GenerateCall): void {
   const req = call.request;
   let failed = false;
   const handles: Array<{ cancel(): void }> = [];
@@ -164,14 +163,14 @@ async function constraintOf(runtime: GenerationRuntime, req: GenerateRequest, pa
   return runtime.grammars.constraint(source, params.stopTokenIds);
 }
 
-function generate(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>): void {
+function generate(options: WorkerServiceOptions, call: GenerateCall): void {
   start(options, call).catch((err: unknown) => {
     options.metrics?.requestRejected(err);
     call.emit('error', toServiceError(err));
   });
 }
 
-async function start(options: WorkerServiceOptions, call: ServerWritableStream<GenerateRequest, GenerateResponse>): Promise<void> {
+async function start(options: WorkerServiceOptions, call: GenerateCall): Promise<void> {
   const req = call.request;
   if (options.runtime.kind === 'external') {
     try {
@@ -285,9 +284,14 @@ export function workerStatus(runtime: ModelRuntime): WorkerStatus {
   return WorkerStatus.fromPartial(s);
 }
 
+/** The Generate handler alone, for in-process calls (common/grpc/in-process.ts) as for gRPC ones. */
+export function generateHandler(options: WorkerServiceOptions): (call: GenerateCall) => void {
+  return (call) => generate(options, call);
+}
+
 export function createWorkerService(options: WorkerServiceOptions): WorkerServer {
   return {
-    generate: (call) => generate(options, call),
+    generate: generateHandler(options),
     embed: (call: ServerUnaryCall<EmbedRequest, EmbedResponse>, cb: sendUnaryData<EmbedResponse>) => {
       // A cancelled call (the gateway's client went away) stops the job: queued, it never runs; running, it stops
       // before its next batch.

@@ -26,9 +26,11 @@ export interface StackOptions {
   gatewayArgs?: string[];
   controllerArgs?: string[];
   logger?: Logger;
+  /** The gateway calls the workers in-process (as `fleetchat up` does), not over their gRPC ports. */
+  inProcess?: boolean;
 }
 
-export async function startWorkerFor(controllerAddress: string, spec: StackWorkerSpec, logger: Logger): Promise<RunningWorker> {
+export async function startWorkerFor(controllerAddress: string, spec: StackWorkerSpec, logger: Logger, inProcess = false): Promise<RunningWorker> {
   const worker = await startWorker(
     parseConfig(workerOptions, [
       '--model', spec.model, '--model-names', spec.names.join(','), '--controller', controllerAddress,
@@ -36,6 +38,7 @@ export async function startWorkerFor(controllerAddress: string, spec: StackWorke
       ...(spec.args ?? []),
     ]),
     logger,
+    { inProcess },
   );
   await worker.registration?.registered;
   return worker;
@@ -48,8 +51,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     logger,
   );
   const workers: RunningWorker[] = [];
-  for (const spec of options.workers) workers.push(await startWorkerFor(controller.address, spec, logger));
-  const gateway = await startGateway(parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', '127.0.0.1:0', '--db', ':memory:', ...(options.gatewayArgs ?? [])]), logger);
+  for (const spec of options.workers) workers.push(await startWorkerFor(controller.address, spec, logger, options.inProcess));
+  const gateway = await startGateway(parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', '127.0.0.1:0', '--db', ':memory:', ...(options.gatewayArgs ?? [])]), logger, undefined, { inProcess: options.inProcess });
   await waitFor(() => gateway.ctx.view.models().length >= new Set(options.workers.flatMap((w) => w.names)).size, 5000);
   const stack: Stack = {
     controller,
@@ -58,7 +61,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     url: gateway.url,
     logger,
     addWorker: async (spec) => {
-      const w = await startWorkerFor(controller.address, spec, logger);
+      const w = await startWorkerFor(controller.address, spec, logger, options.inProcess);
       workers.push(w);
       return w;
     },

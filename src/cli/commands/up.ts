@@ -30,6 +30,7 @@ const upOptions = {
   upstreamApi: enumOption({ flag: '--upstream-api', description: 'the upstream\'s dialect (see fleetchat worker --help)', default: 'auto', choices: UPSTREAM_APIS }),
   apiKeyEnv: stringOption({ flag: '--api-key-env', description: 'environment variable holding the upstream API key', default: '' }),
   upstreamNames: listOption({ flag: '--upstream-names', description: 'names the upstream model is served under (default: its upstream name)', default: [] }),
+  inProcess: boolOption({ flag: '--in-process', description: 'the gateway calls the workers of this process in-process, without gRPC (--no-in-process: over their gRPC ports, as separate processes do)', default: true }),
   apiEndpointFile: stringOption({ flag: '--api-endpoint-file', description: 'FastChat api_endpoint_file: serve its hosted models as workers too', default: '' }),
 };
 
@@ -44,10 +45,10 @@ async function startExternalWorkers(config: UpConfig, controllerAddress: string,
     if (config.upstreamModel) args.push('--upstream-model', config.upstreamModel);
     if (config.apiKeyEnv) args.push('--api-key-env', config.apiKeyEnv);
     if (config.upstreamNames.length > 0) args.push('--model-names', config.upstreamNames.join(','));
-    const worker = await startWorker(parseConfig(workerOptions, args), logger.child({ component: 'worker', upstream: 'external' }));
+    const worker = await startWorker(parseConfig(workerOptions, args), logger.child({ component: 'worker', upstream: 'external' }), { inProcess: config.inProcess });
     out.push(worker);
   }
-  if (config.apiEndpointFile) out.push(...await startEndpointWorkers(parseConfig(workerOptions, [...base, '--api-endpoint-file', config.apiEndpointFile]), logger.child({ component: 'worker' })));
+  if (config.apiEndpointFile) out.push(...await startEndpointWorkers(parseConfig(workerOptions, [...base, '--api-endpoint-file', config.apiEndpointFile]), logger.child({ component: 'worker' }), { inProcess: config.inProcess }));
   return out;
 }
 
@@ -73,13 +74,15 @@ export function register(program: Command): void {
           '--heartbeat-interval', '5s', '--drain-timeout', '5s', '--device', config.device, ...(config.allowTf32 ? ['--allow-tf32'] : []),
         ]);
       const workerLogger = logger.child({ component: 'worker', model });
-      const worker = await startWorker(workerConfig, workerLogger, { defaultModel: workerDefaultModel(workerConfig, workerLogger) });
+      const worker = await startWorker(workerConfig, workerLogger, { defaultModel: workerDefaultModel(workerConfig, workerLogger), inProcess: config.inProcess });
       shutdown.add(() => worker.stop());
       await worker.registration?.registered;
     }
     const gateway = await startGateway(
       parseConfig(gatewayOptions, ['--controller', controller.address, '--listen', `${config.host}:${config.port}`, '--db', join(config.cacheDir, 'arena.db'), ...(config.apiKeys.length ? ['--api-keys', config.apiKeys.join(',')] : []), ...(config.grpcPort >= 0 ? ['--grpc-listen', `${config.host}:${config.grpcPort}`] : [])]),
       logger.child({ component: 'gateway' }),
+      undefined,
+      { inProcess: config.inProcess },
     );
     shutdown.add(() => gateway.stop());
     const names = gateway.ctx.view.models().map((m) => m.name);

@@ -7,7 +7,8 @@
  */
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
-import { WorkerClient } from '../../common/gen/worker';
+import { WorkerClient, type GenerateRequest } from '../../common/gen/worker';
+import { inProcessGenerate, type ClientStreamCall } from '../../common/grpc/in-process';
 import { chooseCandidate, modelTotals, PrefixIndex, routeRequest, type DispatchMethodName, type ModelTotals, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
 import { PLAINTEXT, type ClusterSecurity } from '../../common/grpc/credentials';
@@ -25,6 +26,10 @@ export interface PickedWorker {
   route: RouteReason | '';
   /** The channel to it. */
   client: WorkerClient;
+  /** How `open` reaches it: in this process (common/grpc/in-process.ts) or over gRPC. */
+  transport: 'grpc' | 'in_process';
+  /** Opens a Generate call on it. */
+  open(request: GenerateRequest, deadline: Date): ClientStreamCall;
 }
 
 const asRoute = (s: string): RouteReason | '' => (s === 'prefix' || s === 'affinity' || s === 'load' ? s : '');
@@ -49,15 +54,18 @@ export class ControllerView {
   private readonly dispatch: GatewayDispatch;
   private readonly callTimeoutMs: number;
   private readonly routing: PrefixRoutingOptions | undefined;
+  /** Open Generate calls in-process on workers this process serves (`fleetchat up`). */
+  private readonly inProcess: boolean;
 
   constructor(
     address: string,
     private readonly logger: Logger,
-    options: { dispatch?: GatewayDispatch; callTimeoutMs?: number; security?: ClusterSecurity; routing?: PrefixRoutingOptions } = {},
+    options: { dispatch?: GatewayDispatch; callTimeoutMs?: number; security?: ClusterSecurity; routing?: PrefixRoutingOptions; inProcess?: boolean } = {},
   ) {
     this.dispatch = options.dispatch ?? 'shortest_queue';
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
     this.routing = options.routing;
+    this.inProcess = options.inProcess ?? false;
     const security = options.security ?? PLAINTEXT;
     this.security = security;
     this.prefixes = this.routing ? new PrefixIndex(this.routing.maxEntries) : undefined;
@@ -125,7 +133,12 @@ export class ControllerView {
       client = createClient(WorkerClient, address, { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 }, this.security.client('worker'));
       this.channels.set(address, client);
     }
-    return { address, workerId, route, client };
+    const worker = client;
+    const grpc = { transport: 'grpc' as const, open: (request: GenerateRequest, deadline: Date) => worker.generate(request, { deadline }) };
+    if (!this.inProcess) return { address, workerId, route, client, ...grpc };
+    // Looked up per pick: a worker that is stopping has left the in-process table, and gRPC answers for it.
+    const local = (request: GenerateRequest, deadline: Date): ClientStreamCall => inProcessGenerate.open(address, request, deadline) ?? grpc.open(request, deadline);
+    return inProcessGenerate.serves(address) ? { address, workerId, route, client, transport: 'in_process', open: local } : { address, workerId, route, client, ...grpc };
   }
 
   /** Counts a request in flight on a worker until the returned release function is called. */

@@ -4,10 +4,10 @@
  * first chunk (unreachable, crashed, queue full) is excluded and another is tried; after the first chunk,
  * errors reach the caller as they are. Cancelling the returned handle cancels the worker call.
  */
-import type { ClientReadableStream } from '@grpc/grpc-js';
 import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
 import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
+import type { ClientStreamCall } from '../../common/grpc/in-process';
 
 import { hopClockMs, hopStamp, type Logger } from '../../common/log';
 import { routeKeysOf, type RouteReason } from '../../common/dispatch';
@@ -34,6 +34,8 @@ export interface GenerateDeps {
   maxAttempts: number;
   /** Called with each dispatch's reason (prefix routing), for metrics. */
   onRoute?: (route: RouteReason | '') => void;
+  /** Called with each worker call's transport (grpc, or in_process under `fleetchat up`), for metrics. */
+  onCall?: (transport: 'grpc' | 'in_process') => void;
 }
 
 /** Errors worth retrying on another worker when nothing was streamed yet. */
@@ -42,7 +44,7 @@ function retryable(err: FleetError): boolean {
 }
 
 export function startGeneration(deps: GenerateDeps, request: GenerateRequest, sink: GenerationSink): GenerationHandle {
-  let call: ClientReadableStream<GenerateResponse> | undefined;
+  let call: ClientStreamCall | undefined;
   let cancelled = false;
   let paused = false;
   const deadline = deadlineIn(deps.timeoutMs);
@@ -60,6 +62,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     try {
       target = await deps.view.pick(request.model, tried, keys);
       deps.onRoute?.(target.route);
+      deps.onCall?.(target.transport);
     } catch (err) {
       const fe = err instanceof FleetError ? err : fromGrpcError(err as GrpcErrorLike);
       // Nothing left to try: report the worker's error if there was one (e.g. 429), else the controller's.
@@ -71,7 +74,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     const release = deps.view.acquire(target.workerId);
     let streamed = false;
     const calledAt = deps.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
-    const c = target.client.generate(request, { deadline });
+    const c = target.open(request, deadline);
     call = c;
     if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
