@@ -23,9 +23,12 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** `fusedAttention`: a fused graph's GroupQueryAttention kernel (default: the worker's choice, the addon's at one thread). */
-export async function openFleetchat(dir: string, weights: WeightVariant, threads: number, fusedAttention?: AttentionKernel): Promise<Engine> {
-  const rt: GenerationRuntime = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads, weights, maxConcurrency: 8, maxQueue: 16, maxPrefillTokens: 1 << 20, logger: silentLogger(), fusedAttention });
+/**
+ * `fusedAttention`: a fused graph's GroupQueryAttention kernel (default: the worker's choice, the addon's at one
+ * thread); `greedyRuns`: false for one thread round trip per decode pass (the engine's default is on, fused-decode.ts).
+ */
+export async function openFleetchat(dir: string, weights: WeightVariant, threads: number, fusedAttention?: AttentionKernel, greedyRuns?: boolean): Promise<Engine> {
+  const rt: GenerationRuntime = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads, weights, maxConcurrency: 8, maxQueue: 16, maxPrefillTokens: 1 << 20, logger: silentLogger(), fusedAttention, greedyRuns });
   return {
     single: (ids, tokens) => greedyRun(rt, ids, tokens),
     batch: async (prompts, tokens) => {

@@ -3,9 +3,13 @@
  * SmolLM2-135M-Instruct imported with `--graph fused` (int4 = the GGUF's Q4_1 blocks; BENCH_WEIGHTS=int8 for the
  * other), one stream (batch 1), BENCH_THREADS (default 1, as bench:real), BENCH_ATTENTION (GroupQueryAttention's
  * kernel: `fleetchat`, the addon's and the worker's default, or `onnxruntime`). For each context it measures
- *   - engine step: the worker's engine (session thread, messages, sampling) — what a user sees per token;
+ *   - engine step: the worker's engine (session thread, messages, sampling) — what a user sees per token — with its
+ *     greedy runs (fused-decode.ts: passes chained in the session thread) and with them off (a round trip between
+ *     the threads per pass);
  *   - runBound pass: the same pass through the addon's runBound in this thread (onnxruntime + binding, no engine),
  *     over a slot of the engine's capacity;
+ * Like the engine's step (context-steps.ts: the time from the first token to the last over the tokens), the pass
+ * time is a mean over the timed passes, so that the difference is the engine's own cost, not median against mean.
  *   - kernels: onnxruntime's profiler (through the addon, the same bound pool) summed per operator type per pass,
  *     and the profiled run's own duration (kernels + the executor between them).
  * The cache's values do not change a pass's time, so the passes run over a pool filled with a constant (written
@@ -43,6 +47,9 @@ interface ProfileEvent {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Rounds of (engine, engine without greedy runs, addon pass) at each context, taking turns (BENCH_ROUNDS, default 3). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** Decode passes at `context` cached positions (WARMUP untimed, then STEPS timed); returns each timed pass's ms. */
 async function passes(run: BoundRunner, kv: KvSpec, context: number, capacity: number): Promise<number[]> {
@@ -106,25 +113,29 @@ async function main(): Promise<void> {
   const kv = discoverKv(meta, path);
   await meta.release();
 
-  // The engine and the addon alone take turns at each context (3 rounds), so that load changes hit both alike.
+  // The engines and the addon alone take turns at each context (ROUNDS rounds), so that load changes hit them alike.
   const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION });
+  const noRuns = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION, greedyRuns: false });
   const native = openNativeBoundRunner(path, THREADS, undefined, ATTENTION);
   const engineSamples: number[][] = CONTEXTS.map(() => []);
+  const noRunsSamples: number[][] = CONTEXTS.map(() => []);
   const boundSamples: number[][] = CONTEXTS.map(() => []);
   try {
     const seed = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]];
-    await stepTimes(rt, seed, [CONTEXTS[0]], 1); // warm-up
-    for (let r = 0; r < 3; r++) {
+    for (const r of [rt, noRuns]) await stepTimes(r, seed, [CONTEXTS[0]], 1); // warm-up
+    for (let r = 0; r < ROUNDS; r++) {
       for (const [i, c] of CONTEXTS.entries()) {
         engineSamples[i].push((await stepTimes(rt, seed, [c], 1))[0]);
-        boundSamples[i].push(median(await passes(native.run, kv, c, ENGINE_CAPACITY)));
+        noRunsSamples[i].push((await stepTimes(noRuns, seed, [c], 1))[0]);
+        boundSamples[i].push(mean(await passes(native.run, kv, c, ENGINE_CAPACITY)));
       }
     }
   } finally {
     native.release();
-    await rt.release();
+    await Promise.all([rt.release(), noRuns.release()]);
   }
   const engineMs = engineSamples.map(median);
+  const noRunsMs = noRunsSamples.map(median);
   const boundMs = boundSamples.map(median);
   const profiles: Array<{ byOp: Map<string, number>; runMs: number }> = [];
   for (const c of CONTEXTS) profiles.push(await profiled(path, kv, c));
@@ -133,7 +144,8 @@ async function main(): Promise<void> {
   const kernels = profiles.map((p) => [...p.byOp.values()].reduce((a, b) => a + b, 0));
   console.log(`bench:fused-profile — SmolLM2-135M-Instruct fused ${WEIGHTS}, batch 1, ${THREADS} thread(s), ${ATTENTION}'s attention kernel, ms per decode step`);
   const rows: Array<[string, number[]]> = [
-    ['engine step (session thread, sampling)', engineMs],
+    ['engine step (session thread, sampling; greedy runs)', engineMs],
+    ['engine step, greedy runs off (a round trip per pass)', noRunsMs],
     ['runBound pass (addon, this thread)', boundMs],
     ['profiled run (addon, profiler on)', profiles.map((p) => p.runMs)],
     ['kernels, all', kernels],
@@ -146,6 +158,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     weights: WEIGHTS, threads: THREADS, attention: ATTENTION,
     engine_step_ms_ctx100: r2(engineMs[0]), engine_step_ms_ctx2000: r2(engineMs[1]), engine_ratio: r2(engineMs[1] / engineMs[0]),
+    engine_step_ms_ctx100_no_runs: r2(noRunsMs[0]), engine_step_ms_ctx2000_no_runs: r2(noRunsMs[1]),
+    overhead_ms_ctx100: r2(engineMs[0] - boundMs[0]), overhead_ms_ctx2000: r2(engineMs[1] - boundMs[1]),
+    overhead_ms_ctx100_no_runs: r2(noRunsMs[0] - boundMs[0]), overhead_ms_ctx2000_no_runs: r2(noRunsMs[1] - boundMs[1]),
     bound_pass_ms_ctx100: r2(boundMs[0]), bound_pass_ms_ctx2000: r2(boundMs[1]),
     kernels_ms_ctx100: r2(kernels[0]), kernels_ms_ctx2000: r2(kernels[1]),
     gqa_ms_ctx100: r2(gqa[0]), gqa_ms_ctx2000: r2(gqa[1]),

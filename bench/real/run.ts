@@ -19,8 +19,10 @@
  *
  * The fused graphs' GroupQueryAttention runs on the ort_device addon's CPU kernel (native/ort-device/gqa_cpu.c, the
  * worker's default for them); `fused-int4-ort-attention` is the same graph on onnxruntime's own kernel.
+ * `fused-int4-no-runs` is the fused int4 graph with the engine's greedy runs off (one round trip between the engine
+ * and its session thread per decode pass, as before them; see fused-decode.ts).
  *
- *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, fused-int4-ort-attention, standard-int4, fused-int8,
+ *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, fused-int4-no-runs, fused-int4-ort-attention, standard-int4, fused-int8,
  *   standard-int8, fp32; default all), BENCH_THREADS (default 1: on a shared 2-core machine llama.cpp's 2-thread barriers collapse whenever another
  *   process takes a core), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 2)
  */
@@ -41,7 +43,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const SINGLE_PROMPTS = 4;
 const CONTEXTS = [100, 2000];
 const HEADLINE: GraphKind = process.env.BENCH_HEADLINE_GRAPH === 'standard' ? 'standard' : 'fused';
-const KEYS = ['llamacpp', 'fused-int4', 'fused-int4-ort-attention', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
+const KEYS = ['llamacpp', 'fused-int4', 'fused-int4-no-runs', 'fused-int4-ort-attention', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
 type Key = (typeof KEYS)[number];
 const SELECTED = new Set((process.env.BENCH_CONTENDERS ?? KEYS.join(',')).split(',').map((k) => k.trim()) as Key[]);
 
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
   const all: Contender[] = [
     { key: 'llamacpp', name: 'llama.cpp (node-llama-cpp 3.21.1)', weights: 'Q4_1 GGUF', mb: mb(gguf), contexts: true, open: () => openLlamaCpp(gguf, THREADS, prompts.length) },
     { key: 'fused-int4', name: 'fleetchat fused', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS) },
+    { key: 'fused-int4-no-runs', name: 'fleetchat fused, greedy runs off', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS, undefined, false) },
     { key: 'fused-int4-ort-attention', name: "fleetchat fused, onnxruntime's attention", weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS, 'onnxruntime') },
     { key: 'standard-int4', name: 'fleetchat standard', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(dir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(dir, 'q4', THREADS) },
     { key: 'fused-int8', name: 'fleetchat fused', weights: 'int8', mb: mb(join(fusedDir, 'onnx/model_int8.onnx')), contexts: false, open: () => openFleetchat(fusedDir, 'int8', THREADS) },
@@ -173,17 +176,22 @@ async function main(): Promise<void> {
   const otherName = HEADLINE === 'fused' ? 'standard' : 'fused';
   const llama = of('llamacpp');
   const headRuns = of(head);
-  const paired = llama && headRuns ? median(headRuns.singles.map((r, j) => decodeTokS(r) / decodeTokS(llama.singles[j]))) : NaN;
+  const pairedRatio = (a: Result | undefined, b: Result | undefined): number | null => {
+    const p = a && b ? median(a.singles.map((r, j) => decodeTokS(r) / decodeTokS(b.singles[j]))) : NaN;
+    return Number.isFinite(p) ? Math.round(p * 1000) / 1000 : null;
+  };
   const n = (x: number): number | null => (Number.isFinite(x) ? round(x) : null);
   console.log(JSON.stringify({
     model: 'SmolLM2-135M-Instruct', threads: THREADS, decode_tokens: DECODE, prompt_tokens: avgPrompt, fleetchat_weights: 'int4', fleetchat_graph: HEADLINE, contenders: contenders.map((c) => c.key),
-    decode_tok_s: n(dec(head)), llamacpp_decode_tok_s: n(dec('llamacpp')), ratio: ratio(dec(head), dec('llamacpp')), paired_ratio: Number.isFinite(paired) ? Math.round(paired * 1000) / 1000 : null,
+    decode_tok_s: n(dec(head)), llamacpp_decode_tok_s: n(dec('llamacpp')), ratio: ratio(dec(head), dec('llamacpp')), paired_ratio: pairedRatio(headRuns, llama),
     batched8_tok_s: n(bat(head)), llamacpp_batched8_tok_s: n(bat('llamacpp')), batched8_ratio: ratio(bat(head), bat('llamacpp')),
     prefill_tok_s: n(median(headRuns?.singles.map(prefillTokS) ?? [])), llamacpp_prefill_tok_s: n(median(llama?.singles.map(prefillTokS) ?? [])),
     step_ms_ctx100: ctx(head, 0), step_ms_ctx2000: ctx(head, 1), step_ratio_2000_100: ratio(ctx(head, 1) ?? NaN, ctx(head, 0) ?? NaN),
     llamacpp_step_ms_ctx100: ctx('llamacpp', 0), llamacpp_step_ms_ctx2000: ctx('llamacpp', 1), llamacpp_step_ratio_2000_100: ratio(ctx('llamacpp', 1) ?? NaN, ctx('llamacpp', 0) ?? NaN),
     [`decode_tok_s_${otherName}`]: n(dec(other)), [`batched8_tok_s_${otherName}`]: n(bat(other)),
     [`step_ms_ctx100_${otherName}`]: ctx(other, 0), [`step_ms_ctx2000_${otherName}`]: ctx(other, 1),
+    decode_tok_s_no_runs: n(dec('fused-int4-no-runs')), ratio_no_runs: ratio(dec('fused-int4-no-runs'), dec('llamacpp')),
+    paired_ratio_no_runs: pairedRatio(of('fused-int4-no-runs'), llama), step_ms_ctx100_no_runs: ctx('fused-int4-no-runs', 0), step_ms_ctx2000_no_runs: ctx('fused-int4-no-runs', 1),
     decode_tok_s_ort_attention: n(dec('fused-int4-ort-attention')), step_ms_ctx100_ort_attention: ctx('fused-int4-ort-attention', 0), step_ms_ctx2000_ort_attention: ctx('fused-int4-ort-attention', 1),
     step_ratio_2000_100_ort_attention: ratio(ctx('fused-int4-ort-attention', 1) ?? NaN, ctx('fused-int4-ort-attention', 0) ?? NaN),
     decode_tok_s_int8_fused: n(dec('fused-int8')), decode_tok_s_int8_standard: n(dec('standard-int8')), decode_tok_s_fp32: n(dec('fp32')),
