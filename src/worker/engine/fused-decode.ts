@@ -9,8 +9,9 @@
  * are the same ones (the argmax of the same raw row that acceptLogits would take); what goes is the round trip
  * between the threads on each pass's critical path (~0.4–1.5 ms of a ~13 ms SmolLM2 step on a busy 2-core machine,
  * see README "Engine speed"). The run ends at a stop token, at the first row's max_tokens, when a sequence finishes
- * otherwise (a stop string) or is cancelled, and when requests wait for admission (`keepRunning`): then at most one
- * pass already started still reports, its rows' extra position written beyond their length and never read.
+ * otherwise (a stop string) or is cancelled, and when requests wait for admission (`keepRunning`): then the passes
+ * the thread already started still report (one, unless this thread was busy meanwhile); an ended row's results are
+ * dropped, its extra positions written beyond its length, never read.
  */
 import { prepareConstraints, type Sequence } from './sequence';
 import { takeMoves, type FusedKv } from './fused-step';
