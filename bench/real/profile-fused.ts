@@ -2,7 +2,8 @@
  * `npm run bench:fused-profile`: where a fused decode step's time goes, at 100 and 2,000 cached positions.
  * SmolLM2-135M-Instruct imported with `--graph fused` (int4 = the GGUF's Q4_1 blocks; BENCH_WEIGHTS=int8 for the
  * other), one stream (batch 1), BENCH_THREADS (default 1, as bench:real), BENCH_ATTENTION (GroupQueryAttention's
- * kernel: `fleetchat`, the addon's and the worker's default, or `onnxruntime`). For each context it measures
+ * kernel: `fleetchat`, the addon's and the worker's default, or `onnxruntime`), BENCH_KV_CACHE (fp32, or fp16: the
+ * int4 graph imported with `--kv-cache fp16`, on the addon's kernel only). For each context it measures
  *   - engine step: the worker's engine (session thread, messages, sampling) — what a user sees per token — with its
  *     greedy runs (fused-decode.ts: passes chained in the session thread) and with them off (a round trip between
  *     the threads per pass);
@@ -32,7 +33,8 @@ import { importedModel } from './imported-model';
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const WEIGHTS = process.env.BENCH_WEIGHTS === 'int8' ? 'int8' : 'int4';
 const CONTEXTS = [100, 2000];
-const ATTENTION: AttentionKernel = process.env.BENCH_ATTENTION === 'onnxruntime' ? 'onnxruntime' : 'fleetchat';
+const KV_CACHE = process.env.BENCH_KV_CACHE === 'fp16' ? 'fp16' : 'fp32';
+const ATTENTION: AttentionKernel = process.env.BENCH_ATTENTION === 'onnxruntime' && KV_CACHE === 'fp32' ? 'onnxruntime' : 'fleetchat';
 const STEPS = 24;
 const WARMUP = 4;
 /** The engine's slot capacity for SmolLM2 (its context length). */
@@ -56,7 +58,10 @@ async function passes(run: BoundRunner, kv: KvSpec, context: number, capacity: n
   const p = fusedPasses(run, kv);
   // A written pool: positions never written map to the kernel's shared zero page, which attention would read from cache.
   const pool = new FusedKvPool(kv, 1, capacity);
-  for (const m of pool.memory()) new Float32Array(m).fill(0.01);
+  for (const m of pool.memory()) {
+    if (kv.dtype === 'float32') new Float32Array(m).fill(0.01);
+    else new Uint16Array(m).fill(0x211f); // 0.01 in half precision
+  }
   await p.bind(pool);
   const times: number[] = [];
   for (let i = 0; i < WARMUP + STEPS; i++) {
@@ -107,15 +112,15 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ skipped: true, reason: 'SmolLM2 GGUF not available' }));
     return;
   }
-  const dir = await importedModel(gguf, 'fused');
-  const path = join(dir, 'onnx', WEIGHTS === 'int4' ? 'model_q4.onnx' : 'model_int8.onnx');
+  const dir = await importedModel(gguf, 'fused', KV_CACHE);
+  const path = join(dir, 'onnx', WEIGHTS === 'int4' || KV_CACHE === 'fp16' ? 'model_q4.onnx' : 'model_int8.onnx');
   const meta = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, logSeverityLevel: 3 });
   const kv = discoverKv(meta, path);
   await meta.release();
 
   // The engines and the addon alone take turns at each context (ROUNDS rounds), so that load changes hit them alike.
-  const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION });
-  const noRuns = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION, greedyRuns: false });
+  const rt = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' || KV_CACHE === 'fp16' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION });
+  const noRuns = await loadGenerationRuntime({ dir, source: dir, modelNames: ['bench'], threads: THREADS, weights: WEIGHTS === 'int4' || KV_CACHE === 'fp16' ? 'q4' : 'int8', maxConcurrency: 1, maxQueue: 4, maxPrefillTokens: 4096, maxKvBytes: 1 << 30, logger: silentLogger(), fusedAttention: ATTENTION, greedyRuns: false });
   const native = openNativeBoundRunner(path, THREADS, undefined, ATTENTION);
   const engineSamples: number[][] = CONTEXTS.map(() => []);
   const noRunsSamples: number[][] = CONTEXTS.map(() => []);
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
 
   const ops = [...new Set(profiles.flatMap((p) => [...p.byOp.keys()]))].sort((a, b) => (profiles[1].byOp.get(b) ?? 0) - (profiles[1].byOp.get(a) ?? 0));
   const kernels = profiles.map((p) => [...p.byOp.values()].reduce((a, b) => a + b, 0));
-  console.log(`bench:fused-profile — SmolLM2-135M-Instruct fused ${WEIGHTS}, batch 1, ${THREADS} thread(s), ${ATTENTION}'s attention kernel, ms per decode step`);
+  console.log(`bench:fused-profile — SmolLM2-135M-Instruct fused ${KV_CACHE === 'fp16' ? 'int4' : WEIGHTS}, ${KV_CACHE} KV cache, batch 1, ${THREADS} thread(s), ${ATTENTION}'s attention kernel, ms per decode step`);
   const rows: Array<[string, number[]]> = [
     ['engine step (session thread, sampling; greedy runs)', engineMs],
     ['engine step, greedy runs off (a round trip per pass)', noRunsMs],
@@ -156,7 +161,7 @@ async function main(): Promise<void> {
   for (const [name, v] of rows) console.log(`| ${name} | ${v.map((x) => r2(x).toFixed(2)).join(' | ')} | ${r2(v[1] - v[0]).toFixed(2)} |`);
   const gqa = profiles.map((p) => p.byOp.get('GroupQueryAttention') ?? 0);
   console.log(JSON.stringify({
-    weights: WEIGHTS, threads: THREADS, attention: ATTENTION,
+    weights: KV_CACHE === 'fp16' ? 'int4' : WEIGHTS, kv_cache: KV_CACHE, threads: THREADS, attention: ATTENTION,
     engine_step_ms_ctx100: r2(engineMs[0]), engine_step_ms_ctx2000: r2(engineMs[1]), engine_ratio: r2(engineMs[1] / engineMs[0]),
     engine_step_ms_ctx100_no_runs: r2(noRunsMs[0]), engine_step_ms_ctx2000_no_runs: r2(noRunsMs[1]),
     overhead_ms_ctx100: r2(engineMs[0] - boundMs[0]), overhead_ms_ctx2000: r2(engineMs[1] - boundMs[1]),

@@ -14,23 +14,24 @@
  *                  cache: attention's own cost, for reference) and the int4 graphs, the contenders taking turns run
  *                  by run (BENCH_RUNS rounds, medians).
  *
- * The JSON's headline fleetchat numbers are those of the int4 graph of BENCH_HEADLINE_GRAPH (default fused), which
- * computes with the GGUF's own Q4_1 blocks like llama.cpp; the other contenders' are listed with suffixes.
+ * The JSON's headline fleetchat numbers are those of the int4 graph of BENCH_HEADLINE_GRAPH (standard, fused, or
+ * fused-f16kv — the default: the fused graph with a float16 KV cache), which computes with the GGUF's own Q4_1 blocks
+ * like llama.cpp; the other contenders' are listed with suffixes.
  *
  * The fused graphs' GroupQueryAttention runs on the ort_device addon's CPU kernel (native/ort-device/gqa_cpu.c, the
- * worker's default for them); `fused-int4-ort-attention` is the same graph on onnxruntime's own kernel.
+ * worker's default for them); `fused-int4-ort-attention` is the same graph on onnxruntime's own kernel, and
+ * `fused-int4-f16kv` the fused graph imported with `--kv-cache fp16` (a float16 cache, as llama.cpp's default F16 one).
  * `fused-int4-no-runs` is the fused int4 graph with the engine's greedy runs off (one round trip between the engine
  * and its session thread per decode pass, as before them; see fused-decode.ts).
  *
- *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, fused-int4-no-runs, fused-int4-ort-attention, standard-int4, fused-int8,
- *   standard-int8, fp32; default all), BENCH_THREADS (default 1: on a shared 2-core machine llama.cpp's 2-thread barriers collapse whenever another
+ *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, fused-int4-f16kv, fused-int4-no-runs, fused-int4-ort-attention,
+ *   standard-int4, fused-int8, standard-int8, fp32; default all), BENCH_THREADS (default 1: on a shared 2-core machine llama.cpp's 2-thread barriers collapse whenever another
  *   process takes a core), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 2)
  */
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChatInput } from '../../src/common/gen/worker';
 import { silentLogger } from '../../src/common/log';
-import type { GraphKind } from '../../src/model/llama/fused-decoder-graph';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { openFleetchat, openLlamaCpp, type Engine } from './contenders';
@@ -42,8 +43,10 @@ const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const SINGLE_PROMPTS = 4;
 const CONTEXTS = [100, 2000];
-const HEADLINE: GraphKind = process.env.BENCH_HEADLINE_GRAPH === 'standard' ? 'standard' : 'fused';
-const KEYS = ['llamacpp', 'fused-int4', 'fused-int4-no-runs', 'fused-int4-ort-attention', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
+const KEYS = ['llamacpp', 'fused-int4', 'fused-int4-f16kv', 'fused-int4-no-runs', 'fused-int4-ort-attention', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
+const HEADLINES = { standard: 'standard-int4', fused: 'fused-int4', 'fused-f16kv': 'fused-int4-f16kv' } as const;
+type Headline = keyof typeof HEADLINES;
+const HEADLINE: Headline = (Object.keys(HEADLINES) as Headline[]).find((h) => h === process.env.BENCH_HEADLINE_GRAPH) ?? 'fused-f16kv';
 type Key = (typeof KEYS)[number];
 const SELECTED = new Set((process.env.BENCH_CONTENDERS ?? KEYS.join(',')).split(',').map((k) => k.trim()) as Key[]);
 
@@ -146,12 +149,14 @@ async function main(): Promise<void> {
   }
   const dir = await importedModel(gguf, 'standard');
   const fusedDir = await importedModel(gguf, 'fused');
+  const halfKvDir = SELECTED.has('fused-int4-f16kv') ? await importedModel(gguf, 'fused', 'fp16') : fusedDir;
   const prompts = await promptIds(dir);
   const mb = (path: string): number => round(statSync(path).size / 1e6);
   const all: Contender[] = [
     { key: 'llamacpp', name: 'llama.cpp (node-llama-cpp 3.21.1)', weights: 'Q4_1 GGUF', mb: mb(gguf), contexts: true, open: () => openLlamaCpp(gguf, THREADS, prompts.length) },
     { key: 'fused-int4', name: 'fleetchat fused', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS) },
     { key: 'fused-int4-no-runs', name: 'fleetchat fused, greedy runs off', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS, undefined, false) },
+    { key: 'fused-int4-f16kv', name: 'fleetchat fused, fp16 KV cache', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(halfKvDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(halfKvDir, 'q4', THREADS) },
     { key: 'fused-int4-ort-attention', name: "fleetchat fused, onnxruntime's attention", weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(fusedDir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(fusedDir, 'q4', THREADS, 'onnxruntime') },
     { key: 'standard-int4', name: 'fleetchat standard', weights: 'int4 (GGUF Q4_1 blocks)', mb: mb(join(dir, 'onnx/model_q4.onnx')), contexts: true, open: () => openFleetchat(dir, 'q4', THREADS) },
     { key: 'fused-int8', name: 'fleetchat fused', weights: 'int8', mb: mb(join(fusedDir, 'onnx/model_int8.onnx')), contexts: false, open: () => openFleetchat(fusedDir, 'int8', THREADS) },
@@ -171,9 +176,14 @@ async function main(): Promise<void> {
   const dec = (key: Key): number => median(of(key)?.singles.map(decodeTokS) ?? []);
   const bat = (key: Key): number => median(of(key)?.batched ?? []);
   const ctx = (key: Key, i: number): number | null => (of(key)?.contextStepMs ? round(of(key)?.contextStepMs?.[i] ?? 0) : null);
-  const head: Key = HEADLINE === 'fused' ? 'fused-int4' : 'standard-int4';
-  const other: Key = HEADLINE === 'fused' ? 'standard-int4' : 'fused-int4';
-  const otherName = HEADLINE === 'fused' ? 'standard' : 'fused';
+  const head: Key = HEADLINES[HEADLINE];
+  const other: Key = HEADLINE === 'standard' ? 'fused-int4' : 'standard-int4';
+  const otherName = HEADLINE === 'standard' ? 'fused' : 'standard';
+  const stepRatio = (key: Key): number | null => ratio(ctx(key, 1) ?? NaN, ctx(key, 0) ?? NaN);
+  const cacheVariant = (key: Key, suffix: string): Record<string, number | null> => ({
+    [`decode_tok_s_${suffix}`]: n(dec(key)), [`batched8_tok_s_${suffix}`]: n(bat(key)), [`batched8_ratio_${suffix}`]: ratio(bat(key), bat('llamacpp')),
+    [`step_ms_ctx100_${suffix}`]: ctx(key, 0), [`step_ms_ctx2000_${suffix}`]: ctx(key, 1), [`step_ratio_2000_100_${suffix}`]: stepRatio(key),
+  });
   const llama = of('llamacpp');
   const headRuns = of(head);
   const pairedRatio = (a: Result | undefined, b: Result | undefined): number | null => {
@@ -182,18 +192,19 @@ async function main(): Promise<void> {
   };
   const n = (x: number): number | null => (Number.isFinite(x) ? round(x) : null);
   console.log(JSON.stringify({
-    model: 'SmolLM2-135M-Instruct', threads: THREADS, decode_tokens: DECODE, prompt_tokens: avgPrompt, fleetchat_weights: 'int4', fleetchat_graph: HEADLINE, contenders: contenders.map((c) => c.key),
+    model: 'SmolLM2-135M-Instruct', threads: THREADS, decode_tokens: DECODE, prompt_tokens: avgPrompt, fleetchat_weights: 'int4', fleetchat_graph: HEADLINE, kv_cache: HEADLINE === 'fused-f16kv' ? 'fp16' : 'fp32', contenders: contenders.map((c) => c.key),
     decode_tok_s: n(dec(head)), llamacpp_decode_tok_s: n(dec('llamacpp')), ratio: ratio(dec(head), dec('llamacpp')), paired_ratio: pairedRatio(headRuns, llama),
     batched8_tok_s: n(bat(head)), llamacpp_batched8_tok_s: n(bat('llamacpp')), batched8_ratio: ratio(bat(head), bat('llamacpp')),
     prefill_tok_s: n(median(headRuns?.singles.map(prefillTokS) ?? [])), llamacpp_prefill_tok_s: n(median(llama?.singles.map(prefillTokS) ?? [])),
-    step_ms_ctx100: ctx(head, 0), step_ms_ctx2000: ctx(head, 1), step_ratio_2000_100: ratio(ctx(head, 1) ?? NaN, ctx(head, 0) ?? NaN),
+    step_ms_ctx100: ctx(head, 0), step_ms_ctx2000: ctx(head, 1), step_ratio_2000_100: stepRatio(head),
     llamacpp_step_ms_ctx100: ctx('llamacpp', 0), llamacpp_step_ms_ctx2000: ctx('llamacpp', 1), llamacpp_step_ratio_2000_100: ratio(ctx('llamacpp', 1) ?? NaN, ctx('llamacpp', 0) ?? NaN),
     [`decode_tok_s_${otherName}`]: n(dec(other)), [`batched8_tok_s_${otherName}`]: n(bat(other)),
     [`step_ms_ctx100_${otherName}`]: ctx(other, 0), [`step_ms_ctx2000_${otherName}`]: ctx(other, 1),
     decode_tok_s_no_runs: n(dec('fused-int4-no-runs')), ratio_no_runs: ratio(dec('fused-int4-no-runs'), dec('llamacpp')),
     paired_ratio_no_runs: pairedRatio(of('fused-int4-no-runs'), llama), step_ms_ctx100_no_runs: ctx('fused-int4-no-runs', 0), step_ms_ctx2000_no_runs: ctx('fused-int4-no-runs', 1),
     decode_tok_s_ort_attention: n(dec('fused-int4-ort-attention')), step_ms_ctx100_ort_attention: ctx('fused-int4-ort-attention', 0), step_ms_ctx2000_ort_attention: ctx('fused-int4-ort-attention', 1),
-    step_ratio_2000_100_ort_attention: ratio(ctx('fused-int4-ort-attention', 1) ?? NaN, ctx('fused-int4-ort-attention', 0) ?? NaN),
+    step_ratio_2000_100_ort_attention: stepRatio('fused-int4-ort-attention'),
+    ...cacheVariant('fused-int4', 'fused_fp32kv'), ...cacheVariant('fused-int4-f16kv', 'fused_fp16kv'),
     decode_tok_s_int8_fused: n(dec('fused-int8')), decode_tok_s_int8_standard: n(dec('standard-int8')), decode_tok_s_fp32: n(dec('fp32')),
     batched8_tok_s_int8_fused: n(bat('fused-int8')), batched8_ratio_int8_fused: ratio(bat('fused-int8'), bat('llamacpp')), batched8_tok_s_int8_standard: n(bat('standard-int8')), batched8_tok_s_fp32: n(bat('fp32')),
     import: JSON.parse(readFileSync(join(dir, 'import.json'), 'utf8')).int4 as unknown,
