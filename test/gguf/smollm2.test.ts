@@ -9,7 +9,8 @@
  *     activation rounding, nothing else;
  *   - the fused graphs (--graph fused) of the same GGUF: fp32 with the same tokens as llama.cpp on the F32 copy,
  *     int8 / int4 within the same near-tie bounds on the Q4_1 file — through onnxruntime-node and through the worker's CPU
- *     path (the ort_device addon with its own GroupQueryAttention kernel, native/ort-device/gqa_cpu.c);
+ *     path (the ort_device addon with its own GroupQueryAttention kernel, native/ort-device/gqa_cpu.c); the fused int4
+ *     graph with a float16 KV cache (`--kv-cache fp16`, llama.cpp's own default cache type) within the same bounds;
  *   - int8 (re-quantised weights) and int4 (the GGUF's own Q4_1 blocks, the Q8_0 embedding / lm_head as 8-bit blocks),
  *     both with activations rounded to 8 bits by MatMulNBits accuracy level 4 as llama.cpp rounds them, pass the same
  *     check.
@@ -162,12 +163,13 @@ describeWithSmolLM2('SmolLM2-135M-Instruct imported from GGUF vs llama.cpp', (gg
   });
 
   it.each([
-    ['int8', 'model_int8.onnx', 'onnxruntime-node'],
-    ['int4', 'model_q4.onnx', 'onnxruntime-node'],
-    ['int8', 'model_int8.onnx', 'addon, fleetchat attention'],
-    ['int4', 'model_q4.onnx', 'addon, fleetchat attention'],
-  ] as const)('fused %s (%s, through %s) vs llama.cpp on the original Q4_1 file: differences are near-ties only', async (_label, file, runner) => {
-    const fused = await openFused((await importedSmolLM2(gguf, 'fused')).dir, file, runner);
+    ['int8', 'model_int8.onnx', 'onnxruntime-node', 'fp32'],
+    ['int4', 'model_q4.onnx', 'onnxruntime-node', 'fp32'],
+    ['int8', 'model_int8.onnx', 'addon, fleetchat attention', 'fp32'],
+    ['int4', 'model_q4.onnx', 'addon, fleetchat attention', 'fp32'],
+    ['int4', 'model_q4.onnx', 'addon, fleetchat attention', 'fp16'],
+  ] as const)('fused %s (%s, through %s, %s KV cache) vs llama.cpp on the original Q4_1 file: differences are near-ties only', async (_label, file, runner, kvCache) => {
+    const fused = await openFused((await importedSmolLM2(gguf, 'fused', kvCache)).dir, file, runner);
     try {
       let agree = 0;
       let steps = 0;

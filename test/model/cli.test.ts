@@ -44,14 +44,19 @@ describe('fleetchat model', () => {
     expect(existsSync(join(dir, 'onnx', 'model.onnx'))).toBe(false);
   });
 
-  it('create-tiny --graph fused --kv-cache fp16 writes a graph marked for fleetchat\'s attention kernel', async () => {
-    const dir = join(tmp, 'f16kv');
-    await run(['model', 'create-tiny', '--out', dir, '--layers', '1', '--graph', 'fused', '--kv-cache', 'fp16', '--no-safetensors']);
-    const meta = readOnnxMetadata(join(dir, 'onnx', 'model.onnx'));
-    expect(meta.get('fleetchat.attention_kernel')).toBe('fleetchat');
-    expect(JSON.parse(meta.get('generator') ?? '{}')).toMatchObject({ graph: 'fused', kvCache: 'fp16' });
+  it('create-tiny --graph fused keeps a float16 KV cache (--kv-cache auto), marked for fleetchat\'s attention kernel; --kv-cache fp32 keeps float32', async () => {
+    const marks = async (name: string, args: string[]): Promise<Map<string, string>> => {
+      const dir = join(tmp, name);
+      await run(['model', 'create-tiny', '--out', dir, '--layers', '1', '--no-safetensors', ...args]);
+      return readOnnxMetadata(join(dir, 'onnx', 'model.onnx'));
+    };
+    const auto = await marks('fused-auto', ['--graph', 'fused']);
+    expect(auto.get('fleetchat.attention_kernel')).toBe('fleetchat');
+    expect(JSON.parse(auto.get('generator') ?? '{}')).toMatchObject({ graph: 'fused', kvCache: 'fp16' });
+    expect((await marks('fused-fp32', ['--graph', 'fused', '--kv-cache', 'fp32'])).get('fleetchat.attention_kernel')).toBeUndefined();
+    expect((await marks('standard-auto', [])).get('fleetchat.attention_kernel')).toBeUndefined();
     await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--kv-cache', 'fp16'])).rejects.toThrow(/--kv-cache fp16\) needs the fused graph/);
-    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--graph', 'fused', '--kv-cache', 'fp8'])).rejects.toThrow(/expected one of fp32, fp16/);
+    await expect(run(['model', 'create-tiny', '--out', join(tmp, 'x'), '--graph', 'fused', '--kv-cache', 'fp8'])).rejects.toThrow(/expected one of auto, fp32, fp16/);
   });
 
   it('create-encoder writes an encoder directory', async () => {

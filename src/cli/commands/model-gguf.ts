@@ -4,7 +4,7 @@ import { addOptions, boolOption, enumOption, listOption, readConfig, stringOptio
 import { FleetError } from '../../common/errors';
 import { importGguf } from '../../model/gguf/import-gguf';
 import type { WeightFormat } from '../../model/quant/nbits-linear';
-import { kvCacheOption } from './kv-cache-option';
+import { kvCacheOption, resolveKvCache } from './kv-cache-option';
 
 export const importGgufOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),
@@ -24,11 +24,11 @@ export function registerImportGguf(model: Command): void {
   ).action(async (file: string, opts: Record<string, unknown>) => {
     const c = readConfig(importGgufOptions, opts);
     if (c.out === '') throw new FleetError('invalid_request', '--out <dir> is required', { param: 'out' });
-    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph, kvCache: c.kvCache, safetensors: c.safetensors });
+    const r = await importGguf({ file, outDir: c.out, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph, kvCache: resolveKvCache(c.kvCache, c.graph), safetensors: c.safetensors });
     const m = r.config;
     const types = Object.entries(r.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ');
     process.stdout.write(c.json
-      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, graph: c.graph, kv_cache: c.kvCache, int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, safetensors_bytes: r.safetensorsBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
+      ? `${JSON.stringify({ dir: r.dir, architecture: r.architecture, name: r.name ?? null, parameters: r.parameterCount, tensor_types: r.tensorTypes, weights: r.weightFormats, graph: c.graph, kv_cache: resolveKvCache(c.kvCache, c.graph), int4: r.int4 ?? null, onnx_bytes: r.onnxBytes, safetensors_bytes: r.safetensorsBytes, elapsed_ms: r.elapsedMs, config: m })}\n`
       : `imported ${r.name ?? file} (${r.architecture}, ${(r.parameterCount / 1e6).toFixed(1)}M parameters; ${m.numLayers} layers, hidden ${m.hiddenSize}, ` +
         `${m.numHeads} heads / ${m.numKvHeads} kv, vocab ${m.vocabSize}; tensors: ${types}) into ${r.dir}: ${r.weightFormats.join(', ')}` +
         `${r.int4 ? ` (int4: ${r.int4.exact} layers on the GGUF's 4-bit blocks, ${r.int4.widened} as 8-bit)` : ''}, ` +

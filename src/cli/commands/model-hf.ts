@@ -4,7 +4,7 @@ import { addOptions, boolOption, enumOption, listOption, readConfig, stringOptio
 import { FleetError } from '../../common/errors';
 import { importHf } from '../../model/hf/import-hf';
 import type { WeightFormat } from '../../model/quant/nbits-linear';
-import { kvCacheOption } from './kv-cache-option';
+import { kvCacheOption, resolveKvCache } from './kv-cache-option';
 
 export const importHfOptions = {
   out: stringOption({ flag: '--out', placeholder: '<dir>', description: 'model directory to write (must not exist or be empty, unless --overwrite)', default: '' }),
@@ -24,7 +24,7 @@ export function registerImportHf(model: Command): void {
   ).action(async (dir: string, opts: Record<string, unknown>) => {
     const c = readConfig(importHfOptions, opts);
     if (c.out === '') throw new FleetError('invalid_request', '--out <dir> is required', { param: 'out' });
-    const r = await importHf({ dir, outDir: c.out, loraBase: c.loraBase === '' ? undefined : c.loraBase, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph, kvCache: c.kvCache });
+    const r = await importHf({ dir, outDir: c.out, loraBase: c.loraBase === '' ? undefined : c.loraBase, weightFormats: c.weights as WeightFormat[], overwrite: c.overwrite, graph: c.graph, kvCache: resolveKvCache(c.kvCache, c.graph) });
     const m = r.config;
     process.stdout.write(c.json
       ? `${JSON.stringify({ dir: r.dir, model_type: r.modelType, parameters: r.parameterCount, lora_layers: r.loraLayers, weights: r.weightFormats, onnx_bytes: r.onnxBytes, elapsed_ms: r.elapsedMs, config: m })}\n`

@@ -11,7 +11,7 @@ import type { WeightFormat } from '../../model/quant/nbits-linear';
 import { TINY_PRESET_NAMES, TinyPresetName } from '../../model/tiny/presets';
 import { registerImportGguf } from './model-gguf';
 import { registerImportHf } from './model-hf';
-import { kvCacheOption } from './kv-cache-option';
+import { kvCacheOption, resolveKvCache } from './kv-cache-option';
 
 function optionalInt(flag: string, description: string, min = 1): OptionSpec<number | undefined> {
   return { ...intOption({ flag, description, default: 0, min }), default: undefined, defaultLabel: 'from the preset' };
@@ -76,7 +76,7 @@ export function register(program: Command): void {
   addOptions(cmd.command('create-tiny').description('a LLaMA-architecture decoder with deterministic random weights and a real tokenizer'), createTinyOptions)
     .action(async (opts: Record<string, unknown>) => {
       const { out: dir, json: asJson, weights, ...shape } = readConfig(createTinyOptions, opts);
-      const r = await createTinyModel({ ...shape, weightFormats: weights as WeightFormat[], outDir: requireOut(dir) });
+      const r = await createTinyModel({ ...shape, kvCache: resolveKvCache(shape.kvCache, shape.graph), weightFormats: weights as WeightFormat[], outDir: requireOut(dir) });
       const c = r.config;
       report(asJson, { dir: r.dir, parameters: r.parameterCount, onnx_bytes: r.onnxBytes, safetensors_bytes: r.safetensorsBytes, elapsed_ms: r.elapsedMs, config: c },
         `wrote ${r.dir}: ${(r.parameterCount / 1e6).toFixed(1)}M parameters (${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads / ${c.numKvHeads} kv, vocab ${c.vocabSize}), ` +

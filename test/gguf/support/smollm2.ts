@@ -59,11 +59,15 @@ export function runTs(script: string, args: string[]): string {
   return execFileSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, script), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
 }
 
-/** SmolLM2 imported with fp32, int8 and int4 graphs (by the real CLI), with the importer's result kept next to it. */
-export async function importedSmolLM2(file: string, graph: 'standard' | 'fused' = 'standard'): Promise<{ dir: string; report: Record<string, unknown> }> {
-  const dir = join(CACHE, `smollm2-${graph === 'fused' ? 'fused-' : ''}i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
+/**
+ * SmolLM2 imported with fp32, int8 and int4 graphs (by the real CLI), with the importer's result kept next to it;
+ * `kvCache` fp16 (fused only): the int4 graph alone, with a float16 KV cache.
+ */
+export async function importedSmolLM2(file: string, graph: 'standard' | 'fused' = 'standard', kvCache: 'fp32' | 'fp16' = 'fp32'): Promise<{ dir: string; report: Record<string, unknown> }> {
+  const dir = join(CACHE, `smollm2-${graph === 'fused' ? 'fused-' : ''}${kvCache === 'fp16' ? 'f16kv-' : ''}i${IMPORTER_VERSION}-g${GENERATOR_VERSION}`);
   await buildOnce(dir, 'import-report.json', async (tmp) => {
-    const out = runTs('src/cli/main.ts', ['model', 'import-gguf', file, '--out', tmp, '--weights', 'fp32,int8,int4', '--graph', graph, '--json']);
+    const weights = kvCache === 'fp16' ? 'int4' : 'fp32,int8,int4';
+    const out = runTs('src/cli/main.ts', ['model', 'import-gguf', file, '--out', tmp, '--weights', weights, '--graph', graph, '--kv-cache', kvCache, '--json']);
     writeFileSync(join(tmp, 'import-report.json'), out.trim());
   });
   return { dir, report: JSON.parse(readFileSync(join(dir, 'import-report.json'), 'utf8')) as Record<string, unknown> };
