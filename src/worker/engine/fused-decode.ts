@@ -50,7 +50,7 @@ export async function fusedDecodeStep(kv: FusedKv, deliver: Deliver, observe: St
       if (seq.done || seq.cancelled) ended[row] = 1;
     });
   };
-  const steps = keepRunning ? greedyRunLength(kv, seqs) : 0;
+  const steps = keepRunning ? greedyRunLength(seqs) : 0;
   if (keepRunning && steps > 1 && passes.forwardRun) {
     const stopTokens = Int32Array.from(new Set(seqs.flatMap((seq) => seq.stopTokenIds)));
     await passes.forwardRun(input, { steps, stopTokens }, (out) => {
@@ -83,12 +83,13 @@ function decodeInput(kv: FusedKv, seqs: readonly Sequence[]): FusedForwardInput 
 }
 
 /**
- * Passes a greedy run may chain for `seqs`: 0 unless every row takes its greedy token as is (needsLogits false) and
- * the pool is host memory (a device pool's runs are not tested yet); else up to the first row's max_tokens (so no row
- * runs past it, nor past its slot: prompt + max_tokens fits the slot capacity), at most MAX_RUN.
+ * Passes a greedy run may chain for `seqs`: 0 unless every row takes its greedy token as is (needsLogits false); else
+ * up to the first row's max_tokens (so no row runs past it, nor past its slot: prompt + max_tokens fits the slot
+ * capacity), at most MAX_RUN. The pool may be host memory or the device's (the addon's pool, its greedy tokens from the
+ * graph): the session thread chains the passes the same way.
  */
-function greedyRunLength(kv: FusedKv, seqs: readonly Sequence[]): number {
-  if (!kv.pool || seqs.some((seq) => seq.needsLogits)) return 0;
+function greedyRunLength(seqs: readonly Sequence[]): number {
+  if (seqs.some((seq) => seq.needsLogits)) return 0;
   return Math.min(MAX_RUN, ...seqs.map((seq) => seq.maxNewTokens - seq.outputIds.length));
 }
 
