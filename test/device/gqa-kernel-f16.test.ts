@@ -19,6 +19,7 @@ import { writeOnnxModel } from '../../src/model/onnx/model-writer';
 import { float16ToFloat32 } from '../../src/worker/engine/float16';
 import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
+import { ropeTables, seededUniform } from '../support/attention-inputs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-f16-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -60,26 +61,8 @@ function gqaGraph(v: Variant, cache: Cache, query: Cache = 'float32'): string {
   return path;
 }
 
-let seed = 7;
-function random(n: number): Float32Array {
-  return Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return 2 * (seed / 2147483648 - 0.5);
-  });
-}
-
-function cosSin(d: number): [Float32Array, Float32Array] {
-  const cos = new Float32Array(POSITIONS * (d / 2));
-  const sin = new Float32Array(POSITIONS * (d / 2));
-  for (let p = 0; p < POSITIONS; p++) {
-    for (let i = 0; i < d / 2; i++) {
-      const a = p / 10000 ** ((2 * i) / d);
-      cos[p * (d / 2) + i] = Math.cos(a);
-      sin[p * (d / 2) + i] = Math.sin(a);
-    }
-  }
-  return [cos, sin];
-}
+const random = seededUniform(7, 2);
+const cosSin = (d: number): [Float32Array, Float32Array] => ropeTables(POSITIONS, d);
 
 interface Pass {
   seq: number;

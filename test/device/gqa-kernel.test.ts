@@ -14,6 +14,7 @@ import { GraphBuilder } from '../../src/model/onnx/graph-builder';
 import { writeOnnxModel } from '../../src/model/onnx/model-writer';
 import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
+import { ropeTables, seededUniform } from '../support/attention-inputs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -53,26 +54,8 @@ function gqaGraph(v: Variant): string {
   return path;
 }
 
-let seed = 1;
-function random(n: number): Float32Array {
-  return Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648 - 0.5;
-  });
-}
-
-const cosSin = ((): [Float32Array, Float32Array] => {
-  const cos = new Float32Array(POSITIONS * (D / 2));
-  const sin = new Float32Array(POSITIONS * (D / 2));
-  for (let p = 0; p < POSITIONS; p++) {
-    for (let i = 0; i < D / 2; i++) {
-      const a = p / 10000 ** ((2 * i) / D);
-      cos[p * (D / 2) + i] = Math.cos(a);
-      sin[p * (D / 2) + i] = Math.sin(a);
-    }
-  }
-  return [cos, sin];
-})();
+const random = seededUniform(1);
+const cosSin = ropeTables(POSITIONS, D);
 
 interface Pass {
   seq: number;
