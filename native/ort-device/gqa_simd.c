@@ -91,31 +91,21 @@ AVX2 static void store4(float *out, __m256 s0, __m256 s1, __m256 s2, __m256 s3) 
   const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
 }
-/* out[0..3] = a · k[0..3] where the four keys follow each other (stride n); n a multiple of 8 */
-AVX2 static void dot4_avx2(float *out, const float *a, const float *k, int n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  for (int i = 0; i < n; i += 8) {
-    const __m256 q = _mm256_loadu_ps(a + i);
-    s0 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + i), s0);
-    s1 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + n + i), s1);
-    s2 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + 2 * n + i), s2);
-    s3 = _mm256_fmadd_ps(q, _mm256_loadu_ps(k + 3 * n + i), s3);
-  }
+/* out[0..3] = a · k[0..3] where the four keys follow each other (stride n); n a multiple of 8; LOAD reads 8 keys' values */
+#define DOT4_BODY(LOAD)                                                                                   \
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
+  for (int i = 0; i < n; i += 8) {                                                                        \
+    const __m256 q = _mm256_loadu_ps(a + i);                                                              \
+    s0 = _mm256_fmadd_ps(q, LOAD(k + i), s0);                                                             \
+    s1 = _mm256_fmadd_ps(q, LOAD(k + n + i), s1);                                                         \
+    s2 = _mm256_fmadd_ps(q, LOAD(k + 2 * n + i), s2);                                                     \
+    s3 = _mm256_fmadd_ps(q, LOAD(k + 3 * n + i), s3);                                                     \
+  }                                                                                                       \
   store4(out, s0, s1, s2, s3);
-}
 #define LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+AVX2 static void dot4_avx2(float *out, const float *a, const float *k, int n) { DOT4_BODY(_mm256_loadu_ps) }
 /* the same over four float16 keys */
-F16C static void dot4_f16c(float *out, const float *a, const uint16_t *k, int n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  for (int i = 0; i < n; i += 8) {
-    const __m256 q = _mm256_loadu_ps(a + i);
-    s0 = _mm256_fmadd_ps(q, LOADH(k + i), s0);
-    s1 = _mm256_fmadd_ps(q, LOADH(k + n + i), s1);
-    s2 = _mm256_fmadd_ps(q, LOADH(k + 2 * n + i), s2);
-    s3 = _mm256_fmadd_ps(q, LOADH(k + 3 * n + i), s3);
-  }
-  store4(out, s0, s1, s2, s3);
-}
+F16C static void dot4_f16c(float *out, const float *a, const uint16_t *k, int n) { DOT4_BODY(LOADH) }
 /* out[0..63] = sum over t < len of p[t] · v[t][0..63] (head dim 64: the accumulator stays in registers) */
 #define PV64_BODY(LOAD)                                                                  \
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0; \

@@ -1393,24 +1393,25 @@ static napi_value js_free_pool(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_attention_kernels(napi_env env, napi_callback_info info) {
+/* A JavaScript array of the given strings. */
+static napi_value string_array(napi_env env, const char *const *items, uint32_t n) {
   napi_value out, v;
-  napi_create_array_with_length(env, 2, &out);
-  napi_create_string_utf8(env, "onnxruntime", NAPI_AUTO_LENGTH, &v);
-  napi_set_element(env, out, 0, v);
-  napi_create_string_utf8(env, "fleetchat", NAPI_AUTO_LENGTH, &v);
-  napi_set_element(env, out, 1, v);
+  napi_create_array_with_length(env, n, &out);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_create_string_utf8(env, items[i], NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, out, i, v);
+  }
   return out;
 }
 
+static napi_value js_attention_kernels(napi_env env, napi_callback_info info) {
+  static const char *const kernels[] = {"onnxruntime", "fleetchat"};
+  return string_array(env, kernels, 2);
+}
+
 static napi_value js_attention_cache_types(napi_env env, napi_callback_info info) {
-  napi_value out, v;
-  napi_create_array_with_length(env, 2, &out);
-  napi_create_string_utf8(env, "float32", NAPI_AUTO_LENGTH, &v);
-  napi_set_element(env, out, 0, v);
-  napi_create_string_utf8(env, "float16", NAPI_AUTO_LENGTH, &v);
-  napi_set_element(env, out, 1, v);
-  return out;
+  static const char *const types[] = {"float32", "float16"};
+  return string_array(env, types, 2);
 }
 
 NAPI_MODULE_INIT() {
