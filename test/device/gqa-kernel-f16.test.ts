@@ -19,7 +19,7 @@ import { writeOnnxModel } from '../../src/model/onnx/model-writer';
 import { float16ToFloat32 } from '../../src/worker/engine/float16';
 import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
-import { ropeTables, seededUniform } from '../support/attention-inputs';
+import { maxDiff, ropeTables, seededUniform } from '../support/attention-inputs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-f16-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -101,13 +101,6 @@ async function run(path: string, v: Variant, cache: Cache, passes: Pass[], input
   }
   const asFloat = (x: Float32Array | Uint16Array): Float32Array => (x instanceof Uint16Array ? float16ToFloat32(x) : x);
   return { outs, k: asFloat(k), vv: asFloat(vv) };
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 const VARIANTS: Variant[] = [

@@ -14,7 +14,7 @@ import { GraphBuilder } from '../../src/model/onnx/graph-builder';
 import { writeOnnxModel } from '../../src/model/onnx/model-writer';
 import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
-import { ropeTables, seededUniform } from '../support/attention-inputs';
+import { maxDiff, ropeTables, seededUniform } from '../support/attention-inputs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -120,13 +120,6 @@ async function throughAddon(path: string, v: Variant, passes: Pass[], inputs: Fl
     native.release();
   }
   return { outs, k, vv };
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 const VARIANTS: Variant[] = [

@@ -4,37 +4,11 @@ import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
-import type { EngineChunk } from '../../src/worker/engine/sequence';
+import { resolveSamplingParams } from '../../src/worker/sampling/params';
 import { tinyModel, tinyModelUntrimmed } from '../support/models';
+import { runRequest } from '../support/engine-run';
 
-interface Collected {
-  text: string;
-  ids: number[];
-  chunks: EngineChunk[];
-  finish: FinishReason;
-}
-
-function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer): Promise<Collected> {
-  return new Promise((resolve) => {
-    const p = rt.prompts.fromText(prompt);
-    const out: Collected = { text: '', ids: [], chunks: [], finish: FinishReason.FINISH_REASON_UNSPECIFIED };
-    rt.engine.submit({
-      promptIds: p.ids,
-      promptText: p.text,
-      params: resolveSamplingParams([...rt.samplingLayers, layer], rt.info.vocabSize),
-      onChunk: (c) => {
-        out.chunks.push(c);
-        out.text += c.text;
-        out.ids.push(...c.tokenIds);
-        if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
-          out.finish = c.finishReason;
-          resolve(out);
-        }
-      },
-    });
-  });
-}
+const run = runRequest;
 
 describe('engine on a generated model', () => {
   let rt: GenerationRuntime;

@@ -10,42 +10,10 @@ import { silentLogger } from '../../src/common/log';
 import { FinishReason } from '../../src/common/gen/worker';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
-import type { EngineChunk } from '../../src/worker/engine/sequence';
-import type { SequenceHandle } from '../../src/worker/engine/scheduler';
 import { generatedModel, tinyModel } from '../support/models';
+import { runRequest, type Collected } from '../support/engine-run';
 
-interface Collected {
-  ids: number[];
-  chunks: EngineChunk[];
-  finish: FinishReason;
-}
-
-/** One request; `onChunk` sees each chunk first (with the request's handle, to cancel it). */
-function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer, onChunk?: (c: EngineChunk, handle: SequenceHandle) => void): Promise<Collected> {
-  return new Promise((resolve, reject) => {
-    const p = rt.prompts.fromText(prompt);
-    const out: Collected = { ids: [], chunks: [], finish: FinishReason.FINISH_REASON_UNSPECIFIED };
-    try {
-      const handle: SequenceHandle = rt.engine.submit({
-        promptIds: p.ids,
-        promptText: p.text,
-        params: resolveSamplingParams([...rt.samplingLayers, layer], rt.info.vocabSize),
-        onChunk: (c) => {
-          onChunk?.(c, handle);
-          out.chunks.push(c);
-          out.ids.push(...c.tokenIds);
-          if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
-            out.finish = c.finishReason;
-            resolve(out);
-          }
-        },
-      });
-    } catch (err) {
-      reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  });
-}
+const run = runRequest;
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please'];
 const load = async (dir: string, extra: { maxConcurrency?: number; maxPrefillTokens?: number; maxKvBytes?: number } = {}): Promise<GenerationRuntime> =>

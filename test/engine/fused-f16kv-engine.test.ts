@@ -18,38 +18,10 @@ import { needsFleetchatAttention } from '../../src/worker/engine/graph-metadata'
 import type { AttentionKernel } from '../../src/worker/engine/native-session';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import type { GenerationRuntime } from '../../src/worker/runtime';
-import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';
 import { generatedModel } from '../support/models';
+import { runRequest } from '../support/engine-run';
 
-interface Collected {
-  ids: number[];
-  finish: FinishReason;
-  cached: number;
-}
-
-function run(rt: GenerationRuntime, prompt: string, layer: SamplingLayer): Promise<Collected> {
-  return new Promise((resolve, reject) => {
-    const p = rt.prompts.fromText(prompt);
-    const out: Collected = { ids: [], finish: FinishReason.FINISH_REASON_UNSPECIFIED, cached: 0 };
-    try {
-      rt.engine.submit({
-        promptIds: p.ids,
-        promptText: p.text,
-        params: resolveSamplingParams([...rt.samplingLayers, layer], rt.info.vocabSize),
-        onChunk: (c) => {
-          out.ids.push(...c.tokenIds);
-          if (c.usage) out.cached = c.usage.cachedTokens;
-          if (c.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) {
-            out.finish = c.finishReason;
-            resolve(out);
-          }
-        },
-      });
-    } catch (err) {
-      reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  });
-}
+const run = runRequest;
 
 const PROMPTS = ['The quick brown fox', 'One two three four five six seven', 'A', 'Tell me about the weather in Paris today please'];
 const GREEDY = { temperature: 0, maxTokens: 16, ignoreEos: true };

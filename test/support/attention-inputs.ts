@@ -1,4 +1,4 @@
-/** Inputs for attention-kernel tests: seeded uniform values and the rotate-half RoPE tables ([positions, d / 2]). */
+/** Inputs for attention-kernel tests: seeded uniform values, the rotate-half RoPE tables ([positions, d / 2]), and the largest difference of two outputs. */
 
 /** A seeded generator of `n` values uniform in [-scale / 2, scale / 2) (a linear congruential sequence: the same every run). */
 export function seededUniform(seed: number, scale = 1): (n: number) => Float32Array {
@@ -23,4 +23,12 @@ export function ropeTables(positions: number, d: number): [Float32Array, Float32
     }
   }
   return [cos, sin];
+}
+
+/** The largest |a[i] - b[i]| (the lengths must match: a length difference fails the test). */
+export function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
 }
