@@ -47,6 +47,8 @@ export interface ClientTimes {
 /** Segments in path order: [label, from, to] over the merged client + process timestamps. */
 const GATEWAY_PATH: Array<[string, string, string]> = [
   ['client -> gateway handler (HTTP, parse, validate)', 'client', 'handler'],
+  ['  of which: HTTP hop in, to the onRequest hook', 'client', 'arrived'],
+  ['  of which: body, JSON parse, validation', 'arrived', 'handler'],
   ['gateway handler -> worker call opened', 'handler', 'workerCalled'],
   ['gateway -> adapter Generate (gRPC hop)', 'workerCalled', 'received'],
   ['adapter: request mapped, upstream call started', 'received', 'upstreamCalled'],
@@ -66,17 +68,15 @@ const GRPC_PATH: Array<[string, string, string]> = [
   ['adapter -> client (gRPC hop back, decode)', 'relayed', 'clientFirst'],
 ];
 
-/** p50 / p90 of each segment (ms) for the requests whose every timestamp was logged. */
+/**
+ * p50 / p90 of each segment (ms) over the requests that logged both of its timestamps (a tree without the `arrived`
+ * stamp, e.g. an older baseline, has no rows for the two segments that split the first one).
+ */
 export function hopTable(log: HopLog, client: ClientTimes[], grpc: boolean): Array<Record<string, string | number>> {
   const segments = grpc ? GRPC_PATH : GATEWAY_PATH;
-  const rows: Array<Record<string, number>> = [];
-  for (const c of client) {
-    const t: Hops = { ...log.byRequest.get(c.id), client: c.sentAt, clientFirst: c.firstAt };
-    if (segments.some(([, from, to]) => t[from] === undefined || t[to] === undefined)) continue;
-    rows.push(Object.fromEntries(segments.map(([label, from, to]) => [label, t[to] - t[from]])));
-  }
-  return segments.map(([label]) => {
-    const xs = rows.map((r) => r[label]);
+  const times = client.map((c): Hops => ({ ...log.byRequest.get(c.id), client: c.sentAt, clientFirst: c.firstAt }));
+  return segments.map(([label, from, to]) => {
+    const xs = times.filter((t) => t[from] !== undefined && t[to] !== undefined).map((t) => t[to] - t[from]);
     return { segment: label, p50_ms: round(percentile(xs, 50), 3), p90_ms: round(percentile(xs, 90), 3), requests: xs.length };
   });
 }

@@ -195,6 +195,7 @@ export class PrefixIndex {
 /** Rendezvous (highest random weight) hashing: the candidate whose hash with `key` is largest. */
 export function rendezvous<T>(key: string, candidates: readonly T[], idOf: (c: T) => string): T {
   let best = candidates[0];
+  if (candidates.length === 1) return best; // one candidate wins whatever its hash (no hashing per request)
   let bestScore = '';
   for (const c of candidates) {
     const score = createHash('sha256').update(key).update('\u0000').update(idOf(c)).digest('hex');

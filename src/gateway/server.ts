@@ -4,12 +4,13 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FleetError, asFleetError, toOpenAIError } from '../common/errors';
+import { hopClockMs } from '../common/log';
 import type { Registry } from '../common/metrics';
 import { checkAdminKey, checkApiKey } from './auth';
 import type { GatewayContext } from './context';
 import { isRateLimited, rateKeyOf, type RateLimiter } from './rate-limit';
 import { capConnections, DEFAULT_HTTP_LIMITS, nodeServerOptions, requestRateLimiter, type HttpLimits } from './http-limits';
-import { handleChat } from './openai/chat';
+import { handleChat, type TracedRequest } from './openai/chat';
 import { handleCompletion } from './openai/completions';
 import { handleEmbeddings } from './openai/embeddings';
 import { listModels, getModel } from './openai/models';
@@ -72,17 +73,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const rate = options.rateLimiter ?? requestRateLimiter(limits);
   const adminPaths = new Set(options.adminPaths ?? []);
   const adminKeys = options.adminKeys ?? [];
-  app.addHook('onRequest', async (request, reply) => {
+  const traced = ctx.logger.isLevelEnabled('debug');
+  // A callback hook, not an async one: no promise and no extra microtask before every request's body is read.
+  app.addHook('onRequest', (request, reply, done) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
+    // Hop timestamps (src/common/log.ts): when the request reached fleetchat's code (after the HTTP parse and routing).
+    if (traced) (request as TracedRequest).arrivedAt = hopClockMs();
     const path = request.url.split('?')[0];
     try {
       if (adminPaths.has(path)) checkAdminKey(request.headers.authorization, adminKeys, path);
       else if (options.apiKeys.length > 0 && !isPublic(path, options.publicPaths)) checkApiKey(request.headers.authorization, options.apiKeys, 'header');
       if (rate.enabled && isRateLimited(path)) rate.take(rateKeyOf(request.headers.authorization, request.ip, options.apiKeys.length > 0));
     } catch (err) {
+      // Answered here: the request goes no further (done is not called).
       sendError(reply, err);
-      return reply;
+      return;
     }
+    done();
   });
   app.addHook('onResponse', async (request, reply) => {
     const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();

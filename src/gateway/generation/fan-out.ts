@@ -15,9 +15,9 @@ import { startGeneration, type GenerateDeps, type GenerationHandle } from '../up
 
 /** Throws not_found (listing the served models) or invalid_request (an embedding model) before any dispatch. */
 export function checkGenerationModel(ctx: GatewayContext, model: string): void {
-  const summary = ctx.view.model(model);
-  if (!summary) throw notFoundModel(model, ctx.view.models().map((m) => m.name));
-  if (summary.kind === ModelKind.MODEL_KIND_EMBEDDING) throw new FleetError('invalid_request', `model '${model}' is an embedding model; use the embeddings API`, { param: 'model' });
+  const kind = ctx.view.modelKind(model);
+  if (kind === undefined) throw notFoundModel(model, ctx.view.models().map((m) => m.name));
+  if (kind === ModelKind.MODEL_KIND_EMBEDDING) throw new FleetError('invalid_request', `model '${model}' is an embedding model; use the embeddings API`, { param: 'model' });
 }
 
 export function chatGenerateRequests(valid: ValidChatRequest, id: string): GenerateRequest[] {

@@ -13,12 +13,15 @@ import type { WireChatChoice, WireChatChunk, WireChatCompletion, WireUsage } fro
 
 const FINGERPRINT = 'fleetchat';
 
+/** A request with its arrival hop timestamp (set by the server's onRequest hook at debug level; src/common/log.ts). */
+export type TracedRequest = FastifyRequest & { arrivedAt?: number };
+
 export async function handleChat(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const valid = validateChatRequest(request.body, ctx.limits);
   checkGenerationModel(ctx, valid.model);
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  if (valid.stream) return streamChat(ctx, valid, { id, created }, reply);
+  if (valid.stream) return streamChat(ctx, valid, { id, created }, reply, (request as TracedRequest).arrivedAt ?? 0);
   const choices: WireChatChoice[] = Array.from({ length: valid.n }, (_, index) => ({
     index,
     message: { role: 'assistant', content: '', refusal: null },
@@ -45,7 +48,7 @@ export async function handleChat(ctx: GatewayContext, request: FastifyRequest, r
   await reply.send(body);
 }
 
-async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { id: string; created: number }, reply: FastifyReply): Promise<void> {
+async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { id: string; created: number }, reply: FastifyReply, arrivedAt: number): Promise<void> {
   const sse = new SseWriter(reply.raw);
   const started = performance.now();
   const handlerAt = ctx.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
@@ -67,8 +70,13 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
         sse.send(chunkOf([{ index, delta, logprobs, finish_reason: finish }]));
       }
       if (first) {
-        ctx.metrics.firstToken('chat', (performance.now() - started) / 1000);
-        if (handlerAt > 0) ctx.logger.debug({ requestId: ids.id, hops: { handler: hopStamp(handlerAt), sent: hopStamp(hopClockMs()) } }, 'first chunk sent');
+        // The first events leave on the next tick (SseWriter corks them); the bookkeeping waits until after that.
+        const seconds = (performance.now() - started) / 1000;
+        const sentAt = handlerAt > 0 ? hopClockMs() : 0;
+        setImmediate(() => {
+          ctx.metrics.firstToken('chat', seconds);
+          if (sentAt > 0) ctx.logger.debug({ requestId: ids.id, hops: { ...(arrivedAt > 0 ? { arrived: hopStamp(arrivedAt) } : {}), handler: hopStamp(handlerAt), sent: hopStamp(sentAt) } }, 'first chunk sent');
+        });
       }
     },
   });

@@ -7,7 +7,7 @@
  */
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
-import { WorkerClient, type GenerateRequest } from '../../common/gen/worker';
+import { WorkerClient, type GenerateRequest, type ModelKind } from '../../common/gen/worker';
 import { inProcessGenerate, type ClientStreamCall } from '../../common/grpc/in-process';
 import { chooseCandidate, modelTotals, PrefixIndex, routeRequest, type DispatchMethodName, type ModelTotals, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
@@ -93,6 +93,12 @@ export class ControllerView {
 
   model(name: string): ModelSummary | undefined {
     return this.models().find((m) => m.name === name);
+  }
+
+  /** The kind of a served model (its first worker's, as `model()` says) without summing every model's totals: per request. */
+  modelKind(name: string): ModelKind | undefined {
+    for (const w of this.workers.values()) if (w.modelNames.includes(name)) return w.kind;
+    return undefined;
   }
 
   /**

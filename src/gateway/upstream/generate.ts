@@ -61,8 +61,12 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     let target: PickedWorker;
     try {
       target = await deps.view.pick(request.model, tried, keys);
-      deps.onRoute?.(target.route);
-      deps.onCall?.(target.transport);
+      // Counted once the call is under way (metrics are not on the path to the first token).
+      const { route, transport } = target;
+      setImmediate(() => {
+        deps.onRoute?.(route);
+        deps.onCall?.(transport);
+      });
     } catch (err) {
       const fe = err instanceof FleetError ? err : fromGrpcError(err as GrpcErrorLike);
       // Nothing left to try: report the worker's error if there was one (e.g. 429), else the controller's.
@@ -82,8 +86,8 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
       const arrivedAt = first && calledAt > 0 ? hopClockMs() : 0;
       streamed = true;
       sink.onChunk(chunk);
-      // Logged after the chunk went on (the log line is not on the path it measures).
-      if (arrivedAt > 0) deps.logger.debug({ requestId: request.requestId, worker: target.address, hops: { workerCalled: hopStamp(calledAt), workerFirstChunk: hopStamp(arrivedAt) } }, 'first chunk from worker');
+      // Logged once the chunk went on to the client (the log line is not on the path it measures).
+      if (arrivedAt > 0) setImmediate(() => deps.logger.debug({ requestId: request.requestId, worker: target.address, hops: { workerCalled: hopStamp(calledAt), workerFirstChunk: hopStamp(arrivedAt) } }, 'first chunk from worker'));
     });
     let settled = false;
     // The worker's status ends the call even when 'end' never comes: grpc-js emits 'end' only once a paused stream's

@@ -105,10 +105,14 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
             pieces += 1;
             if (pieces === 1) {
               firstAt = performance.now();
-              options.observer?.onFirstToken?.((firstAt - start) / 1000);
-              if (traced) {
-                logger.debug({ requestId: request.requestId, hops: { received: hopStamp(receivedAt), upstreamCalled: hopStamp(calledAt), upstreamAnswered: hopStamp(answeredAt), upstreamFirstChunk: hopStamp(parsedAt), relayed: hopStamp(hopClockMs()) } }, 'adapter first token');
-              }
+              // The chunk's delivery (a gRPC write, or a microtask in-process) and the gateway's SSE write run before
+              // the first-token bookkeeping: it waits for the next turn of the event loop.
+              const seconds = (firstAt - start) / 1000;
+              const relayedAt = traced ? hopClockMs() : 0;
+              setImmediate(() => {
+                options.observer?.onFirstToken?.(seconds);
+                if (traced) logger.debug({ requestId: request.requestId, hops: { received: hopStamp(receivedAt), upstreamCalled: hopStamp(calledAt), upstreamAnswered: hopStamp(answeredAt), upstreamFirstChunk: hopStamp(parsedAt), relayed: hopStamp(relayedAt) } }, 'adapter first token');
+              });
             }
           }
           if (choice.finish_reason) finish = choice.finish_reason;

@@ -54,9 +54,9 @@ function eventData(event: string): { payloads: string[]; done: boolean } {
  * Yields each `data:` event as parsed JSON until `[DONE]` or the end of the body. After `[DONE]` the rest of the body
  * (the chunked terminator) is drained, not destroyed, so the keep-alive socket goes back to its agent for the next
  * request (no new connection per request); a consumer that stops early or fails destroys the response (and with it
- * the connection: the engine stops generating).
+ * the connection: the engine stops generating). `onDone` is called once the reading is over, however it ended.
  */
-export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal): AsyncGenerator<T> {
+export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal, onDone: () => void = () => undefined): AsyncGenerator<T> {
   res.setEncoding('utf8');
   let buffer = '';
   let finished = false;
@@ -83,6 +83,7 @@ export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal): As
     // After the loop let go of the stream: drain what is left (so the socket is freed), or close it.
     if (finished) res.resume();
     else res.destroy();
+    onDone();
   }
   if (!res.complete) throw new UpstreamConnectionError('connection lost mid-answer');
 }

@@ -59,6 +59,31 @@ export function isTimeout(err: unknown): boolean {
 /** A reused keep-alive connection turned out closed before the request was answered. */
 class StaleConnectionError extends UpstreamConnectionError {}
 
+/**
+ * The caller's signal or the timeout, whichever comes first, as one signal (what `AbortSignal.any([signal,
+ * AbortSignal.timeout(ms)])` gives, with the same reasons), and `clear` to drop the timer and the listener once the
+ * request is over. One AbortController and one plain timer: `AbortSignal.any` with `AbortSignal.timeout` cost ~35 µs
+ * per request here (weak references and a finalization registry), on the path to the first token.
+ */
+function withTimeout(signal: AbortSignal, timeoutMs: number): { signal: AbortSignal; clear: () => void } {
+  const ac = new AbortController();
+  if (signal.aborted) {
+    ac.abort(signal.reason);
+    return { signal: ac.signal, clear: () => undefined };
+  }
+  const onAbort = (): void => ac.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+  timer.unref();
+  return {
+    signal: ac.signal,
+    clear: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 export class Upstream {
   readonly base: string;
   readonly root: string;
@@ -85,18 +110,23 @@ export class Upstream {
   async stream(endpoint: 'chat' | 'completions', body: Record<string, unknown>, signal: AbortSignal): Promise<AsyncGenerator<UpstreamChunk>> {
     const url = new URL(`${this.base}${endpoint === 'chat' ? '/chat/completions' : '/completions'}`);
     const payload = JSON.stringify(body);
-    const combined = AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]);
-    let res: IncomingMessage;
+    const combined = withTimeout(signal, this.timeoutMs);
     try {
-      res = await this.post(url, payload, combined);
+      let res: IncomingMessage;
+      try {
+        res = await this.post(url, payload, combined.signal);
+      } catch (err) {
+        // A kept-alive connection the server closed while it sat idle fails before any answer: the server never read
+        // the request, so it is sent once more on a new connection (Node's documented `reusedSocket` case).
+        if (!(err instanceof StaleConnectionError)) throw err;
+        res = await this.post(url, payload, combined.signal);
+      }
+      if (res.statusCode !== 200) throw await UpstreamHttpError.from(res);
+      return readSse<UpstreamChunk>(res, combined.signal, combined.clear);
     } catch (err) {
-      // A kept-alive connection the server closed while it sat idle fails before any answer: the server never read
-      // the request, so it is sent once more on a new connection (Node's documented `reusedSocket` case).
-      if (!(err instanceof StaleConnectionError)) throw err;
-      res = await this.post(url, payload, combined);
+      combined.clear();
+      throw err;
     }
-    if (res.statusCode !== 200) throw await UpstreamHttpError.from(res);
-    return readSse<UpstreamChunk>(res, combined);
   }
 
   private post(url: URL, payload: string, signal: AbortSignal): Promise<IncomingMessage> {
