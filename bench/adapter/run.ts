@@ -8,15 +8,18 @@
  * adapter worker and gateway in one process; BENCH_UP=0 skips it), measures the single-process form, its gateway calling
  * the adapter in-process (the default) and, a fifth path, over the adapter's gRPC port (`up --no-in-process`). Prints time to first token and tokens/s (tokens
  * over whole request time) per path, then one JSON line last: {ttft_added_ms_p50 (p50 via fleetchat - p50 direct),
- * ttft_added_ms_paired_p50 (median of the per-round differences: less sensitive to drift on a busy machine),
+ * ttft_added_ms_paired_p50 (median of the per-round differences: each round sends one request on every path, in an
+ * order that rotates from round to round, so a path's i-th request is paired with the direct path's i-th, sent at most
+ * a few requests apart; the BENCH_WARMUP rounds are not counted; less sensitive to drift on a busy machine),
  * ttft_added_by_adapter_ms_p50 (the gRPC -> adapter path against direct), throughput_ratio, load average, ...}.
  * With BENCH_HOPS=1 the gateway and worker log per-request hop timestamps (debug level) and a table says where the
  * added milliseconds go, hop by hop (bench/adapter/hops.ts).
  *
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
  *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
- *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway serve the
- *   same requests in the same run, interleaved — before / after a change under the same load; BENCH_BASELINE_BUILT=1
+ *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway, and its
+ *   `fleetchat up` unless BENCH_UP=0, serve the same requests in the same run, interleaved — before / after a change
+ *   under the same load (the baseline runs at info level: its hop lines, if any, are not on the path); BENCH_BASELINE_BUILT=1
  *   runs it compiled from its dist/, as the container image does: `npm run build && BENCH_BASELINE=$PWD
  *   BENCH_BASELINE_BUILT=1` compares this tree from source and compiled), BENCH_PROFILE (a
  *   directory: this tree's gateway and adapter worker write V8 CPU profiles there when they exit), BENCH_FLOOR_ROUNDS
@@ -178,8 +181,10 @@ async function main(): Promise<void> {
     if (BASELINE) fronts.push(await frontEnd(' [baseline]', 'bench-baseline', BASELINE));
     // `fleetchat up --engine openai`: controller, adapter worker and gateway in one process (the issue's local form).
     // Twice: the gateway calling the adapter in-process (the default) and over its gRPC port (--no-in-process).
-    const startUp = async (name: string, extra: string[]): Promise<string> => (await start(['up', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--upstream-names', name, '--port', '0', '--grpc-port', '-1', '--cache-dir', join(upDir, name), ...extra], /fleetchat is up: (http:\/\/127\.0\.0\.1:\d+)/, true))[1];
+    const startUp = async (name: string, extra: string[], root?: string): Promise<string> => (await start(['up', '--engine', 'openai', '--upstream', engine.url, '--upstream-api', 'llamacpp', '--upstream-names', name, '--port', '0', '--grpc-port', '-1', '--cache-dir', join(upDir, name), ...extra], /fleetchat is up: (http:\/\/127\.0\.0\.1:\d+)/, !root, root))[1];
     const up = UP ? { inProcess: await startUp('bench-up', []), grpc: await startUp('bench-up-grpc', ['--no-in-process']) } : undefined;
+    // The baseline's `fleetchat up` (in-process) too: before / after for the single-process form in the same run.
+    const baselineUp = UP && BASELINE ? await startUp('bench-up-baseline', [], BASELINE) : undefined;
     await new Promise((r) => setTimeout(r, 1000));
     // Every path: the direct one first, then per front end through the gateway and over gRPC to the adapter.
     const paths: Array<{ name: string; once: () => Promise<Sample>; samples: Sample[] }> = [{ name: 'llama.cpp server (direct)', once: () => streamOnce(engine.url, 'smollm2'), samples: [] }];
@@ -191,6 +196,7 @@ async function main(): Promise<void> {
       paths.push({ name: 'fleetchat up (one process) -> llama.cpp', once: () => streamOnce(up.inProcess, 'bench-up'), samples: [] });
       paths.push({ name: 'fleetchat up --no-in-process -> llama.cpp', once: () => streamOnce(up.grpc, 'bench-up-grpc'), samples: [] });
     }
+    if (baselineUp) paths.push({ name: 'fleetchat up (one process) -> llama.cpp [baseline]', once: () => streamOnce(baselineUp, 'bench-up-baseline'), samples: [] });
     // Warm every path (llama.cpp keeps the prompt's KV from the previous request: every path gets the same reuse).
     for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.once();
     for (let i = 0; i < REQUESTS; i++) {
@@ -218,7 +224,7 @@ async function main(): Promise<void> {
       console.log(`for comparison, the direct path: request -> headers ${directSegment(direct.map((s) => (s.headersAt ?? s.sentAt) - s.sentAt))}; headers -> first token ${directSegment(direct.map((s) => s.firstAt - (s.headersAt ?? s.sentAt)))}`);
       console.log('where the time goes (gRPC -> adapter -> llama.cpp), per request:');
       console.table(hopTable(hops, viaAdapter, true));
-      for (const upPath of paths.filter((p) => p.name.startsWith('fleetchat up'))) {
+      for (const upPath of paths.filter((p) => p.name.startsWith('fleetchat up') && !p.name.endsWith('[baseline]'))) {
         console.log(`where the time goes (${upPath.name}), per request:`);
         console.table(hopTable(hops, upPath.samples, false));
       }
@@ -229,9 +235,11 @@ async function main(): Promise<void> {
     const added = (xs: Sample[], p: number): number => round(percentile(xs.map((s) => s.ttftMs), p) - percentile(direct.map((s) => s.ttftMs), p), 2);
     const upSamples = paths.find((p) => p.name.startsWith('fleetchat up ('))?.samples;
     const upGrpcSamples = paths.find((p) => p.name.startsWith('fleetchat up --no-in-process'))?.samples;
+    const baselineUpSamples = paths.find((p) => p.name === 'fleetchat up (one process) -> llama.cpp [baseline]')?.samples;
     const upFields = upSamples && upGrpcSamples ? {
       ttft_up_ms_p50: round(percentile(upSamples.map((s) => s.ttftMs), 50), 2), ttft_added_up_ms_p50: added(upSamples, 50), ttft_added_up_ms_paired_p50: paired(upSamples),
       ttft_added_up_grpc_ms_p50: added(upGrpcSamples, 50), ttft_added_up_grpc_ms_paired_p50: paired(upGrpcSamples),
+      ...(baselineUpSamples ? { baseline_ttft_added_up_ms_p50: added(baselineUpSamples, 50), baseline_ttft_added_up_ms_paired_p50: paired(baselineUpSamples) } : {}),
     } : {};
     const baseline = BASELINE ? {
       baseline_ttft_added_ms_p50: added(paths[3].samples, 50),

@@ -54,6 +54,7 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
   const handlerAt = ctx.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
   const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
   const roleSent = new Array<boolean>(valid.n).fill(false);
+  let hops: Record<string, number> | undefined;
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
   reply.hijack();
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, ids.id), {
@@ -72,11 +73,8 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
       if (first) {
         // The first events leave on the next tick (SseWriter corks them); the bookkeeping waits until after that.
         const seconds = (performance.now() - started) / 1000;
-        const sentAt = handlerAt > 0 ? hopClockMs() : 0;
-        setImmediate(() => {
-          ctx.metrics.firstToken('chat', seconds);
-          if (sentAt > 0) ctx.logger.debug({ requestId: ids.id, hops: { ...(arrivedAt > 0 ? { arrived: hopStamp(arrivedAt) } : {}), handler: hopStamp(handlerAt), sent: hopStamp(sentAt) } }, 'first chunk sent');
-        });
+        setImmediate(() => ctx.metrics.firstToken('chat', seconds));
+        if (handlerAt > 0) hops = { ...(arrivedAt > 0 ? { arrived: hopStamp(arrivedAt) } : {}), handler: hopStamp(handlerAt), sent: hopStamp(hopClockMs()) };
       }
     },
   });
@@ -84,4 +82,6 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
     ctx.metrics.tokens('chat', run.usage.completion_tokens);
     return valid.includeUsage ? { ...base, choices: [], usage: run.usage } : undefined;
   });
+  // Logged once the response is over (the log line is never on the path it measures).
+  if (hops) ctx.logger.debug({ requestId: ids.id, hops }, 'first chunk sent');
 }

@@ -76,6 +76,11 @@ export class ControllerView {
     this.watch();
   }
 
+  /** Whether dispatch reads a request's routing keys (prefix routing on). */
+  get routesByPrefix(): boolean {
+    return this.routing !== undefined;
+  }
+
   /** Resolves after the first snapshot arrived (or after `timeoutMs`). */
   async ready(timeoutMs = 5000): Promise<void> {
     await Promise.race([this.connectedOnce, new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -50,7 +50,8 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
   const deadline = deadlineIn(deps.timeoutMs);
   const tried: string[] = [];
   let lastError: FleetError | undefined;
-  const keys = routeKeysOf(request);
+  // The request's routing keys (hashes of its text) only where prefix routing uses them.
+  const keys = deps.view.routesByPrefix ? routeKeysOf(request) : undefined;
 
   const attempt = async (): Promise<void> => {
     if (cancelled) return;
@@ -78,6 +79,8 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     const release = deps.view.acquire(target.workerId);
     let streamed = false;
     const calledAt = deps.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
+    // Hop timestamps of the first chunk, logged when the call ends (the log line is never on the path it measures).
+    let hops: Record<string, number> | undefined;
     const c = target.open(request, deadline);
     call = c;
     if (paused) c.pause();
@@ -86,13 +89,16 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
       const arrivedAt = first && calledAt > 0 ? hopClockMs() : 0;
       streamed = true;
       sink.onChunk(chunk);
-      // Logged once the chunk went on to the client (the log line is not on the path it measures).
-      if (arrivedAt > 0) setImmediate(() => deps.logger.debug({ requestId: request.requestId, worker: target.address, hops: { workerCalled: hopStamp(calledAt), workerFirstChunk: hopStamp(arrivedAt) } }, 'first chunk from worker'));
+      if (arrivedAt > 0) hops = { workerCalled: hopStamp(calledAt), workerFirstChunk: hopStamp(arrivedAt) };
     });
     let settled = false;
     // The worker's status ends the call even when 'end' never comes: grpc-js emits 'end' only once a paused stream's
     // buffered chunks are read, and a client that disconnected while paused never reads them.
-    c.on('status', release);
+    c.on('status', () => {
+      release();
+      if (hops) deps.logger.debug({ requestId: request.requestId, worker: target.address, hops }, 'first chunk from worker');
+      hops = undefined;
+    });
     c.on('error', (err: GrpcErrorLike) => {
       release();
       if (cancelled || settled) return;

@@ -86,6 +86,8 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     let finish: string | undefined;
     let usage: UpstreamChunk['usage'];
     const announced = new Set<number>();
+    // Hop timestamps of the first token, logged once the request is over (the log line is never on the path it measures).
+    let hops: Record<string, number> | undefined;
     try {
       const traced = receivedAt > 0;
       const calledAt = traced ? hopClockMs() : 0;
@@ -106,13 +108,10 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
             if (pieces === 1) {
               firstAt = performance.now();
               // The chunk's delivery (a gRPC write, or a microtask in-process) and the gateway's SSE write run before
-              // the first-token bookkeeping: it waits for the next turn of the event loop.
+              // the first-token metric: it waits for the next turn of the event loop.
               const seconds = (firstAt - start) / 1000;
-              const relayedAt = traced ? hopClockMs() : 0;
-              setImmediate(() => {
-                options.observer?.onFirstToken?.(seconds);
-                if (traced) logger.debug({ requestId: request.requestId, hops: { received: hopStamp(receivedAt), upstreamCalled: hopStamp(calledAt), upstreamAnswered: hopStamp(answeredAt), upstreamFirstChunk: hopStamp(parsedAt), relayed: hopStamp(relayedAt) } }, 'adapter first token');
-              });
+              setImmediate(() => options.observer?.onFirstToken?.(seconds));
+              hops = traced ? { received: hopStamp(receivedAt), upstreamCalled: hopStamp(calledAt), upstreamAnswered: hopStamp(answeredAt), upstreamFirstChunk: hopStamp(parsedAt), relayed: hopStamp(hopClockMs()) } : undefined;
             }
           }
           if (choice.finish_reason) finish = choice.finish_reason;
@@ -140,6 +139,8 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
       const fe = fromUpstreamError(err, upstream.label);
       logger.warn({ requestId: request.requestId, kind: fe.kind, err: fe.message }, 'upstream request failed');
       sink.fail(fe);
+    } finally {
+      if (hops) logger.debug({ requestId: request.requestId, hops }, 'adapter first token');
     }
   }
 
