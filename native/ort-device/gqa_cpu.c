@@ -207,16 +207,15 @@ static void attend(const Pass *p, int64_t b, int64_t s, int64_t past, int64_t to
       else
         for (int64_t i = 0; i < d; i++) qs[g * d + i] = qh[i] * p->scale;
     }
-    /* scores of every query head of the group, each cached key read once (four keys at a time) */
+    /* scores of every query head of the group, each cached key read (converted) once for the group */
     gqa_scores(scores, qs, group, kc, p->half, len, d, tmp);
     float inv[64];
     float *invp = group <= 64 ? inv : malloc(group * sizeof(float));
     for (int64_t g = 0; g < group; g++) {
-      float *sc = scores + g * len, mx = sc[0];
-      for (int64_t t = 1; t < len; t++) mx = sc[t] > mx ? sc[t] : mx;
-      invp[g] = 1.f / gqa_exp_sum(sc, (int)len, mx);
+      float *sc = scores + g * len;
+      invp[g] = 1.f / gqa_exp_sum(sc, (int)len, gqa_max(sc, (int)len));
     }
-    /* P·V: with head dim 64 per query head, its accumulator in registers (the group's values stay in cache) */
+    /* P·V: the group's accumulators in registers, 32 values of the head dimension at a time */
     gqa_weighted_values(acc, scores, group, vc, p->half, len, d, tmp);
     for (int64_t g = 0; g < group; g++)
       for (int64_t i = 0; i < d; i++) o[j * group * d + g * d + i] = acc[g * d + i] * invp[g];

@@ -1,7 +1,9 @@
 /*
- * The vector loops of fleetchat's GroupQueryAttention kernel (see gqa_simd.h): AVX2/FMA dot products (four keys per
- * step), axpys and exp, and for a float16 cache the same loops loading eight halves at a time through F16C
- * (_mm256_cvtph_ps) — half the bytes of the cache streamed per step. Plain C where the CPU lacks them.
+ * The vector loops of fleetchat's GroupQueryAttention kernel (see gqa_simd.h): AVX2/FMA scores and weighted values
+ * that take the query heads of a group (up to three at a time) together, so that each cached key and value is loaded
+ * once per group, and exp; for a float16 cache the same loops load eight halves at a time through F16C
+ * (_mm256_cvtph_ps) — half the bytes of the cache streamed per step, each converted once. Plain C where the CPU lacks
+ * them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -60,6 +62,11 @@ static float dot_c(const float *a, const float *b, int n) {
 static void axpy_c(float *y, float a, const float *x, int n) {
   for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
+static float max_c(const float *x, int n) {
+  float m = x[0];
+  for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
 static float exp_sum_c(float *x, int n, float max) {
   float s = 0.f;
   for (int i = 0; i < n; i++) s += (x[i] = expf(x[i] - max));
@@ -91,39 +98,74 @@ AVX2 static void store4(float *out, __m256 s0, __m256 s1, __m256 s2, __m256 s3) 
   const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
 }
-/* out[0..3] = a · k[0..3] where the four keys follow each other (stride n); n a multiple of 8; LOAD reads 8 keys' values */
-#define DOT4_BODY(LOAD)                                                                                   \
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
-  for (int i = 0; i < n; i += 8) {                                                                        \
-    const __m256 q = _mm256_loadu_ps(a + i);                                                              \
-    s0 = _mm256_fmadd_ps(q, LOAD(k + i), s0);                                                             \
-    s1 = _mm256_fmadd_ps(q, LOAD(k + n + i), s1);                                                         \
-    s2 = _mm256_fmadd_ps(q, LOAD(k + 2 * n + i), s2);                                                     \
-    s3 = _mm256_fmadd_ps(q, LOAD(k + 3 * n + i), s3);                                                     \
-  }                                                                                                       \
-  store4(out, s0, s1, s2, s3);
 #define LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
-AVX2 static void dot4_avx2(float *out, const float *a, const float *k, int n) { DOT4_BODY(_mm256_loadu_ps) }
-/* the same over four float16 keys */
-F16C static void dot4_f16c(float *out, const float *a, const uint16_t *k, int n) { DOT4_BODY(LOADH) }
-/* out[0..63] = sum over t < len of p[t] · v[t][0..63] (head dim 64: the accumulator stays in registers) */
-#define PV64_BODY(LOAD)                                                                  \
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0; \
-  for (int64_t t = 0; t < len; t++) {                                                    \
-    const __m256 w = _mm256_broadcast_ss(p + t);                                         \
-    a0 = _mm256_fmadd_ps(w, LOAD(v + t * 64), a0);                                       \
-    a1 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 8), a1);                                   \
-    a2 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 16), a2);                                  \
-    a3 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 24), a3);                                  \
-    a4 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 32), a4);                                  \
-    a5 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 40), a5);                                  \
-    a6 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 48), a6);                                  \
-    a7 = _mm256_fmadd_ps(w, LOAD(v + t * 64 + 56), a7);                                  \
-  }                                                                                      \
-  const __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};                                \
-  for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + 8 * i, acc[i]);
-AVX2 static void pv64_avx2(float *out, const float *p, const float *v, int64_t len) { PV64_BODY(_mm256_loadu_ps) }
-F16C static void pv64_f16c(float *out, const float *p, const uint16_t *v, int64_t len) { PV64_BODY(LOADH) }
+/* the loops over a group's heads and a row's 32 values, unrolled so that the accumulators live in registers */
+#define UNROLL _Pragma("GCC unroll 4")
+/* Scores of G (1..3) query heads against keys t and t + 1: each key's eight values are loaded (and, from a float16
+ * cache, converted) once for all the heads of the group: a conversion per head bounded a half cache's step. */
+#define SCORES2_BODY(LOAD, PREFETCH)                                                                                 \
+  __m256 acc[3][2];                                                                                                  \
+  UNROLL for (int g = 0; g < G; g++) acc[g][0] = acc[g][1] = _mm256_setzero_ps();                                    \
+  PREFETCH                                                                                                           \
+  for (int i = 0; i < d; i += 8) {                                                                                   \
+    const __m256 x0 = LOAD(k + i), x1 = LOAD(k + d + i);                                                             \
+    UNROLL for (int g = 0; g < G; g++) {                                                                             \
+      const __m256 q = _mm256_loadu_ps(qs + g * d + i);                                                              \
+      acc[g][0] = _mm256_fmadd_ps(q, x0, acc[g][0]);                                                                 \
+      acc[g][1] = _mm256_fmadd_ps(q, x1, acc[g][1]);                                                                 \
+    }                                                                                                                \
+  }                                                                                                                  \
+  float four[4];                                                                                                     \
+  UNROLL for (int g = 0; g < G; g += 2) {                                                                            \
+    const __m256 z = _mm256_setzero_ps();                                                                            \
+    store4(four, acc[g][0], acc[g][1], g + 1 < G ? acc[g + 1][0] : z, g + 1 < G ? acc[g + 1][1] : z);                \
+    out[g * len] = four[0], out[g * len + 1] = four[1];                                                              \
+    if (g + 1 < G) out[(g + 1) * len] = four[2], out[(g + 1) * len + 1] = four[3];                                   \
+  }
+#define INLINE __attribute__((always_inline)) inline
+/* a half cache's keys sixteen rows ahead (its compute no longer hides memory's latency; a float32 cache's does) */
+#define PREFETCH_KEYS                                                                                                \
+  for (int i = 0; i < d; i += 32)                                                                                    \
+    _mm_prefetch((const char *)(k + 16 * d + i), _MM_HINT_T0), _mm_prefetch((const char *)(k + 17 * d + i), _MM_HINT_T0);
+AVX2 static INLINE void scores2_f32(float *out, const float *qs, int G, const float *k, int d, int64_t len) { SCORES2_BODY(_mm256_loadu_ps, ) }
+F16C static INLINE void scores2_f16(float *out, const float *qs, int G, const uint16_t *k, int d, int64_t len) { SCORES2_BODY(LOADH, PREFETCH_KEYS) }
+/* The group's size as a constant at each call (1, 2 or 3): the inlined loops then keep their accumulators in registers. */
+#define BY_GROUP(group, CALL)                                                                                        \
+  do {                                                                                                               \
+    if ((group) == 1) CALL(1);                                                                                       \
+    else if ((group) == 2) CALL(2);                                                                                  \
+    else CALL(3);                                                                                                    \
+  } while (0)
+/* keys [0, len & ~1), two at a time */
+#define SCORES_CALLS(FN, T, G)                                                                                       \
+  for (int64_t t = 0; t + 2 <= len; t += 2) FN(scores + t, qs, G, (const T *)kc + t * d, d, len)
+#define SCORES_F32(G) SCORES_CALLS(scores2_f32, float, G)
+#define SCORES_F16(G) SCORES_CALLS(scores2_f16, uint16_t, G)
+AVX2 static void scores_f32(float *scores, const float *qs, int group, const void *kc, int64_t len, int d) { BY_GROUP(group, SCORES_F32); }
+F16C static void scores_f16(float *scores, const float *qs, int group, const void *kc, int64_t len, int d) { BY_GROUP(group, SCORES_F16); }
+/* acc[g * d + c .. + 31] = sum over t < len of p[g * len + t] · v_t[c .. c + 31] for G (1..3) heads: each value row's
+ * 32 values loaded (converted) once for the group; twelve accumulators in registers */
+#define PV32_BODY(LOAD)                                                                                              \
+  __m256 a[3][4];                                                                                                    \
+  UNROLL for (int g = 0; g < G; g++) a[g][0] = a[g][1] = a[g][2] = a[g][3] = _mm256_setzero_ps();                    \
+  for (int64_t t = 0; t < len; t++) {                                                                                \
+    __m256 w[3];                                                                                                     \
+    UNROLL for (int g = 0; g < G; g++) w[g] = _mm256_broadcast_ss(p + g * len + t);                                  \
+    UNROLL for (int j = 0; j < 4; j++) {                                                                             \
+      const __m256 x = LOAD(v + t * d + c + 8 * j);                                                                  \
+      UNROLL for (int g = 0; g < G; g++) a[g][j] = _mm256_fmadd_ps(w[g], x, a[g][j]);                                \
+    }                                                                                                                \
+  }                                                                                                                  \
+  UNROLL for (int g = 0; g < G; g++)                                                                                 \
+    UNROLL for (int j = 0; j < 4; j++) _mm256_storeu_ps(acc + g * d + c + 8 * j, a[g][j]);
+AVX2 static INLINE void pv32_f32(float *acc, const float *p, int G, const float *v, int64_t len, int d, int c) { PV32_BODY(_mm256_loadu_ps) }
+F16C static INLINE void pv32_f16(float *acc, const float *p, int G, const uint16_t *v, int64_t len, int d, int c) { PV32_BODY(LOADH) }
+/* the head dimension in runs of 32 values */
+#define PV_CALLS(FN, T, G) for (int c = 0; c < d; c += 32) FN(acc, p, G, (const T *)vc, len, d, c)
+#define PV_F32(G) PV_CALLS(pv32_f32, float, G)
+#define PV_F16(G) PV_CALLS(pv32_f16, uint16_t, G)
+AVX2 static void pv_f32(float *acc, const float *p, int group, const void *vc, int64_t len, int d) { BY_GROUP(group, PV_F32); }
+F16C static void pv_f16(float *acc, const float *p, int group, const void *vc, int64_t len, int d) { BY_GROUP(group, PV_F16); }
 AVX2 static void axpy_avx2(float *y, float a, const float *x, int n) {
   const __m256 av = _mm256_set1_ps(a);
   int i = 0;
@@ -145,6 +187,19 @@ AVX2 static __m256 exp8(__m256 x) {
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.f)));
   __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+AVX2 static float max_avx2(const float *x, int n) {
+  float m = x[0];
+  int i = 0;
+  if (n >= 8) {
+    __m256 v = _mm256_loadu_ps(x);
+    for (i = 8; i + 8 <= n; i += 8) v = _mm256_max_ps(v, _mm256_loadu_ps(x + i));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    m = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+  }
+  for (; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
 }
 AVX2 static float exp_sum_avx2(float *x, int n, float max) {
   const __m256 m = _mm256_set1_ps(max);
@@ -207,6 +262,13 @@ static void axpy(float *y, float a, const float *x, int n) {
   axpy_c(y, a, x, n);
 }
 
+float gqa_max(const float *x, int n) {
+#if defined(__x86_64__)
+  if (g_avx2) return max_avx2(x, n);
+#endif
+  return max_c(x, n);
+}
+
 float gqa_exp_sum(float *x, int n, float max) {
 #if defined(__x86_64__)
   if (g_avx2) return exp_sum_avx2(x, n, max);
@@ -221,17 +283,18 @@ static const float *row_of(const void *cache, int half, int64_t t, int64_t d, fl
   return tmp;
 }
 
+/* the group's heads in chunks of at most three (the vector loops' accumulators fit the sixteen registers) */
+static int64_t chunk_of(int64_t group, int64_t g) { return group - g > 3 ? (group - g == 4 ? 2 : 3) : group - g; }
+
 void gqa_scores(float *scores, const float *qs, int64_t group, const void *kc, int half, int64_t len, int64_t d, float *tmp) {
   int64_t t = 0;
 #if defined(__x86_64__)
   if ((half ? g_f16c : g_avx2) && d % 8 == 0) {
-    float four[4];
-    for (; t + 4 <= len; t += 4)
-      for (int64_t g = 0; g < group; g++) {
-        if (half) dot4_f16c(four, qs + g * d, (const uint16_t *)kc + t * d, (int)d);
-        else dot4_avx2(four, qs + g * d, (const float *)kc + t * d, (int)d);
-        memcpy(scores + g * len + t, four, sizeof four);
-      }
+    for (int64_t g = 0; g < group; g += chunk_of(group, g)) {
+      if (half) scores_f16(scores + g * len, qs + g * d, (int)chunk_of(group, g), kc, len, (int)d);
+      else scores_f32(scores + g * len, qs + g * d, (int)chunk_of(group, g), kc, len, (int)d);
+    }
+    t = len & ~(int64_t)1;
   }
 #endif
   for (; t < len; t++) {
@@ -242,10 +305,10 @@ void gqa_scores(float *scores, const float *qs, int64_t group, const void *kc, i
 
 void gqa_weighted_values(float *acc, const float *scores, int64_t group, const void *vc, int half, int64_t len, int64_t d, float *tmp) {
 #if defined(__x86_64__)
-  if ((half ? g_f16c : g_avx2) && d == 64) {
-    for (int64_t g = 0; g < group; g++) {
-      if (half) pv64_f16c(acc + g * d, scores + g * len, (const uint16_t *)vc, len);
-      else pv64_avx2(acc + g * d, scores + g * len, (const float *)vc, len);
+  if ((half ? g_f16c : g_avx2) && d % 32 == 0) {
+    for (int64_t g = 0; g < group; g += chunk_of(group, g)) {
+      if (half) pv_f16(acc + g * d, scores + g * len, (int)chunk_of(group, g), vc, len, (int)d);
+      else pv_f32(acc + g * d, scores + g * len, (int)chunk_of(group, g), vc, len, (int)d);
     }
     return;
   }

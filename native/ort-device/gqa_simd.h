@@ -18,6 +18,9 @@ void gqa_scores(float *scores, const float *qs, int64_t group, const void *kc, i
 /* acc[g * d ..] = sum over t < len of scores[g * len + t] · v_t (unnormalised); tmp: d floats of scratch. */
 void gqa_weighted_values(float *acc, const float *scores, int64_t group, const void *vc, int half, int64_t len, int64_t d, float *tmp);
 
+/* The largest of x[0 .. n - 1] (n >= 1; scores are finite). */
+float gqa_max(const float *x, int n);
+
 /* x[i] = exp(x[i] - max); returns the sum. */
 float gqa_exp_sum(float *x, int n, float max);
 

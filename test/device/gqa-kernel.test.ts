@@ -19,9 +19,6 @@ import { maxDiff, ropeTables, seededUniform } from '../support/attention-inputs'
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const HEADS = 6;
-const KV_HEADS = 2;
-const D = 16;
 const CAP = 24;
 const BATCH = 2;
 const POSITIONS = 32;
@@ -30,10 +27,18 @@ interface Variant {
   name: string;
   packed: boolean;
   attrs: Record<string, AttributeValue>;
+  /** query heads, KV heads, head dimension (6 / 2 / 16 unless given) */
+  shape?: { heads: number; kvHeads: number; d: number };
+}
+
+function shapeOf(v: Variant): { HEADS: number; KV_HEADS: number; D: number } {
+  const { heads, kvHeads, d } = v.shape ?? { heads: 6, kvHeads: 2, d: 16 };
+  return { HEADS: heads, KV_HEADS: kvHeads, D: d };
 }
 
 /** A graph of one GroupQueryAttention node; its output is named `logits` so that the addon's runBound returns it. */
 function gqaGraph(v: Variant): string {
+  const { HEADS, KV_HEADS, D } = shapeOf(v);
   const g = new GraphBuilder('gqa', 17);
   g.useDomain('com.microsoft', 1);
   const q = g.input('query', 'float32', ['b', 's', v.packed ? (HEADS + 2 * KV_HEADS) * D : HEADS * D]);
@@ -55,7 +60,6 @@ function gqaGraph(v: Variant): string {
 }
 
 const random = seededUniform(1);
-const cosSin = ropeTables(POSITIONS, D);
 
 interface Pass {
   seq: number;
@@ -65,6 +69,8 @@ interface Pass {
 
 /** onnxruntime's kernel through onnxruntime-node, its cache carried from pass to pass by copying present into past. */
 async function throughOnnxruntime(path: string, v: Variant, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
+  const { KV_HEADS, D } = shapeOf(v);
+  const cosSin = ropeTables(POSITIONS, D);
   const s = await ort.InferenceSession.create(path, { logSeverityLevel: 3, intraOpNumThreads: 1 });
   let k = new Float32Array(BATCH * KV_HEADS * CAP * D);
   let vv = new Float32Array(k.length);
@@ -95,6 +101,8 @@ async function throughOnnxruntime(path: string, v: Variant, passes: Pass[], inpu
 
 /** The addon's kernel, the cache bound in place as both past and present (as the worker binds its pool). */
 async function throughAddon(path: string, v: Variant, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
+  const { KV_HEADS, D } = shapeOf(v);
+  const cosSin = ropeTables(POSITIONS, D);
   const native = openNativeBoundRunner(path, 1, undefined, 'fleetchat');
   const k = new Float32Array(BATCH * KV_HEADS * CAP * D);
   const vv = new Float32Array(k.length);
@@ -127,12 +135,19 @@ const VARIANTS: Variant[] = [
   { name: 'packed-interleaved', packed: true, attrs: { do_rotary: intAttr(1), rotary_interleaved: intAttr(1) } },
   { name: 'separate-rotary', packed: false, attrs: { do_rotary: intAttr(1) } },
   { name: 'separate-no-rotary', packed: false, attrs: {} },
+  // the vector loops (head dims that are multiples of 32) over groups of every size they split: 1, 2, 3, 2 + 2, 3 + 2
+  { name: 'mha-d64', packed: false, attrs: { do_rotary: intAttr(1) }, shape: { heads: 4, kvHeads: 4, d: 64 } },
+  { name: 'group2-d32', packed: true, attrs: { do_rotary: intAttr(1) }, shape: { heads: 4, kvHeads: 2, d: 32 } },
+  { name: 'group3-d64', packed: true, attrs: { do_rotary: intAttr(1) }, shape: { heads: 6, kvHeads: 2, d: 64 } },
+  { name: 'group4-d128', packed: false, attrs: { do_rotary: intAttr(1) }, shape: { heads: 8, kvHeads: 2, d: 128 } },
+  { name: 'group5-d32', packed: true, attrs: {}, shape: { heads: 5, kvHeads: 1, d: 32 } },
 ];
 
 describe("the addon's GroupQueryAttention kernel", () => {
   beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
 
   it.each(VARIANTS.map((v) => [v.name, v] as const))('%s: a prompt and decode passes over rows at different positions equal onnxruntime\'s kernel', async (_name, v) => {
+    const { HEADS, KV_HEADS, D } = shapeOf(v);
     const path = gqaGraph(v);
     // Both rows: a 5-token prompt, then decode passes; from the third pass row 1 is two positions ahead of row 0
     // (different seqlens in one pass; the positions it skipped stay zero in both caches). onnxruntime's kernel takes
