@@ -70,11 +70,14 @@ enum { IN_QUERY, IN_KEY, IN_VALUE, IN_PAST_KEY, IN_PAST_VALUE, IN_SEQLENS, IN_TO
 
 #define FN(idx, ret, ...) ((ret(*)(__VA_ARGS__))api->fn[idx])
 
+static int g_parallel; /* onnxruntime offers KernelContext_ParallelFor (set at registration) */
+
 typedef struct {
   const OrtApi *api;
   int64_t heads, kv_heads;
   float scale; /* 0: 1 / sqrt(head dim) */
   int rotary, interleaved;
+  int parallel; /* onnxruntime offers KernelContext_ParallelFor (C API 16 and later) */
 } Kernel;
 
 static OrtStatus *fail(const OrtApi *api, int code, const char *fmt, const char *what) {
@@ -191,37 +194,82 @@ static void append_kv(const Pass *p, int64_t b, int64_t past, char *kb, char *vb
   }
 }
 
-/* Query row s of row b over positions 0 .. min(past + s, total - 1) of its cache: the attention output of every head. */
-static void attend(const Pass *p, int64_t b, int64_t s, int64_t past, int64_t total, const char *kb, const char *vb, float *o, float *scratch) {
-  const int64_t d = p->d, kvh = p->k->kv_heads, group = p->k->heads / kvh, pos = past + s;
+/* Floats of scratch one work item needs: its heads' rotated, scaled queries, accumulators, inverse sums and scores
+ * over the capacity, and a row to convert. */
+static size_t scratch_floats(int64_t heads, int64_t d, int64_t cap) { return (size_t)heads * ((size_t)cap + 2 * (size_t)d + 1) + (size_t)d; }
+
+/* Query row s of row b, query heads g0 .. g1 - 1 of KV head j's group, over positions 0 .. min(past + s, total - 1) of
+ * the cache: their attention outputs (o: row s's output, every head). */
+static void attend(const Pass *p, int64_t b, int64_t s, int64_t j, int64_t g0, int64_t g1, int64_t past, int64_t total, const char *kb, const char *vb, float *o, float *scratch) {
+  const int64_t d = p->d, group = p->k->heads / p->k->kv_heads, n = g1 - g0, pos = past + s;
   const size_t es = p->half ? sizeof(uint16_t) : sizeof(float);
   int64_t len = pos + 1 < total ? pos + 1 : total;
   if (len < 1) len = 1;
-  float *qs = scratch, *acc = scratch + group * d, *scores = acc + group * d, *tmp = scores + group * p->cap;
+  float *qs = scratch, *acc = qs + n * d, *inv = acc + n * d, *scores = inv + n, *tmp = scores + n * p->cap;
   const float *row = p->q->data + ((size_t)b * p->seq + s) * p->q_stride;
-  for (int64_t j = 0; j < kvh; j++) {
-    const char *kc = kb + (size_t)j * p->cap * d * es, *vc = vb + (size_t)j * p->cap * d * es;
-    for (int64_t g = 0; g < group; g++) {
-      const float *qh = row + (j * group + g) * d;
-      if (p->k->rotary) rotate(qs + g * d, qh, (int)d, table_row(p->cos, pos, d), table_row(p->sin, pos, d), p->k->interleaved, p->scale);
-      else
-        for (int64_t i = 0; i < d; i++) qs[g * d + i] = qh[i] * p->scale;
-    }
-    /* scores of every query head of the group, each cached key read (converted) once for the group */
-    gqa_scores(scores, qs, group, kc, p->half, len, d, tmp);
-    float inv[64];
-    float *invp = group <= 64 ? inv : malloc(group * sizeof(float));
-    for (int64_t g = 0; g < group; g++) {
-      float *sc = scores + g * len;
-      invp[g] = 1.f / gqa_exp_sum(sc, (int)len, gqa_max(sc, (int)len));
-    }
-    /* P·V: the group's accumulators in registers, 32 values of the head dimension at a time */
-    gqa_weighted_values(acc, scores, group, vc, p->half, len, d, tmp);
-    for (int64_t g = 0; g < group; g++)
-      for (int64_t i = 0; i < d; i++) o[j * group * d + g * d + i] = acc[g * d + i] * invp[g];
-    if (invp != inv) free(invp);
+  const char *kc = kb + (size_t)j * p->cap * d * es, *vc = vb + (size_t)j * p->cap * d * es;
+  for (int64_t g = 0; g < n; g++) {
+    const float *qh = row + (j * group + g0 + g) * d;
+    if (p->k->rotary) rotate(qs + g * d, qh, (int)d, table_row(p->cos, pos, d), table_row(p->sin, pos, d), p->k->interleaved, p->scale);
+    else
+      for (int64_t i = 0; i < d; i++) qs[g * d + i] = qh[i] * p->scale;
   }
+  /* scores of the query heads, each cached key read (converted) once for them */
+  gqa_scores(scores, qs, n, kc, p->half, len, d, tmp);
+  for (int64_t g = 0; g < n; g++) {
+    float *sc = scores + g * len;
+    inv[g] = 1.f / gqa_exp_sum(sc, (int)len, gqa_max(sc, (int)len));
+  }
+  /* P·V: the heads' accumulators in registers, 32 values of the head dimension at a time */
+  gqa_weighted_values(acc, scores, n, vc, p->half, len, d, tmp);
+  for (int64_t g = 0; g < n; g++)
+    for (int64_t i = 0; i < d; i++) o[(j * group + g0 + g) * d + i] = acc[g * d + i] * inv[g];
 }
+
+/* One pass's attention as work items — (row, query position, KV head, part of its group) — that onnxruntime's intra-op
+ * threads share (KernelContext_ParallelFor; inline with one thread). A decode pass of one row has as many items as
+ * KV heads, too few for the threads, so each group is then split into `parts`. */
+typedef struct {
+  const Pass *p;
+  const int32_t *seqlens;
+  int first_prompt;
+  char *ck, *cv;
+  float *out;
+  int64_t kvh, group, parts;
+  volatile int failed; /* a thread's scratch could not be allocated */
+} Work;
+
+/* Each thread's scratch, grown as needed and kept for its next pass (onnxruntime's threads live as long as the session). */
+static __thread float *t_scratch;
+static __thread size_t t_scratch_floats;
+
+static float *thread_scratch(size_t floats) {
+  if (floats > t_scratch_floats) {
+    float *grown = realloc(t_scratch, floats * sizeof(float));
+    if (!grown) return NULL;
+    t_scratch = grown;
+    t_scratch_floats = floats;
+  }
+  return t_scratch;
+}
+
+static void work_item(void *data, size_t i) {
+  Work *w = (Work *)data;
+  const Pass *p = w->p;
+  const int64_t part = (int64_t)i % w->parts, j = (int64_t)(i / w->parts) % w->kvh, s = (int64_t)(i / w->parts / w->kvh) % p->seq, b = (int64_t)(i / w->parts / w->kvh) / p->seq;
+  const int64_t g0 = w->group * part / w->parts, g1 = w->group * (part + 1) / w->parts;
+  float *scratch = thread_scratch(scratch_floats(g1 - g0, p->d, p->cap));
+  if (!scratch) {
+    w->failed = 1;
+    return;
+  }
+  const int64_t total = (int64_t)w->seqlens[b] + 1, past = w->first_prompt ? 0 : total - p->seq;
+  const size_t es = p->half ? sizeof(uint16_t) : sizeof(float), row_bytes = (size_t)w->kvh * p->cap * p->d * es;
+  attend(p, b, s, j, g0, g1, past, total, w->ck + b * row_bytes, w->cv + b * row_bytes, w->out + ((size_t)b * p->seq + s) * p->k->heads * p->d, scratch);
+}
+
+/* Below this many multiply-adds a pass's attention runs on the calling thread (waking the others would cost more). */
+#define PARALLEL_MIN_MACS (1 << 20)
 
 static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
   const Kernel *k = (const Kernel *)handle;
@@ -263,26 +311,31 @@ static OrtStatus *compute(void *handle, OrtKernelContext *ctx) {
   if (cv != (const void *)pv.data) memcpy(cv, pv.data, cache_elems * es);
   const int first_prompt = seq > 1 && seq == total_all;
   gqa_simd_init();
-  /* scratch: the group's rotated, scaled queries and accumulators, their scores over the capacity, a row to convert */
-  float *scratch = malloc(((size_t)group * (size_t)cap + (size_t)group * (size_t)d * 2 + (size_t)d) * sizeof(float));
-  if (!scratch) return fail(api, ORT_FAIL, "GroupQueryAttention (fleetchat): out of memory%s", "");
   const Pass pass = {k, &q, &cs, &sn, q_stride, kv_stride, k_base, v_base, d, cap, seq, half, k->scale != 0.f ? k->scale : 1.f / sqrtf((float)d)};
+  float *scratch = thread_scratch(scratch_floats(group, d, cap));
+  if (!scratch) return fail(api, ORT_FAIL, "GroupQueryAttention (fleetchat): out of memory%s", "");
+  double macs = 0;
   for (int64_t b = 0; b < batch; b++) {
     const int64_t total = (int64_t)seqlens[b] + 1, past = first_prompt ? 0 : total - seq;
-    if (past < 0 || past + seq > cap || total > cap) {
-      free(scratch);
-      return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "seqlens_k and the sequence length do not fit the cache");
-    }
+    if (past < 0 || past + seq > cap || total > cap) return fail(api, ORT_INVALID_ARGUMENT, "GroupQueryAttention (fleetchat): %s", "seqlens_k and the sequence length do not fit the cache");
     char *kb = (char *)ck + (size_t)b * kvh * cap * d * es, *vb = (char *)cv + (size_t)b * kvh * cap * d * es;
     append_kv(&pass, b, past, kb, vb, scratch);
-    for (int64_t s = 0; s < seq; s++) attend(&pass, b, s, past, total, kb, vb, (float *)out + ((size_t)b * seq + s) * heads * d, scratch);
+    macs += (double)seq * (double)total * (double)heads * (double)d * 2;
   }
-  free(scratch);
+  const int64_t items = batch * seq * kvh;
+  Work w = {&pass, seqlens, first_prompt, (char *)ck, (char *)cv, (float *)out, kvh, group, items >= 8 ? 1 : (group < 8 / items ? group : 8 / items), 0};
+  const size_t total_items = (size_t)(items * w.parts);
+  if (macs < PARALLEL_MIN_MACS || !k->parallel) {
+    for (size_t i = 0; i < total_items; i++) work_item(&w, i);
+  } else if ((st = FN(I_KernelContext_ParallelFor, OrtStatus *, const OrtKernelContext *, void (*)(void *, size_t), size_t, size_t, void *)(ctx, work_item, total_items, 0, &w))) {
+    return st;
+  }
+  if (w.failed) return fail(api, ORT_FAIL, "GroupQueryAttention (fleetchat): out of memory%s", "");
   return NULL;
 }
 
 static OrtStatus *create_kernel(const OrtCustomOp *op, const OrtApi *api, const OrtKernelInfo *info, void **out) {
-  Kernel k = {.api = api};
+  Kernel k = {.api = api, .parallel = g_parallel};
   k.heads = attr_int(api, info, "num_heads", 0);
   k.kv_heads = attr_int(api, info, "kv_num_heads", 0);
   k.scale = attr_float(api, info, "scale", 0.f);
@@ -347,7 +400,8 @@ static const OrtCustomOp g_ops[2] = {GQA_OP(in_type, out_type), GQA_OP(in_type_f
 
 static OrtCustomOpDomain *g_domain;
 
-OrtStatus *gqa_cpu_register(const OrtApi *api, OrtSessionOptions *so) {
+OrtStatus *gqa_cpu_register(const OrtApi *api, OrtSessionOptions *so, int parallel) {
+  g_parallel = parallel;
   if (!g_domain) {
     OrtCustomOpDomain *d = NULL;
     OrtStatus *st = FN(I_CreateCustomOpDomain, OrtStatus *, const char *, OrtCustomOpDomain **)("com.microsoft", &d);

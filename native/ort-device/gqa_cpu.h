@@ -3,7 +3,8 @@
 #define FLEETCHAT_GQA_CPU_H
 #include "ort_api.h"
 
-/* Registers the kernel on `so` (a CPU session's options): its GroupQueryAttention nodes then run on it. */
-OrtStatus *gqa_cpu_register(const OrtApi *api, OrtSessionOptions *so);
+/* Registers the kernel on `so` (a CPU session's options): its GroupQueryAttention nodes then run on it, spread over the
+ * session's intra-op threads where `parallel` (onnxruntime's C API 16 or later: KernelContext_ParallelFor). */
+OrtStatus *gqa_cpu_register(const OrtApi *api, OrtSessionOptions *so, int parallel);
 
 #endif

@@ -29,7 +29,7 @@ typedef struct OrtAllocator {
 } OrtAllocator;
 
 typedef struct OrtApi {
-  void *fn[260];
+  void *fn[300];
 } OrtApi;
 
 typedef struct OrtApiBase {
@@ -109,6 +109,7 @@ enum {
   I_CreateCUDAProviderOptions = 205,
   I_UpdateCUDAProviderOptions = 206,
   I_ReleaseCUDAProviderOptions = 208,
+  I_KernelContext_ParallelFor = 274, /* API 16 and later */
 };
 
 #define ORT_API_VERSION_USED 13

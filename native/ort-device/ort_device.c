@@ -50,6 +50,7 @@
 #endif
 
 static const OrtApi *g_api;
+static int g_api_parallel; /* onnxruntime offers C API 16 (KernelContext_ParallelFor for the GroupQueryAttention kernel) */
 static OrtEnv *g_env;
 
 /* ---- typed calls into the OrtApi table ---- */
@@ -223,6 +224,7 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
       return NULL;
     }
     g_api = api;
+    g_api_parallel = get_base()->GetApi(16) != NULL; /* KernelContext_ParallelFor: C API 16 and later */
     CHECK(env, ST(I_CreateEnv, int, const char *, OrtEnv **)(ORT_LOG_ERROR, "fleetchat-ort-device", &g_env));
   }
   {
@@ -290,7 +292,7 @@ static napi_value js_create_session(napi_env env, napi_callback_info info) {
         napi_throw_error(env, "INVALID_ARGUMENT", "createSession: attention is \"onnxruntime\" or (on the CPU) \"fleetchat\"");
         goto fail;
       }
-      if (ours) CHECK(env, gqa_cpu_register(g_api, so));
+      if (ours) CHECK(env, gqa_cpu_register(g_api, so, g_api_parallel));
     }
   }
   if (s->on_cuda) {

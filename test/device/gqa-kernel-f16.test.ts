@@ -14,12 +14,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { floatAttr, intAttr, type AttributeValue } from '../../src/model/onnx/attributes';
 import { float32ToFloat16 } from '../../src/model/onnx/float16';
-import { GraphBuilder } from '../../src/model/onnx/graph-builder';
-import { writeOnnxModel } from '../../src/model/onnx/model-writer';
 import { float16ToFloat32 } from '../../src/worker/engine/float16';
-import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
-import { maxDiff, ropeTables, seededUniform } from '../support/attention-inputs';
+import { maxDiff, seededUniform } from '../support/attention-inputs';
+import { gqaGraph as writeGqaGraph, runAddonGqa, type CacheType, type GqaNode, type GqaPass } from '../support/gqa-graph';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-f16-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -28,8 +26,6 @@ const HEADS = 6;
 const KV_HEADS = 2;
 const CAP = 24;
 const POSITIONS = 32;
-type Cache = 'float32' | 'float16';
-const ONNX_TYPE: Record<Cache, number> = { float32: 1, float16: 10 };
 
 interface Variant {
   name: string;
@@ -39,68 +35,19 @@ interface Variant {
   attrs: Record<string, AttributeValue>;
 }
 
-function gqaGraph(v: Variant, cache: Cache, query: Cache = 'float32'): string {
-  const { d } = v;
-  const g = new GraphBuilder('gqa', 17);
-  g.useDomain('com.microsoft', 1);
-  const q = g.input('query', query, ['b', 's', v.packed ? (HEADS + 2 * KV_HEADS) * d : HEADS * d]);
-  const k = v.packed ? '' : g.input('key', query, ['b', 's', KV_HEADS * d]);
-  const val = v.packed ? '' : g.input('value', query, ['b', 's', KV_HEADS * d]);
-  const pk = g.input('past_key', cache, ['b', KV_HEADS, CAP, d]);
-  const pv = g.input('past_value', cache, ['b', KV_HEADS, CAP, d]);
-  const seqlens = g.input('seqlens_k', 'int32', ['b']);
-  const total = g.input('total_sequence_length', 'int32', []);
-  const cos = g.input('cos', query, [POSITIONS, d / 2]);
-  const sin = g.input('sin', query, [POSITIONS, d / 2]);
-  g.node('GroupQueryAttention', [q, k, val, pk, pv, seqlens, total, cos, sin], { domain: 'com.microsoft', outputs: ['logits', 'present_key', 'present_value'], attrs: { num_heads: intAttr(HEADS), kv_num_heads: intAttr(KV_HEADS), ...v.attrs } });
-  g.output('logits', query, ['b', 's', HEADS * d]);
-  g.output('present_key', cache, ['b', KV_HEADS, CAP, d]);
-  g.output('present_value', cache, ['b', KV_HEADS, CAP, d]);
-  const path = join(tmp, `${v.name}-${cache}-${query}.onnx`);
-  writeOnnxModel(path, g.build('test', '1'));
-  return path;
+function nodeOf(v: Variant, cache: CacheType, query: CacheType = 'float32'): GqaNode {
+  return { heads: HEADS, kvHeads: KV_HEADS, d: v.d, cap: CAP, positions: POSITIONS, packed: v.packed, attrs: v.attrs, cache, query };
+}
+
+function gqaGraph(v: Variant, cache: CacheType, query: CacheType = 'float32'): string {
+  return writeGqaGraph(tmp, `${v.name}-${cache}-${query}`, nodeOf(v, cache, query));
 }
 
 const random = seededUniform(7, 2);
-const cosSin = (d: number): [Float32Array, Float32Array] => ropeTables(POSITIONS, d);
-
-interface Pass {
-  seq: number;
-  seqlens: number[];
-  total: number;
-}
 
 /** The addon's kernel over a cache of `cache` type bound in place; the outputs of every pass and the final cache. */
-async function run(path: string, v: Variant, cache: Cache, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
-  const native = openNativeBoundRunner(path, 1, undefined, 'fleetchat');
-  const size = v.batch * KV_HEADS * CAP * v.d;
-  const k = cache === 'float32' ? new Float32Array(size) : new Uint16Array(size);
-  const vv = cache === 'float32' ? new Float32Array(size) : new Uint16Array(size);
-  const [cos, sin] = cosSin(v.d);
-  const t = ONNX_TYPE[cache];
-  const outs: Float32Array[] = [];
-  try {
-    for (const [i, p] of passes.entries()) {
-      const [q, key, value] = inputs[i];
-      const dims = [v.batch, KV_HEADS, CAP, v.d];
-      const feeds: BoundTensor[] = [
-        ['query', 1, [v.batch, p.seq, q.length / v.batch / p.seq], q],
-        ['past_key', t, dims, k],
-        ['past_value', t, dims, vv],
-        ['seqlens_k', 6, [v.batch], Int32Array.from(p.seqlens)],
-        ['total_sequence_length', 6, [], Int32Array.of(p.total)],
-        ['cos', 1, [POSITIONS, v.d / 2], cos],
-        ['sin', 1, [POSITIONS, v.d / 2], sin],
-      ];
-      if (!v.packed) feeds.push(['key', 1, [v.batch, p.seq, KV_HEADS * v.d], key], ['value', 1, [v.batch, p.seq, KV_HEADS * v.d], value]);
-      const out = await native.run(feeds, [['present_key', t, dims, k], ['present_value', t, dims, vv]]);
-      outs.push(Float32Array.from(out.logits));
-    }
-  } finally {
-    native.release();
-  }
-  const asFloat = (x: Float32Array | Uint16Array): Float32Array => (x instanceof Uint16Array ? float16ToFloat32(x) : x);
-  return { outs, k: asFloat(k), vv: asFloat(vv) };
+function run(path: string, v: Variant, cache: CacheType, passes: GqaPass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
+  return runAddonGqa(path, nodeOf(v, cache), { batch: v.batch, passes, inputs });
 }
 
 const VARIANTS: Variant[] = [
@@ -115,7 +62,7 @@ describe("the addon's GroupQueryAttention kernel over a float16 cache", () => {
 
   it.each(VARIANTS.map((v) => [v.name, v] as const))('%s: the cache is the float32 one in half precision, the outputs agree within its rounding', async (_name, v) => {
     // A 5-token prompt in every row, then decode passes; from the third pass the rows are at different positions.
-    const passes: Pass[] = [
+    const passes: GqaPass[] = [
       { seq: 5, seqlens: Array<number>(v.batch).fill(4), total: 5 },
       { seq: 1, seqlens: Array<number>(v.batch).fill(5), total: 6 },
       { seq: 1, seqlens: Array.from({ length: v.batch }, (_, r) => 6 + 2 * r), total: 7 + 2 * (v.batch - 1) },

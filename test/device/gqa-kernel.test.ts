@@ -10,11 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { floatAttr, intAttr, type AttributeValue } from '../../src/model/onnx/attributes';
-import { GraphBuilder } from '../../src/model/onnx/graph-builder';
-import { writeOnnxModel } from '../../src/model/onnx/model-writer';
-import type { BoundTensor } from '../../src/worker/engine/fused-kv-pool';
 import { openNativeBoundRunner } from '../../src/worker/engine/native-session';
 import { maxDiff, ropeTables, seededUniform } from '../support/attention-inputs';
+import { gqaGraph as writeGqaGraph, runAddonGqa, type GqaNode, type GqaPass } from '../support/gqa-graph';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -36,36 +34,18 @@ function shapeOf(v: Variant): { HEADS: number; KV_HEADS: number; D: number } {
   return { HEADS: heads, KV_HEADS: kvHeads, D: d };
 }
 
-/** A graph of one GroupQueryAttention node; its output is named `logits` so that the addon's runBound returns it. */
-function gqaGraph(v: Variant): string {
+function nodeOf(v: Variant): GqaNode {
   const { HEADS, KV_HEADS, D } = shapeOf(v);
-  const g = new GraphBuilder('gqa', 17);
-  g.useDomain('com.microsoft', 1);
-  const q = g.input('query', 'float32', ['b', 's', v.packed ? (HEADS + 2 * KV_HEADS) * D : HEADS * D]);
-  const k = v.packed ? '' : g.input('key', 'float32', ['b', 's', KV_HEADS * D]);
-  const val = v.packed ? '' : g.input('value', 'float32', ['b', 's', KV_HEADS * D]);
-  const pk = g.input('past_key', 'float32', ['b', KV_HEADS, CAP, D]);
-  const pv = g.input('past_value', 'float32', ['b', KV_HEADS, CAP, D]);
-  const seqlens = g.input('seqlens_k', 'int32', ['b']);
-  const total = g.input('total_sequence_length', 'int32', []);
-  const cos = g.input('cos', 'float32', [POSITIONS, D / 2]);
-  const sin = g.input('sin', 'float32', [POSITIONS, D / 2]);
-  g.node('GroupQueryAttention', [q, k, val, pk, pv, seqlens, total, cos, sin], { domain: 'com.microsoft', outputs: ['logits', 'present_key', 'present_value'], attrs: { num_heads: intAttr(HEADS), kv_num_heads: intAttr(KV_HEADS), ...v.attrs } });
-  g.output('logits', 'float32', ['b', 's', HEADS * D]);
-  g.output('present_key', 'float32', ['b', KV_HEADS, CAP, D]);
-  g.output('present_value', 'float32', ['b', KV_HEADS, CAP, D]);
-  const path = join(tmp, `${v.name}.onnx`);
-  writeOnnxModel(path, g.build('test', '1'));
-  return path;
+  return { heads: HEADS, kvHeads: KV_HEADS, d: D, cap: CAP, positions: POSITIONS, packed: v.packed, attrs: v.attrs };
+}
+
+function gqaGraph(v: Variant): string {
+  return writeGqaGraph(tmp, v.name, nodeOf(v));
 }
 
 const random = seededUniform(1);
 
-interface Pass {
-  seq: number;
-  seqlens: number[];
-  total: number;
-}
+type Pass = GqaPass;
 
 /** onnxruntime's kernel through onnxruntime-node, its cache carried from pass to pass by copying present into past. */
 async function throughOnnxruntime(path: string, v: Variant, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
@@ -100,34 +80,8 @@ async function throughOnnxruntime(path: string, v: Variant, passes: Pass[], inpu
 }
 
 /** The addon's kernel, the cache bound in place as both past and present (as the worker binds its pool). */
-async function throughAddon(path: string, v: Variant, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
-  const { KV_HEADS, D } = shapeOf(v);
-  const cosSin = ropeTables(POSITIONS, D);
-  const native = openNativeBoundRunner(path, 1, undefined, 'fleetchat');
-  const k = new Float32Array(BATCH * KV_HEADS * CAP * D);
-  const vv = new Float32Array(k.length);
-  const outs: Float32Array[] = [];
-  try {
-    for (const [i, p] of passes.entries()) {
-      const [q, key, value] = inputs[i];
-      const cache: [number, number, number, number] = [BATCH, KV_HEADS, CAP, D];
-      const feeds: BoundTensor[] = [
-        ['query', 1, [BATCH, p.seq, q.length / BATCH / p.seq], q],
-        ['past_key', 1, cache, k],
-        ['past_value', 1, cache, vv],
-        ['seqlens_k', 6, [BATCH], Int32Array.from(p.seqlens)],
-        ['total_sequence_length', 6, [], Int32Array.of(p.total)],
-        ['cos', 1, [POSITIONS, D / 2], cosSin[0]],
-        ['sin', 1, [POSITIONS, D / 2], cosSin[1]],
-      ];
-      if (!v.packed) feeds.push(['key', 1, [BATCH, p.seq, KV_HEADS * D], key], ['value', 1, [BATCH, p.seq, KV_HEADS * D], value]);
-      const out = await native.run(feeds, [['present_key', 1, cache, k], ['present_value', 1, cache, vv]]);
-      outs.push(Float32Array.from(out.logits));
-    }
-  } finally {
-    native.release();
-  }
-  return { outs, k, vv };
+function throughAddon(path: string, v: Variant, passes: Pass[], inputs: Float32Array[][]): Promise<{ outs: Float32Array[]; k: Float32Array; vv: Float32Array }> {
+  return runAddonGqa(path, nodeOf(v), { batch: BATCH, passes, inputs });
 }
 
 const VARIANTS: Variant[] = [
