@@ -8,15 +8,15 @@
  * adapter worker and gateway in one process; BENCH_UP=0 skips it), measures the single-process form, its gateway calling
  * the adapter in-process (the default) and, a fifth path, over the adapter's gRPC port (`up --no-in-process`). Prints time to first token and tokens/s (tokens
  * over whole request time) per path, then one JSON line last: {ttft_added_ms_p50 (p50 via fleetchat - p50 direct),
- * ttft_added_ms_paired_p50 (median of the per-round differences: each round sends one request on every path, in an
- * order that rotates from round to round, so a path's i-th request is paired with the direct path's i-th, sent at most
- * a few requests apart; the BENCH_WARMUP rounds are not counted; less sensitive to drift on a busy machine),
+ * ttft_added_ms_paired_p50 (median of the per-round differences: each round sends one request on every path, in a
+ * random order drawn per round, so a path's i-th request is paired with the direct path's i-th, sent at most a few
+ * requests apart; the BENCH_WARMUP rounds are not counted; less sensitive to drift on a busy machine),
  * ttft_added_by_adapter_ms_p50 (the gRPC -> adapter path against direct), throughput_ratio, load average, ...}.
  * With BENCH_HOPS=1 the gateway and worker log per-request hop timestamps (debug level) and a table says where the
  * added milliseconds go, hop by hop (bench/adapter/hops.ts).
  *
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
- *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
+ *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_SEED (each round's random path order, default 1), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway, and its
  *   `fleetchat up` unless BENCH_UP=0, serve the same requests in the same run, interleaved — before / after a change
  *   under the same load (the baseline runs at info level: its hop lines, if any, are not on the path); BENCH_BASELINE_BUILT=1
@@ -37,7 +37,7 @@ import { hopClockMs as clockMs } from '../../src/common/log';
 import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { startLlamaServer } from '../../test/support/llama-server';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
-import { percentile, round } from '../support/stats';
+import { percentile, round, seededRandom, shuffledIndexes } from '../support/stats';
 import { measureHopFloor } from './floor';
 import { HopLog, hopTable } from './hops';
 
@@ -46,6 +46,8 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const HOPS = process.env.BENCH_HOPS === '1';
+/** Seed of each round's random path order. */
+const SEED = Number(process.env.BENCH_SEED ?? 1);
 /** Another checkout of fleetchat (e.g. an older commit): its adapter and gateway run beside this tree's, same requests. */
 const BASELINE = process.env.BENCH_BASELINE;
 /** 1: the baseline runs compiled (`dist/src/cli/main.js` of BENCH_BASELINE, as the container image does), not from source. */
@@ -199,12 +201,13 @@ async function main(): Promise<void> {
     if (baselineUp) paths.push({ name: 'fleetchat up (one process) -> llama.cpp [baseline]', once: () => streamOnce(baselineUp, 'bench-up-baseline'), samples: [] });
     // Warm every path (llama.cpp keeps the prompt's KV from the previous request: every path gets the same reuse).
     for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.once();
+    // Each round sends one request per path in a fresh random order (seeded: BENCH_SEED), so no path always follows
+    // the same one: what the engine still does after the previous request (llama-cpp-python ends its responses late)
+    // falls on every path alike. (Rotating the order by one per round, as before, left each path behind the same
+    // predecessor in all but one round out of paths.length.)
+    const random = seededRandom(SEED);
     for (let i = 0; i < REQUESTS; i++) {
-      // Rotate which path goes first, so none always follows another.
-      for (let k = 0; k < paths.length; k++) {
-        const p = paths[(i + k) % paths.length];
-        p.samples.push(await p.once());
-      }
+      for (const k of shuffledIndexes(paths.length, random)) paths[k].samples.push(await paths[k].once());
     }
     for (const f of fronts) f.close();
     const floor = FLOOR_ROUNDS > 0 ? await measureHopFloor(FLOOR_ROUNDS) : undefined;
