@@ -16,7 +16,8 @@
  * added milliseconds go, hop by hop (bench/adapter/hops.ts).
  *
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
- *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_SEED (each round's random path order, default 1), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
+ *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_SEED (each round's random path order, default 1),
+ *   BENCH_GAP_MS (idle time before each request, default 30; 0: back to back, as before), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway, and its
  *   `fleetchat up` unless BENCH_UP=0, serve the same requests in the same run, interleaved — before / after a change
  *   under the same load (the baseline runs at info level: its hop lines, if any, are not on the path); BENCH_BASELINE_BUILT=1
@@ -46,6 +47,14 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const HOPS = process.env.BENCH_HOPS === '1';
+/**
+ * Idle time before each request (ms). llama-cpp-python answers a request that arrives right after the previous one
+ * faster than one that finds it idle (measured here: first token 19.1 ms p50 back to back, 20.7 after 2 ms idle, 22.5
+ * after 30 ms), so back to back (0) the direct path, which reaches the engine ~1.5 ms sooner after the previous
+ * answer than a path through fleetchat, gets a warmer engine: that is counted against fleetchat. With a pause every
+ * path finds the engine equally idle, as a single request does.
+ */
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 30);
 /** Seed of each round's random path order. */
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 /** Another checkout of fleetchat (e.g. an older commit): its adapter and gateway run beside this tree's, same requests. */
@@ -200,14 +209,23 @@ async function main(): Promise<void> {
     }
     if (baselineUp) paths.push({ name: 'fleetchat up (one process) -> llama.cpp [baseline]', once: () => streamOnce(baselineUp, 'bench-up-baseline'), samples: [] });
     // Warm every path (llama.cpp keeps the prompt's KV from the previous request: every path gets the same reuse).
-    for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.once();
+    const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, GAP_MS));
+    for (let i = 0; i < WARMUP; i++) {
+      for (const p of paths) {
+        await pause();
+        await p.once();
+      }
+    }
     // Each round sends one request per path in a fresh random order (seeded: BENCH_SEED), so no path always follows
     // the same one: what the engine still does after the previous request (llama-cpp-python ends its responses late)
     // falls on every path alike. (Rotating the order by one per round, as before, left each path behind the same
     // predecessor in all but one round out of paths.length.)
     const random = seededRandom(SEED);
     for (let i = 0; i < REQUESTS; i++) {
-      for (const k of shuffledIndexes(paths.length, random)) paths[k].samples.push(await paths[k].once());
+      for (const k of shuffledIndexes(paths.length, random)) {
+        await pause();
+        paths[k].samples.push(await paths[k].once());
+      }
     }
     for (const f of fronts) f.close();
     const floor = FLOOR_ROUNDS > 0 ? await measureHopFloor(FLOOR_ROUNDS) : undefined;
@@ -218,7 +236,7 @@ async function main(): Promise<void> {
     const [a, b, c] = rows;
     const paired = (xs: Sample[]): number => round(percentile(xs.map((s, i) => s.ttftMs - direct[i].ttftMs), 50), 2);
     const loadAfter = loadavg();
-    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, alternating; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`);
+    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, paths in random order, ${GAP_MS} ms idle before each; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`);
     console.table(rows.map((r, i) => ({ ...r, added_p50_ms: i === 0 ? 0 : round(Number(r.ttft_p50_ms) - Number(a.ttft_p50_ms), 2), added_paired_p50_ms: i === 0 ? 0 : paired(paths[i].samples) })));
     if (HOPS) {
       console.log('where the time goes (gateway -> adapter -> llama.cpp), per request:');
@@ -255,6 +273,7 @@ async function main(): Promise<void> {
       model: 'SmolLM2-135M-Instruct.Q4_1.gguf',
       requests_per_path: REQUESTS,
       tokens_per_request: TOKENS,
+      gap_ms: GAP_MS,
       load_avg_1m_before: round(loadBefore[0], 2),
       load_avg_1m_after: round(loadAfter[0], 2),
       ttft_direct_ms_p50: a.ttft_p50_ms,

@@ -1,7 +1,8 @@
 /**
  * The adapter's error mapping over a real HTTP server: a rate-limited upstream (429 + Retry-After) reaches the
  * client as gRPC RESOURCE_EXHAUSTED with the retry time, and through the gateway as HTTP 429 with Retry-After; a
- * 503 as UNAVAILABLE; sampling fields the upstream cannot honour are refused by name before any upstream call.
+ * 503 as UNAVAILABLE; an upstream that stalls mid-answer as DEADLINE_EXCEEDED after --upstream-timeout; sampling
+ * fields the upstream cannot honour are refused by name before any upstream call.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import OpenAI from 'openai';
@@ -23,6 +24,9 @@ function run(client: WorkerClient, req: GenerateInit): Promise<string> {
   });
 }
 
+/** Every request here takes milliseconds; a stalled one is ended after this long. */
+const UPSTREAM_TIMEOUT_MS = 1500;
+
 const chat = (content: string): GenerateInit['chat'] => ({ messages: [{ role: 'user', content, name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '' });
 
 describe('adapter error mapping (fake upstream)', () => {
@@ -32,7 +36,7 @@ describe('adapter error mapping (fake upstream)', () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream('fake-model');
-    stack = await startStack({ workers: [{ model: '', names: ['hosted'], args: ['--engine', 'openai', '--upstream', upstream.url, '--upstream-model', 'fake-model', '--upstream-api', 'openai'] }] });
+    stack = await startStack({ workers: [{ model: '', names: ['hosted'], args: ['--engine', 'openai', '--upstream', upstream.url, '--upstream-model', 'fake-model', '--upstream-api', 'openai', '--upstream-timeout', `${UPSTREAM_TIMEOUT_MS}ms`] }] });
     client = createClient(WorkerClient, stack.workers[0].address);
   }, 30_000);
   afterAll(async () => {
@@ -92,6 +96,24 @@ describe('adapter error mapping (fake upstream)', () => {
     }
     expect(upstream.bodies.at(-1)).toMatchObject({ tool_choice: { type: 'function', function: { name: 'get_weather' } } });
     expect({ args, finish }).toEqual({ args: ['{"city": "Paris"}', '{}'], finish: 'tool_calls' });
+  });
+
+  it('ends a request whose upstream stalls after --upstream-timeout (DEADLINE_EXCEEDED); a finished request\'s timeout never fires', async () => {
+    upstream.mode = { kind: 'stream', words: ['Hello'] };
+    upstream.generationSockets.clear();
+    expect(await run(client, { model: 'hosted', chat: chat('Before') })).toBe('Hello');
+    // Past the finished request's timeout: had its timer still fired, the kept-alive connection would be gone.
+    await new Promise((r) => setTimeout(r, UPSTREAM_TIMEOUT_MS + 300));
+    expect(await run(client, { model: 'hosted', chat: chat('After') })).toBe('Hello');
+    expect(upstream.generationSockets.size).toBe(1);
+    upstream.mode = { kind: 'stall', words: ['Hel'] };
+    const started = performance.now();
+    const err = await run(client, { model: 'hosted', chat: chat('Stalled') }).then(() => undefined, (e: ServiceError) => e);
+    expect(err?.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(UPSTREAM_TIMEOUT_MS - 50);
+    // The upstream is not marked down by its own timeout: the next request is served.
+    upstream.mode = { kind: 'stream', words: ['Hello'] };
+    expect(await run(client, { model: 'hosted', chat: chat('Again') })).toBe('Hello');
   });
 
   it('turns an upstream 429 into RESOURCE_EXHAUSTED with its Retry-After, and HTTP 429 at the gateway', async () => {

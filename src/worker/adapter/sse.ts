@@ -76,7 +76,9 @@ export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal, onD
     }
     finished = res.complete;
   } catch (err) {
-    if (signal.aborted) throw err;
+    // Aborted (the caller's cancel, or the upstream timeout): the abort's reason, not the socket error ("aborted",
+    // ECONNRESET) it caused, which read as an internal error instead of DEADLINE_EXCEEDED.
+    if (signal.aborted) throw (signal.reason ?? err) as Error;
     if (err instanceof SyntaxError) throw err;
     throw new UpstreamConnectionError(`connection lost mid-answer: ${(err as Error).message}`, { cause: err });
   } finally {

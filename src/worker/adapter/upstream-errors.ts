@@ -26,8 +26,10 @@ export function isConnectionFailure(err: unknown): boolean {
 export function fromUpstreamError(err: unknown, upstream: string): FleetError {
   if (err instanceof FleetError) return err;
   if (err instanceof UpstreamConnectionError) return new FleetError('unavailable', `upstream ${upstream}: ${err.message}`, { retryAfterS: 1, cause: err });
-  // The caller's cancellation is handled before; an abort here is the upstream timeout.
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return new FleetError('deadline_exceeded', `upstream ${upstream} did not finish within the upstream timeout`, { cause: err });
+  // The caller's cancellation is handled before; an abort here is the upstream timeout (its reason, a DOMException:
+  // told by name, which holds in any realm).
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  if (name === 'TimeoutError' || name === 'AbortError') return new FleetError('deadline_exceeded', `upstream ${upstream} did not finish within the upstream timeout`, { cause: err });
   if (err instanceof UpstreamHttpError) {
     const status = err.status;
     const retryAfterS = retryAfterSeconds(err.retryAfter);
