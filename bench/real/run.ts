@@ -12,7 +12,8 @@
  *   batched8:      8 prompts submitted at once, aggregate generated tokens / wall time (prefill included);
  *   step vs context: the decode step at 100 and 2,000 cached tokens (context-steps.ts), for llama.cpp (its own F16
  *                  cache: attention's own cost, for reference) and the int4 graphs, the contenders taking turns run
- *                  by run (BENCH_RUNS rounds, medians).
+ *                  by run (BENCH_STEP_RUNS rounds, default BENCH_RUNS; medians); `step_ratio_2000_100_paired` is the
+ *                  median of each round's own ratio (its two generations run back to back, under the same load).
  *
  * The JSON's headline fleetchat numbers are those of the int4 graph of BENCH_HEADLINE_GRAPH (standard, fused, or
  * fused-f16kv — the default: the fused graph with a float16 KV cache), which computes with the GGUF's own Q4_1 blocks
@@ -26,7 +27,7 @@
  *
  *   BENCH_CONTENDERS (comma list of llamacpp, fused-int4, fused-int4-f16kv, fused-int4-no-runs, fused-int4-ort-attention,
  *   standard-int4, fused-int8, standard-int8, fp32; default all), BENCH_THREADS (default 1: on a shared 2-core machine llama.cpp's 2-thread barriers collapse whenever another
- *   process takes a core), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 2)
+ *   process takes a core), BENCH_DECODE_TOKENS (default 64), BENCH_RUNS (default 2), BENCH_STEP_RUNS
  */
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ import { importedModel } from './imported-model';
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const DECODE = Number(process.env.BENCH_DECODE_TOKENS ?? 64);
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+/** Rounds of the step-vs-context measurement (each contender: one generation at 100 and one at 2,000 cached tokens). */
+const STEP_RUNS = Number(process.env.BENCH_STEP_RUNS ?? RUNS);
 const SINGLE_PROMPTS = 4;
 const CONTEXTS = [100, 2000];
 const KEYS = ['llamacpp', 'fused-int4', 'fused-int4-f16kv', 'fused-int4-no-runs', 'fused-int4-ort-attention', 'standard-int4', 'fused-int8', 'standard-int8', 'fp32'] as const;
@@ -83,6 +86,8 @@ interface Result {
   singles: Run[];
   batched: number[];
   contextStepMs?: number[];
+  /** each round's step at 2,000 over its step at 100, the two taken back to back (the same load): their median */
+  pairedStepRatio?: number;
 }
 
 /** The benchmark prompts as token ids, through the model's own chat template (the GGUF's, with its system prompt). */
@@ -123,14 +128,18 @@ async function measure(contenders: Contender[], prompts: number[][]): Promise<Re
     }
     // Step vs context: the contenders take turns here too (one run each per round, the order rotating); medians.
     const steps: number[][][] = contenders.map(() => CONTEXTS.map(() => []));
-    for (let r = 0; r < RUNS; r++) {
+    for (let r = 0; r < STEP_RUNS; r++) {
       for (let k = 0; k < engines.length; k++) {
         const i = (k + r) % engines.length;
         if (!contenders[i].contexts) continue;
         (await engines[i].contextSteps(prompts, CONTEXTS, 1)).forEach((ms, j) => steps[i][j].push(ms));
       }
     }
-    for (const [i, c] of contenders.entries()) if (c.contexts) results[i].contextStepMs = steps[i].map(median);
+    for (const [i, c] of contenders.entries()) {
+      if (!c.contexts) continue;
+      results[i].contextStepMs = steps[i].map(median);
+      results[i].pairedStepRatio = median(steps[i][1].map((ms, r) => ms / steps[i][0][r]));
+    }
     return results;
   } finally {
     for (const e of engines) await e.close();
@@ -180,9 +189,11 @@ async function main(): Promise<void> {
   const other: Key = HEADLINE === 'standard' ? 'fused-int4' : 'standard-int4';
   const otherName = HEADLINE === 'standard' ? 'fused' : 'standard';
   const stepRatio = (key: Key): number | null => ratio(ctx(key, 1) ?? NaN, ctx(key, 0) ?? NaN);
+  const pairedStep = (key: Key): number | null => ratio(of(key)?.pairedStepRatio ?? NaN, 1);
   const cacheVariant = (key: Key, suffix: string): Record<string, number | null> => ({
     [`decode_tok_s_${suffix}`]: n(dec(key)), [`batched8_tok_s_${suffix}`]: n(bat(key)), [`batched8_ratio_${suffix}`]: ratio(bat(key), bat('llamacpp')),
     [`step_ms_ctx100_${suffix}`]: ctx(key, 0), [`step_ms_ctx2000_${suffix}`]: ctx(key, 1), [`step_ratio_2000_100_${suffix}`]: stepRatio(key),
+    [`step_ratio_2000_100_paired_${suffix}`]: pairedStep(key),
   });
   const llama = of('llamacpp');
   const headRuns = of(head);
@@ -196,8 +207,9 @@ async function main(): Promise<void> {
     decode_tok_s: n(dec(head)), llamacpp_decode_tok_s: n(dec('llamacpp')), ratio: ratio(dec(head), dec('llamacpp')), paired_ratio: pairedRatio(headRuns, llama),
     batched8_tok_s: n(bat(head)), llamacpp_batched8_tok_s: n(bat('llamacpp')), batched8_ratio: ratio(bat(head), bat('llamacpp')),
     prefill_tok_s: n(median(headRuns?.singles.map(prefillTokS) ?? [])), llamacpp_prefill_tok_s: n(median(llama?.singles.map(prefillTokS) ?? [])),
-    step_ms_ctx100: ctx(head, 0), step_ms_ctx2000: ctx(head, 1), step_ratio_2000_100: stepRatio(head),
+    step_ms_ctx100: ctx(head, 0), step_ms_ctx2000: ctx(head, 1), step_ratio_2000_100: stepRatio(head), step_ratio_2000_100_paired: pairedStep(head),
     llamacpp_step_ms_ctx100: ctx('llamacpp', 0), llamacpp_step_ms_ctx2000: ctx('llamacpp', 1), llamacpp_step_ratio_2000_100: ratio(ctx('llamacpp', 1) ?? NaN, ctx('llamacpp', 0) ?? NaN),
+    llamacpp_step_ratio_2000_100_paired: pairedStep('llamacpp'), step_runs: STEP_RUNS,
     [`decode_tok_s_${otherName}`]: n(dec(other)), [`batched8_tok_s_${otherName}`]: n(bat(other)),
     [`step_ms_ctx100_${otherName}`]: ctx(other, 0), [`step_ms_ctx2000_${otherName}`]: ctx(other, 1),
     decode_tok_s_no_runs: n(dec('fused-int4-no-runs')), ratio_no_runs: ratio(dec('fused-int4-no-runs'), dec('llamacpp')),
