@@ -4,7 +4,7 @@ import { asFleetError } from '../common/errors';
 import { FinishReason } from '../common/gen/worker';
 import type { SendBuffers } from './chunk-writer';
 import type { PrefixCacheStats } from './engine/prefix-cache';
-import type { EngineObserver } from './engine/scheduler';
+import type { EngineObserver } from './engine/engine-types';
 
 export interface WorkerMetrics extends EngineObserver {
   requestFinished(reason: FinishReason): void;

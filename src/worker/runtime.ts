@@ -3,7 +3,8 @@
  * from a model directory; the service only talks to this interface.
  */
 import type { ChatInput, CountTokensRequest, CountTokensResponse, GenerateRequest, GenerateResponse, ModelInfo } from '../common/gen/worker';
-import type { EngineStatus, Scheduler } from './engine/scheduler';
+import type { EngineStatus } from './engine/engine-types';
+import type { Scheduler } from './engine/scheduler';
 import type { Grammars } from './grammar/grammars';
 import type { TokenInfoSource } from './engine/sequence';
 import type { SamplingLayer } from './sampling/params';

@@ -23,7 +23,7 @@ import type { Logger } from '../common/log';
 import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
 import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers, toResponse, type GenerateCall } from './chunk-writer';
 import type { EngineChunk } from './engine/sequence';
-import type { SequenceHandle } from './engine/scheduler';
+import type { SequenceHandle } from './engine/engine-types';
 import type { WorkerMetrics } from './metrics';
 import type { EmbeddingRuntime, ExternalRuntime, GenerationRuntime, ModelRuntime, PreparedPrompt } from './runtime';
 import { resolveSamplingParams, type ValidSamplingParams } from './sampling/params';

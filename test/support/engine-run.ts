@@ -1,6 +1,6 @@
 /** One request straight to a runtime's engine, collected until its finish chunk. */
 import { FinishReason } from '../../src/common/gen/worker';
-import type { SequenceHandle } from '../../src/worker/engine/scheduler';
+import type { SequenceHandle } from '../../src/worker/engine/engine-types';
 import type { EngineChunk } from '../../src/worker/engine/sequence';
 import type { GenerationRuntime } from '../../src/worker/runtime';
 import { resolveSamplingParams, type SamplingLayer } from '../../src/worker/sampling/params';

@@ -3,7 +3,7 @@
  * whose deltas are relayed as they come; cancellation aborts the upstream request. The worker's service,
  * registration, metrics and drain are shared with the ONNX engine (src/worker/service.ts, main.ts).
  */
-import type { EngineObserver } from '../engine/scheduler';
+import type { EngineObserver } from '../engine/engine-types';
 import { FleetError } from '../../common/errors';
 
 import { FinishReason, GenerateResponse, ModelKind, type CountTokensRequest, type CountTokensResponse, type GenerateRequest, type ModelInfo, type SamplingParams, type ToolCallDelta } from '../../common/gen/worker';

@@ -2,7 +2,7 @@
  * Opens an external engine as a worker runtime: finds the upstream's model (and its dialect and context length
  * from /v1/models when not given), starts the health/metrics monitor and builds the runtime.
  */
-import type { EngineObserver } from '../engine/scheduler';
+import type { EngineObserver } from '../engine/engine-types';
 import { FleetError } from '../../common/errors';
 import { ModelKind, ModelInfo, type SamplingParams } from '../../common/gen/worker';
 import type { Logger } from '../../common/log';

@@ -9,9 +9,8 @@
  */
 import { FleetError } from '../../common/errors';
 import { FinishReason } from '../../common/gen/worker';
-import type { ValidSamplingParams } from '../sampling/params';
-import type { TokenConstraint } from './constraint';
-import { Sequence, type ChunkLogprob, type EngineChunk, type TokenInfoSource } from './sequence';
+import type { EngineOptions, EngineRequest, EngineStatus, SequenceHandle } from './engine-types';
+import { Sequence, type ChunkLogprob } from './sequence';
 import { PrefixCache, type PrefixCacheStats } from './prefix-cache';
 import { bytesPerPosition, formatKvBytes as size, isDeviceKv, type DecoderSession } from './session';
 import { decodeStep, prefillStep, runningBatch, type RunningBatch } from './step';
@@ -20,63 +19,6 @@ import { fusedDecodeStep } from './fused-decode';
 
 /** Largest logits tensor a prefill pass may produce, in floats (256 MB). */
 const MAX_PREFILL_LOGITS = 64 * 1024 * 1024;
-
-export interface EngineOptions {
-  /** Cap on sequences in the running batch (1 = serial, FastChat's behaviour). */
-  maxConcurrency: number;
-  /** Cap on requests waiting for a slot; beyond it submit() fails with `overloaded`. */
-  maxQueue: number;
-  /** Prompt tokens prefilled per scheduler step (at least one request is always admitted). */
-  maxPrefillTokens: number;
-  /**
-   * KV-cache memory the running sequences may reserve, in bytes: each reserves (prompt + max new tokens) positions
-   * when admitted. A request that alone needs more is refused at submit; others wait for memory to free.
-   */
-  maxKvBytes: number;
-  /** Memory for the KV of finished sequences kept for prefix reuse, in bytes (0 = off; host-memory caches only). */
-  prefixCacheBytes?: number;
-  contextLength: number;
-  eosTokenIds: number[];
-  vocab: number;
-  tokenizer: TokenInfoSource;
-  observer?: EngineObserver;
-  /** A fused graph's greedy rows decode in runs of passes chained in the session thread (fused-decode.ts); default on. */
-  greedyRuns?: boolean;
-}
-
-/** Hooks for metrics. */
-export interface EngineObserver {
-  onFirstToken?(seconds: number): void;
-  onInterToken?(seconds: number): void;
-  onTokens?(count: number): void;
-  onStep?(batch: number, seconds: number): void;
-  /** Prompt tokens a prefill pass computed (padding excluded). */
-  onPrefillTokens?(count: number): void;
-}
-
-export interface EngineRequest {
-  promptIds: number[];
-  promptText?: string;
-  params: ValidSamplingParams;
-  /** Grammar-constrained decoding (structured outputs, tool calls). */
-  constraint?: TokenConstraint;
-  onChunk: (chunk: EngineChunk) => void;
-}
-
-export interface SequenceHandle {
-  id: number;
-  /** Stops the sequence; its slot is freed before the next step. */
-  cancel(): void;
-}
-
-export interface EngineStatus {
-  queueLength: number;
-  running: number;
-  maxConcurrency: number;
-  speed: number;
-  generatedTokens: number;
-  draining: boolean;
-}
 
 const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
