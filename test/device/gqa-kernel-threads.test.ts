@@ -2,8 +2,9 @@
  * The addon's GroupQueryAttention kernel spread over onnxruntime's intra-op threads (KernelContext_ParallelFor: work
  * items of a row, a query position, a KV head and part of its group): with 2 and 3 threads it writes the same cache
  * and gives the same outputs, bit for bit, as with one — over a float32 and a float16 cache, SmolLM2's shape (9 query /
- * 3 KV heads, head dim 64), a 300-token prompt in two rows and decode passes with the rows at different lengths (each
- * pass large enough to be shared out; a one-row decode splits each group in two). The single-thread kernel is
+ * 3 KV heads, head dim 64), a 960-token prompt in two rows and decode passes with the rows at different lengths, and
+ * one-row decodes (each pass over the ~1 M multiply-adds below which the kernel stays on the calling thread; a one-row
+ * decode has three items, so each group is split in two). The single-thread kernel is
  * checked against onnxruntime's in gqa-kernel.test.ts.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,13 +18,13 @@ import { gqaGraph, runAddonGqa, type CacheType, type GqaNode, type GqaPass } fro
 const tmp = mkdtempSync(join(tmpdir(), 'fleetchat-gqa-threads-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const PROMPT = 300;
+const PROMPT = 960;
 
 describe("the addon's GroupQueryAttention kernel on several threads", () => {
   beforeAll(() => execFileSync(join(__dirname, '../../scripts/build-ort-device'), { stdio: 'pipe' }), 120_000);
 
   it.each(['float32', 'float16'] as const)('%s cache: 2 and 3 threads give one thread\'s outputs and cache, bit for bit', async (cache: CacheType) => {
-    const node: GqaNode = { heads: 9, kvHeads: 3, d: 64, cap: 512, positions: 512, packed: true, attrs: { do_rotary: intAttr(1) }, cache };
+    const node: GqaNode = { heads: 9, kvHeads: 3, d: 64, cap: 1024, positions: 1024, packed: true, attrs: { do_rotary: intAttr(1) }, cache };
     const path = gqaGraph(tmp, `smollm2-shape-${cache}`, node);
     const random = seededUniform(11, 2);
     const width = (node.heads + 2 * node.kvHeads) * node.d;
