@@ -60,16 +60,19 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, ids.id), {
     onChunk: (index, chunk) => {
       const first = !sse.isStarted;
+      // A choice's first chunk: its role event and its first token leave in one write.
+      const events: WireChatChunk[] = [];
       if (!roleSent[index]) {
         roleSent[index] = true;
-        sse.send(chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+        events.push(chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
       }
       const finish = finishReasonOf(chunk.finishReason);
       if (chunk.text !== '' || chunk.logprobs.length > 0 || finish || chunk.toolCalls.length > 0) {
         const logprobs = valid.logprobs && chunk.logprobs.length > 0 ? { content: chatLogprobs(chunk.logprobs) } : null;
         const delta = { ...(chunk.text !== '' ? { content: chunk.text } : {}), ...(chunk.toolCalls.length > 0 ? { tool_calls: toolCallDeltas(chunk.toolCalls) } : {}) };
-        sse.send(chunkOf([{ index, delta, logprobs, finish_reason: finish }]));
+        events.push(chunkOf([{ index, delta, logprobs, finish_reason: finish }]));
       }
+      if (events.length > 0) sse.send(...events);
       if (first) {
         // The first events leave on the next tick (SseWriter corks them); the bookkeeping waits until after that.
         const seconds = (performance.now() - started) / 1000;

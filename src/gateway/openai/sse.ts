@@ -51,9 +51,12 @@ export class SseWriter {
     return this.res.writableLength;
   }
 
-  send(payload: unknown): void {
+  /** One event per payload, all in one write. */
+  send(...payloads: unknown[]): void {
     this.start();
-    const ok = this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    let text = '';
+    for (const payload of payloads) text += `data: ${JSON.stringify(payload)}\n\n`;
+    const ok = this.res.write(text);
     if (!ok && this.flow && !this.paused) {
       this.paused = true;
       this.flow.pause();
