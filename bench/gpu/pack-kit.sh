@@ -2,7 +2,8 @@
 # Packs what `npm run bench:gpu` needs on a GPU machine that has no network and no Node (but has the CUDA 13
 # libraries, PyTorch and transformers, as the H100 the README's figures come from does):
 #   - a node binary (this machine's), onnxruntime-node's linux-x64 binding, and bench:gpu bundled with esbuild
-#     (run.js, engine-bench.js, create-model.js, import-model.js (SmolLM2's GGUF), the engine's session-worker.js, hf_peer.py, to_fp16.py);
+#     (run.js, engine-bench.js, create-model.js, import-model.js (SmolLM2's GGUF), cpu-attention.js (the attention kernels on
+#     the machine's CPU cores), the engine's session-worker.js, hf_peer.py, to_fp16.py);
 #   - the ort_device addon (scripts/build-ort-device);
 #   - onnxruntime-gpu 1.30.0's CUDA provider from its pinned PyPI wheel (sha256-checked), with the device code of
 #     every GPU architecture but one (--arch, default 90 = H100/H200) zeroed: 272 MB that compress to ~178 MB become
@@ -33,7 +34,7 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$out" "$stage/kit/bundle" "$stage/kit/node_modules/onnxruntime-node/bin/napi-v6/linux"
 
 echo "pack-kit: bundling bench:gpu"
-npx --no-install esbuild bench/gpu/run.ts bench/gpu/engine-bench.ts bench/gpu/create-model.ts bench/gpu/import-model.ts \
+npx --no-install esbuild bench/gpu/run.ts bench/gpu/engine-bench.ts bench/gpu/create-model.ts bench/gpu/import-model.ts bench/gpu/cpu-attention.ts \
   src/worker/engine/session-worker.ts --bundle --platform=node --target=node20 --outdir="$stage/kit/bundle" \
   --entry-names='[name]' --external:onnxruntime-node --log-level=warning
 cp bench/gpu/hf_peer.py bench/gpu/to_fp16.py "$stage/kit/bundle/"

@@ -23,8 +23,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { silentLogger } from '../../src/common/log';
 import { openNativeBoundRunner, type AttentionKernel } from '../../src/worker/engine/native-session';
-import { FusedKvPool, type BoundRunner } from '../../src/worker/engine/fused-kv-pool';
-import { discoverKv, fusedPasses, type KvSpec } from '../../src/worker/engine/session';
+import type { BoundRunner } from '../../src/worker/engine/fused-kv-pool';
+import { discoverKv, type KvSpec } from '../../src/worker/engine/session';
+import { boundPasses } from './bound-passes';
 import { loadGenerationRuntime } from '../../src/worker/loader/load';
 import { stepTimes } from './context-steps';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
@@ -54,22 +55,8 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** Decode passes at `context` cached positions (WARMUP untimed, then STEPS timed); returns each timed pass's ms. */
-async function passes(run: BoundRunner, kv: KvSpec, context: number, capacity: number): Promise<number[]> {
-  const p = fusedPasses(run, kv);
-  // A written pool: positions never written map to the kernel's shared zero page, which attention would read from cache.
-  const pool = new FusedKvPool(kv, 1, capacity);
-  for (const m of pool.memory()) {
-    if (kv.dtype === 'float32') new Float32Array(m).fill(0.01);
-    else new Uint16Array(m).fill(0x211f); // 0.01 in half precision
-  }
-  await p.bind(pool);
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP + STEPS; i++) {
-    const started = performance.now();
-    await p.forward({ slots: 1, capacity, slot: 0, batch: 1, seqLen: 1, inputIds: BigInt64Array.of(42n), seqlensK: Int32Array.of(context + i), totalLength: context + i + 1, keepLogits: 1, moves: [] });
-    if (i >= WARMUP) times.push(performance.now() - started);
-  }
-  return times;
+function passes(run: BoundRunner, kv: KvSpec, context: number, capacity: number): Promise<number[]> {
+  return boundPasses(run, kv, context, capacity, { warmUp: WARMUP, steps: STEPS });
 }
 
 /** Per operator type: kernel ms per pass, over the timed passes of a profile; plus the profiled runs' ms per pass. */
