@@ -5,18 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
-}
+import { seededRandom } from '../support/stats';
 
 const WORDS = ('the a of to and in is for on with that this as it be are by from or at an use value function data model list '
   + 'return string number example result file user server request time memory thread stream token python javascript type error '
@@ -89,7 +78,7 @@ class Gen {
 
 /** Writes about `targetBytes` of ShareGPT JSON to `path`; returns the number of conversations. */
 export async function generateShareGptHtml(path: string, targetBytes: number, seed = 1): Promise<number> {
-  const gen = new Gen(rng(seed));
+  const gen = new Gen(seededRandom(seed));
   const out = createWriteStream(path);
   let bytes = 0;
   let n = 0;

@@ -3,6 +3,8 @@
  * replies of 40-300 words, at most 1,300 words in all by default, so every conversation fits 2,048 tokens and nothing is
  * truncated on either side). Same seed -> same bytes.
  */
+import { seededRandom } from '../support/stats';
+
 const WORDS = (
   'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not ' +
   'what all were we when your can said there use an each which she do how their if will up other about out many then ' +
@@ -12,24 +14,13 @@ const WORDS = (
   'question answer explain example because therefore however although consider result value system design network'
 ).split(' ');
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface ShareGptRecord {
   id: string;
   conversations: Array<{ from: 'human' | 'gpt'; value: string }>;
 }
 
 export function longConversations(count: number, seed = 7, maxWords = 1300): ShareGptRecord[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const sentence = (words: number): string => {
     const out: string[] = [];
