@@ -103,7 +103,8 @@ k8sDescribe(['kubeControllerManager', 'kubeScheduler'])('operator on a real API 
 
   it('deletes through the finalizer (workers deregistered) and the garbage collector removes the children', async () => {
     const custom = o.kc.makeApiClient(CustomObjectsApi);
-    expect((await workerIds()).filter((id) => id.startsWith(`${ns}.qwen2-5-0-5b-`))).toHaveLength(2);
+    // The rollout above replaced both pods; the last old pod's worker may still be deregistering.
+    await eventually('two workers registered', async () => (await workerIds()).filter((id) => id.startsWith(`${ns}.qwen2-5-0-5b-`)).length === 2, 30_000);
     await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'qwen2-5-0-5b' });
     await eventually('ModelWorker gone', async () => {
       try {
