@@ -141,7 +141,7 @@ function ensureFusedModel(name: string): Promise<string> {
 
 /** The same weights as the float32 fused graph for CUDA (--graph fused-mha): onnx/model.onnx, no safetensors. */
 function ensureFusedMhaModel(name: string): Promise<string> {
-  return ensureDir(name, '-fused-mha-fp32-v3', 'model.onnx', { graph: 'fused-mha', weightFormats: ['fp32'], safetensors: false }, `${name} fused-mha fp32`);
+  return ensureDir(name, '-fused-mha-fp32-v4', 'model.onnx', { graph: 'fused-mha', weightFormats: ['fp32'], safetensors: false }, `${name} fused-mha fp32`);
 }
 
 async function ensureFp16(dir: string): Promise<boolean> {

@@ -155,6 +155,7 @@ describe('fused decoder graph', () => {
       (async () => {
         const s = await ort.InferenceSession.create(process.argv[1], { logSeverityLevel: 2, intraOpNumThreads: 1 });
         const pasts = s.inputNames.filter((n) => n.startsWith('past_key_values.'));
+        const width = Number(process.argv[3]);
         const feeds = {
           input_ids: new ort.Tensor('int64', BigInt64Array.of(5n, 6n), [1, 2]),
           seqlens_k: new ort.Tensor('int32', Int32Array.of(1), [1]),
@@ -163,14 +164,14 @@ describe('fused decoder graph', () => {
         };
         const fetches = { logits: null };
         for (const n of pasts) {
-          feeds[n] = new ort.Tensor('float32', new Float32Array(16 * 64), [1, 1, 16, 64]);
+          feeds[n] = new ort.Tensor('float32', new Float32Array(16 * width), [1, 1, 16, width]);
           if (process.argv[2] === 'bound') fetches[n.replace('past_key_values.', 'present.')] = feeds[n];
         }
         const out = await s.run(feeds, fetches);
-        const written = feeds[pasts[0]].data.slice(0, 2 * 64).some((x) => x !== 0);
+        const written = feeds[pasts[0]].data.slice(0, 2 * width).some((x) => x !== 0);
         process.stdout.write(JSON.stringify({ logits: out.logits.dims, written }));
       })();`;
-    const run = (mode: string): { stdout: string; stderr: string } => spawnSync(process.execPath, ['-e', child, path, mode], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
+    const run = (mode: string): { stdout: string; stderr: string } => spawnSync(process.execPath, ['-e', child, path, mode, String(config.numKvHeads * config.headDim)], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
     const bound = run('bound');
     expect(JSON.parse(bound.stdout)).toEqual({ logits: [1, 1, 500], written: true });
     expect(bound.stderr).not.toMatch(/TensorScatter: in-place optimization not activated/);
