@@ -35,9 +35,15 @@ const OTHER = [7, 8, 9];
 const SLOTS = 3;
 const CAPACITY = 40;
 
-function configOf(bias: boolean): ValidLlamaConfig {
+/**
+ * Heads: 4 query / 2 KV heads of 16; GROUPED_HEADS, for the fused-mha graph, has 8 / 2 of 8 — a group (4) unlike the
+ * KV head count, so a query-head order that is the inverse of the right one (group-major-heads.ts) cannot pass.
+ */
+const GROUPED_HEADS = { numHeads: 8, numKvHeads: 2, headDim: 8 };
+
+function configOf(bias: boolean, heads: Partial<typeof GROUPED_HEADS> = {}): ValidLlamaConfig {
   return validateLlamaConfig({
-    vocabSize: 500, hiddenSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 176,
+    vocabSize: 500, hiddenSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, ...heads, intermediateSize: 176,
     maxPositionEmbeddings: 64, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true, attentionBias: bias,
   });
 }
@@ -87,7 +93,7 @@ describe('fused decoder graph', () => {
     ...(['onnxruntime-node', 'addon'] as const).map((runner) => ['fused-mha', runner] as const),
   ];
   it.each(graphsAndRunners)('%s fp32 (with q/k/v biases) through %s: prompt, chunked prompt and batched decode of different lengths equal the float64 reference', async (graph, runner) => {
-    const config = configOf(true);
+    const config = configOf(true, graph === 'fused-mha' ? GROUPED_HEADS : {});
     const weights = new RandomLlamaWeights(config, 5);
     const m = await fusedModel(`${graph}-fp32-${runner.replace(/\W+/g, '-')}`, config, weights, 'fp32', { config, weights, runner, graph });
     const expected = m.reference.forward(PROMPT);
@@ -117,7 +123,7 @@ describe('fused decoder graph', () => {
   });
 
   it.each(['onnxruntime-node', 'addon'] as const)('fused-mha through %s: prompts of different lengths right-padded into one pass, then a decode step over them, equal the float64 reference', async (runner) => {
-    const config = configOf(false);
+    const config = configOf(false, GROUPED_HEADS);
     const weights = new RandomLlamaWeights(config, 9);
     const m = await fusedModel(`fused-mha-group-${runner}`, config, weights, 'fp32', { config, weights, runner, graph: 'fused-mha' });
     const prompts = [OTHER, PROMPT.slice(0, 6), PROMPT]; // 3, 6 and 10 tokens in slots 0..2, padded with token 0
