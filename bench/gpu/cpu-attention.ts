@@ -9,7 +9,7 @@
  *
  *   node cpu-attention.js            BENCH_THREAD_LIST (default 1,2,4,8,16), BENCH_ROUNDS (default 3), BENCH_OUT (dir)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -90,7 +90,10 @@ async function main(): Promise<void> {
     }
     const line = JSON.stringify({ cores: cpus().length, ...json });
     console.log(line);
-    if (process.env.BENCH_OUT) writeFileSync(join(process.env.BENCH_OUT, 'cpu-attention.jsonl'), `${line}\n`);
+    if (process.env.BENCH_OUT) {
+      mkdirSync(process.env.BENCH_OUT, { recursive: true });
+      writeFileSync(join(process.env.BENCH_OUT, 'cpu-attention.jsonl'), `${line}\n`);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

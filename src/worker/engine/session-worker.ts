@@ -78,7 +78,7 @@ async function open(message: OpenMessage): Promise<void> {
  * unless the caller asked for the addon's by name.
  */
 function openBoundRunner(message: OpenMessage, cacheType: string): ReturnType<typeof openNativeBoundRunner> {
-  const kernel = message.fusedAttention ?? fusedAttentionKernel(cacheType, message.threads);
+  const kernel = message.fusedAttention ?? fusedAttentionKernel(cacheType);
   try {
     return openNativeBoundRunner(message.path, message.threads, undefined, kernel);
   } catch (err) {

@@ -98,7 +98,7 @@ export interface SessionOptions {
    * addon is built, off otherwise; tests turn it on for the CPU.
    */
   nativeKv?: boolean;
-  /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache on one thread). */
+  /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache). */
   fusedAttention?: AttentionKernel;
 }
 

@@ -43,7 +43,7 @@ export interface GenerationLoadOptions {
   device?: ResolvedDevice;
   /** KV cache in device memory through the native addon (default: on for CUDA when it is built). */
   nativeKv?: boolean;
-  /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache on one thread; bench:real compares both). */
+  /** A fused graph's GroupQueryAttention kernel on the CPU (default: fusedAttentionKernel's choice, the addon's for a float32 cache; bench:real compares both). */
   fusedAttention?: AttentionKernel;
   /** Greedy runs of a fused graph (see fused-decode.ts; default on; false: one round trip per pass, for the benchmarks' A/B). */
   greedyRuns?: boolean;
