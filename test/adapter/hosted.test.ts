@@ -65,7 +65,8 @@ describeWithSmolLM2('hosted models from an api_endpoint_file through fleetchat u
     const stream = await client.chat.completions.create({ model: 'llama-hosted', messages: question, max_tokens: 32, stream: true });
     let text = '';
     for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
-    expect(text).toMatch(/Paris/);
+    expect(text.length).toBeGreaterThan(0);
+    // the same engine as the local entry (its wording depends on llama.cpp's build): greedy, so the same answer
     const local = await client.chat.completions.create({ model: 'llama-local', messages: question, max_tokens: 32, temperature: 0 });
     expect(local.choices[0].message.content).toBe(text);
   });
@@ -79,7 +80,8 @@ describeWithSmolLM2('hosted models from an api_endpoint_file through fleetchat u
     expect((await client.call(`/arena/battles/${battle.body.id}/messages`, 'POST', { message: question[0].content })).status).toBe(201);
     const sides = await Promise.all(['a', 'b'].map((side) => client.stream(`/arena/battles/${battle.body.id}/sides/${side}/chat/completions`, { max_tokens: 24 })));
     expect(sides.map((s) => s.status)).toEqual([200, 200]);
-    expect(sides[1].text).toMatch(/Paris/);
+    const local = await new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 }).chat.completions.create({ model: 'llama-local', messages: question, max_tokens: 24, temperature: 0 });
+    expect(sides[1].text).toBe(local.choices[0].message.content); // recommended_config: greedy
   });
 
   it('answers MT-bench questions and judges them with the hosted model (gen-model-answer, gen-judgment)', async () => {
