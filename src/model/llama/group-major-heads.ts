@@ -7,9 +7,10 @@
  */
 import type { WeightSource, WeightTensor } from '../weights/weight-source';
 import { ValidLlamaConfig } from './llama-config';
+import { layerWeightNames } from './llama-weights';
 
 /** For each new head index, the model's head it holds. */
-export function groupMajorOrder(numHeads: number, numKvHeads: number): number[] {
+function groupMajorOrder(numHeads: number, numKvHeads: number): number[] {
   const group = numHeads / numKvHeads;
   const order: number[] = [];
   for (let g = 0; g < group; g++) for (let j = 0; j < numKvHeads; j++) order.push(j * group + g);
@@ -43,9 +44,9 @@ class GroupMajorSource implements WeightSource {
   constructor(private readonly config: ValidLlamaConfig, private readonly inner: WeightSource) {
     this.order = groupMajorOrder(config.numHeads, config.numKvHeads);
     for (let layer = 0; layer < config.numLayers; layer++) {
-      const p = `model.layers.${layer}.self_attn`;
-      this.rows.add(`${p}.q_proj.weight`).add(`${p}.q_proj.bias`);
-      this.columns.add(`${p}.o_proj.weight`);
+      const n = layerWeightNames(layer);
+      this.rows.add(n.q).add(n.qBias);
+      this.columns.add(n.o);
     }
   }
 
