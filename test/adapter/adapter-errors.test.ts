@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { FleetError, fromGrpcError } from '../../src/common/errors';
 import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
 import { createClient, deadlineIn, unary } from '../../src/common/grpc/client';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, waitFor, type Stack } from '../support/stack';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
 
 type GenerateInit = Parameters<typeof GenerateRequest.fromPartial>[0];
@@ -138,6 +138,25 @@ describe('adapter error mapping (fake upstream)', () => {
     upstream.mode = { kind: 'error', status: 500, message: 'boom' };
     const internal = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);
     expect(internal?.code).toBe(status.INTERNAL);
+  });
+
+  it('fails a request whose upstream sends an event that is not JSON, or cuts the connection mid-answer; the worker serves on', async () => {
+    upstream.mode = { kind: 'broken', words: ['Hello'], then: 'garbage' };
+    const garbage = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);
+    expect(garbage?.code).toBe(status.INTERNAL);
+    expect(garbage?.details).toMatch(/not JSON/);
+    // Through the gateway the error after the first token ends the stream in-band.
+    const res = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hosted', messages: [{ role: 'user', content: 'Hi' }], stream: true }) });
+    const body = await res.text();
+    expect(body).toContain('"content":"Hello"');
+    expect(body).toMatch(/"error":\{[^\n]*not JSON/);
+    upstream.mode = { kind: 'broken', words: ['Hello'], then: 'cut' };
+    // A cut connection marks the upstream down until its next good probe.
+    const cut = await run(client, { model: 'hosted', chat: chat('Hi') }).then(() => undefined, (e: ServiceError) => e);
+    expect(cut?.code).toBe(status.UNAVAILABLE);
+    expect(cut?.details).toMatch(/connection lost mid-answer/);
+    upstream.mode = { kind: 'stream', words: ['Back', ' again'] };
+    await waitFor(async () => (await run(client, { model: 'hosted', chat: chat('Hi') }).catch(() => '')) === 'Back again', 10_000);
   });
 
   it('refuses sampling fields the strict OpenAI API cannot honour, by name, without calling upstream', async () => {

@@ -17,6 +17,8 @@ export interface FakeUpstream {
     | { kind: 'error'; status: number; retryAfter?: string; message: string }
     /** An engine that hangs mid-answer: the words, then nothing more (the connection stays open). */
     | { kind: 'stall'; words: string[] }
+    /** A broken engine: the words, then `garbage` (an event that is not JSON), or the connection cut without a finish. */
+    | { kind: 'broken'; words: string[]; then: 'garbage' | 'cut' }
     /** Tool calls as OpenAI streams them: id and name first, then the arguments in pieces of `pieceChars`. */
     | { kind: 'tools'; calls: Array<{ name: string; arguments: string }>; pieceChars: number };
   /** Bodies received on /v1/chat/completions and /v1/completions. */
@@ -75,6 +77,11 @@ export async function startFakeUpstream(model = 'fake-model'): Promise<FakeUpstr
       }
       for (const w of mode.words) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
       if (mode.kind === 'stall') return;
+      if (mode.kind === 'broken') {
+        if (mode.then === 'garbage') res.end('data: {"choices": [{"delta": {"content": "x"}\n\ndata: [DONE]\n\n');
+        else setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
       res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
       res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: mode.words.length } })}\n\n`);
       if (mode.endAfterMs === undefined) {

@@ -9,7 +9,7 @@ import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ControllerClient, DispatchMethod, WorkerEventType, type WorkerEvent, type WorkerInfo } from '../../common/gen/controller';
 import { WorkerClient, type GenerateRequest, type ModelKind } from '../../common/gen/worker';
 import { inProcessGenerate, type ClientStreamCall } from '../../common/grpc/in-process';
-import { chooseCandidate, modelTotals, PrefixIndex, routeRequest, type DispatchMethodName, type ModelTotals, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/dispatch';
+import { chooseCandidate, modelTotals, PrefixIndex, routeRequest, type DispatchMethodName, type RoutedCandidate, type ModelTotals, type PrefixRoutingOptions, type RouteKeys, type RouteReason } from '../../common/dispatch';
 import { createClient, unary } from '../../common/grpc/client';
 import { PLAINTEXT, type ClusterSecurity } from '../../common/grpc/credentials';
 import type { Logger } from '../../common/log';
@@ -114,21 +114,9 @@ export class ControllerView {
    * Rejects with a FleetError (not_found, unavailable, ...).
    */
   async pick(model: string, exclude: string[], keys?: RouteKeys): Promise<PickedWorker> {
+    const local = this.pickLocal(model, exclude, keys);
+    if (local) return local;
     const routed = this.routing && keys ? keys : undefined;
-    if (this.dispatch !== 'controller' && this.synced) {
-      const skip = new Set(exclude);
-      const candidates = [...this.workers.values()]
-        .filter((w) => w.modelNames.includes(model) && !skip.has(w.workerId))
-        .map((w) => ({ worker: w, workerId: w.workerId, status: w.status, pending: this.inFlight.get(w.workerId) ?? 0 }));
-      if (candidates.length > 0) {
-        if (routed && this.routing && this.prefixes) {
-          const { chosen, route } = routeRequest(candidates, routed, this.prefixes, { method: this.dispatch, maxImbalance: this.routing.maxImbalance });
-          return this.picked(chosen.worker.address, chosen.workerId, route);
-        }
-        const chosen = chooseCandidate(candidates, this.dispatch);
-        return this.picked(chosen.worker.address, chosen.worker.workerId, '');
-      }
-    }
     const res = await unary(
       this.client.getWorkerAddress.bind(this.client),
       { model, method: DispatchMethod.DISPATCH_METHOD_UNSPECIFIED, excludeWorkerIds: exclude, prefixKeys: routed?.prefixKeys ?? [], affinityKey: routed?.affinityKey ?? '' },
@@ -136,6 +124,27 @@ export class ControllerView {
       this.callTimeoutMs,
     );
     return this.picked(res.address, res.workerId, asRoute(res.route));
+  }
+
+  /**
+   * The local part of `pick`, synchronously (no promise on the path to the first token): the worker chosen from the
+   * live view, or undefined when the controller has to choose (view not synced, no worker here, `--dispatch
+   * controller`).
+   */
+  pickLocal(model: string, exclude: string[], keys?: RouteKeys): PickedWorker | undefined {
+    if (this.dispatch === 'controller' || !this.synced) return undefined;
+    const routed = this.routing && keys ? keys : undefined;
+    const candidates: Array<RoutedCandidate & { worker: WorkerInfo }> = [];
+    for (const w of this.workers.values()) {
+      if (w.modelNames.includes(model) && !exclude.includes(w.workerId)) candidates.push({ worker: w, workerId: w.workerId, status: w.status, pending: this.inFlight.get(w.workerId) ?? 0 });
+    }
+    if (candidates.length === 0) return undefined;
+    if (routed && this.routing && this.prefixes) {
+      const { chosen, route } = routeRequest(candidates, routed, this.prefixes, { method: this.dispatch, maxImbalance: this.routing.maxImbalance });
+      return this.picked(chosen.worker.address, chosen.workerId, route);
+    }
+    const chosen = chooseCandidate(candidates, this.dispatch);
+    return this.picked(chosen.worker.address, chosen.worker.workerId, '');
   }
 
   private picked(address: string, workerId: string, route: RouteReason | ''): PickedWorker {

@@ -53,27 +53,38 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
   // The request's routing keys (hashes of its text) only where prefix routing uses them.
   const keys = deps.view.routesByPrefix ? routeKeysOf(request) : undefined;
 
-  const attempt = async (): Promise<void> => {
+  const attempt = (): void => {
     if (cancelled) return;
     if (tried.length >= deps.maxAttempts) {
       sink.onError(lastError ?? new FleetError('unavailable', 'no worker could take the request', { retryAfterS: 1 }));
       return;
     }
-    let target: PickedWorker;
+    // Picked from the live view synchronously when it can (no promise on the path to the first token), else by the
+    // controller.
+    let local: PickedWorker | undefined;
     try {
-      target = await deps.view.pick(request.model, tried, keys);
-      // Counted once the call is under way (metrics are not on the path to the first token).
-      const { route, transport } = target;
-      setImmediate(() => {
-        deps.onRoute?.(route);
-        deps.onCall?.(transport);
-      });
+      local = deps.view.pickLocal(request.model, tried, keys);
     } catch (err) {
-      const fe = err instanceof FleetError ? err : fromGrpcError(err as GrpcErrorLike);
-      // Nothing left to try: report the worker's error if there was one (e.g. 429), else the controller's.
-      sink.onError(tried.length > 0 && lastError && fe.kind === 'unavailable' ? lastError : fe);
+      pickFailed(err);
       return;
     }
+    if (local) callWorker(local);
+    else deps.view.pick(request.model, tried, keys).then(callWorker, pickFailed);
+  };
+
+  const pickFailed = (err: unknown): void => {
+    const fe = err instanceof FleetError ? err : fromGrpcError(err as GrpcErrorLike);
+    // Nothing left to try: report the worker's error if there was one (e.g. 429), else the controller's.
+    sink.onError(tried.length > 0 && lastError && fe.kind === 'unavailable' ? lastError : fe);
+  };
+
+  const callWorker = (target: PickedWorker): void => {
+    // Counted once the call is under way (metrics are not on the path to the first token).
+    const { route, transport } = target;
+    setImmediate(() => {
+      deps.onRoute?.(route);
+      deps.onCall?.(transport);
+    });
     if (cancelled) return;
     tried.push(target.workerId);
     const release = deps.view.acquire(target.workerId);
@@ -81,7 +92,14 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     const calledAt = deps.logger.isLevelEnabled('debug') ? hopClockMs() : 0;
     // Hop timestamps of the first chunk, logged when the call ends (the log line is never on the path it measures).
     let hops: Record<string, number> | undefined;
-    const c = target.open(request, deadline);
+    let c: ClientStreamCall;
+    try {
+      c = target.open(request, deadline);
+    } catch (err) {
+      release();
+      pickFailed(err);
+      return;
+    }
     call = c;
     if (paused) c.pause();
     c.on('data', (chunk: GenerateResponse) => {
@@ -107,7 +125,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
       if (!streamed && retryable(fe)) {
         lastError = fe;
         deps.logger.warn({ worker: target.address, err: fe.message, kind: fe.kind }, 'worker failed before the first token; trying another');
-        void attempt();
+        attempt();
         return;
       }
       sink.onError(fe);
@@ -120,7 +138,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     });
   };
 
-  void attempt();
+  attempt();
   return {
     cancel: () => {
       cancelled = true;

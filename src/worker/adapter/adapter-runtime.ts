@@ -79,22 +79,40 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     speed = speed === 0 ? s : 0.8 * speed + 0.2 * s;
   };
 
-  async function relay(request: GenerateRequest, body: ReturnType<typeof toUpstreamCall>, ac: AbortController, sink: ExternalSink, receivedAt: number): Promise<void> {
+  /** One upstream call relayed to `sink`; the request leaves the in-flight set once it is over, however it ended. */
+  function relay(request: GenerateRequest, body: ReturnType<typeof toUpstreamCall>, ac: AbortController, sink: ExternalSink, receivedAt: number): void {
     const start = performance.now();
     let firstAt = 0;
     let pieces = 0;
     let finish: string | undefined;
     let usage: UpstreamChunk['usage'];
     const announced = new Set<number>();
+    const traced = receivedAt > 0;
+    const calledAt = traced ? hopClockMs() : 0;
+    let answeredAt = 0;
     // Hop timestamps of the first token, logged once the request is over (the log line is never on the path it measures).
     let hops: Record<string, number> | undefined;
-    try {
-      const traced = receivedAt > 0;
-      const calledAt = traced ? hopClockMs() : 0;
-      const stream = await upstream.stream(body.endpoint, body.body, ac.signal);
-      const answeredAt = traced ? hopClockMs() : 0;
-      monitor.noteAlive();
-      for await (const chunk of stream) {
+    const over = (): void => {
+      if (hops) logger.debug({ requestId: request.requestId, hops }, 'adapter first token');
+      finished(ac);
+    };
+    const failed = (err: unknown): void => {
+      if (ac.signal.aborted) {
+        sink.fail(new FleetError('cancelled', 'request cancelled'));
+      } else {
+        if (isConnectionFailure(err)) monitor.markDown((err as Error).message);
+        const fe = fromUpstreamError(err, upstream.label);
+        logger.warn({ requestId: request.requestId, kind: fe.kind, err: fe.message }, 'upstream request failed');
+        sink.fail(fe);
+      }
+      over();
+    };
+    upstream.stream(body.endpoint, body.body, ac.signal, {
+      headers: () => {
+        if (traced) answeredAt = hopClockMs();
+        monitor.noteAlive();
+      },
+      chunk: (chunk) => {
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         if (choice) {
@@ -117,30 +135,27 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
           if (choice.finish_reason) finish = choice.finish_reason;
         }
         monitor.noteAlive();
-      }
-      if (finish === undefined) throw new FleetError('generation_failed', `upstream ${upstream.label} ended the stream without a finish reason`);
+      },
+      end: () => {
+        if (finish === undefined) failed(new FleetError('generation_failed', `upstream ${upstream.label} ended the stream without a finish reason`));
+        else completed(finish);
+      },
+      fail: failed,
+    });
+
+    function completed(reason: string): void {
       const completion = usage?.completion_tokens ?? pieces;
       const prompt = usage?.prompt_tokens ?? 0;
       generated += completion;
       options.observer?.onTokens?.(completion);
       if (firstAt > 0) noteSpeed(completion - 1, (performance.now() - firstAt) / 1000);
       sink.chunk(GenerateResponse.fromPartial({
-        finishReason: finishReasonOf(finish),
+        finishReason: finishReasonOf(reason),
         usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion },
         matchedStopTokenId: -1,
       }));
       sink.end();
-    } catch (err) {
-      if (ac.signal.aborted) {
-        sink.fail(new FleetError('cancelled', 'request cancelled'));
-        return;
-      }
-      if (isConnectionFailure(err)) monitor.markDown((err as Error).message);
-      const fe = fromUpstreamError(err, upstream.label);
-      logger.warn({ requestId: request.requestId, kind: fe.kind, err: fe.message }, 'upstream request failed');
-      sink.fail(fe);
-    } finally {
-      if (hops) logger.debug({ requestId: request.requestId, hops }, 'adapter first token');
+      over();
     }
   }
 
@@ -174,7 +189,7 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
           sink.fail(err);
         },
       };
-      void relay(request, call, ac, tracked, receivedAt).finally(() => finished(ac));
+      relay(request, call, ac, tracked, receivedAt);
       return { cancel: () => {
         if (!answered) ac.abort();
       } };

@@ -37,55 +37,50 @@ export class UpstreamConnectionError extends Error {
   }
 }
 
-/** The JSON payloads of one SSE event's `data:` lines; `done` once `[DONE]` is seen. */
-function eventData(event: string): { payloads: string[]; done: boolean } {
-  const payloads: string[] = [];
-  for (const raw of event.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (!line.startsWith('data:')) continue;
-    const data = line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-    if (data === '[DONE]') return { payloads, done: true };
-    payloads.push(data);
-  }
-  return { payloads, done: false };
+/** What `readSse` reports: each `data:` payload (unparsed), then exactly one end. */
+export interface SseHandlers {
+  data(payload: string): void;
+  /** `[DONE]`, or the body's complete end (no error); the body cut short, or a socket error (an error). */
+  end(err?: Error): void;
 }
 
 /**
- * Yields each `data:` event as parsed JSON until `[DONE]` or the end of the body. After `[DONE]` the rest of the body
- * (the chunked terminator) is drained, not destroyed, so the keep-alive socket goes back to its agent for the next
- * request (no new connection per request); a consumer that stops early or fails destroys the response (and with it
- * the connection: the engine stops generating). `onDone` is called once the reading is over, however it ended.
+ * Reads the server-sent events of a response as they arrive ('data' callbacks: no async iterator and no promise per
+ * chunk on the path to the first token) and hands over each `data:` payload until `[DONE]` or the end of the body.
+ * After `[DONE]` the rest of the body (the chunked terminator) keeps flowing and is dropped, not destroyed, so the
+ * keep-alive socket goes back to its agent for the next request. A caller that stops early destroys the response
+ * itself (and with it the connection: the engine stops generating); `end` is not called then.
  */
-export async function* readSse<T>(res: IncomingMessage, signal: AbortSignal, onDone: () => void = () => undefined): AsyncGenerator<T> {
+export function readSse(res: IncomingMessage, handlers: SseHandlers): void {
   res.setEncoding('utf8');
   let buffer = '';
-  let finished = false;
-  try {
-    for await (const text of res.iterator({ destroyOnReturn: false })) {
-      buffer += text as string;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const { payloads, done } = eventData(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-        for (const data of payloads) yield JSON.parse(data) as T;
-        if (done) {
-          finished = true;
+  let over = false;
+  const finish = (err?: Error): void => {
+    if (over) return;
+    over = true;
+    handlers.end(err);
+  };
+  res.on('data', (text: string) => {
+    if (over) return;
+    buffer += text;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      for (const raw of event.split('\n')) {
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (!line.startsWith('data:')) continue;
+        const data = line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
+        if (data === '[DONE]') {
+          finish();
           return;
         }
+        handlers.data(data);
+        if (over || res.destroyed) return;
       }
     }
-    finished = res.complete;
-  } catch (err) {
-    // Aborted (the caller's cancel, or the upstream timeout): the abort's reason, not the socket error ("aborted",
-    // ECONNRESET) it caused, which read as an internal error instead of DEADLINE_EXCEEDED.
-    if (signal.aborted) throw (signal.reason ?? err) as Error;
-    if (err instanceof SyntaxError) throw err;
-    throw new UpstreamConnectionError(`connection lost mid-answer: ${(err as Error).message}`, { cause: err });
-  } finally {
-    // After the loop let go of the stream: drain what is left (so the socket is freed), or close it.
-    if (finished) res.resume();
-    else res.destroy();
-    onDone();
-  }
-  if (!res.complete) throw new UpstreamConnectionError('connection lost mid-answer');
+  });
+  res.on('end', () => finish(res.complete ? undefined : new UpstreamConnectionError('connection lost mid-answer')));
+  res.on('error', (err) => finish(new UpstreamConnectionError(`connection lost mid-answer: ${err.message}`, { cause: err })));
+  res.on('close', () => finish(new UpstreamConnectionError('connection lost mid-answer')));
 }
