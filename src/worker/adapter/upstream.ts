@@ -194,7 +194,12 @@ export class Upstream {
       });
       r.end(payload);
     };
-    send(true);
+    try {
+      send(true);
+    } catch (err) {
+      // A request Node refuses to build (e.g. a header it does not accept) fails the call, never the caller.
+      settle(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   close(): void {
