@@ -16,8 +16,9 @@
  * added milliseconds go, hop by hop (bench/adapter/hops.ts).
  *
  *   BENCH_REQUESTS (default 30 per path), BENCH_TOKENS (default 64), BENCH_THREADS (llama.cpp threads, default 1),
- *   BENCH_ENGINE_CPUS (e.g. 0: llama.cpp's server pinned to those CPUs, the bench and every fleetchat process to the
- *   others — the engine on cores of its own, as in a deployment; bench/adapter/cpus.ts; default: not pinned),
+ *   BENCH_ENGINE_CPUS (llama.cpp's server pinned to these CPUs, e.g. 0 or 2-3, the bench and every fleetchat process
+ *   to the others — the engine on cores of its own, as in a deployment; default the last BENCH_THREADS CPUs; none:
+ *   nothing pinned, everything shares every core; bench/adapter/cpus.ts),
  *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_SEED (each round's random path order, default 1),
  *   BENCH_GAP_MS (idle time before each request, default 30; 0: back to back, as before), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway, and its
@@ -41,15 +42,24 @@ import { spawnCli, waitForOutput } from '../../test/support/cli';
 import { startLlamaServer } from '../../test/support/llama-server';
 import { fetchSmolLM2Gguf } from '../support/smollm2';
 import { percentile, round, seededRandom, shuffledIndexes } from '../support/stats';
-import { pinProcess, splitCpus } from './cpus';
+import { canPin, engineCpusFrom, pinProcess } from './cpus';
 import { measureHopFloor } from './floor';
 import { HopLog, hopTable } from './hops';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
-/** CPUs of the engine alone (taskset list); the bench and fleetchat run on the others. Unset: nothing pinned. */
-const ENGINE_CPUS = process.env.BENCH_ENGINE_CPUS ? splitCpus(process.env.BENCH_ENGINE_CPUS) : undefined;
+/** CPUs of the engine alone; the bench and fleetchat run on the others. Undefined: nothing pinned. */
+const ENGINE_CPUS = resolveEngineCpus();
+
+function resolveEngineCpus(): ReturnType<typeof engineCpusFrom> {
+  const spec = process.env.BENCH_ENGINE_CPUS;
+  const split = engineCpusFrom(spec, THREADS);
+  if (!split || canPin()) return split;
+  if (spec) throw new Error('BENCH_ENGINE_CPUS: taskset (util-linux) is not available here');
+  process.stderr.write('bench:adapter: taskset not found, the engine is not pinned (BENCH_ENGINE_CPUS)\n');
+  return undefined;
+}
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const HOPS = process.env.BENCH_HOPS === '1';
 /**
@@ -244,7 +254,7 @@ async function main(): Promise<void> {
     const [a, b, c] = rows;
     const paired = (xs: Sample[]): number => round(percentile(xs.map((s, i) => s.ttftMs - direct[i].ttftMs), 50), 2);
     const loadAfter = loadavg();
-    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread${ENGINE_CPUS ? `, pinned to CPU ${ENGINE_CPUS.engine.join(',')}; bench and fleetchat on CPU ${ENGINE_CPUS.rest.join(',')}` : ''}), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, paths in random order, ${GAP_MS} ms idle before each; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`);
+    console.log(`bench:adapter — SmolLM2-135M-Instruct Q4_1 on llama-cpp-python's server (${THREADS} thread${ENGINE_CPUS ? `, pinned to CPU ${ENGINE_CPUS.engine.join(',')}; bench and fleetchat on CPU ${ENGINE_CPUS.rest.join(',')}` : ', not pinned: every process shares every core'}), ${REQUESTS} streaming requests per path x ${TOKENS} tokens, one at a time, paths in random order, ${GAP_MS} ms idle before each; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`);
     console.table(rows.map((r, i) => ({ ...r, added_p50_ms: i === 0 ? 0 : round(Number(r.ttft_p50_ms) - Number(a.ttft_p50_ms), 2), added_paired_p50_ms: i === 0 ? 0 : paired(paths[i].samples) })));
     if (HOPS) {
       console.log('where the time goes (gateway -> adapter -> llama.cpp), per request:');
