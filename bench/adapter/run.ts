@@ -19,7 +19,8 @@
  *   BENCH_ENGINE_CPUS (llama.cpp's server pinned to these CPUs, e.g. 0 or 2-3, the bench and every fleetchat process
  *   to the others — the engine on cores of its own, as in a deployment; default the last BENCH_THREADS CPUs; none:
  *   nothing pinned, everything shares every core; bench/adapter/cpus.ts),
- *   BENCH_WARMUP (rounds before measuring, default 5), BENCH_SEED (each round's random path order, default 1),
+ *   BENCH_WARMUP (rounds before measuring, default 30: a running server has served requests before; 5 rounds leave
+ *   the path half-compiled, ~0.5 ms more added TTFT here), BENCH_SEED (each round's random path order, default 1),
  *   BENCH_GAP_MS (idle time before each request, default 30; 0: back to back, as before), BENCH_HOPS (1: hop table), BENCH_BASELINE (a directory with
  *   another fleetchat checkout, e.g. `git worktree add --detach DIR <commit>`: its adapter worker and gateway, and its
  *   `fleetchat up` unless BENCH_UP=0, serve the same requests in the same run, interleaved — before / after a change
@@ -60,7 +61,7 @@ function resolveEngineCpus(): ReturnType<typeof engineCpusFrom> {
   process.stderr.write('bench:adapter: taskset not found, the engine is not pinned (BENCH_ENGINE_CPUS)\n');
   return undefined;
 }
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
 const HOPS = process.env.BENCH_HOPS === '1';
 /**
  * Idle time before each request (ms). llama-cpp-python answers a request that arrives right after the previous one
