@@ -3,10 +3,9 @@
  * on a keep-alive agent with a small callback-driven SSE reader (the official client added ~1 ms per request on this
  * path; an abort signal on the request, async iteration of the body and an async generator per call another ~0.2 ms
  * before the first token, measured here); the connection stays open between requests (no TCP or TLS handshake per
- * request). No retries (the gateway retries on
- * another worker) except one: a request whose kept-alive connection the server had closed meanwhile is sent again on
- * a new one. The engines' own endpoints (/health, /metrics, /tokenize, /v1/models) are fetches with short timeouts.
- * The API key is sent, never logged.
+ * request). No retries (the gateway retries on another worker) except one: a request whose kept-alive connection the
+ * server had closed meanwhile is sent again on a new one. The engines' own endpoints (/health, /metrics, /tokenize,
+ * /v1/models) are fetches with short timeouts. The API key is sent, never logged.
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -168,15 +167,9 @@ export class Upstream {
       readSse(response, {
         data: (data) => {
           if (settled) return;
-          let chunk: UpstreamChunk;
+          // An event that is not JSON (SyntaxError) or a consumer that throws: the call fails and the connection closes.
           try {
-            chunk = JSON.parse(data) as UpstreamChunk;
-          } catch (err) {
-            abort(err as Error);
-            return;
-          }
-          try {
-            sink.chunk(chunk);
+            sink.chunk(JSON.parse(data) as UpstreamChunk);
           } catch (err) {
             abort(err as Error);
           }
