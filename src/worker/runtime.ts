@@ -64,6 +64,11 @@ export type WorkerLoad = EngineStatus;
 
 /** Where an external engine's generation goes: chunks in order, then exactly one of end or fail. */
 export interface ExternalSink {
+  /**
+   * The engine took the request (its answer's headers came, status 200); called once, before the first chunk. Errors
+   * from here on belong to the answer's stream.
+   */
+  accepted(): void;
   chunk(response: GenerateResponse): void;
   end(): void;
   fail(err: unknown): void;

@@ -159,6 +159,34 @@ describe('adapter error mapping (fake upstream)', () => {
     await waitFor(async () => (await run(client, { model: 'hosted', chat: chat('Hi') }).catch(() => '')) === 'Back again', 10_000);
   });
 
+  it('streams the response headers and the role event once the engine took the request, before its first token; a refusal keeps its HTTP status', async () => {
+    // An engine that answered its headers and is still working on the first token.
+    upstream.mode = { kind: 'stall', words: [] };
+    const post = (path: string, body: object, signal?: AbortSignal): Promise<Response> => fetch(`${stack.url}${path}`, { method: 'POST', signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const ac = new AbortController();
+    const res = await post('/v1/chat/completions', { model: 'hosted', messages: [{ role: 'user', content: 'Hi' }], stream: true, n: 2 }, ac.signal);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while ((text.match(/\n\n/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+    const events = text.trim().split('\n\n').map((e) => JSON.parse(e.replace(/^data: /, '')) as { choices: Array<{ index: number; delta: object }> });
+    expect(events.map((e) => e.choices)).toEqual([[expect.objectContaining({ index: 0, delta: { role: 'assistant', content: '' } })], [expect.objectContaining({ index: 1, delta: { role: 'assistant', content: '' } })]]);
+    ac.abort();
+    const completion = new AbortController();
+    const plain = await post('/v1/completions', { model: 'hosted', prompt: 'Hi', stream: true }, completion.signal);
+    expect(plain.status).toBe(200);
+    completion.abort();
+    // An engine that refuses the request answers before taking it: the client gets its status, not a stream.
+    upstream.mode = { kind: 'error', status: 429, retryAfter: '3', message: 'Rate limit reached for requests' };
+    const refused = await post('/v1/chat/completions', { model: 'hosted', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('3');
+    expect(await refused.json()).toMatchObject({ error: { message: expect.stringMatching(/Rate limit reached/) } });
+    upstream.mode = { kind: 'stream', words: ['Back'] };
+    expect(await run(client, { model: 'hosted', chat: chat('Hi') })).toBe('Back');
+  });
+
   it('refuses sampling fields the strict OpenAI API cannot honour, by name, without calling upstream', async () => {
     const before = upstream.bodies.length;
     for (const [params, param] of [[{ topK: 5 }, 'top_k'], [{ minP: 0.1 }, 'min_p'], [{ repetitionPenalty: 1.2 }, 'repetition_penalty'], [{ ignoreEos: true }, 'ignore_eos'], [{ topLogprobs: 2 }, 'top_logprobs']] as const) {

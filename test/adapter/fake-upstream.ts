@@ -15,7 +15,10 @@ export interface FakeUpstream {
      */
     | { kind: 'stream'; words: string[]; endAfterMs?: number }
     | { kind: 'error'; status: number; retryAfter?: string; message: string }
-    /** An engine that hangs mid-answer: the words, then nothing more (the connection stays open). */
+    /**
+     * An engine that hangs mid-answer: its headers, the words, then nothing more (the connection stays open); with no
+     * words, an engine that took the request and has not produced its first token yet.
+     */
     | { kind: 'stall'; words: string[] }
     /** A broken engine: the words, then `garbage` (an event that is not JSON), or the connection cut without a finish. */
     | { kind: 'broken'; words: string[]; then: 'garbage' | 'cut' }
@@ -64,7 +67,8 @@ export async function startFakeUpstream(model = 'fake-model'): Promise<FakeUpstr
         res.end(JSON.stringify({ error: { message: mode.message, type: 'error', code: mode.status } }));
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // The headers leave at once, as an engine sends them when it takes the request (before its first token).
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
       if (mode.kind === 'tools') {
         const send = (delta: object, finish: string | null): boolean => res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
         mode.calls.forEach((c, index) => {

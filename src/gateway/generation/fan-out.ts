@@ -37,6 +37,8 @@ export function completionGenerateRequests(valid: ValidCompletionRequest, id: st
 }
 
 export interface FanOutCallbacks {
+  /** Every worker call took its request (its worker's response headers came, before any chunk); called at most once. */
+  onAccepted?(): void;
   onChunk(index: number, chunk: GenerateResponse): void;
 }
 
@@ -71,13 +73,22 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
     for (const h of handles) h.cancel();
   };
   let base = 0;
+  let waiting = requests.length;
+  const onAccepted = callbacks.onAccepted;
   requests.forEach((request) => {
     const choices = Math.max(1, request.n);
     const first = base;
     base += choices;
     const finishedChoices = new Set<number>();
+    // Each call counts once, even when a retry on another worker is accepted again.
+    let accepted = false;
     handles.push(
       startGeneration(deps, request, {
+        onAccepted: onAccepted && (() => {
+          if (accepted || failed) return;
+          accepted = true;
+          if (--waiting === 0) onAccepted();
+        }),
         onChunk: (chunk) => {
           if (failed) return;
           if (chunk.index >= choices) {

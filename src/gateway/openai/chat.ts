@@ -55,17 +55,26 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
   const base = { id: ids.id, object: 'chat.completion.chunk' as const, created: ids.created, model: valid.model, system_fingerprint: FINGERPRINT };
   const roleSent = new Array<boolean>(valid.n).fill(false);
   let hops: Record<string, number> | undefined;
+  let answering = false;
   const chunkOf = (choices: WireChatChunk['choices'], usage?: WireUsage | null): WireChatChunk => ({ ...base, choices, ...(valid.includeUsage ? { usage: usage ?? null } : {}) });
+  const roleOf = (index: number): WireChatChunk => {
+    roleSent[index] = true;
+    return chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+  };
   reply.hijack();
   const run = fanOut(ctx.generate, chatGenerateRequests(valid, ids.id), {
+    // The worker took the request (an adapter: its engine answered): the response headers and every choice's role
+    // event go now, while the engine works, as an OpenAI-compatible server sends them; the first token is then one
+    // small event, and the client has its headers before it (as it has straight from the engine).
+    onAccepted: () => {
+      if (!sse.isStarted) sse.send(...roleSent.map((_, index) => roleOf(index)));
+    },
     onChunk: (index, chunk) => {
-      const first = !sse.isStarted;
-      // A choice's first chunk: its role event and its first token leave in one write.
+      const first = !answering;
+      answering = true;
+      // A choice's first chunk, when no role event went before it: its role event and its first token leave in one write.
       const events: WireChatChunk[] = [];
-      if (!roleSent[index]) {
-        roleSent[index] = true;
-        events.push(chunkOf([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
-      }
+      if (!roleSent[index]) events.push(roleOf(index));
       const finish = finishReasonOf(chunk.finishReason);
       if (chunk.text !== '' || chunk.logprobs.length > 0 || finish || chunk.toolCalls.length > 0) {
         const logprobs = valid.logprobs && chunk.logprobs.length > 0 ? { content: chatLogprobs(chunk.logprobs) } : null;
@@ -74,7 +83,8 @@ async function streamChat(ctx: GatewayContext, valid: ValidChatRequest, ids: { i
       }
       if (events.length > 0) sse.send(...events);
       if (first) {
-        // The first events leave on the next tick (SseWriter corks them); the bookkeeping waits until after that.
+        // The first token leaves on this tick (or the next, when SseWriter corked the headers with it); the bookkeeping
+        // waits until after that.
         const seconds = (performance.now() - started) / 1000;
         setImmediate(() => ctx.metrics.firstToken('chat', seconds));
         if (handlerAt > 0) hops = { ...(arrivedAt > 0 ? { arrived: hopStamp(arrivedAt) } : {}), handler: hopStamp(handlerAt), sent: hopStamp(hopClockMs()) };

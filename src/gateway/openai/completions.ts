@@ -45,6 +45,8 @@ export async function handleCompletion(ctx: GatewayContext, request: FastifyRequ
     const sse = new SseWriter(reply.raw);
     reply.hijack();
     const run = fanOut(ctx.generate, completionGenerateRequests(valid, id), {
+      // The worker took the request (an adapter: its engine answered): the response headers go now, not with the first token.
+      onAccepted: () => sse.start(),
       onChunk: (index, chunk) => {
         const p = piece(valid, chunk, offsets[index]);
         offsets[index] = p.offset;

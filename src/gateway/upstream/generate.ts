@@ -14,6 +14,11 @@ import { routeKeysOf, type RouteReason } from '../../common/dispatch';
 import type { ControllerView, PickedWorker } from './controller-view';
 
 export interface GenerationSink {
+  /**
+   * The worker took the request: its response headers (gRPC metadata) came before any chunk. An adapter worker sends
+   * them once its engine answered; others may send none (the first chunk then says the same).
+   */
+  onAccepted?(): void;
   onChunk(chunk: GenerateResponse): void;
   onError(err: FleetError): void;
   onEnd(): void;
@@ -102,6 +107,7 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     }
     call = c;
     if (paused) c.pause();
+    if (sink.onAccepted) c.once('metadata', () => sink.onAccepted?.());
     c.on('data', (chunk: GenerateResponse) => {
       const first = !streamed;
       const arrivedAt = first && calledAt > 0 ? hopClockMs() : 0;

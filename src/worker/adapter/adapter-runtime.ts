@@ -110,6 +110,7 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
     upstream.stream(body.endpoint, body.body, ac.signal, {
       headers: () => {
         if (traced) answeredAt = hopClockMs();
+        sink.accepted();
         monitor.noteAlive();
       },
       chunk: (chunk) => {
@@ -179,6 +180,7 @@ export function createAdapterRuntime(options: AdapterRuntimeOptions): ExternalRu
       // and the next request would open a new one.
       let answered = false;
       const tracked: ExternalSink = {
+        accepted: () => sink.accepted(),
         chunk: (response) => sink.chunk(response),
         end: () => {
           answered = true;
