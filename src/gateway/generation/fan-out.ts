@@ -74,7 +74,6 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
   };
   let base = 0;
   let waiting = requests.length;
-  const onAccepted = callbacks.onAccepted;
   requests.forEach((request) => {
     const choices = Math.max(1, request.n);
     const first = base;
@@ -84,10 +83,10 @@ export function fanOut(deps: GenerateDeps, requests: GenerateRequest[], callback
     let accepted = false;
     handles.push(
       startGeneration(deps, request, {
-        onAccepted: onAccepted && (() => {
+        onAccepted: callbacks.onAccepted && (() => {
           if (accepted || failed) return;
           accepted = true;
-          if (--waiting === 0) onAccepted();
+          if (--waiting === 0) callbacks.onAccepted?.();
         }),
         onChunk: (chunk) => {
           if (failed) return;
