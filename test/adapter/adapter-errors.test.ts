@@ -9,7 +9,9 @@ import OpenAI from 'openai';
 import { FleetError, fromGrpcError } from '../../src/common/errors';
 import { GenerateRequest, WorkerClient, type GenerateResponse } from '../../src/common/gen/worker';
 import { createClient, deadlineIn, unary } from '../../src/common/grpc/client';
+import { InferenceClient } from '../../src/common/gen/inference';
 import { startStack, waitFor, type Stack } from '../support/stack';
+import { ArenaClient } from '../ui/support/arena-stack';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
 
 type GenerateInit = Parameters<typeof GenerateRequest.fromPartial>[0];
@@ -36,7 +38,10 @@ describe('adapter error mapping (fake upstream)', () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream('fake-model');
-    stack = await startStack({ workers: [{ model: '', names: ['hosted'], args: ['--engine', 'openai', '--upstream', upstream.url, '--upstream-model', 'fake-model', '--upstream-api', 'openai', '--upstream-timeout', `${UPSTREAM_TIMEOUT_MS}ms`] }] });
+    stack = await startStack({
+      workers: [{ model: '', names: ['hosted'], args: ['--engine', 'openai', '--upstream', upstream.url, '--upstream-model', 'fake-model', '--upstream-api', 'openai', '--upstream-timeout', `${UPSTREAM_TIMEOUT_MS}ms`] }],
+      gatewayArgs: ['--grpc-listen', '127.0.0.1:0'],
+    });
     client = createClient(WorkerClient, stack.workers[0].address);
   }, 30_000);
   afterAll(async () => {
@@ -177,6 +182,25 @@ describe('adapter error mapping (fake upstream)', () => {
     const plain = await post('/v1/completions', { model: 'hosted', prompt: 'Hi', stream: true }, completion.signal);
     expect(plain.status).toBe(200);
     completion.abort();
+    // The same in an arena conversation (the web UI's stream) and on the public gRPC API (its response headers).
+    const arena = new ArenaClient(stack.url);
+    const conversation = await arena.call<{ id: string }>('/arena/conversations', 'POST', { model: 'hosted' });
+    expect(conversation.status).toBe(201);
+    const answer = new AbortController();
+    const answering = await fetch(`${stack.url}/arena/conversations/${conversation.body.id}/chat/completions`, { method: 'POST', signal: answer.signal, headers: { 'content-type': 'application/json', cookie: arena.cookie ?? '' }, body: JSON.stringify({ message: 'Hi' }) });
+    expect(answering.status).toBe(200);
+    const opened = new TextDecoder().decode((await (answering.body as ReadableStream<Uint8Array>).getReader().read()).value);
+    expect(opened).toContain('"delta":{"role":"assistant","content":""}');
+    answer.abort();
+    const inference = createClient(InferenceClient, stack.gateway.grpcAddress ?? '');
+    const call = inference.chat({ model: 'hosted', messages: [{ role: 'user', content: 'Hi', name: '', toolCallId: '', toolCallsJson: '' }], params: undefined, n: 0, convTemplate: '', requestId: '', toolsJson: '', toolOptions: undefined }, { deadline: deadlineIn(10_000) });
+    // The headers come while the engine works; without them the call would end at --upstream-timeout with no data.
+    const seen: string[] = [];
+    for (const event of ['metadata', 'data', 'error'] as const) call.on(event, () => seen.push(event));
+    await waitFor(() => seen.length > 0, 10_000);
+    expect(seen).toEqual(['metadata']);
+    call.cancel();
+    inference.close();
     // An engine that refuses the request answers before taking it: the client gets its status, not a stream.
     upstream.mode = { kind: 'error', status: 429, retryAfter: '3', message: 'Rate limit reached for requests' };
     const refused = await post('/v1/chat/completions', { model: 'hosted', messages: [{ role: 'user', content: 'Hi' }], stream: true });

@@ -100,9 +100,14 @@ async function run(ctx: GatewayContext, job: AnswerJob, reply: FastifyReply): Pr
   let text = '';
   let finish = 'stop';
   reply.hijack();
+  const role = (): void => {
+    if (!sse.isStarted) sse.send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+  };
   const generation = fanOut(ctx.generate, chatGenerateRequests(valid, id), {
+    // The worker took the request: the answer's stream opens now (as in the OpenAI route), not with its first token.
+    onAccepted: role,
     onChunk: (_index, chunk) => {
-      if (!sse.isStarted) sse.send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+      role();
       const reason = finishReasonOf(chunk.finishReason);
       if (reason) finish = reason;
       text += chunk.text;

@@ -6,7 +6,7 @@
  * worker streams, which frees their slots.
  */
 import { randomUUID } from 'node:crypto';
-import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { FleetError, asFleetError } from '../../common/errors';
 import type {
   ChatRequest, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, GenerationChunk, InferenceServer, ListServedModelsRequest, ListServedModelsResponse,
@@ -80,6 +80,10 @@ export function inferenceService(ctx: GatewayContext, options: InferenceOptions)
     }
     let first = true;
     const run = fanOut({ ...ctx.generate, timeoutMs }, requests, {
+      // The worker took the request: the response headers go now, while the engine works, as the worker's did.
+      onAccepted: () => {
+        if (!call.cancelled) call.sendMetadata(new Metadata());
+      },
       onChunk: (index, chunk) => {
         if (first) {
           first = false;
