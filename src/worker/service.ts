@@ -2,7 +2,7 @@
  * The `fleetchat.v1.Worker` gRPC service over a loaded model runtime: validates requests, builds prompts,
  * streams engine chunks with back-pressure, and stops generation when the client cancels.
  */
-import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { FleetError } from '../common/errors';
 import {
   EmbedResponse,
@@ -19,6 +19,7 @@ import {
   type WorkerServer,
 } from '../common/gen/worker';
 import { toServiceError } from '../common/grpc/status';
+import { acceptedMetadata } from '../common/grpc/accepted';
 import type { Logger } from '../common/log';
 import { checkLimit, checkRequestLimit, DEFAULT_REQUEST_LIMITS, utf8Bytes, type RequestLimits } from '../common/request-limits';
 import { ChunkWriter, DEFAULT_MAX_SEND_BUFFER_BYTES, SendBuffers, toResponse, type GenerateCall } from './chunk-writer';
@@ -104,7 +105,7 @@ function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt:
 /**
  * Generate on an external engine: the adapter relays the upstream's stream (n choices as n upstream requests, choice
  * i seeded with seed + i); errors end the call with a status. Once the engine took every choice (its answers' headers
- * came), the call's response headers (gRPC metadata) go out, while the engine works on the first token: the caller
+ * came), the call's response headers go out with `fleetchat-accepted` (common/grpc/accepted.ts), while the engine works on the first token: the caller
  * learns the request was accepted (the gateway then opens its HTTP response, src/gateway/openai/chat.ts) and the
  * first token is one DATA frame.
  */
@@ -131,7 +132,7 @@ function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntim
       let reason = FinishReason.FINISH_REASON_STOP;
       handles.push(runtime.generate(choice(index), {
         accepted: () => {
-          if (--waiting === 0 && !failed) call.sendMetadata(new Metadata());
+          if (--waiting === 0 && !failed) call.sendMetadata(acceptedMetadata());
         },
         chunk: (response) => {
           if (response.finishReason !== FinishReason.FINISH_REASON_UNSPECIFIED) reason = response.finishReason;

@@ -31,7 +31,8 @@ const UPSTREAM_TIMEOUT_MS = 1500;
 
 const chat = (content: string): GenerateInit['chat'] => ({ messages: [{ role: 'user', content, name: '', toolCallId: '', toolCallsJson: '' }], addGenerationPrompt: true, toolsJson: '', convTemplate: '' });
 
-describe('adapter error mapping (fake upstream)', () => {
+// Each case runs with the gateway calling the adapter over gRPC (separate processes) and in-process (`fleetchat up`).
+describe.each([false, true])('adapter error mapping (fake upstream; gateway calls in-process: %s)', (inProcess) => {
   let upstream: FakeUpstream;
   let stack: Stack;
   let client: WorkerClient;
@@ -41,6 +42,7 @@ describe('adapter error mapping (fake upstream)', () => {
     stack = await startStack({
       workers: [{ model: '', names: ['hosted'], args: ['--engine', 'openai', '--upstream', upstream.url, '--upstream-model', 'fake-model', '--upstream-api', 'openai', '--upstream-timeout', `${UPSTREAM_TIMEOUT_MS}ms`] }],
       gatewayArgs: ['--grpc-listen', '127.0.0.1:0'],
+      inProcess,
     });
     client = createClient(WorkerClient, stack.workers[0].address);
   }, 30_000);
@@ -201,6 +203,12 @@ describe('adapter error mapping (fake upstream)', () => {
     expect(seen).toEqual(['metadata']);
     call.cancel();
     inference.close();
+    // The worker's own call: its response headers say the engine took the request (`fleetchat-accepted`).
+    const direct = client.generate(GenerateRequest.fromPartial({ model: 'hosted', chat: chat('Hi') }), { deadline: deadlineIn(10_000) });
+    direct.on('error', () => undefined);
+    const headers = await new Promise<Metadata>((resolve) => direct.once('metadata', resolve));
+    expect(headers.get('fleetchat-accepted')).toEqual(['1']);
+    direct.cancel();
     // An engine that refuses the request answers before taking it: the client gets its status, not a stream.
     upstream.mode = { kind: 'error', status: 429, retryAfter: '3', message: 'Rate limit reached for requests' };
     const refused = await post('/v1/chat/completions', { model: 'hosted', messages: [{ role: 'user', content: 'Hi' }], stream: true });

@@ -3687,7 +3687,11 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
 
 export type WorkerService = typeof WorkerService;
 export const WorkerService = {
-  /** Streams token deltas; cancelling the call stops generation and frees the slot. */
+  /**
+   * Streams token deltas; cancelling the call stops generation and frees the slot. A worker may send the response
+   * headers with `fleetchat-accepted: 1` before the first delta, once its engine took the request (the adapter: the
+   * upstream answered 200); a caller may then open its own response. Errors before that header are refusals.
+   */
   generate: {
     path: "/fleetchat.v1.Worker/Generate" as const,
     requestStream: false as const,
@@ -3736,7 +3740,11 @@ export const WorkerService = {
 } as const;
 
 export interface WorkerServer extends UntypedServiceImplementation {
-  /** Streams token deltas; cancelling the call stops generation and frees the slot. */
+  /**
+   * Streams token deltas; cancelling the call stops generation and frees the slot. A worker may send the response
+   * headers with `fleetchat-accepted: 1` before the first delta, once its engine took the request (the adapter: the
+   * upstream answered 200); a caller may then open its own response. Errors before that header are refusals.
+   */
   generate: handleServerStreamingCall<GenerateRequest, GenerateResponse>;
   embed: handleUnaryCall<EmbedRequest, EmbedResponse>;
   countTokens: handleUnaryCall<CountTokensRequest, CountTokensResponse>;
@@ -3745,7 +3753,11 @@ export interface WorkerServer extends UntypedServiceImplementation {
 }
 
 export interface WorkerClient extends Client {
-  /** Streams token deltas; cancelling the call stops generation and frees the slot. */
+  /**
+   * Streams token deltas; cancelling the call stops generation and frees the slot. A worker may send the response
+   * headers with `fleetchat-accepted: 1` before the first delta, once its engine took the request (the adapter: the
+   * upstream answered 200); a caller may then open its own response. Errors before that header are refusals.
+   */
   generate(request: GenerateRequest, options?: Partial<CallOptions>): ClientReadableStream<GenerateResponse>;
   generate(
     request: GenerateRequest,

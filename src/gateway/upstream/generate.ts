@@ -7,6 +7,8 @@
 import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
 import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
 import { deadlineIn } from '../../common/grpc/client';
+import type { Metadata } from '@grpc/grpc-js';
+import { isAccepted } from '../../common/grpc/accepted';
 import type { ClientStreamCall } from '../../common/grpc/in-process';
 
 import { hopClockMs, hopStamp, type Logger } from '../../common/log';
@@ -15,8 +17,8 @@ import type { ControllerView, PickedWorker } from './controller-view';
 
 export interface GenerationSink {
   /**
-   * The worker took the request: its response headers (gRPC metadata) came before any chunk. An adapter worker sends
-   * them once its engine answered; others may send none (the first chunk then says the same).
+   * The worker took the request: its response headers came with `fleetchat-accepted` (common/grpc/accepted.ts) before
+   * any chunk. An adapter worker sends them once its engine answered; others do not (the first chunk says the same).
    */
   onAccepted?(): void;
   onChunk(chunk: GenerateResponse): void;
@@ -107,7 +109,9 @@ export function startGeneration(deps: GenerateDeps, request: GenerateRequest, si
     }
     call = c;
     if (paused) c.pause();
-    if (sink.onAccepted) c.once('metadata', () => sink.onAccepted?.());
+    if (sink.onAccepted) c.on('metadata', (metadata: Metadata) => {
+      if (isAccepted(metadata)) sink.onAccepted?.();
+    });
     c.on('data', (chunk: GenerateResponse) => {
       const first = !streamed;
       const arrivedAt = first && calledAt > 0 ? hopClockMs() : 0;
