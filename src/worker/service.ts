@@ -105,9 +105,9 @@ function resolveParams(runtime: GenerationRuntime, req: GenerateRequest, prompt:
 /**
  * Generate on an external engine: the adapter relays the upstream's stream (n choices as n upstream requests, choice
  * i seeded with seed + i); errors end the call with a status. Once the engine took every choice (its answers' headers
- * came), the call's response headers go out with `fleetchat-accepted` (common/grpc/accepted.ts), while the engine works on the first token: the caller
- * learns the request was accepted (the gateway then opens its HTTP response, src/gateway/openai/chat.ts) and the
- * first token is one DATA frame.
+ * came), the call's response headers go out with `fleetchat-accepted` (common/grpc/accepted.ts) while the engine
+ * works on the first token: the caller learns the request was accepted (the gateway then opens its HTTP response,
+ * src/gateway/openai/chat.ts) and the first token is one DATA frame.
  */
 function generateExternal(options: WorkerServiceOptions, runtime: ExternalRuntime, call: GenerateCall): void {
   const req = call.request;

@@ -4,11 +4,11 @@
  * first chunk (unreachable, crashed, queue full) is excluded and another is tried; after the first chunk,
  * errors reach the caller as they are. Cancelling the returned handle cancels the worker call.
  */
+import type { Metadata } from '@grpc/grpc-js';
 import { FleetError, fromGrpcError, type GrpcErrorLike } from '../../common/errors';
 import type { GenerateRequest, GenerateResponse } from '../../common/gen/worker';
-import { deadlineIn } from '../../common/grpc/client';
-import type { Metadata } from '@grpc/grpc-js';
 import { isAccepted } from '../../common/grpc/accepted';
+import { deadlineIn } from '../../common/grpc/client';
 import type { ClientStreamCall } from '../../common/grpc/in-process';
 
 import { hopClockMs, hopStamp, type Logger } from '../../common/log';
